@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with Python 3.11+:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint format bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+
+# Installs exactly what uv.lock pins into .venv.
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+# Opens the agent console on the embedded database, loaded with demo data.
+run: install
+	$(VENV)/bin/cc-tui demo
+	$(VENV)/bin/cc-tui
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf .tools $(VENV)

@@ -1,0 +1,50 @@
+"""The `cc-tui` command: with no command it opens the agent console."""
+
+from __future__ import annotations
+
+import typer
+
+from cc_tui.commands import config_cmd, db, incident
+from cc_tui.commands.common import CliState, command
+
+app = typer.Typer(
+    name="cc-tui",
+    help="Call-center console: intake, incidents, queues, escalation, knowledge base.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db.app, name="db")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(incident.app, name="incident")
+
+
+@app.callback()
+@command
+def main_callback(
+    ctx: typer.Context,
+    db_url: str | None = typer.Option(
+        None, "--db", help="Database URL (sqlite:///PATH or postgresql+psycopg://...)."
+    ),
+    login: str | None = typer.Option(None, "--as", help="Agent login (default: OS login)."),
+    config_file: str | None = typer.Option(None, "--config", help="Settings file (TOML)."),
+) -> None:
+    ctx.obj = CliState(db_url=db_url, login=login, config_file=config_file)
+    if ctx.invoked_subcommand is None:
+        from cc_tui.launch import run_console
+
+        run_console(ctx.obj, mode="intake")
+
+
+@app.command()
+@command
+def queues(ctx: typer.Context) -> None:
+    """Open the console on the supervisor board (assignment queues)."""
+    from cc_tui.launch import run_console
+
+    run_console(ctx.obj, mode="queues")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,126 @@
+"""What every command shares: the state built from global options, output, error exits."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from cc_tui.errors import CcError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cc_tui.config import Settings
+    from cc_tui.db.engine import Database
+    from cc_tui.services.context import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+@dataclass
+class CliState:
+    """Global options, resolved lazily: a command that needs no database opens none."""
+
+    db_url: str | None = None
+    login: str | None = None
+    config_file: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from cc_tui.config import load_settings
+
+            self._settings = load_settings(
+                self.config_file, database_url=self.db_url, agent=self.login
+            )
+        return self._settings
+
+    def database(self, *, check_schema: bool = True) -> Database:
+        """The database, its schema checked (the embedded one is upgraded on first use)."""
+        if self._db is None:
+            from cc_tui.db.engine import Database
+
+            self._db = Database(self.settings.effective_database_url)
+        if check_schema:
+            from cc_tui.services.setup import prepare_database
+
+            prepare_database(self._db, self.settings.login)
+        return self._db
+
+    @contextmanager
+    def work(self, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
+        """One transaction on behalf of the agent at the console."""
+        from cc_tui.services.context import resolve_actor
+
+        db = self.database()
+        with db.session(write=write) as session:
+            yield session, resolve_actor(session, self.settings.login)
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+def command(fn: F) -> F:
+    """Report domain errors as one line on stderr and exit with their code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CcError as error:
+            fail(error)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def fail(error: CcError) -> None:
+    typer.echo(f"cc-tui: {error.message}", err=True)
+    raise typer.Exit(int(error.exit_code))
+
+
+def emit(value: Any, *, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
+    """Print a result: exactly one JSON document with --json, else readable text."""
+    from cc_tui.services.serialize import jsonable
+
+    data = jsonable(value)
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    text = human(value) if human else json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
+
+
+def note(message: str) -> None:
+    """A message for the person at the terminal: stderr, never mixed with data."""
+    typer.echo(message, err=True)
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> str:
+    """A plain aligned text table (no colour: safe in pipes and logs)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = min(max(widths[i], len(value)), 60)
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v[:60].ljust(widths[i]) for i, v in enumerate(values)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in cells)
+    return "\n".join(out)

@@ -1,0 +1,122 @@
+"""Settings: defaults < TOML file < environment (CC_TUI_*) < command-line options.
+
+Nothing is read at import time: `load_settings()` is called by the CLI (or a test) with the
+options it was given.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cc_tui.errors import UsageError
+
+APP_NAME = "cc-tui"
+_config_path: ContextVar[Path | None] = ContextVar("_config_path", default=None)
+
+
+def default_config_file() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def default_database_url() -> str:
+    path = platformdirs.user_data_path(APP_NAME) / "cc-tui.sqlite3"
+    return f"sqlite:///{path}"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """The TOML config file, the lowest-priority source after the defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            with self.path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"cannot read config file {self.path}: {exc}") from exc
+        # Accept both a flat file and one with a [cc-tui] table.
+        return data.get(APP_NAME, data)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CC_TUI_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: the embedded SQLite file"
+    )
+    agent: str | None = Field(default=None, description="login at the console; default: OS login")
+    default_country: str = Field(default="DE", description="region for phone numbers without +")
+    timezone: str | None = Field(default=None, description="display zone; default: the system's")
+    kb_search_required: bool = Field(
+        default=False, description="refuse to save information/action requests without a KB search"
+    )
+    poll_seconds: float = Field(default=1.0, description="change-feed poll interval on SQLite")
+    keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys")
+    config_file: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, _config_path.get()))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+    @property
+    def login(self) -> str:
+        return self.agent or os.environ.get("USER") or getpass.getuser()
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the effective settings; `overrides` are command-line options (None = not given)."""
+    path = Path(config_file) if config_file else None
+    if path is None:
+        env_path = os.environ.get("CC_TUI_CONFIG_FILE")
+        path = Path(env_path) if env_path else default_config_file()
+    elif not path.exists():
+        raise UsageError(f"config file not found: {path}")
+    token = _config_path.set(path)
+    try:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = Settings(**given)
+    except UsageError:
+        raise
+    except ValueError as exc:
+        raise UsageError(f"invalid setting: {exc}") from exc
+    finally:
+        _config_path.reset(token)
+    settings.config_file = path
+    return settings
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"

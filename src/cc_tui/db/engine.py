@@ -1,0 +1,152 @@
+"""Engines and sessions for the embedded SQLite file and a shared PostgreSQL server.
+
+A `Database` is made from a URL by the CLI or the app, never at import time. Every service
+call runs in one `db.session()` transaction: commit on success, roll back on any error.
+Driver errors are turned into the domain's `Unavailable` so a person reads one clear line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlmodel import Session, create_engine
+
+from cc_tui.errors import CcError, RuleViolation, Unavailable, UsageError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def parse_url(url: str) -> URL:
+    """Parse and normalise a database URL; refuse anything but SQLite and PostgreSQL."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise UsageError(f"not a database URL: {url!r}") from error
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if parsed.drivername != "sqlite":
+            raise UsageError(f"unsupported SQLite driver {parsed.drivername!r}; use sqlite:///PATH")
+        return parsed
+    raise UsageError(
+        f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" hook below issue BEGIN itself (pysqlite's own is too late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Writers start with BEGIN IMMEDIATE: they queue on the write lock at once instead of
+    # failing later when a read transaction tries to upgrade after another writer committed.
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+class Database:
+    """One database: its URL, its engine and its sessions."""
+
+    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        self.url = parse_url(url)
+        self.dialect = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
+        self.engine = self._make_engine(pool_size)
+        self._write_engine = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            if self.is_sqlite
+            else self.engine
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite or not self.url.database or self.url.database == ":memory:":
+            return None
+        return Path(self.url.database)
+
+    def describe(self) -> str:
+        """A short name for the header: the file, or host/database."""
+        if self.is_sqlite:
+            return str(self.sqlite_path or ":memory:")
+        return f"{self.url.host or 'localhost'}/{self.url.database}"
+
+    def _make_engine(self, pool_size: int) -> Engine:
+        if self.is_sqlite:
+            path = self.sqlite_path
+            if path is not None:
+                self._check_sqlite_path(path)
+            engine = create_engine(
+                self.url, connect_args={"check_same_thread": False, "timeout": 10}
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5, "application_name": "cc-tui"},
+        )
+
+    @staticmethod
+    def _check_sqlite_path(path: Path) -> None:
+        if path.exists() and path.is_dir():
+            raise Unavailable(f"database path {path} is a directory, not a SQLite file")
+        if not path.parent.exists():
+            raise Unavailable(f"cannot open database {path}: folder {path.parent} does not exist")
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        engine = self._write_engine if write else self.engine
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except CcError:
+            raise
+        except exc.IntegrityError as error:
+            raise RuleViolation(f"refused by the database: {_first_line(error.orig)}") from error
+        except (exc.OperationalError, exc.InterfaceError) as error:
+            raise self.unavailable(error) from error
+        except exc.DatabaseError as error:
+            raise self.unavailable(error) from error
+
+    def unavailable(self, error: Exception) -> Unavailable:
+        """Translate a driver error into one clear line naming the database."""
+        detail = _first_line(getattr(error, "orig", None) or error)
+        if self.is_sqlite:
+            if "file is not a database" in detail or "malformed" in detail:
+                return Unavailable(f"{self.describe()} is not a usable SQLite database: {detail}")
+            if "readonly" in detail or "unable to open" in detail:
+                return Unavailable(f"cannot write database {self.describe()}: {detail}")
+            return Unavailable(f"database {self.describe()}: {detail}")
+        return Unavailable(f"database {self.describe()} unavailable: {detail}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,61 @@
+"""Domain errors shared by the services, the CLI and the TUI.
+
+Each error maps to one CLI exit code, so scripts can tell a refused business rule from a
+missing record, a concurrent edit or an unreachable database.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    RULE = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    CONFLICT = 4
+    UNAVAILABLE = 5
+
+
+class CcError(Exception):
+    """Base of every error the product reports to a person or a script."""
+
+    exit_code: ExitCode = ExitCode.RULE
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The form field the error belongs to, so a screen can show it next to that field.
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RuleViolation(CcError):
+    """A business rule refused the operation (blocked customer, illegal transition, ...)."""
+
+    exit_code = ExitCode.RULE
+
+
+class UsageError(CcError):
+    """The request itself is malformed (bad option value, bad URL, unknown kind)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class NotFound(CcError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class Conflict(CcError):
+    """Someone else changed the record since it was read (optimistic locking)."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class Unavailable(CcError):
+    """The database cannot be reached, opened, or has a schema this program cannot use."""
+
+    exit_code = ExitCode.UNAVAILABLE

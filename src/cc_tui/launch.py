@@ -1,0 +1,14 @@
+"""Start the Textual console from the CLI (kept apart so the CLI imports no Textual)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cc_tui.commands.common import CliState
+
+
+def run_console(state: CliState, *, mode: str) -> None:
+    from cc_tui.app import CcTuiApp
+
+    CcTuiApp(settings=state.settings, start_mode=mode).run()

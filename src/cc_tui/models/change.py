@@ -1,0 +1,26 @@
+"""The change feed: one row per committed change, read by open consoles to refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer
+from sqlmodel import Field, SQLModel
+
+from cc_tui.models.base import UtcDateTime, utcnow
+
+
+class Change(SQLModel, table=True):
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),
+    )
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # What changed: "incident", "event", "customer", "queue", "kb", ...
+    entity: str = Field(max_length=40)
+    entity_id: int | None = None
+    action: str = Field(max_length=40)
+    incident_id: int | None = Field(default=None, index=True)
+    department_id: int | None = None
+    agent_id: int | None = None

@@ -1,0 +1,34 @@
+"""Outbox of notifications (M6 alerts, M13 customer e-mail/SMS)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from cc_tui.models.base import UtcDateTime, utcnow
+
+
+class Notification(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint("channel IN ('email','sms','alert')", name="channel"),
+        CheckConstraint("status IN ('queued','sent','failed','read')", name="status"),
+        Index("ix_notification_agent", "agent_id", "status"),
+        Index("ix_notification_status", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=10)
+    # What triggered it: accepted, transferred, closed, escalation:<state>, ...
+    reason: str = Field(max_length=40)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    recipient: str | None = Field(default=None, max_length=254)
+    subject: str | None = Field(default=None, max_length=500)
+    body: str = ""
+    status: str = Field(default="queued", max_length=10)
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

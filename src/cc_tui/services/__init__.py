@@ -1,0 +1,1 @@
+"""Every operation of the domain. The only writer; imports no UI library."""

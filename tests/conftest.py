@@ -1,0 +1,184 @@
+"""Test fixtures: every service test runs on SQLite and on PostgreSQL.
+
+Each database is created once per run through the real migrations, and emptied before
+every test. PostgreSQL tests use a fresh database on the local server (named uniquely and
+dropped afterwards); with CI=true a server that cannot be reached fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+PG_ADMIN_URL = os.environ.get(
+    "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the developer's config or database, or depends on colours."""
+    home = tmp_path_factory.mktemp("home")
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "CC_TUI_CONFIG_FILE": str(home / "no-config.toml"),
+            "TZ": "UTC",
+        }
+    )
+    for name in ("NO_COLOR", "CC_TUI_DATABASE_URL", "CC_TUI_AGENT"):
+        os.environ.pop(name, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _pg_reachable() -> str | None:
+    """None if the server answers, else why not."""
+    import psycopg
+
+    from cc_tui.db.engine import parse_url
+
+    url = parse_url(PG_ADMIN_URL).set(drivername="postgresql")
+    try:
+        with psycopg.connect(url.render_as_string(hide_password=False), connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    problem = _pg_reachable()
+    if problem:
+        message = f"PostgreSQL at {PG_ADMIN_URL} unreachable: {problem}"
+        if IN_CI:
+            pytest.fail(message + " (CI requires PostgreSQL)")
+        pytest.skip(message)
+    return PG_ADMIN_URL
+
+
+def _create_pg_database(admin_url: str) -> str:
+    import psycopg
+
+    from cc_tui.db.engine import parse_url
+
+    name = f"cct_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = parse_url(admin_url)
+    with psycopg.connect(
+        admin.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    from cc_tui.db.engine import parse_url
+
+    name = parse_url(url).database
+    admin = parse_url(admin_url).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database_url(pg_admin_url: str) -> Iterator[str]:
+    url = _create_pg_database(pg_admin_url)
+    yield url
+    _drop_pg_database(pg_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+_migrated: dict[str, object] = {}
+
+
+def _migrated_database(url: str):
+    from cc_tui.db.engine import Database
+    from cc_tui.db.migrate import upgrade
+
+    if url not in _migrated:
+        db = Database(url)
+        upgrade(db)
+        _migrated[url] = db
+    return _migrated[url]
+
+
+def empty_database(db) -> None:
+    """Delete every row (children first) so each test starts from an empty schema."""
+    import cc_tui.models  # noqa: F401
+
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            quoted = ", ".join(f'"{n}"' for n in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest):
+    """A migrated, empty database; the test runs once per dialect."""
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_database_url")
+    else:
+        url = request.getfixturevalue("pg_database_url")
+    database = _migrated_database(url)
+    empty_database(database)
+    return database
+
+
+@pytest.fixture
+def sqlite_db(sqlite_database_url: str):
+    database = _migrated_database(sqlite_database_url)
+    empty_database(database)
+    return database
+
+
+@pytest.fixture
+def admin(db):
+    """The first admin of the test database, as the services see it."""
+    from cc_tui.services.context import actor_of, bootstrap_admin
+
+    with db.session() as session:
+        agent = bootstrap_admin(session, "admin")
+        assert agent is not None
+        return actor_of(agent)
+
+
+@pytest.fixture
+def cli(db, admin):
+    """Run `cc-tui --db URL --as admin ARGS...` in-process; returns the Result."""
+    from typer.testing import CliRunner
+
+    from cc_tui.cli import app
+
+    runner = CliRunner()
+    url = db.url.render_as_string(hide_password=False)
+
+    def run(*args: str, login: str = "admin", input: str | None = None):
+        return runner.invoke(app, ["--db", url, "--as", login, *args], input=input)
+
+    return run
+
+
+@pytest.fixture
+def tmp_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'fresh.sqlite3'}"

@@ -1,0 +1,82 @@
+"""The foundation: schema, identity, CLI contract, configuration, bad databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from sqlmodel import select
+
+from cc_tui.db.changes import ChangeListener, record_change
+from cc_tui.db.migrate import schema_status
+from cc_tui.models import Agent, Incident
+
+
+def test_schema_is_at_head(db):
+    status = schema_status(db)
+    assert status.up_to_date and not status.newer
+
+
+def test_incident_list_json_empty_then_one(db, admin, cli):
+    result = cli("incident", "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    with db.session() as session:
+        session.add(
+            Incident(
+                channel="phone",
+                request_type="action",
+                status="registered",
+                created_by_id=admin.id,
+                title="Printer jams",
+            )
+        )
+    result = cli("incident", "list", "--json")
+    rows = json.loads(result.stdout)
+    assert [(r["number"], r["status"]) for r in rows] == [("INC-1", "registered")]
+
+
+def test_unknown_login_is_refused_with_how_to_add(db, admin, cli):
+    result = cli("incident", "list", "--json", login="nobody")
+    assert result.exit_code == 3
+    assert "cc-tui agent add nobody" in result.stderr
+
+
+def test_db_upgrade_makes_first_admin(tmp_sqlite_url):
+    from typer.testing import CliRunner
+
+    from cc_tui.cli import app
+
+    result = CliRunner().invoke(
+        app, ["--db", tmp_sqlite_url, "--as", "maria", "db", "upgrade", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["admin_created"] == "maria"
+    from cc_tui.db.engine import Database
+
+    with Database(tmp_sqlite_url).session() as session:
+        agents = session.exec(select(Agent)).all()
+    assert [(a.login, a.role) for a in agents] == [("maria", "admin")]
+
+
+def test_change_feed_sees_committed_changes_only(db, admin):
+    listener = ChangeListener(db, poll_seconds=0.05)
+    try:
+        assert listener.wait(timeout=0.1) == []
+        with db.session() as session:
+            record_change(session, entity="incident", action="created", incident_id=7)
+        changes = listener.wait(timeout=3)
+        assert [(c.entity, c.incident_id) for c in changes] == [("incident", 7)]
+        assert listener.wait(timeout=0.1) == []
+    finally:
+        listener.close()
+
+
+def test_services_import_no_textual():
+    code = (
+        "import sys, cc_tui.services, cc_tui.services.incidents, cc_tui.cli; "
+        "print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
