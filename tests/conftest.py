@@ -131,6 +131,11 @@ def empty_database(db) -> None:
         else:
             quoted = ", ".join(f'"{n}"' for n in tables)
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    # Reference rows the migrations seed come back, as on a freshly upgraded database.
+    from cc_tui.services.timeline import seed_event_types
+
+    with db.session() as session:
+        seed_event_types(session)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cc_tui.commands import config_cmd, db, incident
+from cc_tui.commands import (
+    agent,
+    code,
+    config_cmd,
+    contract,
+    customer,
+    db,
+    demo,
+    department,
+    incident,
+    priority,
+    unit,
+)
 from cc_tui.commands.common import CliState, command
 
 app = typer.Typer(
@@ -18,6 +30,14 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(incident.app, name="incident")
+app.add_typer(customer.app, name="customer")
+app.add_typer(unit.app, name="unit")
+app.add_typer(contract.app, name="contract")
+app.add_typer(code.app, name="code")
+app.add_typer(priority.app, name="priority")
+app.add_typer(agent.app, name="agent")
+app.add_typer(department.app, name="department")
+app.add_typer(demo.app, name="demo")
 
 
 @app.callback()

@@ -1,0 +1,121 @@
+"""The append-only timeline (M8): event types and the one way events are written.
+
+There is no function that updates or deletes an event: a correction is a new event that
+refers to the one it corrects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cc_tui.errors import NotFound
+from cc_tui.models import Event, EventType, Incident
+from cc_tui.models.enums import Direction, EventKind, SystemEvent
+
+# The event types every database has. System kinds are written by the services only.
+DEFAULT_USER_TYPES: tuple[tuple[str, str, str, bool], ...] = (
+    ("CallIn", "Call in", Direction.INBOUND, True),
+    ("CallOut", "Call out", Direction.OUTBOUND, True),
+    ("EmailIn", "E-mail in", Direction.INBOUND, True),
+    ("EmailOut", "E-mail out", Direction.OUTBOUND, True),
+    ("Dispatch", "Dispatch", Direction.INTERNAL, False),
+    ("Note", "Note", Direction.INTERNAL, False),
+)
+SYSTEM_TYPE_NAMES: dict[SystemEvent, str] = {
+    SystemEvent.CONTACT: "Contact",
+    SystemEvent.STATUS: "Status change",
+    SystemEvent.ASSIGNMENT: "Assignment",
+    SystemEvent.PRIORITY: "Priority change",
+    SystemEvent.FIELD: "Field change",
+    SystemEvent.LINK: "Link",
+    SystemEvent.KB_SEARCH: "KB search",
+    SystemEvent.ESCALATION: "Escalation",
+    SystemEvent.ROUTING: "Routing",
+    SystemEvent.WORK_ORDER: "Work order",
+    SystemEvent.NOTIFICATION: "Notification",
+}
+
+
+def seed_event_types(session: Session) -> None:
+    """Create the default and system event types that are missing (idempotent)."""
+    existing = set(session.scalars(select(EventType.code)).all())
+    for code, name, direction, is_contact in DEFAULT_USER_TYPES:
+        if code not in existing:
+            session.add(EventType(code=code, name=name, direction=direction, is_contact=is_contact))
+    for kind, name in SYSTEM_TYPE_NAMES.items():
+        if kind.value not in existing:
+            session.add(EventType(code=kind.value, name=name, is_system=True))
+    session.flush()
+
+
+def event_type(session: Session, code: str) -> EventType:
+    found = session.scalars(select(EventType).where(EventType.code == code)).first()
+    if found is None:
+        # Look-ups ignore case so `--type callin` works in scripts.
+        for candidate in session.scalars(select(EventType)).all():
+            if candidate.code.lower() == code.lower():
+                return candidate
+        raise NotFound(f"no event type {code!r}", field="type")
+    return found
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+def append_event(
+    session: Session,
+    *,
+    incident: Incident,
+    type_code: str,
+    author_id: int,
+    text: str | None = None,
+    kind: EventKind = EventKind.USER,
+    contact_id: int | None = None,
+    duration_minutes: int | None = None,
+    corrects_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    etype = event_type(session, type_code)
+    event = Event(
+        incident_id=incident.id,
+        event_type_id=etype.id,
+        kind=kind,
+        author_id=author_id,
+        text=text,
+        contact_id=contact_id,
+        duration_minutes=duration_minutes,
+        corrects_id=corrects_id,
+        data=data,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def system_event(
+    session: Session,
+    *,
+    incident: Incident,
+    kind: SystemEvent,
+    author_id: int,
+    text: str,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Record a change made by a service (status, owner, priority, field, link, ...)."""
+    return append_event(
+        session,
+        incident=incident,
+        type_code=kind.value,
+        author_id=author_id,
+        text=text,
+        kind=EventKind.SYSTEM,
+        data=data,
+    )
