@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 
-from cc_tui.commands.common import JSON_OPTION, command, emit, state, table
+from cc_tui.commands.common import JSON_OPTION, command, emit, note, state, table
 
-app = typer.Typer(help="Incidents: open, show, list, change.", no_args_is_help=True)
+app = typer.Typer(
+    help="Incidents: open, show, list, change status, add events.", no_args_is_help=True
+)
 
 
 def _rows_text(rows) -> str:
@@ -19,6 +23,42 @@ def _rows_text(rows) -> str:
         ],
         ["number", "status", "type", "prio", "escalation", "owner", "customer", "title"],
     )
+
+
+def _detail_text(d: dict) -> str:
+    lines = [
+        f"{d['number']}  {d['status']}  {d['type']} via {d['channel']}  v{d['version']}",
+        f"title:     {d['title'] or ''}",
+    ]
+    if d["customer"]:
+        c = d["customer"]
+        block = f"  [{c['block_level']}: {c['block_reason']}]" if c["block_level"] != "none" else ""
+        lines.append(f"customer:  {c['number']} {c['name']}{block}")
+    if d["unit"]:
+        u = d["unit"]
+        warranty = f"warranty until {u['warranty_until']}" if u["under_warranty"] else "no warranty"
+        contract = f", contract {u['contract']['code']}" if u["contract"] else ""
+        lines.append(f"unit:      {u['serial']} {u['item']} ({warranty}{contract})")
+    reason = "/".join(x for x in (d["reason"]["general"], d["reason"]["specific"]) if x)
+    lines.append(f"reason:    {reason}   priority: {d['priority'] or '-'}")
+    lines.append(f"owner:     {d['owner'] or '-'}   department: {d['department'] or '-'}")
+    if d["resolution"]["solution"]:
+        lines.append(f"solution:  {d['resolution']['solution']}")
+    lines.append(f"next:      {', '.join(d['legal_next']) or '(final)'}")
+    lines.append("")
+    for e in d["events"]:
+        lines.append(f"{e['at'][:16]}  {e['type']:<13} {e['author']:<10} {e['text'] or ''}")
+    return "\n".join(lines)
+
+
+def _show(session, ref, warnings=None) -> dict:
+    from cc_tui.services.incidents import incident_detail
+    from cc_tui.services.serialize import jsonable
+
+    data = jsonable(incident_detail(session, ref))
+    if warnings is not None:
+        data["warnings"] = list(warnings)
+    return data
 
 
 @app.command("list")
@@ -45,3 +85,199 @@ def list_(
             before_id=parse_ref(before) if before else None,
         )
     emit(rows, as_json=as_json, human=_rows_text)
+
+
+@app.command()
+@command
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show an incident with its timeline."""
+    with state(ctx).work(write=False) as (session, _actor):
+        data = _show(session, ref)
+    emit(data, as_json=as_json, human=_detail_text)
+
+
+@app.command("open")
+@command
+def open_(
+    ctx: typer.Context,
+    channel: str = typer.Option(..., help="phone, email, fax, web, walk-in, cti"),
+    type_: str = typer.Option(..., "--type", help="information, action or comment"),
+    customer: int | None = typer.Option(None, help="Customer id."),
+    phone: str | None = typer.Option(None, help="Caller's phone (finds the customer)."),
+    email: str | None = typer.Option(None, help="Caller's e-mail (finds the customer)."),
+    name: str | None = typer.Option(None, help="Caller's name as given."),
+    contact: int | None = typer.Option(None, help="Contact person id."),
+    serial: str | None = typer.Option(None, help="Unit serial number."),
+    title: str | None = typer.Option(None),
+    description: str | None = typer.Option(None, help="What the caller said; a comment's text."),
+    question: str | None = typer.Option(None, help="Information request: the question."),
+    answer: str | None = typer.Option(None, help="Information request: the answer given."),
+    reason: str | None = typer.Option(None, help="GENERAL or GENERAL/SPECIFIC reason code."),
+    request_kind: str | None = typer.Option(None, help="Request-type dictionary code."),
+    problem_code: str | None = typer.Option(None, help="Service problem code."),
+    priority: str | None = typer.Option(
+        None, help="Priority code (default: contract, customer, system)."
+    ),
+    responsible: str | None = typer.Option(None, help="Responsible agent's login."),
+    expected_close: str | None = typer.Option(None, help="YYYY-MM-DD"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record a contact and save it as an incident in one step."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.intake import IntakeForm, open_incident
+
+    try:
+        close_on = date.fromisoformat(expected_close) if expected_close else None
+    except ValueError:
+        raise UsageError(f"expected close date is YYYY-MM-DD, not {expected_close!r}") from None
+    form = IntakeForm(
+        request_type=type_,
+        customer_id=customer,
+        contact_id=contact,
+        caller_name=name,
+        caller_phone=phone,
+        caller_email=email,
+        serial=serial,
+        title=title,
+        description=description,
+        question=question,
+        answer=answer,
+        reason=reason,
+        request_kind=request_kind,
+        problem_code=problem_code,
+        priority=priority,
+        responsible=responsible,
+        expected_close=close_on,
+    )
+    st = state(ctx)
+    with st.work() as (session, actor):
+        result = open_incident(
+            session,
+            actor=actor,
+            channel=channel,
+            form=form,
+            default_country=st.settings.default_country,
+            kb_search_required=st.settings.kb_search_required,
+        )
+        data = _show(session, result.id, result.warnings)
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    emit(data, as_json=as_json, human=_detail_text)
+
+
+@app.command()
+@command
+def status(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    to: str = typer.Argument(
+        ..., metavar="STATUS", help="assigned, in_process, pending, solved, closed, ..."
+    ),
+    problem: str | None = typer.Option(None, help="Actual problem (solved)."),
+    solution: str | None = typer.Option(None, help="Actual solution (solved)."),
+    resolution: str | None = typer.Option(None, help="GENERAL/SPECIFIC resolution code (solved)."),
+    accepted: bool = typer.Option(False, "--accepted", help="Closed: the customer accepted."),
+    coordinator: bool = typer.Option(False, "--coordinator", help="Closed by a coordinator."),
+    version: int | None = typer.Option(
+        None, help="Refuse if the incident changed since this version."
+    ),
+    note_: str | None = typer.Option(None, "--note", help="Why (written to the timeline)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Move an incident through its lifecycle."""
+    from cc_tui.services.lifecycle import change_status
+
+    with state(ctx).work() as (session, actor):
+        result = change_status(
+            session,
+            actor=actor,
+            ref=ref,
+            to=to,
+            expected_version=version,
+            problem=problem,
+            solution=solution,
+            resolution=resolution,
+            accepted=accepted or None,
+            coordinator=coordinator,
+            note=note_,
+        )
+        data = _show(session, ref)
+    note(f"{result.number}: {result.previous} -> {result.status}")
+    emit(data, as_json=as_json, human=_detail_text)
+
+
+@app.command()
+@command
+def event(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    type_: str = typer.Option(
+        ..., "--type", help="CallIn, CallOut, EmailIn, EmailOut, Dispatch, Note, ..."
+    ),
+    text: str = typer.Option(..., help="What happened / what the caller said."),
+    contact: int | None = typer.Option(None, help="Contact person id."),
+    minutes: int | None = typer.Option(None, help="Duration in minutes."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add an event to an incident's timeline."""
+    from cc_tui.services.events import add_event_to_incident
+
+    with state(ctx).work() as (session, actor):
+        row = add_event_to_incident(
+            session,
+            actor=actor,
+            ref=ref,
+            type_code=type_,
+            text=text,
+            contact_id=contact,
+            duration_minutes=minutes,
+        )
+    emit(row, as_json=as_json, human=lambda r: f"event {r.id} added to {ref}")
+
+
+@app.command()
+@command
+def contact(
+    ctx: typer.Context,
+    channel: str = typer.Option(..., help="phone, email, fax, web, walk-in, cti"),
+    type_: str = typer.Option("action", "--type", help="information, action or comment"),
+    phone: str | None = typer.Option(None, help="Caller's phone as signalled."),
+    email: str | None = typer.Option(None),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record that a contact started (CTI bridges call this when the phone rings)."""
+    from cc_tui.services.intake import open_contact
+
+    st = state(ctx)
+    with st.work() as (session, actor):
+        draft = open_contact(
+            session,
+            actor=actor,
+            channel=channel,
+            request_type=type_,
+            caller_phone=phone,
+            caller_email=email,
+            default_country=st.settings.default_country,
+        )
+    emit(draft, as_json=as_json, human=lambda d: f"{d.number} contact started")
+
+
+@app.command()
+@command
+def abandon(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The contact's INC- number"),
+    note_: str | None = typer.Option(None, "--note"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """End a contact that was not saved; it stays on record as abandoned."""
+    from cc_tui.services.incidents import parse_ref
+    from cc_tui.services.intake import abandon_contact
+
+    with state(ctx).work() as (session, actor):
+        result = abandon_contact(session, actor=actor, contact_id=parse_ref(ref), note=note_)
+    emit(result, as_json=as_json, human=lambda r: f"{r.number} {r.status}")

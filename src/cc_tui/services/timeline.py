@@ -119,3 +119,38 @@ def system_event(
         kind=EventKind.SYSTEM,
         data=data,
     )
+
+
+def add_user_event(
+    session: Session,
+    *,
+    actor_id: int,
+    incident: Incident,
+    type_code: str,
+    text: str,
+    contact_id: int | None = None,
+    duration_minutes: int | None = None,
+    corrects_id: int | None = None,
+) -> Event:
+    """An event an agent writes. System kinds are refused: only the services write those."""
+    from cc_tui.errors import RuleViolation, UsageError
+
+    etype = event_type(session, type_code)
+    if etype.is_system:
+        raise RuleViolation(f"{etype.code} events are written by cc-tui itself", field="type")
+    if not etype.active:
+        raise RuleViolation(f"event type {etype.code} is retired", field="type")
+    if not text or not text.strip():
+        raise UsageError("an event needs its text", field="text")
+    if duration_minutes is not None and not 0 <= duration_minutes <= 24 * 60:
+        raise UsageError("duration must be 0 to 1440 minutes", field="minutes")
+    return append_event(
+        session,
+        incident=incident,
+        type_code=etype.code,
+        author_id=actor_id,
+        text=text.strip(),
+        contact_id=contact_id,
+        duration_minutes=duration_minutes,
+        corrects_id=corrects_id,
+    )

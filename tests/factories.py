@@ -1,0 +1,150 @@
+"""Small builders for test data, written straight to the tables (fast, explicit)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cc_tui.models import (
+    Agent,
+    Contact,
+    Customer,
+    Department,
+    Priority,
+    ServiceContract,
+    SubcontractAgreement,
+    Unit,
+)
+from cc_tui.services.codes import add_code
+from cc_tui.services.context import actor_of
+from cc_tui.services.normalize import email_key, fold, normalize_phone
+
+
+def customer(
+    session,
+    name="Müller GmbH",
+    *,
+    phone=None,
+    email=None,
+    block="none",
+    reason=None,
+    number=None,
+    priority_id=None,
+) -> Customer:
+    row = Customer(
+        number=number or f"K-{abs(hash(name)) % 100000:05d}",
+        name=name,
+        search_name=fold(name),
+        phone=phone,
+        phone_e164=normalize_phone(phone) if phone else None,
+        email=email,
+        email_key=email_key(email),
+        block_level=block,
+        block_reason=reason,
+        priority_id=priority_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def contact(session, customer_row, name="Anna Nowak", *, phone=None, email=None) -> Contact:
+    row = Contact(
+        customer_id=customer_row.id,
+        name=name,
+        search_name=fold(name),
+        phone=phone,
+        phone_e164=normalize_phone(phone) if phone else None,
+        email=email,
+        email_key=email_key(email),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def priority(session, code="P3", *, rank=3, default=False) -> Priority:
+    row = Priority(code=code, name=f"Priority {code}", rank=rank, is_default=default)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unit(
+    session,
+    customer_row,
+    serial="SN-1",
+    *,
+    warranty_until=None,
+    contract=None,
+    unit_type="printer",
+    item="LJ-4000",
+) -> Unit:
+    row = Unit(
+        serial=serial,
+        item=item,
+        unit_type=unit_type,
+        customer_id=customer_row.id,
+        warranty_until=warranty_until,
+        contract_id=contract.id if contract else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def contract(session, customer_row, code="SC-1", *, priority_id=None) -> ServiceContract:
+    row = ServiceContract(
+        code=code,
+        customer_id=customer_row.id,
+        coverage="parts and labour",
+        starts_on=date(2020, 1, 1),
+        priority_id=priority_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def subcontract(session, code="SUB-1", *, item=None, unit_type=None) -> SubcontractAgreement:
+    row = SubcontractAgreement(
+        code=code,
+        subcontractor="PrintFix BV",
+        item=item,
+        unit_type=unit_type,
+        starts_on=date(2020, 1, 1),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def department(session, code="DESK", name="Service desk") -> Department:
+    row = Department(code=code, name=name)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def agent(session, login="bob", *, role="agent", department_id=None):
+    row = Agent(login=login, name=login.title(), role=role, department_id=department_id)
+    session.add(row)
+    session.flush()
+    return actor_of(row)
+
+
+def codes(session, admin) -> None:
+    """A small classification set: reasons, resolutions, a request type, a problem code."""
+    department(session, "FIELD", "Field service")
+    for kind, path in [
+        ("reason", "HW"),
+        ("reason", "HW/DISK"),
+        ("reason", "HW/PRINT"),
+        ("reason", "SW"),
+        ("reason", "SW/LOGIN"),
+        ("resolution", "FIX"),
+        ("resolution", "FIX/REPLACED"),
+        ("resolution", "FIX/CONFIG"),
+        ("request-type", "COMPLAINT"),
+        ("problem", "FIELD/PRINTERS/LASER/PICKUP"),
+    ]:
+        add_code(session, actor=admin, kind=kind, path=path)
