@@ -6,6 +6,7 @@ import typer
 
 from cc_tui.commands import (
     agent,
+    calendar,
     code,
     config_cmd,
     contract,
@@ -13,8 +14,13 @@ from cc_tui.commands import (
     db,
     demo,
     department,
+    escalate,
+    event_type,
     incident,
+    kb,
     priority,
+    time,
+    timer,
     unit,
 )
 from cc_tui.commands.common import CliState, command
@@ -38,6 +44,12 @@ app.add_typer(priority.app, name="priority")
 app.add_typer(agent.app, name="agent")
 app.add_typer(department.app, name="department")
 app.add_typer(demo.app, name="demo")
+app.add_typer(event_type.app, name="event-type")
+app.add_typer(timer.app, name="timer")
+app.add_typer(time.app, name="time")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(escalate.app, name="escalate")
+app.add_typer(kb.app, name="kb")
 
 
 @app.callback()
