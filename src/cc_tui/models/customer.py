@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from cc_tui.models.base import UtcDateTime, utcnow
@@ -17,6 +17,14 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_phone_e164", "phone_e164"),
         Index("ix_customer_fax_e164", "fax_e164"),
         Index("ix_customer_email_key", "email_key"),
+        # Prefix look-ups compare code points; PostgreSQL needs the "C" collation for that
+        # whatever the database's own collation is (SQLite compares code points already).
+        Index("ix_customer_search_name_c", text('search_name COLLATE "C"')).ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_customer_email_key_c", text('email_key COLLATE "C"')).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,6 +52,8 @@ class Customer(SQLModel, table=True):
     notes: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The agent who wrote the current version (named when a stale update is refused).
+    updated_by_id: int | None = None
     version: int = 1
 
 
@@ -53,6 +63,7 @@ class Contact(SQLModel, table=True):
         Index("ix_contact_phone_e164", "phone_e164"),
         Index("ix_contact_mobile_e164", "mobile_e164"),
         Index("ix_contact_email_key", "email_key"),
+        Index("ix_contact_email_key_c", text('email_key COLLATE "C"')).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,3 +80,28 @@ class Contact(SQLModel, table=True):
     is_primary: bool = False
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# Code-point order on PostgreSQL too, so a prefix is one range scan of the index.
+_TERM = String(60).with_variant(String(60, collation="C"), "postgresql")
+
+
+class CustomerToken(SQLModel, table=True):
+    """One word of a customer's or contact's folded name: look-up by the prefix of any word.
+
+    Written by the customer services whenever a name is written (contact rows carry
+    `contact_id`; the customer's own name has it NULL).
+    """
+
+    __tablename__ = "customer_token"
+    __table_args__ = (
+        Index("ix_customer_token_term", "term", "customer_id"),
+        Index("ix_customer_token_customer", "customer_id", "term"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    term: str = Field(sa_type=_TERM)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    contact_id: int | None = Field(
+        default=None, foreign_key="contact.id", ondelete="CASCADE", index=True
+    )
