@@ -156,3 +156,41 @@ def test_cli_status_exit_codes(cli, inc):
     assert json.loads(solved.stdout)["status"] == "solved"
     closed = cli("incident", "status", inc, "closed", "--accepted", "--json")
     assert json.loads(closed.stdout)["customer_accepted"] is True
+
+
+def test_field_changes_write_events_and_respect_versions(db, admin, inc):
+    from cc_tui.services.incident_edit import update_incident
+
+    with db.session() as s:
+        f.priority(s, "P1", rank=1)
+        version = incident_detail(s, inc).version
+    with db.session() as s:
+        update_incident(
+            s,
+            actor=admin,
+            ref=inc,
+            expected_version=version,
+            title="Disk 100% full",
+            priority="P1",
+            reason="HW",
+        )
+    with db.session() as s:
+        d = incident_detail(s, inc)
+    changes = {
+        e.data["field"]: (e.data["from"], e.data["to"])
+        for e in d.events
+        if e.type in ("FieldChange", "PriorityChange")
+    }
+    assert changes["title"] == ("Disk full", "Disk 100% full")
+    assert changes["priority"] == ("P3", "P1")
+    assert changes["reason_specific"] == ("HW/DISK", None)
+    with db.session() as s, pytest.raises(Conflict):
+        update_incident(s, actor=admin, ref=inc, expected_version=version, title="again")
+
+
+def test_cli_update_clears_and_sets(cli, inc):
+    result = cli("incident", "update", inc, "--reason", "SW/LOGIN", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reason"] == {"general": "SW", "specific": "LOGIN"}
+    bad = cli("incident", "update", inc, "--priority", "NOPE")
+    assert bad.exit_code == 3

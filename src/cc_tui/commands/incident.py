@@ -281,3 +281,56 @@ def abandon(
     with state(ctx).work() as (session, actor):
         result = abandon_contact(session, actor=actor, contact_id=parse_ref(ref), note=note_)
     emit(result, as_json=as_json, human=lambda r: f"{r.number} {r.status}")
+
+
+@app.command()
+@command
+def update(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    title: str | None = typer.Option(None),
+    description: str | None = typer.Option(None),
+    reason: str | None = typer.Option(None, help='GENERAL/SPECIFIC; "" clears.'),
+    request_kind: str | None = typer.Option(None, help='Request-type code; "" clears.'),
+    problem_code: str | None = typer.Option(None, help='Service problem code; "" clears.'),
+    priority: str | None = typer.Option(None, help="Priority code."),
+    contact: str | None = typer.Option(None, help='Contact person id; "" clears.'),
+    responsible: str | None = typer.Option(None, help='Agent login; "" clears.'),
+    expected_close: str | None = typer.Option(None, help='YYYY-MM-DD; "" clears.'),
+    version: int | None = typer.Option(None, help="Refuse if changed since this version."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change fields of an open incident; each change is written to its timeline."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.incident_edit import UNSET, update_incident
+
+    def given(value: str | None):
+        return UNSET if value is None else (value or None)
+
+    close_on = given(expected_close)
+    contact_id = given(contact)
+    try:
+        if close_on not in (UNSET, None):
+            close_on = date.fromisoformat(close_on)
+        if contact_id not in (UNSET, None):
+            contact_id = int(contact_id)
+    except ValueError as error:
+        raise UsageError(f"bad value: {error}") from None
+    with state(ctx).work() as (session, actor):
+        update_incident(
+            session,
+            actor=actor,
+            ref=ref,
+            expected_version=version,
+            title=given(title),
+            description=given(description),
+            reason=given(reason),
+            request_kind=given(request_kind),
+            problem_code=given(problem_code),
+            priority=given(priority),
+            contact_id=contact_id,
+            responsible=given(responsible),
+            expected_close=close_on,
+        )
+        data = _show(session, ref)
+    emit(data, as_json=as_json, human=_detail_text)
