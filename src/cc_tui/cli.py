@@ -19,6 +19,8 @@ from cc_tui.commands import (
     incident,
     kb,
     priority,
+    queue,
+    rule,
     time,
     timer,
     unit,
@@ -50,6 +52,8 @@ app.add_typer(time.app, name="time")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(escalate.app, name="escalate")
 app.add_typer(kb.app, name="kb")
+app.add_typer(rule.app, name="rule")
+app.add_typer(queue.app, name="queue")
 
 
 @app.callback()
