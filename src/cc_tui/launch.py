@@ -11,4 +11,8 @@ if TYPE_CHECKING:
 def run_console(state: CliState, *, mode: str) -> None:
     from cc_tui.app import CcTuiApp
 
-    CcTuiApp(settings=state.settings, start_mode=mode).run()
+    app = CcTuiApp(settings=state.settings, start_mode=mode)
+    app.run()
+    if app.startup_error is not None:
+        # Quit from the start-up error: the shell also gets the one line and the exit code.
+        raise app.startup_error

@@ -1,0 +1,229 @@
+"""The agent console: modes, global keys, the command palette, the database and the change
+feed behind every screen.
+
+Start-up order matters for speed: the first frame is painted before anything of the
+database layer (SQLAlchemy, SQLModel, Alembic, the services) is imported. Only then does a
+thread worker open the database, check the schema and sign the agent in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.signal import Signal
+from textual.worker import get_current_worker
+
+from cc_tui.errors import CcError, Unavailable
+from cc_tui.screens import MODE_BY_NAME
+from cc_tui.screens import MODES as CONSOLE_MODES
+from cc_tui.tui_support import (
+    ChangeBatch,
+    ChangesArrived,
+    Connection,
+    DatabaseFailed,
+    DatabaseReady,
+)
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from cc_tui.config import Settings
+
+# On PostgreSQL the feed blocks on LISTEN for at most this long, so the worker notices
+# within that time that the console is closing.
+LISTEN_SLICE_SECONDS = 0.5
+# After a failed read of the change feed, wait this long before trying again.
+FEED_RETRY_SECONDS = 3.0
+
+
+class CcTuiApp(App[None]):
+    """`cc-tui`: intake, incidents, queues and the knowledge base in one console."""
+
+    TITLE = "cc-tui"
+    CSS_PATH = "styles/app.tcss"
+    # Each mode's screen module is imported when the mode is first shown.
+    MODES = {mode.name: mode.make_screen for mode in CONSOLE_MODES}
+    BINDINGS = [
+        Binding("f1", "toggle_help", "Help", id="app.help"),
+        *(
+            Binding(
+                mode.key,
+                f"switch_mode('{mode.name}')",
+                mode.label,
+                show=False,
+                id=mode.binding_id,
+            )
+            for mode in CONSOLE_MODES
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="app.command_palette",
+            show=False,  # the footer shows it at its right end
+            priority=True,
+            tooltip="Search every command: modes, themes, keys",
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, *, settings: Settings, start_mode: str = "intake") -> None:
+        if start_mode not in MODE_BY_NAME:
+            raise ValueError(f"unknown mode {start_mode!r}; one of: {', '.join(MODE_BY_NAME)}")
+        # App.__init__ reads DEFAULT_MODE to pick the first screen: start straight in the
+        # requested mode instead of painting an empty default screen first.
+        self.DEFAULT_MODE = start_mode
+        super().__init__()
+        self.settings = settings
+        self.connection: Connection | None = None
+        self.startup_error: CcError | None = None
+        self.connection_signal: Signal[Connection | None] = Signal(self, "connection")
+        self.changes_signal: Signal[ChangeBatch] = Signal(self, "changes")
+        self._user_keymap = dict(settings.keymap)
+        self.set_keymap(self._user_keymap)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def key_display(self, binding_id: str, default_key: str) -> str:
+        """How the key of a binding reads on screen, after the agent's keymap."""
+        keys = self._user_keymap.get(binding_id) or default_key
+        return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+
+    def get_key_display(self, binding: Binding) -> str:
+        display = super().get_key_display(binding)
+        # Function keys read as on the keyboard: F2, not f2.
+        return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode in CONSOLE_MODES:
+            yield SystemCommand(
+                f"Go to {mode.label}",
+                f"{mode.help} ({self.key_display(mode.binding_id, mode.key)})",
+                lambda name=mode.name: self.switch_mode(name),
+            )
+        yield from super().get_system_commands(screen)
+
+    # -- the database ----------------------------------------------------------------------
+
+    def on_ready(self) -> None:
+        # After the first frame: the database layer's imports would only delay it.
+        self.open_database()
+
+    @work(thread=True, exclusive=True, group="database", exit_on_error=False)
+    def open_database(self) -> None:
+        """Open the database, migrate the embedded one, sign the agent in."""
+        settings = self.settings
+        try:
+            # Deferred imports: SQLAlchemy and the services load here, off the first paint.
+            from cc_tui.config import default_database_url
+            from cc_tui.db.engine import Database
+            from cc_tui.services.context import resolve_actor
+            from cc_tui.services.setup import prepare_database
+
+            url = settings.effective_database_url
+            if settings.database_url is None:
+                # The embedded database's folder is ours to create on first start.
+                _make_data_folder(default_database_url())
+            db = Database(url)
+            prepare_database(db, settings.login)
+            with db.session(write=False) as session:
+                actor = resolve_actor(session, settings.login)
+        except CcError as error:
+            self.post_message(DatabaseFailed(error))
+            return
+        except Exception as error:  # an unexpected failure still reads as one line
+            self.log.error("opening the database failed", error)
+            message = f"cannot open the database: {type(error).__name__}: {error}"
+            self.post_message(DatabaseFailed(Unavailable(message)))
+            return
+        self.post_message(DatabaseReady(Connection(db=db, actor=actor, settings=settings)))
+
+    def on_database_ready(self, message: DatabaseReady) -> None:
+        self.connection = message.connection
+        self.startup_error = None
+        self.connection_signal.publish(message.connection)
+        self.follow_changes(message.connection)
+
+    def on_database_failed(self, message: DatabaseFailed) -> None:
+        from cc_tui.screens.startup import StartupErrorScreen
+
+        self.startup_error = message.error
+        self.connection_signal.publish(None)
+        self.push_screen(StartupErrorScreen(message.error), self._after_startup_error)
+
+    def _after_startup_error(self, choice: str | None) -> None:
+        if choice == "retry":
+            self.startup_error = None
+            self.connection_signal.publish(None)
+            self.open_database()
+        else:
+            self.exit()
+
+    # -- the change feed -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="change-feed", exit_on_error=False)
+    def follow_changes(self, connection: Connection) -> None:
+        """Post `ChangesArrived` whenever anyone commits a change, until the app closes."""
+        from cc_tui.db.changes import ChangeListener
+
+        worker = get_current_worker()
+        stop = worker.cancelled_event
+        db = connection.db
+        listener: ChangeListener | None = None
+        interrupted = False
+        try:
+            while not worker.is_cancelled:
+                try:
+                    if listener is None:
+                        listener = ChangeListener(db, poll_seconds=self.settings.poll_seconds)
+                    # SQLite: one indexed read now, then sleep below (wakes on cancel).
+                    changes = listener.wait(timeout=0 if db.is_sqlite else LISTEN_SLICE_SECONDS)
+                except CcError as error:
+                    if not interrupted:
+                        self._notify_from_feed(f"Live updates paused: {error.message}", "warning")
+                    interrupted = True
+                    stop.wait(FEED_RETRY_SECONDS)
+                    continue
+                if interrupted:
+                    interrupted = False
+                    self._notify_from_feed("Live updates resumed.", "information")
+                if changes and not worker.is_cancelled:
+                    self.post_message(ChangesArrived(ChangeBatch(tuple(changes))))
+                if db.is_sqlite:
+                    stop.wait(self.settings.poll_seconds)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _notify_from_feed(self, text: str, severity: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(self.notify, text, severity=severity, markup=False)
+
+    def on_changes_arrived(self, message: ChangesArrived) -> None:
+        self.changes_signal.publish(message.batch)
+
+    def on_unmount(self) -> None:
+        if self.connection is not None:
+            self.connection.db.dispose()
+
+
+def _make_data_folder(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix):
+        path = Path(url[len(prefix) :])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise Unavailable(f"cannot create the folder {path.parent}: {error}") from error

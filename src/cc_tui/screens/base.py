@@ -1,0 +1,81 @@
+"""The base of every mode screen: the console frame, service calls, live changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from cc_tui.tui_support import ChangeBatch, Connection, run_service
+from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+    from textual.worker import Worker
+
+    from cc_tui.services.context import Actor
+
+T = TypeVar("T")
+
+
+class ConsoleScreen(Screen):
+    """A mode screen. Subclasses set `MODE`, yield their content from `compose_body()`,
+    load their data in `database_ready()` and follow others' work in `changes_arrived()`.
+    """
+
+    MODE: ClassVar[str | None] = None
+
+    def compose(self) -> Iterable[Widget]:
+        yield ConsoleHeader()
+        yield ModeTabs(self.MODE)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    def on_mount(self) -> None:
+        app = self.app
+        app.connection_signal.subscribe(self, self._connection_changed)  # type: ignore[attr-defined]
+        app.changes_signal.subscribe(self, self.changes_arrived)  # type: ignore[attr-defined]
+        connection = app.connection  # type: ignore[attr-defined]
+        if connection is not None:
+            self.call_next(self.database_ready, connection)
+
+    def _connection_changed(self, connection: Connection | None) -> None:
+        if connection is not None:
+            self.database_ready(connection)
+
+    @property
+    def connection(self) -> Connection | None:
+        return self.app.connection  # type: ignore[attr-defined]
+
+    def database_ready(self, connection: Connection) -> None:
+        """The database is open and the agent known: load what the screen shows."""
+
+    def changes_arrived(self, batch: ChangeBatch) -> None:
+        """Someone (maybe this agent) committed changes: refresh what they touch."""
+
+    def run_service(
+        self,
+        work: Callable[[Session, Actor], T],
+        *,
+        on_result: Callable[[T], Any],
+        on_error: Callable[[BaseException], Any] | None = None,
+        write: bool = False,
+        group: str = "service",
+        exclusive: bool = True,
+    ) -> Worker[None] | None:
+        """Run `work(session, actor)` in a thread worker; see `tui_support.run_service`."""
+        return run_service(
+            self,
+            work,
+            on_result=on_result,
+            on_error=on_error,
+            write=write,
+            group=group,
+            exclusive=exclusive,
+        )

@@ -1,0 +1,420 @@
+"""The Incident mode's list: every incident, newest first, paged from SQL, with a field to
+jump to a number. Follows the change feed, so others' work appears without a key press."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label, Static
+
+from cc_tui.errors import CcError
+from cc_tui.screens.base import ConsoleScreen
+from cc_tui.tui_support import ChangeBatch, Connection, display_zone, local_time, show_error
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from sqlmodel import Session
+
+    from cc_tui.services.context import Actor
+    from cc_tui.services.incidents import IncidentRow
+
+PAGE_SIZE = 100
+# Start loading the next page this many rows before the cursor reaches the last one.
+PRELOAD_ROWS = 5
+# Changes to these entities can alter what a list row shows.
+LIST_ENTITIES = ("incident", "customer", "agent", "department", "priority")
+
+# (key, heading, width): fixed widths, so the table never measures its cells.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("number", "Number", 11),
+    ("status", "Status", 11),
+    ("priority", "Prio", 5),
+    ("owner", "Owner", 10),
+    ("customer", "Customer", 22),
+    ("title", "Title", 30),
+    ("opened", "Opened", 16),
+)
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """What one load of the list returns (built in the worker, shown on the screen)."""
+
+    rows: list[IncidentRow]
+    has_more: bool
+    open_only: bool
+    # None: the list starts at the newest incident; else it starts below this id.
+    before_id: int | None
+    # Only for an empty list: whether any incident exists at all (for the honest hint).
+    any_incident: bool = True
+    # The incident to put the cursor on (after a jump).
+    target: int | None = None
+
+
+def fetch_rows(
+    session: Session, *, open_only: bool, before_id: int | None, count: int
+) -> tuple[list[IncidentRow], bool]:
+    """Up to `count` rows, newest first, below `before_id`; and whether more follow."""
+    from cc_tui.services.incidents import MAX_PAGE, list_incidents
+
+    rows: list[IncidentRow] = []
+    cursor = before_id
+    while len(rows) <= count:
+        limit = min(MAX_PAGE, count + 1 - len(rows))
+        batch = list_incidents(session, open_only=open_only, before_id=cursor, limit=limit)
+        rows.extend(batch)
+        if len(batch) < limit:
+            break
+        cursor = batch[-1].id
+    return rows[:count], len(rows) > count
+
+
+def load_page(
+    session: Session, *, open_only: bool, before_id: int | None, count: int
+) -> IncidentPage:
+    from cc_tui.services.incidents import list_incidents
+
+    rows, more = fetch_rows(session, open_only=open_only, before_id=before_id, count=count)
+    any_incident = bool(rows) or bool(list_incidents(session, limit=1))
+    return IncidentPage(rows, more, open_only, before_id, any_incident=any_incident)
+
+
+def locate(session: Session, *, incident_id: int, open_only: bool, count: int) -> IncidentPage:
+    """The list starting at one incident; the open filter is dropped if it hides it."""
+    from cc_tui.services.incidents import get_incident
+
+    get_incident(session, incident_id)  # NotFound if there is no such incident
+    before = incident_id + 1
+    rows, more = fetch_rows(session, open_only=open_only, before_id=before, count=count)
+    if open_only and (not rows or rows[0].id != incident_id):
+        open_only = False
+        rows, more = fetch_rows(session, open_only=False, before_id=before, count=count)
+    return IncidentPage(rows, more, open_only, before, target=incident_id)
+
+
+def row_cells(row: IncidentRow, zone: tzinfo | None) -> tuple[Text, ...]:
+    """One table row. Every value is plain `Text`: a title is never read as markup."""
+
+    def cell(value: str | None) -> Text:
+        return Text(value or "–", no_wrap=True, overflow="ellipsis")
+
+    return (
+        cell(row.number),
+        cell(row.status.replace("_", " ")),
+        cell(row.priority),
+        cell(row.owner),
+        cell(row.customer),
+        Text(row.title or "", no_wrap=True, overflow="ellipsis"),
+        cell(local_time(row.opened_at, zone)),
+    )
+
+
+def summary(row: IncidentRow, zone: tzinfo | None) -> Content:
+    """The highlighted incident, in full, under the table."""
+
+    def pair(label: str, value: str | None) -> Content:
+        return Content.assemble((f"{label} ", "dim"), value or "–", "   ")
+
+    return Content.assemble(
+        (row.number, "bold"),
+        "  ",
+        row.title or "(no title)",
+        "\n",
+        pair("Status", row.status.replace("_", " ")),
+        pair("Type", row.type),
+        pair("Channel", row.channel),
+        pair("Escalation", row.escalation.replace("_", " ")),
+        pair("Opened", local_time(row.opened_at, zone)),
+        "\n",
+        pair("Customer", row.customer),
+        pair("Priority", row.priority),
+        pair("Owner", row.owner),
+        pair("Department", row.department),
+    )
+
+
+class IncidentListScreen(ConsoleScreen):
+    """All incidents, newest first; `o`/`a` filter, `g` jumps to a number."""
+
+    MODE = "incident"
+    CSS_PATH = "../styles/incidents.tcss"
+    AUTO_FOCUS = "#incident-table"
+    BINDINGS = [
+        Binding("o", "filter(True)", "Open only", id="incidents.open"),
+        Binding("a", "filter(False)", "All", id="incidents.all"),
+        Binding("g", "go_to", "Go to number", id="incidents.goto"),
+        Binding("r", "reload", "Newest first", id="incidents.reload"),
+        Binding("escape", "back_to_list", "Back to list", show=False, id="incidents.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open_only = False
+        self.before_id: int | None = None
+        self.has_more = False
+        self.loading = False
+        self._rows: dict[int, IncidentRow] = {}
+        # Every load gets a number; only the answer to the newest one is shown.
+        self._request = 0
+        self._zone: tzinfo | None = None
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="incident-bar"):
+            yield Label(Content("Go to"), id="jump-label")
+            yield Input(placeholder="INC-1042 or 1042", id="jump", max_length=24)
+            yield Static(Content("opening the database…"), id="incident-status")
+        yield Static(Content(""), id="jump-error")
+        table: DataTable[Text] = DataTable(
+            id="incident-table", cursor_type="row", zebra_stripes=True
+        )
+        for key, heading, width in COLUMNS:
+            table.add_column(heading, width=width, key=key)
+        yield table
+        yield Static(Content(""), id="incident-empty")
+        with Vertical(id="incident-summary"):
+            yield Static(Content(""), id="incident-summary-text")
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#incident-table", DataTable)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def database_ready(self, connection: Connection) -> None:
+        self._zone = display_zone(connection.settings)
+        self.load()
+
+    def changes_arrived(self, batch: ChangeBatch) -> None:
+        if batch.incident_ids or batch.touches(*LIST_ENTITIES):
+            self.load(keep_position=True)
+
+    def load(self, *, keep_position: bool = False) -> None:
+        """(Re)load the list from its start; keep as many rows as are shown now."""
+        count = max(PAGE_SIZE, len(self._rows)) if keep_position else PAGE_SIZE
+        open_only, before_id = self.open_only, self.before_id
+        self._start(
+            lambda session, _actor: load_page(
+                session, open_only=open_only, before_id=before_id, count=count
+            ),
+            keep_position=keep_position,
+        )
+
+    def load_more(self) -> None:
+        if self.loading or not self.has_more or not self._rows:
+            return
+        open_only, before_id, last_id = self.open_only, self.before_id, min(self._rows)
+        request = self._next_request()
+
+        def work(session: Session, _actor: Actor) -> IncidentPage:
+            rows, more = fetch_rows(
+                session, open_only=open_only, before_id=last_id, count=PAGE_SIZE
+            )
+            return IncidentPage(rows, more, open_only, before_id)
+
+        self.run_service(
+            work,
+            on_result=lambda page: self._append(request, page),
+            on_error=lambda error: self._failed(request, error),
+            group="incident-list",
+        )
+
+    def _next_request(self) -> int:
+        self._request += 1
+        self.loading = True
+        self._show_status()
+        return self._request
+
+    def _start(self, work, *, keep_position: bool) -> None:
+        request = self._next_request()
+        self.run_service(
+            work,
+            on_result=lambda page: self._replace(request, page, keep_position),
+            on_error=lambda error: self._failed(request, error),
+            group="incident-list",
+        )
+
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request != self._request:
+            return
+        self.loading = False
+        self._show_status()
+        show_error(self, error)
+
+    def _replace(self, request: int, page: IncidentPage, keep_position: bool) -> None:
+        if request != self._request:
+            return
+        table = self.table
+        current = self._current_id() if keep_position else None
+        old_row = table.cursor_row
+        self.loading = False
+        self.open_only, self.before_id = page.open_only, page.before_id
+        self.has_more = page.has_more
+        self._rows = {row.id: row for row in page.rows}
+        with self.app.batch_update():
+            table.clear()
+            for row in page.rows:
+                table.add_row(*row_cells(row, self._zone), key=str(row.id))
+            target = page.target if page.target is not None else current
+            if target is not None and target in self._rows:
+                table.move_cursor(row=table.get_row_index(str(target)), animate=False)
+            elif keep_position and page.rows:
+                table.move_cursor(row=min(old_row, len(page.rows) - 1), animate=False)
+            else:
+                table.move_cursor(row=0, animate=False)
+        self._show_empty(page)
+        self._show_status()
+        self._show_summary()
+
+    def _append(self, request: int, page: IncidentPage) -> None:
+        if request != self._request:
+            return
+        self.loading = False
+        self.has_more = page.has_more
+        table = self.table
+        for row in page.rows:
+            if row.id in self._rows:
+                continue  # already shown (it moved down while new ones arrived)
+            self._rows[row.id] = row
+            table.add_row(*row_cells(row, self._zone), key=str(row.id))
+        self._show_status()
+
+    # -- showing -----------------------------------------------------------------------------
+
+    def _current_id(self) -> int | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return int(row_key.value) if row_key.value is not None else None
+
+    def _show_empty(self, page: IncidentPage) -> None:
+        empty = self.query_one("#incident-empty", Static)
+        has_rows = bool(page.rows)
+        self.table.display = has_rows
+        self.query_one("#incident-summary").display = has_rows
+        empty.display = not has_rows
+        if has_rows:
+            return
+        if not page.any_incident:
+            key = self.app.key_display("mode.intake", "f2")  # type: ignore[attr-defined]
+            empty.update(Content(f"No incidents yet — press {key} to take a call"))
+        elif page.open_only:
+            all_key = self._key("incidents.all", "a")
+            empty.update(Content(f"No open incidents — press {all_key} to list all incidents"))
+        else:
+            empty.update(Content("No incidents here."))
+
+    def _key(self, binding_id: str, default: str) -> str:
+        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+
+    def _show_status(self) -> None:
+        status = self.query_one("#incident-status", Static)
+        parts = ["Open incidents" if self.open_only else "All incidents"]
+        if self.before_id is not None:
+            newest = self._key("incidents.reload", "r")
+            parts.append(f"from INC-{self.before_id - 1} down ({newest}: newest first)")
+        else:
+            parts.append("newest first")
+        if self._rows:
+            parts.append(f"{len(self._rows)} shown" + (", more below" if self.has_more else ""))
+        if self.loading:
+            parts.append("loading…")
+        status.update(Content(" · ".join(parts)))
+
+    def _show_summary(self) -> None:
+        text = self.query_one("#incident-summary-text", Static)
+        current = self._current_id()
+        row = self._rows.get(current) if current is not None else None
+        text.update(summary(row, self._zone) if row is not None else Content(""))
+
+    @on(DataTable.RowHighlighted, "#incident-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_summary()
+        if event.cursor_row >= self.table.row_count - 1 - PRELOAD_ROWS:
+            self.load_more()
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def action_filter(self, open_only: bool) -> None:
+        if open_only == self.open_only and self.before_id is None:
+            return
+        self.open_only = open_only
+        self.before_id = None
+        self.load()
+
+    def action_reload(self) -> None:
+        self.before_id = None
+        self.load()
+
+    def action_go_to(self) -> None:
+        self.query_one("#jump", Input).focus()
+
+    def action_back_to_list(self) -> None:
+        self.query_one("#jump-error", Static).update(Content(""))
+        self._done_jumping()
+
+    @on(Input.Submitted, "#jump")
+    def _jump(self, event: Input.Submitted) -> None:
+        error_line = self.query_one("#jump-error", Static)
+        error_line.update(Content(""))
+        text = event.value.strip()
+        if not text:
+            return
+        if self.connection is None:
+            error_line.update(Content("The database is not open yet."))
+            return
+        from cc_tui.services.incidents import parse_ref
+
+        try:
+            incident_id = parse_ref(text)
+        except CcError as error:
+            self._jump_refused(error)
+            return
+        if incident_id in self._rows:
+            self.table.move_cursor(row=self.table.get_row_index(str(incident_id)))
+            self._done_jumping()
+            return
+        open_only = self.open_only
+        request = self._next_request()
+
+        def shown(page: IncidentPage) -> None:
+            self._replace(request, page, keep_position=False)
+            if request == self._request:
+                self._done_jumping()
+
+        def refused(error: BaseException) -> None:
+            if request != self._request:
+                return
+            self.loading = False
+            self._show_status()
+            if isinstance(error, CcError):
+                self._jump_refused(error)
+            else:
+                show_error(self, error)
+
+        self.run_service(
+            lambda session, _actor: locate(
+                session, incident_id=incident_id, open_only=open_only, count=PAGE_SIZE
+            ),
+            on_result=shown,
+            on_error=refused,
+            group="incident-list",
+        )
+
+    def _jump_refused(self, error: CcError) -> None:
+        """Say why next to the field; keep the text selected, so typing replaces it."""
+        self.query_one("#jump-error", Static).update(Content(error.message))
+        self.query_one("#jump", Input).select_all()
+
+    def _done_jumping(self) -> None:
+        self.query_one("#jump", Input).value = ""
+        self.table.focus()

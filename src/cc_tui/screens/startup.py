@@ -1,0 +1,61 @@
+"""Shown when the console cannot start: the database is unreachable, too new or broken,
+or the agent is not known to it. The domain error's message, never a traceback."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from cc_tui.errors import CcError, NotFound, RuleViolation, Unavailable, UsageError
+
+
+def heading(error: CcError) -> str:
+    if isinstance(error, Unavailable):
+        return "The database is unavailable"
+    if isinstance(error, NotFound | RuleViolation):
+        return "You cannot sign in"
+    if isinstance(error, UsageError):
+        return "The settings are not usable"
+    return "Something went wrong"
+
+
+class StartupErrorScreen(ModalScreen[str]):
+    """Dismissed with "retry" or "quit"."""
+
+    CSS_PATH = "../styles/startup.tcss"
+    BINDINGS = [
+        Binding("r", "choose('retry')", "Retry", id="startup.retry"),
+        Binding("q", "choose('quit')", "Quit", id="startup.quit"),
+    ]
+
+    def __init__(self, error: CcError) -> None:
+        super().__init__()
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="startup-dialog"):
+            yield Static(Content("cc-tui cannot start"), id="startup-heading")
+            yield Static(Content(heading(self.error)), id="startup-kind")
+            yield Static(Content(self.error.message), id="startup-message")
+            yield Static(
+                Content("r: try again (e.g. once the server is back)   q or ctrl+q: quit"),
+                id="startup-hint",
+            )
+            with Horizontal(id="startup-buttons"):
+                yield Button("Try again", id="retry", variant="primary")
+                yield Button("Quit", id="quit", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)

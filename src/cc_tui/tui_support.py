@@ -1,0 +1,200 @@
+"""What every screen of the console shares: the open database, service calls in thread
+workers, errors shown to the agent, the change feed, and time in the agent's zone.
+
+Screens never run SQL and never hold a session: they hand a function `work(session, actor)`
+to `run_service`, which runs it in a thread worker inside one `db.session()` transaction and
+delivers the plain result (or the domain error) back on the screen's own message loop.
+
+Nothing here imports SQLAlchemy: the console paints before the database layer is loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, Unavailable, UsageError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+    from textual.dom import DOMNode
+    from textual.signal import Signal
+    from textual.worker import Worker
+
+    from cc_tui.config import Settings
+    from cc_tui.db.changes import ChangeInfo
+    from cc_tui.db.engine import Database
+    from cc_tui.services.context import Actor
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The open database and the agent at the console, once the start-up check passed."""
+
+    db: Database
+    actor: Actor
+    settings: Settings
+
+
+class ConsoleHost(Protocol):
+    """What screens and widgets may rely on in the app (`CcTuiApp` provides it)."""
+
+    connection: Connection | None
+    connection_signal: Signal[Connection]
+    changes_signal: Signal[ChangeBatch]
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Changes committed by anyone since the last batch, oldest first."""
+
+    changes: Sequence[ChangeInfo]
+
+    @property
+    def incident_ids(self) -> set[int]:
+        return {c.incident_id for c in self.changes if c.incident_id is not None}
+
+    def touches(self, *entities: str) -> bool:
+        """True if any change is about one of these entities (e.g. "incident")."""
+        return any(c.entity in entities for c in self.changes)
+
+
+class ChangesArrived(Message):
+    """Posted to the app by the change-feed worker; the app republishes it on
+    `changes_signal` so every open screen can react."""
+
+    def __init__(self, batch: ChangeBatch) -> None:
+        super().__init__()
+        self.batch = batch
+
+
+class DatabaseReady(Message):
+    """The database is open and the agent is known."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+
+class DatabaseFailed(Message):
+    """The database could not be opened, or the agent is not allowed in."""
+
+    def __init__(self, error: CcError) -> None:
+        super().__init__()
+        self.error = error
+
+
+_ERROR_TITLES: tuple[tuple[type[CcError], str], ...] = (
+    (Unavailable, "Database unavailable"),
+    (Conflict, "Changed by someone else"),
+    (NotFound, "Not found"),
+    (UsageError, "Not understood"),
+    (RuleViolation, "Refused"),
+)
+
+
+def error_title(error: BaseException) -> str:
+    for kind, title in _ERROR_TITLES:
+        if isinstance(error, kind):
+            return title
+    return "Unexpected error"
+
+
+def error_message(error: BaseException) -> str:
+    """The text a person reads: the domain error's own message, never a traceback."""
+    if isinstance(error, CcError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
+
+
+def show_error(node: DOMNode, error: BaseException) -> None:
+    """The default way a failed service call reaches the agent: an error notification."""
+    if not isinstance(error, CcError):
+        # A bug, not a refusal: keep the details in the log for whoever fixes it.
+        node.log.error("service call failed", error)
+    node.notify(
+        error_message(error),
+        title=error_title(error),
+        severity="error",
+        timeout=8,
+        markup=False,
+    )
+
+
+def run_service(
+    node: DOMNode,
+    work: Callable[[Session, Actor], T],
+    *,
+    on_result: Callable[[T], Any],
+    on_error: Callable[[BaseException], Any] | None = None,
+    write: bool = False,
+    group: str = "service",
+    exclusive: bool = True,
+    description: str = "",
+) -> Worker[None] | None:
+    """Run `work(session, actor)` in a thread worker, in one transaction.
+
+    `on_result(value)` or `on_error(error)` is then called on `node`'s message loop (not in
+    the thread), unless the worker was cancelled meanwhile (an `exclusive` newer call in the
+    same group replaces an older one, so a slow stale answer never overwrites a fresh one).
+    Import services inside `work`: that keeps the database layer out of the first paint.
+    Returns None (and says why) when the database is not open yet.
+    """
+    app: ConsoleHost = node.app  # type: ignore[assignment]
+    connection = app.connection
+    if connection is None:
+        node.notify("The database is not open yet.", severity="warning", timeout=4)
+        return None
+    handle_error = on_error or (lambda error: show_error(node, error))
+
+    def deliver(callback: Callable[[Any], Any], value: Any) -> None:
+        if get_current_worker().is_cancelled:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is closing: nobody to show it to
+            node.app.call_from_thread(node.call_next, callback, value)
+
+    def body() -> None:
+        try:
+            with connection.db.session(write=write) as session:
+                result = work(session, connection.actor)
+        except Exception as error:
+            deliver(handle_error, error)
+            return
+        deliver(on_result, result)
+
+    return node.run_worker(
+        body,
+        name=description or getattr(work, "__name__", "service call"),
+        group=group,
+        description=description,
+        exclusive=exclusive,
+        thread=True,
+        exit_on_error=False,
+    )
+
+
+def display_zone(settings: Settings | None) -> tzinfo | None:
+    """The agent's display zone: the configured one, else the system's (None)."""
+    if settings is None or not settings.timezone:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """A UTC timestamp as the agent reads it: `2025-03-04 10:42` in their zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
