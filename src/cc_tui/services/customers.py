@@ -24,7 +24,7 @@ from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
 from cc_tui.models.base import utcnow
-from cc_tui.models.customer import CustomerToken
+from cc_tui.models.customer import TERM_LENGTH, CustomerToken, name_terms, write_terms
 from cc_tui.models.enums import OPEN_STATUSES, BlockLevel
 from cc_tui.services.context import Actor
 from cc_tui.services.normalize import (
@@ -39,8 +39,6 @@ NUMBER_PREFIX = "K-"
 NUMBER_BASE = 100_000
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9_./\-]{0,39}$")
 _WORD = re.compile(r"[^\W_]+")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-TERM_LENGTH = 60
 MAX_LIMIT = 100
 
 
@@ -107,37 +105,8 @@ class CustomerMatch:
 # ---------------------------------------------------------------------------- search terms
 
 
-def name_terms(name: str) -> set[str]:
-    """The words a name is found by: folded ('Müller' -> 'muller'), plus the German
-    spelling of umlauts ('mueller') so either way of typing finds it."""
-    text = unicodedata.normalize("NFC", name)
-    words = set(_WORD.findall(fold(text)))
-    words |= set(_WORD.findall(fold(text.casefold().translate(_UMLAUTS))))
-    return {w[:TERM_LENGTH] for w in words}
-
-
 def query_words(text: str) -> list[str]:
     return [w[:TERM_LENGTH] for w in _WORD.findall(fold(unicodedata.normalize("NFC", text)))]
-
-
-def _write_terms(
-    session: Session, *, customer_id: int, contact_id: int | None, name: str, replace: bool
-) -> None:
-    if replace:
-        owner = (
-            CustomerToken.contact_id.is_(None)
-            if contact_id is None
-            else CustomerToken.contact_id == contact_id
-        )
-        session.execute(
-            delete(CustomerToken).where(CustomerToken.customer_id == customer_id, owner)
-        )
-    rows = [
-        {"term": t, "customer_id": customer_id, "contact_id": contact_id}
-        for t in sorted(name_terms(name))
-    ]
-    if rows:
-        session.execute(insert(CustomerToken), rows)
 
 
 def rebuild_search_index(session: Session, *, batch: int = 5000) -> int:
@@ -334,8 +303,11 @@ def customer_by_ref(session: Session, ref: str | int) -> CustomerInfo:
         raise UsageError("empty customer reference", field="customer")
     if text.isdigit():
         found = session.get(Customer, int(text))
-        if found is not None:
-            return customer_info(session, found)
+        if found is None:
+            found = session.scalars(select(Customer).where(Customer.number == text)).first()
+        if found is None:
+            raise NotFound(f"no customer with id or number {text}", field="customer")
+        return customer_info(session, found)
     return customer_by_number(session, text)
 
 
@@ -417,10 +389,7 @@ def add_customer(
     if number_text is None:
         _assign_number(session, customer)
         session.flush()
-    assert customer.id is not None
-    _write_terms(
-        session, customer_id=customer.id, contact_id=None, name=customer_name, replace=False
-    )
+    assert customer.id is not None  # its name words were written on insert (models.customer)
     record_change(
         session, entity="customer", action="added", entity_id=customer.id, agent_id=actor.id
     )
@@ -542,8 +511,13 @@ def update_customer(
         # Changed between our read and our write (another agent's transaction).
         raise _conflict(session, _customer(session, customer_id))
     if "name" in values:
-        _write_terms(
-            session, customer_id=customer_id, contact_id=None, name=values["name"], replace=True
+        # A Core UPDATE fires no ORM listener: rewrite the name words here.
+        write_terms(
+            session.connection(),
+            customer_id=customer_id,
+            contact_id=None,
+            name=values["name"],
+            replace=True,
         )
     record_change(
         session, entity="customer", action="changed", entity_id=customer_id, agent_id=actor.id
@@ -593,10 +567,7 @@ def add_contact(
     )
     session.add(contact)
     session.flush()
-    assert contact.id is not None
-    _write_terms(
-        session, customer_id=customer_id, contact_id=contact.id, name=contact_name, replace=False
-    )
+    assert contact.id is not None  # its name words were written on insert (models.customer)
     record_change(
         session, entity="contact", action="added", entity_id=contact.id, agent_id=actor.id
     )

@@ -74,6 +74,24 @@ def today() -> date:
     return utcnow().date()
 
 
+def parse_day(text: str | None, field: str) -> date | None:
+    """'2026-12-31' -> date; empty -> None; anything else -> UsageError naming the field."""
+    if text is None or not text.strip():
+        return None
+    return require_day(text, field)
+
+
+def require_day(text: str | None, field: str) -> date:
+    if text is None or not text.strip():
+        raise UsageError(f"{field.replace('_', ' ')} is required (YYYY-MM-DD)", field=field)
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{field.replace('_', ' ')} must be a date YYYY-MM-DD, not {text!r}", field=field
+        ) from None
+
+
 def _code(value: str, what: str) -> str:
     text = value.strip().upper()
     if not _CODE.match(text):
