@@ -586,13 +586,15 @@ def set_block(
     """Flag a customer none / warn / block (supervisors). Without `expected_version` the
     current version is used: a deliberate flag change wins over an edit in progress."""
     customer = _customer(session, customer_id)
+    fields: dict[str, Any] = {"block": level}
+    if reason is not None:
+        fields["block_reason"] = reason
     return update_customer(
         session,
         actor=actor,
         customer_id=customer_id,
         expected_version=customer.version if expected_version is None else expected_version,
-        block=level,
-        block_reason=reason,
+        **fields,
     )
 
 
@@ -918,11 +920,8 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
     contact_ids = [h.contact_id for h in hits if h.contact_id is not None]
     contacts: dict[int, str] = {}
     if contact_ids:
-        contacts = dict(
-            session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids)))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids)))
+        contacts = {contact_id: name for contact_id, name in rows}
     open_counts = open_incident_counts(session, ids)
     result = []
     for hit in hits:
