@@ -126,9 +126,19 @@ def empty_database(db) -> None:
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_sqlite:
+            # The append-only triggers on `event` refuse DELETE: lift them for the cleanup
+            # and put the very same definitions back, in this one transaction.
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'"
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for name in tables:
                 conn.execute(text(f'DELETE FROM "{name}"'))
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
         else:
+            # TRUNCATE fires no row triggers, so the append-only trigger does not object.
             quoted = ", ".join(f'"{n}"' for n in tables)
             conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     # Reference rows the migrations seed come back, as on a freshly upgraded database.
