@@ -42,6 +42,8 @@ def _detail_text(d: dict) -> str:
     reason = "/".join(x for x in (d["reason"]["general"], d["reason"]["specific"]) if x)
     lines.append(f"reason:    {reason}   priority: {d['priority'] or '-'}")
     lines.append(f"owner:     {d['owner'] or '-'}   department: {d['department'] or '-'}")
+    first = (d["first_response_at"] or "-")[:16]
+    lines.append(f"response:  {first}   time spent: {d['time_spent_minutes']} min")
     if d["resolution"]["solution"]:
         lines.append(f"solution:  {d['resolution']['solution']}")
     lines.append(f"next:      {', '.join(d['legal_next']) or '(final)'}")
@@ -220,10 +222,13 @@ def event(
     ),
     text: str = typer.Option(..., help="What happened / what the caller said."),
     contact: int | None = typer.Option(None, help="Contact person id."),
-    minutes: int | None = typer.Option(None, help="Duration in minutes."),
+    minutes: int | None = typer.Option(
+        None, help="Duration of the call or visit (booked time: `cc-tui time add`)."
+    ),
+    corrects: int | None = typer.Option(None, help="Id of the event this one corrects."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add an event to an incident's timeline."""
+    """Add an event to an incident's timeline (events are never changed: correct instead)."""
     from cc_tui.services.events import add_event_to_incident
 
     with state(ctx).work() as (session, actor):
@@ -235,8 +240,44 @@ def event(
             text=text,
             contact_id=contact,
             duration_minutes=minutes,
+            corrects_id=corrects,
         )
-    emit(row, as_json=as_json, human=lambda r: f"event {r.id} added to {ref}")
+    if row.first_response:
+        note(f"{row.incident}: first response recorded")
+    emit(row, as_json=as_json, human=lambda r: f"event {r.id} added to {r.incident}")
+
+
+def _timeline_text(page) -> str:
+    lines = [
+        f"{e.at:%Y-%m-%d %H:%M}  #{e.id:<6} {e.type:<13} {e.author:<10} "
+        + (f"(corrects #{e.corrects_id}) " if e.corrects_id else "")
+        + (e.text or "")
+        for e in page.events
+    ]
+    if page.next_after is not None:
+        lines.append(f"... more: --after {page.next_after}")
+    return "\n".join(lines) if lines else "no events"
+
+
+@app.command()
+@command
+def timeline(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    kind: str = typer.Option("all", help="user, system, contact (customer contacts) or all."),
+    limit: int = typer.Option(50, min=1, max=500, help="Events per page."),
+    newest_first: bool = typer.Option(False, "--newest-first", help="Newest events first."),
+    after: int | None = typer.Option(None, help="Next page: events after this event id."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Read an incident's timeline, one page at a time."""
+    from cc_tui.services.events import timeline as read_timeline
+
+    with state(ctx).work(write=False) as (session, _actor):
+        page = read_timeline(
+            session, ref=ref, kind=kind, newest_first=newest_first, limit=limit, after=after
+        )
+    emit(page, as_json=as_json, human=_timeline_text)
 
 
 @app.command()

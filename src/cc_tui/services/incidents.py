@@ -198,6 +198,8 @@ class IncidentDetail:
     updated_at: datetime
     updated_by: str | None
     legal_next: tuple[str, ...]
+    # Booked minutes of all agents (a running timer counts once it is stopped).
+    time_spent_minutes: int
     events: list[EventRow]
 
 
@@ -206,6 +208,7 @@ def incident_detail(
 ) -> IncidentDetail:
     """An incident with its names resolved and its timeline (oldest first)."""
     from cc_tui.services.lifecycle import legal_targets
+    from cc_tui.services.timetrack import minutes_on_incident
 
     inc = get_incident(session, ref)
 
@@ -279,6 +282,7 @@ def incident_detail(
         updated_at=inc.updated_at,
         updated_by=login(inc.updated_by_id),
         legal_next=legal_targets(inc.status),
+        time_spent_minutes=minutes_on_incident(session, inc.id or 0),
         events=list_events(session, inc.id or 0, limit=events_limit),
     )
 
