@@ -209,14 +209,15 @@ def list_codes(
     depth = None
     if parent is not None:
         base = parent.strip().strip("/").upper()
-        query = query.where(Code.path.startswith(base + "/"))
+        # autoescape: '_' and '%' are legal in codes and must not act as LIKE wildcards.
+        query = query.where(Code.path.startswith(base + "/", autoescape=True))
         depth = base.count("/") + 1
     if prefix:
         text = prefix.strip().upper()
         query = query.where(
-            (Code.path.startswith(text))
-            | (Code.code.startswith(text))
-            | (func.upper(Code.name).startswith(text))
+            (Code.path.startswith(text, autoescape=True))
+            | (Code.code.startswith(text, autoescape=True))
+            | (func.upper(Code.name).startswith(text, autoescape=True))
         )
     rows = session.scalars(query.order_by(Code.path).limit(limit)).all()
     # Direct children only: one more path segment than the parent.
