@@ -1,0 +1,2808 @@
+"""The demo data set (`cc-tui demo`): a coherent service organisation and its incidents.
+
+Three layers, each idempotent:
+
+1. **Master data** (departments, calendars, agents, codes, priorities, routing rules,
+   work-order templates, subcontracts, KB articles) is keyed by its natural key (code,
+   login, slug, ...): what exists is left alone, what is missing is added. The login that
+   runs the demo keeps its role.
+2. **The base set**: a few hundred customers (numbers K-10001...) with contacts, units and
+   contracts, and about 400 incidents of the last four months in every status, with their
+   timelines, pauses, work orders, time entries and KB searches. Customers are added by
+   number; the incidents once, marked by the demo's own change-feed row.
+3. **Scale**: `incidents=N` and `customers=M` are *totals*: the load tops the database up
+   to at least N incidents and M customers and does nothing if it has them already, so
+   running it twice does not double anything. Generated incidents spread over three years,
+   about 5 % of them still open, each with a full timeline.
+
+Everything random comes from `random.Random` seeded with a fixed number (per customer and
+per chunk of incidents), so the same database gets the same data. Times are relative to
+the moment of the load. Rows are written by `services/bulk.py` (explicit ids, executemany
+or COPY); the change feed gets one row per layer that added something.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import random
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from cc_tui.db.engine import Database
+from cc_tui.models import (
+    Agent,
+    Calendar,
+    CalendarDay,
+    CalendarHours,
+    Code,
+    Department,
+    EscalationAction,
+    KbArticle,
+    KbArticleCode,
+    KbArticleVersion,
+    Priority,
+    RoutingRule,
+    SubcontractAgreement,
+    WorkOrderTemplate,
+)
+from cc_tui.models.base import utcnow
+from cc_tui.services import demo_data as D
+from cc_tui.services.bulk import SUSPEND_THRESHOLD, BulkLoader, TimestampFormat, analyze, epoch
+from cc_tui.services.context import resolve_actor
+from cc_tui.services.normalize import email_key, fold, normalize_phone
+from cc_tui.services.timeline import seed_event_types
+
+SEED = 20_240_917
+BASE_CUSTOMERS = 300
+BASE_INCIDENTS = 400
+BASE_DAYS = 120
+SCALE_YEARS = 3
+CHUNK = 25_000
+CUSTOMER_OFFSET = 10_000  # customer number K-(10000 + index)
+MARKER_ENTITY = "demo"
+MARKER_BASE = "loaded"
+
+Progress = Callable[[str], None]
+
+# Tables the loader fills, in an order that satisfies the foreign keys.
+SCALE_TABLES = (
+    "work_order",
+    "incident",
+    "incident_work_order",
+    "incident_pause",
+    "event",
+    "time_entry",
+    "kb_search",
+)
+CUSTOMER_TABLES = ("customer", "service_contract", "contact", "unit", "customer_token")
+SUMMARY_TABLES = (
+    "department",
+    "agent",
+    "calendar",
+    "code",
+    "priority",
+    "routing_rule",
+    "work_order_template",
+    "subcontract_agreement",
+    "customer",
+    "contact",
+    "unit",
+    "service_contract",
+    "kb_article",
+    "kb_article_version",
+    "incident",
+    "event",
+    "incident_pause",
+    "work_order",
+    "incident_work_order",
+    "time_entry",
+    "kb_search",
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the database holds after the load, and what this run added."""
+
+    database: str
+    seconds: float
+    counts: dict[str, int]
+    added: dict[str, int]
+    incidents_target: int | None
+    customers_target: int | None
+
+
+def load_demo(
+    db: Database,
+    *,
+    login: str,
+    incidents: int | None = None,
+    customers: int | None = None,
+    seed: int = SEED,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> DemoSummary:
+    """Load the demo data set; with `incidents`/`customers`, top up to those totals."""
+    from cc_tui.errors import UsageError
+
+    for name, value in (("--incidents", incidents), ("--customers", customers)):
+        if value is not None and value < 0:
+            raise UsageError(f"{name} must be 0 or more, not {value}")
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    moment = (now or utcnow()).astimezone(UTC).replace(second=0, microsecond=0)
+
+    with db.session() as session:
+        actor = resolve_actor(session, login)
+        actor.require_admin("load demo data")
+        before = _counts(session)
+        _load_master(session, moment)
+    say("master data ready")
+
+    world = World(db, moment, seed)
+    with BulkLoader(db, progress=say) as loader:
+        world.read(loader)
+        added_customers = _add_customers(loader, world, BASE_CUSTOMERS, base=True)
+        if not loader.scalar(
+            f"SELECT COUNT(*) FROM change WHERE entity = {loader.param} AND action = "
+            f"{loader.param}",
+            (MARKER_ENTITY, MARKER_BASE),
+        ):
+            world.read_customers(loader)
+            _add_base_incidents(loader, world)
+            _mark(loader, MARKER_BASE, BASE_INCIDENTS)
+        elif added_customers:
+            _mark(loader, "customers", added_customers)
+    say("base data set ready")
+
+    bulk_done = False
+    if customers:
+        with BulkLoader(db, progress=say) as loader:
+            have = loader.scalar("SELECT COUNT(*) FROM customer")
+            if customers > have:
+                world.read(loader)
+                added = _add_customers(loader, world, customers - have, base=False)
+                _mark(loader, "customers", added)
+                bulk_done = True
+    if incidents:
+        with BulkLoader(db, progress=say) as loader:
+            have = loader.scalar("SELECT COUNT(*) FROM incident")
+            if incidents > have:
+                world.read(loader)
+                world.read_customers(loader)
+                _add_scale_incidents(loader, world, incidents - have, say)
+                _mark(loader, "incidents", incidents - have)
+                bulk_done = True
+    if bulk_done:
+        say("updating planner statistics (ANALYZE) ...")
+        analyze(db, (*CUSTOMER_TABLES, *SCALE_TABLES))
+
+    with db.session(write=False) as session:
+        after = _counts(session)
+    return DemoSummary(
+        database=db.describe(),
+        seconds=round(time.monotonic() - started, 2),
+        counts=after,
+        added={k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)},
+        incidents_target=incidents,
+        customers_target=customers,
+    )
+
+
+def _counts(session: Session) -> dict[str, int]:
+    from sqlalchemy import text
+
+    return {
+        name: session.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+        for name in SUMMARY_TABLES
+    }
+
+
+def _mark(loader: BulkLoader, action: str, count: int) -> None:
+    """One change-feed row for the whole load (open consoles refresh once)."""
+    p = loader.param
+    loader.execute(
+        f"INSERT INTO change (at, entity, entity_id, action) VALUES ({p}, {p}, {p}, {p})",
+        (
+            utcnow() if not loader.sqlite else utcnow().strftime("%Y-%m-%d %H:%M:%S.%f"),
+            MARKER_ENTITY,
+            count,
+            action,
+        ),
+    )
+    if not loader.sqlite:
+        payload = json.dumps({"entity": MARKER_ENTITY, "action": action})
+        loader.execute("SELECT pg_notify('cc_tui', %s)", (payload,))
+
+
+# --- master data ---------------------------------------------------------------------------
+
+
+def _load_master(session: Session, now: datetime) -> None:
+    """Add the organisation's reference data that is missing (by natural key)."""
+    seed_event_types(session)
+
+    def existing(column) -> set:
+        return set(session.scalars(select(column)).all())
+
+    # Calendars: office hours with Berlin holidays, extended contract hours, 24/7.
+    calendars = {c.name: c for c in session.scalars(select(Calendar)).all()}
+    specs = (
+        (
+            D.CALENDAR_BUSINESS,
+            "DE-BE",
+            [(d, 480, 720) for d in range(5)] + [(d, 780, 1020) for d in range(5)],
+        ),
+        (D.CALENDAR_EXTENDED, "DE-BE", [(d, 420, 1200) for d in range(6)]),
+        (D.CALENDAR_ALWAYS, None, [(d, 0, 1440) for d in range(7)]),
+    )
+    for name, region, hours in specs:
+        if name in calendars:
+            continue
+        cal = Calendar(name=name, tz="Europe/Berlin", holiday_region=region)
+        session.add(cal)
+        session.flush()
+        for weekday, start, end in hours:
+            session.add(
+                CalendarHours(
+                    calendar_id=cal.id, weekday=weekday, start_minute=start, end_minute=end
+                )
+            )
+        if region:
+            for day, label, day_hours in _holidays(now):
+                session.add(CalendarDay(calendar_id=cal.id, day=day, name=label, hours=day_hours))
+        calendars[name] = cal
+    session.flush()
+
+    departments = {d.code: d for d in session.scalars(select(Department)).all()}
+    for code, name, calendar, on_site in D.DEPARTMENTS:
+        if code not in departments:
+            dept = Department(
+                code=code, name=name, calendar_id=calendars[calendar].id, on_site=on_site
+            )
+            session.add(dept)
+            departments[code] = dept
+    session.flush()
+
+    logins = existing(Agent.login)
+    for login, name, role, dept, skills, region in D.AGENTS:
+        if login in logins:
+            continue  # also the invoking login: its role is never changed
+        first, last = login.split(".")
+        session.add(
+            Agent(
+                login=login,
+                name=name,
+                role=role,
+                department_id=departments[dept].id if dept else None,
+                skills=skills,
+                region=region,
+                email=f"{first}.{last}@{D.COMPANY_DOMAIN}",
+                phone=f"+49 30 555 01{len(logins) % 90 + 10:02d}",
+            )
+        )
+        logins.add(login)
+    session.flush()
+    agents = {a.login: a for a in session.scalars(select(Agent)).all()}
+
+    templates = {t.code: t for t in session.scalars(select(WorkOrderTemplate)).all()}
+    for code, name, kind, repair, description, minutes, billable in D.WORK_ORDER_TEMPLATES:
+        if code not in templates:
+            templates[code] = WorkOrderTemplate(
+                code=code,
+                name=name,
+                kind=kind,
+                repair_kind=repair,
+                description=description,
+                estimated_minutes=minutes,
+                billable=billable,
+            )
+            session.add(templates[code])
+    session.flush()
+
+    codes = {(c.kind, c.path): c for c in session.scalars(select(Code)).all()}
+
+    def code(kind: str, path: str, name: str, parent: Code | None = None, **extra) -> Code:
+        found = codes.get((kind, path))
+        if found is None:
+            found = Code(
+                kind=kind,
+                code=path.rsplit("/", 1)[-1],
+                path=path,
+                name=name,
+                parent_id=parent.id if parent else None,
+                **extra,
+            )
+            session.add(found)
+            session.flush()
+            codes[(kind, path)] = found
+        return found
+
+    for kind, tree in (("reason", D.REASONS), ("resolution", D.RESOLUTIONS)):
+        for position, (general, name, specifics) in enumerate(tree):
+            parent = code(kind, general, name, position=position)
+            for sub_position, (specific, sub_name) in enumerate(specifics):
+                code(kind, f"{general}/{specific}", sub_name, parent, position=sub_position)
+    for position, (rt, name) in enumerate(D.REQUEST_TYPES):
+        code("request-type", rt, name, position=position)
+    for dept, prov, prov_name, cat, cat_name, problems in D.SERVICE_TREE:
+        dept_id = departments[dept].id
+        provider = code("provider", f"{dept}/{prov}", prov_name, department_id=dept_id)
+        category = code(
+            "category", f"{dept}/{prov}/{cat}", cat_name, provider, department_id=dept_id
+        )
+        for position, (problem, name, template) in enumerate(problems):
+            code(
+                "problem",
+                f"{dept}/{prov}/{cat}/{problem}",
+                name,
+                category,
+                department_id=dept_id,
+                work_order_template_id=templates[template].id if template else None,
+                position=position,
+            )
+
+    priorities = {p.code: p for p in session.scalars(select(Priority)).all()}
+    has_default = any(p.is_default for p in priorities.values())
+    for pcode, name, rank, resp, fu, warn, late, resolve, basis, cal, default in D.PRIORITIES:
+        if pcode in priorities:
+            continue
+        priorities[pcode] = Priority(
+            code=pcode,
+            name=name,
+            rank=rank,
+            response_minutes=resp,
+            follow_up_minutes=fu,
+            warning_minutes=warn,
+            late_minutes=late,
+            resolve_minutes=resolve,
+            basis=basis,
+            calendar_id=calendars[cal].id if cal else None,
+            is_default=default and not has_default,
+        )
+        session.add(priorities[pcode])
+    session.flush()
+    if not session.scalars(select(EscalationAction.id).limit(1)).first():
+        for position, (pcode, state, action, target_p, target_d) in enumerate(D.ESCALATION_ACTIONS):
+            session.add(
+                EscalationAction(
+                    priority_id=priorities[pcode].id,
+                    position=position,
+                    at_state=state,
+                    action=action,
+                    target_priority_id=priorities[target_p].id if target_p else None,
+                    target_department_id=departments[target_d].id if target_d else None,
+                )
+            )
+
+    names = existing(RoutingRule.name)
+    top = session.scalar(select(func.coalesce(func.max(RoutingRule.position), 0))) or 0
+    for index, rule in enumerate(D.ROUTING_RULES):
+        name, unit_type, reason, region, prio, channel, rtype, dept, owner, least, skill = rule
+        if name in names:
+            continue
+        session.add(
+            RoutingRule(
+                position=top + (index + 1) * 10,
+                name=name,
+                unit_type=unit_type,
+                reason_code_id=codes[("reason", reason)].id if reason else None,
+                region=region,
+                priority_id=priorities[prio].id if prio else None,
+                channel=channel,
+                request_type=rtype,
+                department_id=departments[dept].id,
+                owner_id=agents[owner].id if owner else None,
+                least_loaded=least,
+                skill=skill,
+            )
+        )
+
+    subs = existing(SubcontractAgreement.code)
+    for scode, company, contact, phone, item, unit_type in D.SUBCONTRACTS:
+        if scode not in subs:
+            session.add(
+                SubcontractAgreement(
+                    code=scode,
+                    subcontractor=company,
+                    contact=contact,
+                    phone=phone,
+                    item=item,
+                    unit_type=unit_type,
+                    starts_on=date(now.year - 4, 1, 1),
+                    ends_on=date(now.year + 2, 12, 31),
+                )
+            )
+    session.flush()
+    _load_kb(session, now, agents, codes)
+
+
+def _holidays(now: datetime) -> list[tuple[date, str, str]]:
+    """Berlin public holidays for the demo's years, plus half days on 24 and 31 December."""
+    import holidays
+
+    years = range(now.year - SCALE_YEARS - 1, now.year + 2)
+    found = holidays.country_holidays("DE", subdiv="BE", years=years)
+    days = [(day, str(name)[:200], "") for day, name in sorted(found.items())]
+    taken = {d for d, _, _ in days}
+    for year in years:
+        for day, label in (
+            (date(year, 12, 24), "Christmas Eve"),
+            (date(year, 12, 31), "New Year's Eve"),
+        ):
+            if day not in taken and day.weekday() < 5:
+                days.append((day, label, "08:00-12:00"))
+    return sorted(days)
+
+
+def _load_kb(session: Session, now: datetime, agents: dict, codes: dict) -> None:
+    slugs = set(session.scalars(select(KbArticle.slug)).all())
+    authors = [
+        agents[a].id
+        for a in (
+            "katrin.vogel",
+            "jonas.becker",
+            "nina.brandt",
+            "thomas.koenig",
+            "birgit.schroeder",
+        )
+    ]
+    for index, spec in enumerate(D.KB_ARTICLES):
+        if spec["slug"] in slugs:
+            continue
+        author = authors[index % len(authors)]
+        earlier = spec.get("versions", ())
+        created = now - timedelta(days=400 - index * 7)
+        article = KbArticle(
+            slug=spec["slug"],
+            kind=spec["kind"],
+            title=spec["title"],
+            body=spec["body"],
+            url=spec.get("url"),
+            link_slug=spec.get("link"),
+            tags=spec["tags"],
+            status=spec["status"],
+            review_on=(now + timedelta(days=60 + index * 11)).date(),
+            author_id=author,
+            version=len(earlier) + 1,
+            created_at=created,
+            updated_at=created + timedelta(days=30 * len(earlier)),
+        )
+        session.add(article)
+        session.flush()
+        # Every version is kept, the current one included: an edit adds a row.
+        for number, (title, body) in enumerate((*earlier, (spec["title"], spec["body"])), 1):
+            session.add(
+                KbArticleVersion(
+                    article_id=article.id,
+                    version=number,
+                    kind=spec["kind"],
+                    title=title,
+                    body=body,
+                    url=spec.get("url"),
+                    link_slug=spec.get("link"),
+                    tags=spec["tags"],
+                    status=spec["status"] if number > len(earlier) else "published",
+                    edited_by_id=author,
+                    edited_at=created + timedelta(days=30 * (number - 1)),
+                )
+            )
+        for ref in spec["codes"]:
+            kind, path = ref.split(":", 1)
+            session.add(KbArticleCode(article_id=article.id, code_id=codes[(kind, path)].id))
+    session.flush()
+
+
+# --- the world the generators draw from -----------------------------------------------------
+
+
+class WorkClock:
+    """Working time of one calendar, by the hour: add working minutes, count them.
+
+    The demo calendars change state on full hours only, so a cumulative count of working
+    seconds at the start of every hour is exact; deadlines fall at the end of an interval
+    when they reach it exactly (17:00, not 08:00 the next day).
+    """
+
+    def __init__(self, t0: int, t1: int, tz: str, hours: dict, days: dict) -> None:
+        zone = ZoneInfo(tz)
+        self.t0 = t0 - t0 % 3600
+        count = (t1 - self.t0) // 3600 + 2
+        self.cum = [0] * (count + 1)
+        self.work = [False] * count
+        total = 0
+        for i in range(count):
+            local = datetime.fromtimestamp(self.t0 + i * 3600, zone)
+            minute = local.hour * 60
+            day = local.date()
+            spans = days[day] if day in days else hours.get(local.weekday(), ())
+            working = any(s <= minute < e for s, e in spans)
+            self.work[i] = working
+            self.cum[i] = total
+            if working:
+                total += 3600
+        self.cum[count] = total
+        self.count = count
+
+    def _worked(self, t: int) -> int:
+        i = (t - self.t0) // 3600
+        if i < 0:
+            return 0
+        if i >= self.count:
+            return self.cum[self.count]
+        return self.cum[i] + (t - self.t0 - i * 3600 if self.work[i] else 0)
+
+    def add(self, t: int, minutes: int) -> int:
+        if minutes <= 0:
+            return t
+        target = self._worked(t) + minutes * 60
+        j = bisect.bisect_left(self.cum, target)
+        if j > self.count:
+            return t + minutes * 180  # past the table: a rough working-day ratio
+        return self.t0 + (j - 1) * 3600 + (target - self.cum[j - 1])
+
+    def between(self, a: int, b: int) -> int:
+        return max(0, (self._worked(b) - self._worked(a)) // 60)
+
+
+@dataclass
+class CustomerRef:
+    id: int
+    country: str
+    region: str | None
+    block: str
+    priority_id: int | None
+    contacts: list = field(default_factory=list)  # (id, name, phone, e164, email)
+    units: list = field(default_factory=list)  # (id, serial, item, type, contract, warranty)
+
+
+class World:
+    """Ids and rules read back from the database, shared by the generators."""
+
+    def __init__(self, db: Database, now: datetime, seed: int) -> None:
+        self.db = db
+        self.now = now
+        self.now_s = epoch(now)
+        self.seed = seed
+        self.window_start = now - timedelta(days=365 * SCALE_YEARS + 2)
+        self.fmt = TimestampFormat(
+            self.window_start - timedelta(days=800), now + timedelta(days=400)
+        )
+        self.customers: list[CustomerRef] = []
+        self._read = False
+
+    def read(self, loader: BulkLoader) -> None:
+        if self._read:
+            return
+        q = loader.execute
+        self.event_types = dict(q("SELECT code, id FROM event_type"))
+        self.departments = {
+            code: (i, on_site, cal)
+            for i, code, on_site, cal in q("SELECT id, code, on_site, calendar_id FROM department")
+        }
+        self.dept_code = {i: code for code, (i, _, _) in self.departments.items()}
+        self.agents = {}
+        self.agent_login = {}
+        self.by_dept: dict[int, list] = {}
+        for i, login, role, dept, skills, region in q(
+            "SELECT id, login, role, department_id, skills, region FROM agent WHERE active = "
+            + ("1" if loader.sqlite else "true")
+        ):
+            self.agents[login] = (i, role, dept, set((skills or "").split(",")), region)
+            self.agent_login[i] = login
+            if dept is not None:
+                self.by_dept.setdefault(dept, []).append(
+                    (i, role, set((skills or "").split(",")), region)
+                )
+        admin = [a[0] for a in self.agents.values() if a[1] == "admin"]
+        self.system_author = (
+            self.agents["helga.sommer"][0] if "helga.sommer" in self.agents else admin[0]
+        )
+        self.codes = {(k, p): i for i, k, p in q("SELECT id, kind, path FROM code")}
+        self.code_department = {
+            i: d for i, d in q("SELECT id, department_id FROM code WHERE kind = 'problem'")
+        }
+        self.problem_template = {
+            i: t
+            for i, t in q(
+                "SELECT id, work_order_template_id FROM code WHERE kind = 'problem' "
+                "AND work_order_template_id IS NOT NULL"
+            )
+        }
+        self.templates = {
+            i: (code, name, kind, repair, billable, minutes)
+            for i, code, name, kind, repair, billable, minutes in q(
+                "SELECT id, code, name, kind, repair_kind, billable, estimated_minutes "
+                "FROM work_order_template"
+            )
+        }
+        self.priorities = {}
+        self.default_priority = None
+        for i, pcode, rank, resp, fu, warn, late, resolve, basis, cal, default in q(
+            "SELECT id, code, rank, response_minutes, follow_up_minutes, warning_minutes, "
+            "late_minutes, resolve_minutes, basis, calendar_id, is_default FROM priority "
+            "ORDER BY rank, id"
+        ):
+            self.priorities[pcode] = (i, rank, resp or 0, fu, warn, late, resolve, basis, cal)
+            if default:
+                self.default_priority = self.priorities[pcode]
+        self.priority_by_id = {v[0]: v for v in self.priorities.values()}
+        if self.default_priority is None:
+            self.default_priority = self.priorities.get("P3") or next(
+                iter(self.priorities.values())
+            )
+        self.rules = list(
+            q(
+                "SELECT id, position, name, unit_type, reason_code_id, region, priority_id, "
+                "channel, request_type, department_id, owner_id, least_loaded, skill "
+                "FROM routing_rule WHERE active = "
+                + ("1" if loader.sqlite else "true")
+                + " ORDER BY position, id"
+            )
+        )
+        self.code_parent = dict(q("SELECT id, parent_id FROM code WHERE kind = 'reason'"))
+        self.subcontracts = list(
+            q("SELECT id, item, unit_type, customer_id FROM subcontract_agreement")
+        )
+        self.kb = {
+            slug: (i, title)
+            for i, slug, title in q(
+                "SELECT id, slug, title FROM kb_article WHERE status = 'published'"
+            )
+        }
+        self.has_tokens = bool(
+            q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customer_token'")
+            if loader.sqlite
+            else q(
+                "SELECT 1 FROM pg_tables WHERE tablename = 'customer_token' "
+                "AND schemaname = current_schema()"
+            )
+        )
+        self.calendar_ids = {name: i for i, name in q("SELECT id, name FROM calendar")}
+        self.running_timers = {
+            row[0] for row in q("SELECT agent_id FROM time_entry WHERE ended_at IS NULL")
+        }
+        self._clocks(loader)
+        self._read = True
+
+    def _clocks(self, loader: BulkLoader) -> None:
+        """A working-time table per calendar, over the generated period."""
+        t0 = epoch(self.window_start) - 86400 * 30
+        t1 = self.now_s + 86400 * 400
+        cals = loader.execute("SELECT id, tz FROM calendar")
+        hours_rows = loader.execute(
+            "SELECT calendar_id, weekday, start_minute, end_minute FROM calendar_hours"
+        )
+        day_rows = loader.execute("SELECT calendar_id, day, hours FROM calendar_day")
+        self.clocks: dict[int | None, WorkClock] = {}
+        for cal_id, tz in cals:
+            hours: dict[int, list] = {}
+            for cid, weekday, start, end in hours_rows:
+                if cid == cal_id:
+                    hours.setdefault(weekday, []).append((start, end))
+            days: dict[date, list] = {}
+            for cid, day, spans in day_rows:
+                if cid != cal_id:
+                    continue
+                day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+                days[day] = [
+                    (int(a[:2]) * 60 + int(a[3:5]), int(b[:2]) * 60 + int(b[3:5]))
+                    for a, b in (span.split("-") for span in (spans or "").split())
+                ]
+            self.clocks[cal_id] = WorkClock(t0, t1, tz or "UTC", hours, days)
+
+    def read_customers(self, loader: BulkLoader) -> None:
+        """Every customer with its contacts and units, for picking callers."""
+        refs: dict[int, CustomerRef] = {}
+        for i, country, region, block, prio in loader.execute(
+            "SELECT id, country, region, block_level, priority_id FROM customer ORDER BY id"
+        ):
+            refs[i] = CustomerRef(i, country or "DE", region, block, prio)
+        for i, cust, name, phone, e164, email in loader.execute(
+            "SELECT id, customer_id, name, phone, phone_e164, email FROM contact "
+            "WHERE active = " + ("1" if loader.sqlite else "true") + " ORDER BY id"
+        ):
+            ref = refs.get(cust)
+            if ref is not None:
+                ref.contacts.append((i, name, phone, e164, email))
+        for row in loader.execute(
+            "SELECT u.customer_id, u.id, u.serial, u.item, u.unit_type, u.contract_id, "
+            "u.warranty_until, u.installed_on, c.starts_on, c.ends_on FROM unit u "
+            "LEFT JOIN service_contract c ON c.id = u.contract_id ORDER BY u.id"
+        ):
+            ref = refs.get(row[0])
+            if ref is not None:
+                ref.units.append(
+                    tuple(_as_day(v) if k >= 6 else v for k, v in enumerate(row[1:], 1))
+                )
+        self.customers = list(refs.values())
+        self.contract_priority = dict(
+            loader.execute(
+                "SELECT id, priority_id FROM service_contract WHERE priority_id IS NOT NULL"
+            )
+        )
+        self.contract_calendar = dict(
+            loader.execute(
+                "SELECT id, calendar_id FROM service_contract WHERE calendar_id IS NOT NULL"
+            )
+        )
+
+
+def _as_day(value) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat()[:10] if isinstance(value, date) else str(value)[:10]
+
+
+# --- customers ------------------------------------------------------------------------------
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "å": "a", "ø": "o"})
+
+
+def _ascii(text: str) -> str:
+    """'Jörg Müller-Lüdenscheidt' -> 'joerg.mueller-luedenscheidt' (for e-mail addresses)."""
+    folded = fold(text.lower().translate(_UMLAUTS))
+    out = []
+    for ch in folded:
+        if ch.isalnum() and ch.isascii():
+            out.append(ch)
+        elif ch in " .":
+            out.append(".")
+        elif ch == "-":
+            out.append("-")
+    return ".".join(part for part in "".join(out).split(".") if part)
+
+
+def _slug(text: str) -> str:
+    return "-".join(p for p in _ascii(text).replace(".", "-").split("-") if p)[:40]
+
+
+_TERM_EXTRA = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def _name_terms(name: str) -> set[str]:
+    """Words of a name for the customer look-up table (as migration 0003 indexes them)."""
+    import re
+
+    name = unicodedata.normalize("NFC", name)
+    words = set(re.findall(r"[^\W_]+", fold(name)))
+    words |= set(re.findall(r"[^\W_]+", fold(name.casefold().translate(_TERM_EXTRA))))
+    return {w[:60] for w in words}
+
+
+def _person(rng: random.Random, country: str) -> str:
+    female = rng.random() < 0.5
+    first = rng.choice(D.FIRST_NAMES[country][0 if female else 1])
+    last = rng.choice(D.SURNAMES[country])
+    if isinstance(last, tuple):
+        last = last[1 if female else 0]
+    return f"{first} {last}"
+
+
+def _surname(rng: random.Random, country: str) -> str:
+    last = rng.choice(D.SURNAMES[country])
+    return last[0] if isinstance(last, tuple) else last
+
+
+def _phone(rng: random.Random, country: str, area: str, *, mobile: bool = False) -> tuple[str, str]:
+    """A phone number as a person would type it, and its E.164 form."""
+    cc = D.COUNTRY_CODES[country]
+    if mobile:
+        prefix = rng.choice(D.MOBILE_PREFIXES[country])
+        length = {"DE": 11, "NL": 9, "PL": 9, "SE": 9, "ES": 9}[country] - len(prefix)
+    else:
+        prefix = area
+        length = (10 if country == "DE" else 9) - len(area)
+    sub = str(rng.randrange(2 * 10 ** (length - 1), 10**length))
+    e164 = f"+{cc}{prefix}{sub}"
+    style = rng.random()
+    if country == "DE":
+        if style < 0.35:
+            typed = f"0{prefix} {sub}"
+        elif style < 0.6:
+            typed = f"0{prefix}/{sub}"
+        elif style < 0.85:
+            typed = f"+49 {prefix} {sub}"
+        else:
+            typed = f"(0{prefix}) {sub[:3]} {sub[3:]}"
+    elif style < 0.7:
+        typed = f"+{cc} {prefix} {sub[:3]} {sub[3:]}"
+    else:
+        typed = f"00{cc} {prefix} {sub}"
+    return typed, e164
+
+
+def _pick_country(rng: random.Random) -> str:
+    roll = rng.randrange(100)
+    for country, weight in D.COUNTRY_WEIGHTS:
+        if roll < weight:
+            return country
+        roll -= weight
+    return "DE"
+
+
+_PRIVATE_MAIL = {
+    "DE": "posteingang.example",
+    "NL": "postvak.example",
+    "PL": "poczta.example",
+    "SE": "brevlada.example",
+    "ES": "correo.example",
+}
+
+
+def _add_customers(loader: BulkLoader, world: World, count: int, *, base: bool) -> int:
+    """Customers K-(10000+n) with contacts, units and contracts; returns how many were added.
+
+    The base set is numbers 1..count, each added if missing. Scale customers continue after
+    the highest customer number in use.
+    """
+    if count <= 0:
+        return 0
+    p = loader.param
+    if base:
+        numbers = [f"K-{CUSTOMER_OFFSET + n}" for n in range(1, count + 1)]
+        have = {
+            row[0]
+            for row in loader.execute(
+                f"SELECT number FROM customer WHERE number >= {p} AND number <= {p}",
+                (numbers[0], numbers[-1]),
+            )
+        }
+        indexes = [n for n in range(1, count + 1) if f"K-{CUSTOMER_OFFSET + n}" not in have]
+    else:
+        highest = BASE_CUSTOMERS
+        for (number,) in loader.execute(
+            "SELECT number FROM customer WHERE number LIKE 'K-%' ORDER BY id DESC LIMIT 2000"
+        ):
+            tail = number[2:]
+            if tail.isdigit():
+                highest = max(highest, int(tail) - CUSTOMER_OFFSET)
+        indexes = list(range(highest + 1, highest + 1 + count))
+    if not indexes:
+        return 0
+    tables = ["customer", "contact", "unit", "service_contract"]
+    if world.has_tokens:
+        tables.append("customer_token")
+    loader.lock(tables)
+    if len(indexes) * 5 >= SUSPEND_THRESHOLD:
+        loader.suspend_indexes(tables)
+    ids = {t: loader.next_id(t) for t in tables}
+    gen = CustomerFactory(world, ids, strict_phones=base)
+    step = 20_000
+    for start in range(0, len(indexes), step):
+        rows = gen.make([indexes[i] for i in range(start, min(start + step, len(indexes)))])
+        loader.insert("customer", CUSTOMER_COLS, rows["customer"])
+        loader.insert("service_contract", CONTRACT_COLS, rows["service_contract"])
+        loader.insert("contact", CONTACT_COLS, rows["contact"])
+        loader.insert("unit", UNIT_COLS, rows["unit"])
+        if world.has_tokens:
+            loader.insert("customer_token", TOKEN_COLS, rows["customer_token"])
+        if not base:
+            loader.progress(f"customers: {min(start + step, len(indexes)):,}/{len(indexes):,}")
+    return len(indexes)
+
+
+CUSTOMER_COLS = (
+    "id",
+    "number",
+    "name",
+    "search_name",
+    "address",
+    "postal_code",
+    "city",
+    "country",
+    "phone",
+    "phone_e164",
+    "fax",
+    "fax_e164",
+    "email",
+    "email_key",
+    "other_contact",
+    "region",
+    "block_level",
+    "block_reason",
+    "priority_id",
+    "notes",
+    "created_at",
+    "updated_at",
+    "version",
+)
+CONTACT_COLS = (
+    "id",
+    "customer_id",
+    "name",
+    "search_name",
+    "role",
+    "phone",
+    "phone_e164",
+    "mobile",
+    "mobile_e164",
+    "email",
+    "email_key",
+    "is_primary",
+    "active",
+    "created_at",
+)
+UNIT_COLS = (
+    "id",
+    "serial",
+    "item",
+    "item_description",
+    "unit_type",
+    "customer_id",
+    "installed_on",
+    "warranty_until",
+    "contract_id",
+    "location",
+    "created_at",
+)
+CONTRACT_COLS = (
+    "id",
+    "code",
+    "customer_id",
+    "description",
+    "coverage",
+    "starts_on",
+    "ends_on",
+    "calendar_id",
+    "priority_id",
+    "response_minutes",
+    "active",
+    "created_at",
+)
+TOKEN_COLS = ("id", "term", "customer_id", "contact_id")
+
+
+class CustomerFactory:
+    """Rows for customers by index; the same index always gives the same customer."""
+
+    def __init__(self, world: World, ids: dict[str, int], *, strict_phones: bool) -> None:
+        self.world = world
+        self.ids = ids
+        self.strict = strict_phones
+        self.fmt = world.fmt
+        self.now = world.now
+        self.p2 = world.priorities.get("P2", (None,))[0]
+        self.p1 = world.priorities.get("P1", (None,))[0]
+        self.cal_ext = world.calendar_ids.get(D.CALENDAR_EXTENDED)
+        self.cal_247 = world.calendar_ids.get(D.CALENDAR_ALWAYS)
+
+    def _next(self, table: str) -> int:
+        value = self.ids[table]
+        self.ids[table] = value + 1
+        return value
+
+    def _e164(self, typed: str, e164: str, country: str) -> str | None:
+        # The base set goes through the same normaliser as typed input; generated numbers
+        # are built in E.164 directly (tests check both ways agree).
+        if self.strict:
+            return normalize_phone(typed, country, strict=False)
+        return e164
+
+    def make(self, indexes: list[int]) -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {
+            "customer": [],
+            "contact": [],
+            "unit": [],
+            "service_contract": [],
+            "customer_token": [],
+        }
+        ts = self.fmt.ts
+        window = epoch(self.world.window_start)
+        for index in indexes:
+            rng = random.Random(self.world.seed * 1_000_003 + index)
+            country = _pick_country(rng)
+            city, postal, area, region = rng.choice(D.CITIES[country])
+            private = rng.random() < 0.18
+            if private:
+                name = _person(rng, country)
+                domain = _PRIVATE_MAIL[country]
+            else:
+                pattern = rng.choice(D.COMPANY_PATTERNS[country])
+                name = pattern.format(s=_surname(rng, country), s2=_surname(rng, country), c=city)
+                domain = _slug(name) + ".example"
+            cid = self._next("customer")
+            created = window - rng.randrange(86400 * 30, 86400 * 900)
+            phone, phone164 = _phone(rng, country, area)
+            fax = fax164 = None
+            if not private and rng.random() < 0.25:
+                fax, fax164 = _phone(rng, country, area)
+            email = (
+                f"{_ascii(name)}@{domain}"
+                if private
+                else f"{rng.choice(('info', 'service', 'office', 'kontakt' if country == 'DE' else 'info'))}@{domain}"  # noqa: E501
+            )
+            street = rng.choice(D.STREETS[country])
+            number = rng.randrange(1, 180)
+            address = f"{street}, {number}" if country == "ES" else f"{street} {number}"
+            if country == "PL" and rng.random() < 0.5:
+                address += f"/{rng.randrange(1, 40)}"
+            block, reason = "none", None
+            roll = rng.random()
+            if index <= BASE_CUSTOMERS and index % 29 == 7:
+                block, reason = D.BLOCK_REASONS[(index // 29) % len(D.BLOCK_REASONS)]
+            elif index > BASE_CUSTOMERS and roll < 0.012:
+                block, reason = rng.choice(D.BLOCK_REASONS)
+            prio = self.p2 if not private and rng.random() < 0.04 else None
+            out["customer"].append(
+                (
+                    cid,
+                    f"K-{CUSTOMER_OFFSET + index}",
+                    name,
+                    fold(name),
+                    address,
+                    postal,
+                    city,
+                    country,
+                    phone,
+                    self._e164(phone, phone164, country),
+                    fax,
+                    self._e164(fax, fax164, country) if fax else None,
+                    email,
+                    email_key(email),
+                    None,
+                    region,
+                    block,
+                    reason,
+                    prio,
+                    "Key account: call the site manager before any visit." if prio else None,
+                    ts(created),
+                    ts(created),
+                    1,
+                )
+            )
+            if self.world.has_tokens:
+                for term in _name_terms(name):
+                    out["customer_token"].append((self._next("customer_token"), term, cid, None))
+
+            # Contact persons: private customers are their own contact.
+            people = 1 if private else rng.choice((1, 1, 2, 2, 3, 4))
+            for k in range(people):
+                person = name if private else _person(rng, country)
+                direct, direct164 = _phone(rng, country, area)
+                mobile = mobile164 = None
+                if rng.random() < 0.6:
+                    mobile, mobile164 = _phone(rng, country, area, mobile=True)
+                mail = f"{_ascii(person)}@{domain}"
+                contact_id = self._next("contact")
+                out["contact"].append(
+                    (
+                        contact_id,
+                        cid,
+                        person,
+                        fold(person),
+                        None if private else rng.choice(D.CONTACT_ROLES),
+                        direct,
+                        self._e164(direct, direct164, country),
+                        mobile,
+                        self._e164(mobile, mobile164, country) if mobile else None,
+                        mail,
+                        email_key(mail),
+                        k == 0,
+                        True,
+                        ts(created + 3600 * k),
+                    )
+                )
+                if self.world.has_tokens and not private:
+                    for term in _name_terms(person):
+                        out["customer_token"].append(
+                            (self._next("customer_token"), term, cid, contact_id)
+                        )
+
+            # A service contract for about a third of the business customers.
+            contract_id = None
+            if not private and rng.random() < 0.35:
+                contract_id = self._next("service_contract")
+                premium = rng.random() < 0.3
+                start = self.now.date() - timedelta(days=rng.randrange(200, 1500))
+                expired = rng.random() < 0.15
+                end = (
+                    self.now.date() - timedelta(days=rng.randrange(10, 150))
+                    if expired
+                    else self.now.date() + timedelta(days=rng.randrange(30, 700))
+                )
+                out["service_contract"].append(
+                    (
+                        contract_id,
+                        f"SC-{start.year % 100:02d}-{index:06d}",
+                        cid,
+                        "Premium service agreement" if premium else "Standard service agreement",
+                        "Parts and labour, 4-hour response, 07:00-20:00 Mon-Sat"
+                        if premium
+                        else "Parts and labour, next business day on site",
+                        start.isoformat(),
+                        end.isoformat(),
+                        (self.cal_ext if rng.random() < 0.7 else self.cal_247) if premium else None,
+                        self.p2 if premium else None,
+                        240 if premium else None,
+                        not expired,
+                        ts(window - 86400 * 10),
+                    )
+                )
+
+            # Units: what the customer owns, some under warranty, some under the contract.
+            for k in range(0 if private and rng.random() < 0.5 else rng.choice((1, 1, 2, 3, 4))):
+                item, description, unit_type, months = rng.choice(D.ITEMS)
+                days_ago = rng.randrange(30, 2200)
+                installed = self.now.date() - timedelta(days=days_ago)
+                warranty = installed + timedelta(days=int(months * 30.4))
+                serial = f"{item.split('-')[1]}-{installed.year % 100:02d}{installed.month:02d}-{index:06d}{k}"  # noqa: E501
+                out["unit"].append(
+                    (
+                        self._next("unit"),
+                        serial,
+                        item,
+                        description,
+                        unit_type,
+                        cid,
+                        installed.isoformat(),
+                        warranty.isoformat(),
+                        contract_id if contract_id and rng.random() < 0.8 else None,
+                        rng.choice(D.UNIT_LOCATIONS),
+                        ts(window - 86400 * 5),
+                    )
+                )
+        return out
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+INCIDENT_COLS = (
+    "id",
+    "channel",
+    "request_type",
+    "status",
+    "title",
+    "description",
+    "question",
+    "answer",
+    "caller_name",
+    "caller_phone",
+    "caller_phone_e164",
+    "caller_email",
+    "customer_id",
+    "contact_id",
+    "unit_id",
+    "contract_id",
+    "subcontract_id",
+    "under_warranty",
+    "reason_general_id",
+    "reason_specific_id",
+    "request_type_code_id",
+    "problem_code_id",
+    "priority_id",
+    "priority_rank",
+    "department_id",
+    "owner_id",
+    "responsible_id",
+    "created_by_id",
+    "routing_rule_id",
+    "opened_at",
+    "contact_ended_at",
+    "registered_at",
+    "assigned_at",
+    "first_response_at",
+    "solved_at",
+    "closed_at",
+    "expected_close",
+    "response_due",
+    "follow_up_at",
+    "warning_at",
+    "late_at",
+    "resolve_due",
+    "deadlines_manual",
+    "escalation",
+    "escalation_rank",
+    "paused_since",
+    "paused_minutes",
+    "actual_problem",
+    "actual_solution",
+    "resolution_general_id",
+    "resolution_specific_id",
+    "customer_accepted",
+    "closed_by_coordinator",
+    "parent_id",
+    "duplicate_of_id",
+    "kb_searches",
+    "version",
+    "updated_at",
+    "updated_by_id",
+)
+EVENT_COLS = (
+    "id",
+    "incident_id",
+    "event_type_id",
+    "kind",
+    "at",
+    "author_id",
+    "text",
+    "contact_id",
+    "duration_minutes",
+    "corrects_id",
+    "data",
+)
+PAUSE_COLS = ("id", "incident_id", "started_at", "ended_at")
+TIME_COLS = (
+    "id",
+    "incident_id",
+    "agent_id",
+    "started_at",
+    "ended_at",
+    "minutes",
+    "note",
+    "created_at",
+)
+WO_COLS = (
+    "id",
+    "kind",
+    "repair_kind",
+    "status",
+    "title",
+    "description",
+    "template_id",
+    "problem_code_id",
+    "department_id",
+    "assignee_id",
+    "subcontract_id",
+    "billable",
+    "cross_reference",
+    "created_by_id",
+    "created_at",
+    "completed_at",
+    "version",
+)
+LINK_COLS = ("incident_id", "work_order_id", "linked_at", "linked_by_id")
+SEARCH_COLS = (
+    "id",
+    "incident_id",
+    "agent_id",
+    "at",
+    "query",
+    "results",
+    "opened_article_id",
+    "answered",
+)
+
+OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
+ESCALATION_NAMES = ("on_time", "follow_up", "warning", "late")
+INBOUND = {
+    "phone": "CallIn",
+    "cti": "CallIn",
+    "walk-in": "CallIn",
+    "email": "EmailIn",
+    "fax": "Note",
+    "web": "Note",
+}
+LANG = {"DE": "de", "NL": "nl", "PL": "pl", "SE": "sv", "ES": "es"}
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@dataclass
+class Batch:
+    incident: list = field(default_factory=list)
+    event: list = field(default_factory=list)
+    incident_pause: list = field(default_factory=list)
+    time_entry: list = field(default_factory=list)
+    work_order: list = field(default_factory=list)
+    incident_work_order: list = field(default_factory=list)
+    kb_search: list = field(default_factory=list)
+
+    def write(self, loader: BulkLoader) -> None:
+        loader.insert("work_order", WO_COLS, self.work_order)
+        loader.insert("incident", INCIDENT_COLS, self.incident)
+        loader.insert("incident_work_order", LINK_COLS, self.incident_work_order)
+        loader.insert("incident_pause", PAUSE_COLS, self.incident_pause)
+        loader.insert("event", EVENT_COLS, self.event)
+        loader.insert("time_entry", TIME_COLS, self.time_entry)
+        loader.insert("kb_search", SEARCH_COLS, self.kb_search)
+
+
+@dataclass
+class Plan:
+    """What one incident should become; the base set fixes some of it by hand."""
+
+    status: str
+    rtype: str
+    t_open: int
+    customer: CustomerRef | None = None
+    scenario: dict | None = None
+    channel: str | None = None
+    parent_id: int | None = None
+    duplicate_of: int | None = None
+    share_work_order: int | None = None
+    reopened: bool = False
+    coordinator: bool = False
+    running_timer: bool = False
+    priority: str | None = None
+
+
+class IncidentFactory:
+    """Turns plans into incident rows with coherent timelines."""
+
+    def __init__(self, world: World, ids: dict[str, int], rng: random.Random, *, rich: bool):
+        self.w = world
+        self.ids = ids
+        self.rng = rng
+        self.rich = rich
+        self.ts = world.fmt.ts
+        self.day = world.fmt.day
+        self.now = world.now_s
+        self.blank = dict.fromkeys(INCIDENT_COLS)
+        self._data_cache: dict = {}
+        self.batch = Batch()
+        self.timers: set[int] = set(world.running_timers)
+        et = world.event_types
+        self.et = et
+        c = world.codes
+        self.reason = {path: c[("reason", path)] for (k, path) in c if k == "reason"}
+        self.resolution = {path: c[("resolution", path)] for (k, path) in c if k == "resolution"}
+        self.rtypes = {path: c[("request-type", path)] for (k, path) in c if k == "request-type"}
+        self.problems = {path: c[("problem", path)] for (k, path) in c if k == "problem"}
+        self.prio = world.priorities
+        self.default_prio = world.default_priority
+        self.by_unit_type: dict[str, list] = {}
+        self.generic = []
+        for scenario in D.ACTION_SCENARIOS:
+            if scenario["units"]:
+                for unit_type in scenario["units"]:
+                    self.by_unit_type.setdefault(unit_type, []).append(scenario)
+            else:
+                self.generic.append(scenario)
+        self.templated = {
+            s["problem"]
+            for s in D.ACTION_SCENARIOS
+            if self.problems.get(s["problem"]) in world.problem_template
+        }
+        self.templated_list = [s for s in D.ACTION_SCENARIOS if s["problem"] in self.templated]
+        sd = world.departments.get("SD", (None,))[0]
+        self.sd = sd
+        self.sd_agents = [a for a in world.by_dept.get(sd, []) if a[1] == "agent"] or [
+            (world.system_author, "admin", set(), None)
+        ]
+        self.sd_by_lang = {
+            lang: [a for a in self.sd_agents if lang in a[2]] for lang in LANG.values()
+        }
+        self.supervisors = {
+            dept: next((a[0] for a in agents if a[1] == "supervisor"), agents[0][0])
+            for dept, agents in world.by_dept.items()
+        }
+        self._pick_cache: dict = {}
+
+    # --- small helpers -----------------------------------------------------------------------
+
+    def _id(self, table: str) -> int:
+        value = self.ids[table]
+        self.ids[table] = value + 1
+        return value
+
+    def _data(self, key, build) -> str:
+        found = self._data_cache.get(key)
+        if found is None:
+            found = self._data_cache[key] = _json(build())
+        return found
+
+    def _status_data(self, old: str, new: str) -> str:
+        return self._data(("s", old, new), lambda: {"field": "status", "from": old, "to": new})
+
+    def _clock(self, calendar_id: int | None) -> WorkClock:
+        if calendar_id is None:
+            calendar_id = self.w.departments.get("SD", (None, None, None))[2]
+        return self.w.clocks.get(calendar_id) or next(iter(self.w.clocks.values()))
+
+    def _after(self, t: int, target: int) -> int:
+        """`target`, or a moment between `t` and now when `target` is not in the past."""
+        if t < target < self.now - 60:
+            return target
+        return t + max(1, (self.now - t) // 2)
+
+    def _agent_for(self, customer: CustomerRef | None) -> tuple:
+        rng = self.rng
+        if customer is not None and rng.random() < 0.8:
+            speakers = self.sd_by_lang.get(LANG.get(customer.country, "de"))
+            if speakers:
+                return rng.choice(speakers)
+        return rng.choice(self.sd_agents)
+
+    def _route(self, unit_type, reason_g, reason_s, region, prio_id, channel, rtype):
+        for rule in self.w.rules:
+            (
+                _rid,
+                _pos,
+                _name,
+                r_unit,
+                r_reason,
+                r_region,
+                r_prio,
+                r_channel,
+                r_rtype,
+                _dept,
+                _owner,
+                _least,
+                _skill,
+            ) = rule
+            if r_unit is not None and r_unit != unit_type:
+                continue
+            if r_reason is not None and r_reason not in (reason_g, reason_s):
+                continue
+            if r_region is not None and r_region != region:
+                continue
+            if r_prio is not None and r_prio != prio_id:
+                continue
+            if r_channel is not None and r_channel != channel:
+                continue
+            if r_rtype is not None and r_rtype != rtype:
+                continue
+            return rule
+        return None
+
+    def _owner(self, rule, region) -> int | None:
+        if rule[10] is not None:
+            return rule[10]
+        key = (rule[0], rule[9], rule[12], region)
+        pool = self._pick_cache.get(key)
+        if pool is None:
+            agents = [a for a in self.w.by_dept.get(rule[9], []) if a[1] == "agent"]
+            skilled = [a for a in agents if not rule[12] or rule[12] in a[2]] or agents
+            local = [a for a in skilled if a[3] == region]
+            pool = self._pick_cache[key] = (
+                [a[0] for a in local],
+                [a[0] for a in skilled] or [self.w.system_author],
+            )
+        local, skilled = pool
+        if local and self.rng.random() < 0.8:
+            return self.rng.choice(local)
+        return self.rng.choice(skilled)
+
+    def _escalation(self, at: int, deadlines) -> int:
+        follow, warning, late = deadlines
+        if late is not None and at >= late:
+            return 3
+        if warning is not None and at >= warning:
+            return 2
+        if follow is not None and at >= follow:
+            return 1
+        return 0
+
+    # --- one incident ---------------------------------------------------------------------------
+
+    def make(self, iid: int, plan: Plan) -> None:
+        """Append the rows of one incident (and its timeline) to the batch."""
+        rng = self.rng
+        R = rng.random
+        w = self.w
+        ts = self.ts
+        inc = dict(self.blank)
+        events: list[tuple] = []  # (at, type, kind, author, text, contact, minutes, data)
+        status, rtype = plan.status, plan.rtype
+        t_open = plan.t_open
+        channel = plan.channel
+        if channel is None:
+            roll = R()
+            if rtype == "comment":
+                channel = "phone" if roll < 0.5 else "email" if roll < 0.8 else "web"
+            else:
+                channel = (
+                    "phone"
+                    if roll < 0.45
+                    else "email"
+                    if roll < 0.7
+                    else "cti"
+                    if roll < 0.83
+                    else "web"
+                    if roll < 0.94
+                    else "walk-in"
+                    if roll < 0.98
+                    else "fax"
+                )
+        inc.update(id=iid, channel=channel, request_type=rtype, status=status)
+        customer = plan.customer
+        if customer is None and w.customers and (rtype == "action" or R() > 0.04):
+            customer = w.customers[rng.randrange(len(w.customers))]
+            if customer.block == "block" and rtype == "action":
+                rtype = inc["request_type"] = "information"
+                if status not in ("closed", "abandoned"):
+                    status = inc["status"] = "closed"
+        contact = rng.choice(customer.contacts) if customer and customer.contacts else None
+        taker = self._agent_for(customer)
+        taker_id = taker[0]
+        phone_call = channel in ("phone", "cti", "walk-in")
+        duration = 90 + int(rng.expovariate(1 / 300)) if phone_call else 60 + rng.randrange(360)
+        t_reg = min(t_open + duration, self.now - 30)
+        if t_reg <= t_open:
+            t_open = t_reg - 60
+        inc.update(
+            opened_at=ts(t_open),
+            contact_ended_at=ts(t_reg),
+            created_by_id=taker_id,
+            deadlines_manual=False,
+            escalation="on_time",
+            escalation_rank=0,
+            paused_minutes=0,
+            kb_searches=0,
+            priority_rank=9,
+        )
+        if contact is not None:
+            inc.update(
+                caller_name=contact[1],
+                caller_phone=contact[2],
+                caller_phone_e164=contact[3],
+                caller_email=contact[4],
+            )
+        events.append(
+            (
+                t_open,
+                "Contact",
+                "system",
+                taker_id,
+                f"{channel} contact started",
+                None,
+                None,
+                self._data(
+                    ("c", channel, rtype), lambda: {"channel": channel, "request_type": rtype}
+                ),
+            )
+        )
+
+        if status == "abandoned":
+            if channel == "cti" and w.customers:
+                other = w.customers[rng.randrange(len(w.customers))]
+                if other.contacts:
+                    inc.update(
+                        caller_phone=other.contacts[0][2], caller_phone_e164=other.contacts[0][3]
+                    )
+            seconds = 10 + rng.randrange(110)
+            inc["contact_ended_at"] = ts(t_open + seconds)
+            events.append(
+                (
+                    t_open + seconds,
+                    "Contact",
+                    "system",
+                    taker_id,
+                    f"contact abandoned after {seconds} s: {rng.choice(D.ABANDON_NOTES)}",
+                    None,
+                    None,
+                    self._status_data("draft", "abandoned"),
+                )
+            )
+            return self._finish(iid, inc, events, customer=None)
+
+        if customer is not None:
+            inc["customer_id"] = customer.id
+            inc["contact_id"] = contact[0] if contact else None
+        cid = contact[0] if contact else None
+        inbound = INBOUND[channel]
+        minutes = max(1, duration // 60) if phone_call else None
+
+        if rtype == "comment":
+            reason, rt_code, words = rng.choice(D.COMMENTS)
+            self._reason(inc, reason)
+            inc.update(
+                title=words[:120],
+                description=words,
+                registered_at=ts(t_reg),
+                closed_at=ts(t_reg),
+                request_type_code_id=self.rtypes.get(rt_code),
+                department_id=self.sd,
+            )
+            events.append((t_reg, inbound, "user", taker_id, words, cid, minutes, None))
+            events.append(
+                (
+                    t_reg + 1,
+                    "StatusChange",
+                    "system",
+                    taker_id,
+                    "draft -> closed",
+                    None,
+                    None,
+                    self._status_data("draft", "closed"),
+                )
+            )
+            return self._finish(iid, inc, events, customer)
+
+        if rtype == "information":
+            reason, rt_code, question, answer, slug = rng.choice(D.INFO_SCENARIOS)
+            self._reason(inc, reason)
+            inc.update(
+                title=question[:120],
+                question=question,
+                answer=answer,
+                request_type_code_id=self.rtypes.get(rt_code),
+                registered_at=ts(t_reg),
+                department_id=self.sd,
+            )
+            events.append((t_reg - 5, inbound, "user", taker_id, question, cid, minutes, None))
+            if slug and slug in w.kb and (self.rich or R() < 0.3):
+                self._kb_search(iid, inc, events, t_open + duration // 2, taker_id, question, slug)
+            callback = status != "closed" or R() < 0.12
+            if not callback:
+                events.append(
+                    (
+                        t_reg - 2,
+                        "FieldChange",
+                        "system",
+                        taker_id,
+                        f"answered: {answer}",
+                        None,
+                        None,
+                        self._data(
+                            ("a", answer), lambda: {"field": "answer", "from": None, "to": answer}
+                        ),
+                    )
+                )
+                events.append(
+                    (
+                        t_reg,
+                        "StatusChange",
+                        "system",
+                        taker_id,
+                        "draft -> closed",
+                        None,
+                        None,
+                        self._status_data("draft", "closed"),
+                    )
+                )
+                inc.update(
+                    closed_at=ts(t_reg),
+                    first_response_at=ts(t_reg),
+                    customer_accepted=True,
+                    owner_id=taker_id,
+                )
+                return self._finish(iid, inc, events, customer)
+            # Not answerable during the call: registered for a call-back by the desk.
+            inc["answer"] = None
+            scenario = {
+                "resolution": "INFO/ANSWERED",
+                "problem_text": question,
+                "solution": answer,
+                "weights": (0, 0, 70, 30),
+            }
+            prio = self.prio.get(plan.priority or "P3") or self.default_prio
+            return self._work(
+                iid,
+                inc,
+                events,
+                plan,
+                status,
+                customer,
+                cid,
+                None,
+                scenario,
+                prio,
+                t_reg,
+                taker_id,
+                inbound,
+                minutes,
+                question,
+            )
+
+        # Action request.
+        scenario = plan.scenario
+        unit = None
+        if customer is not None and customer.units and (scenario is None or scenario["units"]):
+            usable = [u for u in customer.units if u[6] is None or u[6] <= self.day(t_open)]
+            if scenario is not None:
+                usable = [u for u in usable if u[3] in scenario["units"]]
+            if usable and (scenario is not None or R() < 0.8):
+                unit = rng.choice(usable)
+        if scenario is None:
+            options = self.by_unit_type.get(unit[3]) if unit else None
+            if status == "transferred":
+                options = [s for s in options or () if s["problem"] in self.templated]
+            if not options:
+                unit = None
+                options = self.generic if status != "transferred" else self.templated_list
+            scenario = rng.choice(options)
+        title = rng.choice(scenario["titles"])
+        said = rng.choice(scenario["said"])
+        self._reason(inc, scenario["reason"])
+        inc.update(
+            title=title,
+            description=said,
+            request_type_code_id=self.rtypes.get(scenario["type"]),
+            problem_code_id=self.problems.get(scenario["problem"]),
+        )
+        if unit is not None:
+            day = self.day(t_open)
+            inc["unit_id"] = unit[0]
+            inc["under_warranty"] = bool(unit[5] and unit[5] >= day)
+            if unit[4] and (unit[7] or "") <= day <= (unit[8] or "9999"):
+                inc["contract_id"] = unit[4]
+            for sub_id, item, unit_type, sub_customer in w.subcontracts:
+                if (
+                    item in (None, unit[2])
+                    and unit_type in (None, unit[3])
+                    and sub_customer in (None, customer.id)
+                ):
+                    inc["subcontract_id"] = sub_id
+                    break
+        if plan.priority:
+            prio = self.prio[plan.priority]
+        elif inc["contract_id"] and inc["contract_id"] in w.contract_priority:
+            prio = w.priority_by_id[w.contract_priority[inc["contract_id"]]]
+        elif customer is not None and customer.priority_id in w.priority_by_id:
+            prio = w.priority_by_id[customer.priority_id]
+        else:
+            weights = scenario["weights"]
+            roll = rng.randrange(sum(weights))
+            prio = self.default_prio
+            for code, weight in zip(("P1", "P2", "P3", "P4"), weights, strict=True):
+                if roll < weight:
+                    prio = self.prio.get(code, self.default_prio)
+                    break
+                roll -= weight
+        events.append((t_reg - 5, inbound, "user", taker_id, said, cid, minutes, None))
+        return self._work(
+            iid,
+            inc,
+            events,
+            plan,
+            status,
+            customer,
+            cid,
+            unit,
+            scenario,
+            prio,
+            t_reg,
+            taker_id,
+            inbound,
+            minutes,
+            said,
+        )
+
+    def _reason(self, inc: dict, path: str) -> None:
+        inc["reason_specific_id"] = self.reason.get(path)
+        inc["reason_general_id"] = self.reason.get(path.split("/")[0])
+
+    def _kb_search(self, iid, inc, events, at, agent, query, slug) -> None:
+        article_id, title = self.w.kb[slug]
+        words = " ".join(query.lower().strip("?").split()[-3:])
+        results = [slug]
+        sid = self._id("kb_search")
+        self.batch.kb_search.append(
+            (
+                sid,
+                iid,
+                agent,
+                self.ts(at),
+                words,
+                _json([{"slug": slug, "title": title}]),
+                article_id,
+                True,
+            )
+        )
+        events.append(
+            (
+                at,
+                "KbSearch",
+                "system",
+                agent,
+                f"KB search '{words}': {len(results)} result, opened {slug}",
+                None,
+                None,
+                _json({"query": words, "results": results, "opened": slug, "answered": True}),
+            )
+        )
+        inc["kb_searches"] = inc["kb_searches"] + 1
+
+    def _work(
+        self,
+        iid,
+        inc,
+        events,
+        plan,
+        status,
+        customer,
+        cid,
+        unit,
+        scenario,
+        prio,
+        t_reg,
+        taker_id,
+        inbound,
+        minutes,
+        said,
+    ) -> None:
+        """Registered action (or call-back) request: routing, work, and where it ended."""
+        rng = self.rng
+        R = rng.random
+        ts = self.ts
+        now = self.now
+        prio_id, rank, resp_min, fu_min, warn_min, late_min, resolve_min = prio[:7]
+        calendar_id = prio[8]
+        if prio[7] == "contract":
+            calendar_id = self.w.contract_calendar.get(inc["contract_id"]) or calendar_id
+        clock = self._clock(calendar_id)
+        biz = self._clock(None)
+        inc.update(priority_id=prio_id, priority_rank=rank, registered_at=ts(t_reg))
+        events.append(
+            (
+                t_reg,
+                "StatusChange",
+                "system",
+                taker_id,
+                "draft -> registered",
+                None,
+                None,
+                self._status_data("draft", "registered"),
+            )
+        )
+        deadlines = [
+            clock.add(t_reg, m) if m else None
+            for m in (resp_min, fu_min, warn_min, late_min, resolve_min)
+        ]
+
+        region = customer.region if customer else None
+        unit_type = unit[3] if unit else None
+        if inc["request_type"] == "information":
+            rule = None
+            dept = self.sd
+            owner = taker_id
+        else:
+            rule = self._route(
+                unit_type,
+                inc["reason_general_id"],
+                inc["reason_specific_id"],
+                region,
+                prio_id,
+                inc["channel"],
+                "action",
+            )
+            dept = rule[9] if rule else self.sd
+            owner = self._owner(rule, region) if rule else taker_id
+        dept_code = self.w.dept_code.get(dept, "?")
+        inc["department_id"] = dept
+        inc["routing_rule_id"] = rule[0] if rule else None
+        if plan.parent_id:
+            inc["parent_id"] = plan.parent_id
+            events.append(
+                (
+                    t_reg + 3,
+                    "Link",
+                    "system",
+                    taker_id,
+                    f"linked to parent INC-{plan.parent_id} (same outage)",
+                    None,
+                    None,
+                    _json({"field": "parent", "from": None, "to": f"INC-{plan.parent_id}"}),
+                )
+            )
+        login = self.w.agent_login.get(owner, "?")
+        if rule is not None:
+            events.append((t_reg + 1, "Routing", "system", taker_id,
+                           f"routed by rule '{rule[2]}' to {dept_code}", None, None,
+                           self._data(("r", rule[0], dept_code), lambda: {
+                               "rule": rule[0], "name": rule[2], "department": dept_code})))  # fmt: skip  # noqa: E501
+        if status == "registered":
+            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+
+        t_asg = t_reg + 2 + rng.randrange(60 if rule else 600)
+        t_asg = min(t_asg, now - 20)
+        inc.update(
+            assigned_at=ts(t_asg),
+            owner_id=owner,
+            responsible_id=self.supervisors.get(dept, owner) if rank == 1 else owner,
+        )
+        events.append(
+            (
+                t_asg,
+                "Assignment",
+                "system",
+                taker_id,
+                f"assigned to {login} ({dept_code})",
+                None,
+                None,
+                self._data(
+                    ("o", login, dept_code),
+                    lambda: {"field": "owner", "from": None, "to": login, "department": dept_code},
+                ),
+            )
+        )
+        events.append(
+            (
+                t_asg + 1,
+                "StatusChange",
+                "system",
+                taker_id,
+                "registered -> assigned",
+                None,
+                None,
+                self._status_data("registered", "assigned"),
+            )
+        )
+        if status == "assigned":
+            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+
+        # First response: the owner picks it up and calls (or mails) the customer.
+        factor = rng.random() * 1.3 + 0.05
+        t_resp = clock.add(t_asg, max(1, int(resp_min * factor)))
+        t_resp = min(t_resp, t_asg + (now - t_asg) * 2 // 3)
+        t_resp = max(t_resp, t_asg + 30)
+        events.append(
+            (
+                t_resp,
+                "StatusChange",
+                "system",
+                owner,
+                "assigned -> in_process",
+                None,
+                None,
+                self._status_data("assigned", "in_process"),
+            )
+        )
+        out_type = "EmailOut" if inc["channel"] == "email" else "CallOut"
+        t_call = min(t_resp + 60 + rng.randrange(600), now - 5)
+        t_call = max(t_call, t_resp + 1)
+        if inc["request_type"] == "information":
+            said_back = f"Called back with the answer: {scenario['solution']}"
+        else:
+            said_back = scenario.get("note") or rng.choice(D.CALLBACK_NOTES)
+        events.append(
+            (
+                t_call,
+                out_type,
+                "user",
+                owner,
+                said_back,
+                cid,
+                3 + rng.randrange(12) if out_type == "CallOut" else None,
+                None,
+            )
+        )
+        inc["first_response_at"] = ts(t_call)
+        t = t_call
+        on_site = self.w.departments.get(dept_code, (0, False))[1]
+        if on_site and R() < 0.6 and status != "pending":
+            t = min(t + 600 + rng.randrange(3600), now - 4)
+            events.append(
+                (t, "Dispatch", "user", owner, rng.choice(D.DISPATCH_NOTES), None, None, None)
+            )
+        if self.rich and unit is not None and R() < 0.3 and t < now - 7200:
+            t = min(t + 1800 + rng.randrange(7200), now - 3)
+            events.append(
+                (
+                    t,
+                    "Note",
+                    "user",
+                    owner,
+                    "Customer confirmed the details by e-mail; "
+                    "serial number checked against the type plate.",
+                    None,
+                    None,
+                    None,
+                )
+            )
+        spent = 10 + rng.randrange(80)
+        entry_end = t_resp + spent * 60
+        running = plan.running_timer and owner not in self.timers and status == "in_process"
+        if running:
+            self.timers.add(owner)
+            self.batch.time_entry.append(
+                (
+                    self._id("time_entry"),
+                    iid,
+                    owner,
+                    ts(t_resp),
+                    None,
+                    0,
+                    "Timer running",
+                    ts(t_resp),
+                )
+            )
+        elif entry_end < now:
+            self.batch.time_entry.append(
+                (
+                    self._id("time_entry"),
+                    iid,
+                    owner,
+                    ts(t_resp),
+                    ts(entry_end),
+                    spent,
+                    rng.choice(
+                        (
+                            "Diagnosis and call-back",
+                            "Remote session",
+                            "Phone support",
+                            "Preparing the visit",
+                            "Research and documentation",
+                        )
+                    ),
+                    ts(entry_end),
+                )
+            )
+
+        paused = 0
+        pause_shift = 0
+        if status == "pending" or (
+            status in ("solved", "closed") and t < now - 5 * 86400 and R() < 0.12
+        ):
+            p_start = min(t + 600 + rng.randrange(7200), now - 2)
+            why = rng.choice(D.PENDING_REASONS)
+            events.append(
+                (
+                    p_start,
+                    "StatusChange",
+                    "system",
+                    owner,
+                    f"in_process -> pending: {why}",
+                    None,
+                    None,
+                    self._status_data("in_process", "pending"),
+                )
+            )
+            pause_id = self._id("incident_pause")
+            if status == "pending":
+                self.batch.incident_pause.append((pause_id, iid, ts(p_start), None))
+                inc.update(paused_since=ts(p_start), status="pending")
+                return self._finish(
+                    iid, inc, events, customer, deadlines=deadlines, eval_at=p_start
+                )
+            p_end = self._after(p_start, biz.add(p_start, 60 + rng.randrange(2400)))
+            self.batch.incident_pause.append((pause_id, iid, ts(p_start), ts(p_end)))
+            paused = (p_end - p_start) // 60
+            pause_shift = clock.between(p_start, p_end)
+            events.append(
+                (
+                    p_end,
+                    "StatusChange",
+                    "system",
+                    owner,
+                    "pending -> in_process",
+                    None,
+                    None,
+                    self._status_data("pending", "in_process"),
+                )
+            )
+            t = p_end
+            deadlines = [clock.add(d, pause_shift) if d and d > p_start else d for d in deadlines]
+        inc["paused_minutes"] = paused
+
+        template = self.w.problem_template.get(inc["problem_code_id"])
+        if status == "in_process" and not plan.reopened:
+            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+        to_work_order = (
+            template is not None
+            and inc["request_type"] == "action"
+            and (status == "transferred" or (status == "closed" and R() < 0.3))
+        )
+        if status == "transferred" or to_work_order:
+            return self._transfer(
+                iid,
+                inc,
+                events,
+                plan,
+                status,
+                customer,
+                scenario,
+                template,
+                owner,
+                dept,
+                t,
+                deadlines,
+                unit,
+            )
+
+        # Solved: the actual problem, the solution and the resolution codes.
+        spread = resolve_min or 480
+        t_solve = clock.add(t_reg, int(spread * (0.15 + rng.random() * 1.1)) + pause_shift)
+        t_solve = self._after(t, max(t_solve, t + 300))
+        if plan.reopened:
+            # First solution not accepted: back to work, solved again (or still in process).
+            events.append(
+                (
+                    t_solve,
+                    "StatusChange",
+                    "system",
+                    owner,
+                    "in_process -> solved",
+                    None,
+                    None,
+                    self._status_data("in_process", "solved"),
+                )
+            )
+            t_back = self._after(t_solve, t_solve + (now - t_solve) // 3)
+            events.append(
+                (
+                    t_back,
+                    inbound,
+                    "user",
+                    taker_id,
+                    "Customer calls: the problem is back, the solution did not last.",
+                    cid,
+                    4,
+                    None,
+                )
+            )
+            events.append(
+                (
+                    t_back + 60,
+                    "StatusChange",
+                    "system",
+                    taker_id,
+                    "solved -> in_process: customer does not accept",
+                    None,
+                    None,
+                    self._status_data("solved", "in_process"),
+                )
+            )
+            inc["customer_accepted"] = False
+            if status == "in_process":
+                return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+            t_solve = self._after(t_back + 60, t_back + 3600)
+        self._resolve(inc, scenario, events, owner, t_solve)
+        inc["solved_at"] = ts(t_solve)
+        if inc["request_type"] == "information":
+            inc["answer"] = scenario["solution"]
+        if status == "solved":
+            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_solve)
+        coordinator = plan.coordinator or R() < 0.05
+        t_close = self._after(t_solve, biz.add(t_solve, 30 + rng.randrange(1200)))
+        if coordinator:
+            closer = self.supervisors.get(dept, owner)
+            events.append(
+                (
+                    t_close,
+                    "StatusChange",
+                    "system",
+                    closer,
+                    "solved -> closed: closed by coordinator",
+                    None,
+                    None,
+                    self._status_data("solved", "closed"),
+                )
+            )
+            inc.update(closed_by_coordinator=True)
+        else:
+            events.append(
+                (
+                    t_close - 30,
+                    out_type,
+                    "user",
+                    owner,
+                    "Customer confirms the solution works.",
+                    cid,
+                    2 if out_type == "CallOut" else None,
+                    None,
+                )
+            )
+            events.append(
+                (
+                    t_close,
+                    "StatusChange",
+                    "system",
+                    owner,
+                    "solved -> closed",
+                    None,
+                    None,
+                    self._status_data("solved", "closed"),
+                )
+            )
+            inc.update(customer_accepted=True, closed_by_coordinator=False)
+        inc["closed_at"] = ts(t_close)
+        return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_solve)
+
+    def _resolve(self, inc, scenario, events, owner, at) -> None:
+        general, _, _specific = scenario["resolution"].partition("/")
+        inc.update(
+            actual_problem=scenario["problem_text"],
+            actual_solution=scenario["solution"],
+            resolution_general_id=self.resolution.get(general),
+            resolution_specific_id=self.resolution.get(scenario["resolution"]),
+        )
+        if self.rich:
+            for offset, (name, value) in enumerate(
+                (
+                    ("resolution_general_id", general),
+                    ("resolution_specific_id", scenario["resolution"]),
+                    ("actual_problem", scenario["problem_text"]),
+                    ("actual_solution", scenario["solution"]),
+                )
+            ):
+                events.append(
+                    (
+                        at - 4 + offset,
+                        "FieldChange",
+                        "system",
+                        owner,
+                        f"{name.removesuffix('_id')} set",
+                        None,
+                        None,
+                        _json({"field": name, "from": None, "to": value}),
+                    )
+                )
+        events.append(
+            (
+                at,
+                "StatusChange",
+                "system",
+                owner,
+                "in_process -> solved",
+                None,
+                None,
+                self._status_data("in_process", "solved"),
+            )
+        )
+
+    def _transfer(
+        self,
+        iid,
+        inc,
+        events,
+        plan,
+        status,
+        customer,
+        scenario,
+        template,
+        owner,
+        dept,
+        t,
+        deadlines,
+        unit,
+    ) -> None:
+        """Hand the request to a work order; a completed last work order closes it."""
+        rng = self.rng
+        ts = self.ts
+        now = self.now
+        t_wo = self._after(t, t + 600 + rng.randrange(7200))
+        code, name, kind, repair, billable, _est = self.w.templates[template]
+        wo_dept = self.w.code_department.get(inc["problem_code_id"], dept)
+        assignee = self._owner(
+            (None, 0, "", None, None, None, None, None, None, wo_dept, None, True, None),
+            customer.region if customer else None,
+        )
+        t_done = None
+        if plan.share_work_order:
+            wo_id = plan.share_work_order
+            events.append(
+                (
+                    t_wo,
+                    "Link",
+                    "system",
+                    owner,
+                    f"linked to work order WO-{wo_id} (same problem reported earlier)",
+                    None,
+                    None,
+                    _json({"field": "work_order", "from": None, "to": f"WO-{wo_id}"}),
+                )
+            )
+        else:
+            wo_id = self._id("work_order")
+            covered = inc["under_warranty"] or inc["contract_id"] is not None
+            charge = bool(billable) and not covered
+            done = status == "closed"
+            t_done = None
+            if done:
+                t_done = self._after(
+                    t_wo + 1, self._clock(None).add(t_wo, 120 + rng.randrange(2400))
+                )
+            wo_status = "completed" if done else rng.choice(("open", "in_progress", "in_progress"))
+            self.batch.work_order.append(
+                (
+                    wo_id,
+                    kind,
+                    repair,
+                    wo_status,
+                    f"{name}: {inc['title']}"[:300],
+                    scenario.get("note"),
+                    template,
+                    inc["problem_code_id"],
+                    wo_dept,
+                    assignee,
+                    inc["subcontract_id"] if kind == "subcontract" else None,
+                    charge,
+                    f"SO-{time.gmtime(t_wo).tm_year}-{wo_id:06d}" if charge else None,
+                    owner,
+                    ts(t_wo),
+                    ts(t_done) if t_done else None,
+                    2 if done else 1,
+                )
+            )
+            events.append(
+                (
+                    t_wo,
+                    "WorkOrder",
+                    "system",
+                    owner,
+                    f"work order WO-{wo_id} created from template {code}",
+                    None,
+                    None,
+                    _json({"work_order": wo_id, "template": code, "kind": kind}),
+                )
+            )
+        self.batch.incident_work_order.append((iid, wo_id, ts(t_wo), owner))
+        events.append(
+            (
+                t_wo + 1,
+                "StatusChange",
+                "system",
+                owner,
+                "in_process -> transferred",
+                None,
+                None,
+                self._status_data("in_process", "transferred"),
+            )
+        )
+        if status != "closed":
+            inc["status"] = "transferred"
+            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+        if t_done is None:
+            t_done = self._after(t_wo + 1, self._clock(None).add(t_wo, 120 + rng.randrange(2400)))
+        events.append(
+            (
+                t_done,
+                "WorkOrder",
+                "system",
+                assignee,
+                f"work order WO-{wo_id} completed",
+                None,
+                None,
+                _json({"work_order": wo_id, "status": "completed"}),
+            )
+        )
+        events.append(
+            (
+                t_done + 1,
+                "StatusChange",
+                "system",
+                self.w.system_author,
+                "transferred -> closed: last work order completed",
+                None,
+                None,
+                self._status_data("transferred", "closed"),
+            )
+        )
+        inc.update(
+            actual_problem=scenario["problem_text"],
+            actual_solution=scenario["solution"],
+            resolution_general_id=self.resolution.get("WO"),
+            resolution_specific_id=self.resolution.get("WO/DONE"),
+            closed_at=ts(t_done + 1),
+            closed_by_coordinator=False,
+        )
+        return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_done)
+
+    def _finish(self, iid, inc, events, customer, *, deadlines=None, eval_at=None) -> None:
+        """Deadlines, escalation, events in time order, and the incident row."""
+        ts = self.ts
+        if deadlines is not None:
+            resp, follow, warning, late, resolve = deadlines
+            inc.update(
+                response_due=ts(resp) if resp else None,
+                follow_up_at=ts(follow) if follow else None,
+                warning_at=ts(warning) if warning else None,
+                late_at=ts(late) if late else None,
+                resolve_due=ts(resolve) if resolve else None,
+            )
+            if resolve and inc["request_type"] == "action" and self.rng.random() < 0.3:
+                inc["expected_close"] = self.day(resolve)
+            level = self._escalation(eval_at, (follow, warning, late))
+            if level:
+                inc["escalation"] = ESCALATION_NAMES[level]
+                inc["escalation_rank"] = level
+                for step, moment in enumerate((follow, warning, late)[:level], 1):
+                    events.append(
+                        (
+                            min(moment + 30, max(eval_at, moment)),
+                            "Escalation",
+                            "system",
+                            self.w.system_author,
+                            f"{ESCALATION_NAMES[step - 1]} -> {ESCALATION_NAMES[step]}",
+                            None,
+                            None,
+                            self._data(
+                                ("e", step),
+                                lambda s=step: {
+                                    "field": "escalation",
+                                    "from": ESCALATION_NAMES[s - 1],
+                                    "to": ESCALATION_NAMES[s],
+                                },
+                            ),
+                        )
+                    )
+        events.sort(key=lambda e: e[0])
+        et = self.et
+        ts = self.ts
+        rows = self.batch.event
+        next_id = self.ids["event"]
+        for at, code, kind, author, text, contact, minutes, data in events:
+            rows.append(
+                (next_id, iid, et[code], kind, ts(at), author, text, contact, minutes, None, data)
+            )
+            next_id += 1
+        self.ids["event"] = next_id
+        last = events[-1]
+        inc["version"] = len(events)
+        inc["updated_at"] = ts(last[0])
+        inc["updated_by_id"] = last[3]
+        self.batch.incident.append(tuple(inc.values()))
+
+
+# --- the base set and scale ------------------------------------------------------------------
+
+
+def _ids(loader: BulkLoader) -> dict[str, int]:
+    return {
+        t: loader.next_id(t)
+        for t in ("incident", "event", "incident_pause", "time_entry", "work_order", "kb_search")
+    }
+
+
+def _add_base_incidents(loader: BulkLoader, world: World) -> None:
+    """About 400 incidents of the last four months, every status, and a few stories."""
+    loader.lock(SCALE_TABLES)
+    ids = _ids(loader)
+    rng = random.Random(world.seed)
+    factory = IncidentFactory(world, ids, rng, rich=True)
+    now = world.now_s
+    start = now - BASE_DAYS * 86400
+    # The last four days hold a hand-picked mix of every status, so queues and escalation
+    # badges show all their states; the months before follow the normal mix.
+    showcase = (
+        ["registered"] * 6
+        + ["assigned"] * 7
+        + ["in_process"] * 9
+        + ["pending"] * 6
+        + ["transferred"] * 6
+        + ["solved"] * 8
+        + ["abandoned"] * 3
+        + ["closed"] * 5
+    )
+    rng.shuffle(showcase)
+    recent_start = now - 4 * 86400
+    older = sorted(_business_times(rng, start, recent_start, BASE_INCIDENTS - len(showcase)))
+    recent = sorted(_business_times(rng, recent_start, now - 1800, len(showcase)))
+    plans: list[Plan] = []
+    for t in older:
+        rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.5, 0.08, 0.03))
+        plans.append(Plan(status=status, rtype=rtype, t_open=t))
+    for t, status in zip(recent, showcase, strict=True):
+        plans.append(Plan(status, "information" if status == "abandoned" else "action", t))
+
+    customers = [c for c in world.customers if c.block != "block"]
+    by_region: dict[str, list[CustomerRef]] = {}
+    for c in customers:
+        by_region.setdefault(c.region or "", []).append(c)
+    network = next((s for s in D.ACTION_SCENARIOS if s["reason"] == "NET/OUTAGE"), None)
+    paper = D.ACTION_SCENARIOS[0]
+    printer_owners = [c for c in customers if any(u[3] == "printer" for u in c.units)]
+
+    # A site outage in Berlin: one parent incident, three calls from other customers.
+    outage = len(plans) - 12
+    plans[outage] = Plan(
+        "in_process",
+        "action",
+        plans[outage].t_open,
+        scenario=network,
+        priority="P1",
+        customer=(by_region.get("DE-EAST") or customers)[0],
+    )
+    outage_id = ids["incident"] + outage
+    for k, status in enumerate(("assigned", "in_process", "registered")):
+        n = outage + 1 + k
+        plans[n] = Plan(
+            status,
+            "action",
+            plans[outage].t_open + 300 * (k + 1),
+            scenario=network,
+            priority="P1",
+            parent_id=outage_id,
+            customer=(by_region.get("DE-EAST") or customers)[k + 1],
+        )
+    # Three customers reporting the same printer fault: one work order serves them all.
+    shared = len(plans) - 30
+    if printer_owners:
+        for k in range(3):
+            n = shared + k
+            plans[n] = Plan(
+                "transferred",
+                "action",
+                plans[n].t_open,
+                scenario=paper,
+                customer=printer_owners[k % len(printer_owners)],
+            )
+    # A solution the customer did not accept, a coordinator close, running timers.
+    plans[-60] = Plan(
+        "in_process",
+        "action",
+        plans[-60].t_open,
+        reopened=True,
+        scenario=paper,
+        customer=printer_owners[-1] if printer_owners else None,
+    )
+    plans[-40] = Plan("closed", "action", plans[-40].t_open, coordinator=True)
+    for n in range(len(plans) - 1, len(plans) - 40, -1):
+        if plans[n].status == "in_process" and not plans[n].reopened:
+            plans[n].running_timer = True
+
+    first = ids["incident"]
+    shared_wo = None
+    for n, plan in enumerate(plans):
+        if printer_owners and shared < n < shared + 3 and shared_wo:
+            plan.share_work_order = shared_wo
+        factory.make(first + n, plan)
+        if printer_owners and n == shared and factory.batch.work_order:
+            shared_wo = factory.batch.work_order[-1][0]
+    ids["incident"] = first + len(plans)
+
+    # A call from a customer who already had an open incident: added there, kept as a
+    # contact record closed as its duplicate (volume reports still count it).
+    target = next(
+        (
+            first + n
+            for n, p in enumerate(plans)
+            if p.status == "pending" and p.t_open < now - 86400
+        ),
+        None,
+    )
+    batch = factory.batch
+    if target is not None:
+        row = dict(
+            zip(INCIDENT_COLS, next(r for r in batch.incident if r[0] == target), strict=True)
+        )
+        dup = ids["incident"]
+        ids["incident"] += 1
+        t = now - 3600
+        agent = row["created_by_id"]
+        dup_row = dict.fromkeys(INCIDENT_COLS)
+        dup_row.update(
+            id=dup,
+            channel="phone",
+            request_type="action",
+            status="closed",
+            title=f"Call added to INC-{target}",
+            customer_id=row["customer_id"],
+            contact_id=row["contact_id"],
+            caller_name=row["caller_name"],
+            caller_phone=row["caller_phone"],
+            caller_phone_e164=row["caller_phone_e164"],
+            created_by_id=agent,
+            opened_at=world.fmt.ts(t),
+            contact_ended_at=world.fmt.ts(t + 240),
+            closed_at=world.fmt.ts(t + 240),
+            priority_rank=9,
+            deadlines_manual=False,
+            escalation="on_time",
+            escalation_rank=0,
+            paused_minutes=0,
+            duplicate_of_id=target,
+            kb_searches=0,
+            version=3,
+            updated_at=world.fmt.ts(t + 240),
+            updated_by_id=agent,
+        )
+        batch.incident.append(tuple(dup_row.values()))
+        et = world.event_types
+        for at, code, text, data, incident in (
+            (
+                t,
+                "Contact",
+                "phone contact started",
+                {"channel": "phone", "request_type": "action"},
+                dup,
+            ),
+            (
+                t + 239,
+                "Link",
+                f"added to INC-{target}",
+                {"field": "duplicate_of", "from": None, "to": f"INC-{target}"},
+                dup,
+            ),
+            (
+                t + 240,
+                "StatusChange",
+                "draft -> closed",
+                {"field": "status", "from": "draft", "to": "closed"},
+                dup,
+            ),
+            (
+                t + 240,
+                "CallIn",
+                "Customer asks whether the spare part has arrived yet.",
+                None,
+                target,
+            ),
+        ):
+            batch.event.append(
+                (
+                    ids["event"],
+                    incident,
+                    et[code],
+                    "user" if code == "CallIn" else "system",
+                    world.fmt.ts(at),
+                    agent,
+                    text,
+                    row["contact_id"] if code == "CallIn" else None,
+                    3 if code == "CallIn" else None,
+                    None,
+                    _json(data) if data else None,
+                )
+            )
+            ids["event"] += 1
+        # A note corrected later: the timeline keeps both.
+        wrong = ids["event"]
+        for text, corrects in (
+            ("Spare part ordered, delivery on Monday.", None),
+            ("Correction: delivery is on Wednesday, the supplier confirmed.", wrong),
+        ):
+            batch.event.append(
+                (
+                    ids["event"],
+                    target,
+                    et["Note"],
+                    "user",
+                    world.fmt.ts(t + 300 + 60 * (ids["event"] - wrong)),
+                    agent,
+                    text,
+                    None,
+                    None,
+                    corrects,
+                    None,
+                )
+            )
+            ids["event"] += 1
+    batch.write(loader)
+
+
+def _draw(rng: random.Random, age: float, *, open_scale: tuple[float, float, float]):
+    """Request type and status of an incident opened `age` days ago."""
+    roll = rng.random()
+    if roll < 0.05:
+        return "information", "abandoned"
+    if roll < 0.13:
+        return "comment", "closed"
+    rtype = "information" if roll < 0.48 else "action"
+    recent, middle, old = open_scale
+    p_open = recent if age < 30 else middle if age < 180 else old
+    if rtype == "information":
+        p_open *= 0.4
+    elif age < 1:
+        p_open = 1.0  # an action request of the last hours is not done yet
+    if rng.random() < p_open:
+        if age < 30:
+            weights = (
+                ("registered", 12),
+                ("assigned", 20),
+                ("in_process", 33),
+                ("pending", 15),
+                ("transferred", 20),
+            )
+        else:
+            weights = (
+                ("registered", 4),
+                ("assigned", 8),
+                ("in_process", 15),
+                ("pending", 36),
+                ("transferred", 37),
+            )
+        if rtype == "information":
+            weights = (("registered", 40), ("assigned", 40), ("in_process", 20))
+        pick = rng.randrange(sum(w for _, w in weights))
+        for status, weight in weights:
+            if pick < weight:
+                return rtype, status
+            pick -= weight
+    if age < 10 and rng.random() < 0.3 and rtype == "action":
+        return rtype, "solved"
+    return rtype, "closed"
+
+
+def _business_times(rng, start: int, end: int, count: int) -> list[int]:
+    """`count` contact start times between start and end, busiest on weekday mornings."""
+    cdf = _load_curve(start, end)
+    total = cdf[-1]
+    out = []
+    hours = len(cdf) - 1
+    base = start - start % 3600
+    for _ in range(count):
+        u = rng.random() * total
+        h = bisect.bisect_right(cdf, u) - 1
+        h = min(max(h, 0), hours - 1)
+        t = base + h * 3600 + rng.randrange(3600)
+        out.append(min(max(t, start), end))
+    return out
+
+
+_CURVES: dict[tuple[int, int], list[float]] = {}
+
+
+def _load_curve(start: int, end: int) -> list[float]:
+    """Cumulative call volume per hour (local Berlin time): weekdays 8-17 busy."""
+    key = (start, end)
+    if key in _CURVES:
+        return _CURVES[key]
+    zone = ZoneInfo("Europe/Berlin")
+    base = start - start % 3600
+    hours = (end - base) // 3600 + 1
+    day_shape = (
+        0.2,
+        0.1,
+        0.1,
+        0.1,
+        0.1,
+        0.3,
+        1,
+        3,
+        9,
+        10,
+        9,
+        8,
+        6,
+        8,
+        9,
+        8,
+        7,
+        4,
+        2,
+        1.2,
+        0.8,
+        0.6,
+        0.4,
+        0.3,
+    )
+    cdf = [0.0]
+    total = 0.0
+    offset_cache: dict[int, int] = {}
+    for i in range(hours):
+        t = base + i * 3600
+        day = t // 86400
+        offset = offset_cache.get(day)
+        if offset is None:
+            offset = offset_cache[day] = int(
+                datetime.fromtimestamp(t, zone).utcoffset().total_seconds()
+            )
+        local = t + offset
+        hour = local // 3600 % 24
+        weekday = (local // 86400 + 3) % 7  # 1970-01-01 was a Thursday
+        weight = day_shape[hour] * (0.15 if weekday >= 5 else 1.0)
+        total += weight
+        cdf.append(total)
+    _CURVES[key] = cdf
+    return cdf
+
+
+def _add_scale_incidents(loader: BulkLoader, world: World, count: int, say: Progress) -> None:
+    """`count` more incidents over the last three years, in chunks, with progress."""
+    if not world.customers:
+        from cc_tui.errors import RuleViolation
+
+        raise RuleViolation("the demo needs customers before it can generate incidents")
+    loader.lock(SCALE_TABLES)
+    if count * 6 >= SUSPEND_THRESHOLD:
+        loader.suspend_indexes(SCALE_TABLES)
+    ids = _ids(loader)
+    now = world.now_s
+    start = epoch(world.window_start)
+    cdf = _load_curve(start, now - 600)
+    total = cdf[-1]
+    base = start - start % 3600
+    hours = len(cdf) - 1
+    started = time.monotonic()
+    done = 0
+    for chunk_start in range(0, count, CHUNK):
+        size = min(CHUNK, count - chunk_start)
+        rng = random.Random(world.seed * 7919 + ids["incident"])
+        factory = IncidentFactory(world, ids, rng, rich=False)
+        # Evenly spread quantiles: times grow with the incident number.
+        step = total / count
+        for k in range(size):
+            u = (chunk_start + k + rng.random()) * step
+            h = min(max(bisect.bisect_right(cdf, u) - 1, 0), hours - 1)
+            within = (u - cdf[h]) / max(cdf[h + 1] - cdf[h], 1e-9)
+            t = base + h * 3600 + int(within * 3600)
+            rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.9, 0.15, 0.05))
+            factory.make(ids["incident"], Plan(status=status, rtype=rtype, t_open=t))
+            ids["incident"] += 1
+        factory.batch.write(loader)
+        done += size
+        elapsed = time.monotonic() - started
+        say(f"incidents: {done:,}/{count:,} ({done / max(elapsed, 1e-6):,.0f}/s)")
