@@ -9,7 +9,7 @@ thread worker open the database, check the schema and sign the agent in.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from cc_tui.config import Settings
+    from cc_tui.screens.incident_detail import OpenIncident
 
+STYLES = Path(__file__).parent / "styles"
 # On PostgreSQL the feed blocks on LISTEN for at most this long, so the worker notices
 # within that time that the console is closing.
 LISTEN_SLICE_SECONDS = 0.5
@@ -46,7 +48,10 @@ class CcTuiApp(App[None]):
     """`cc-tui`: intake, incidents, queues and the knowledge base in one console."""
 
     TITLE = "cc-tui"
-    CSS_PATH = "styles/app.tcss"
+    # Every screen's .tcss, loaded once at start: a screen with its own CSS_PATH makes
+    # Textual parse the whole stylesheet again when it is first shown. Absolute paths, so
+    # that subclasses defined elsewhere (tests, benchmarks) find them too.
+    CSS_PATH = [STYLES / "app.tcss", *sorted(set(STYLES.glob("*.tcss")) - {STYLES / "app.tcss"})]
     # Each mode's screen module is imported when the mode is first shown.
     MODES = {mode.name: mode.make_screen for mode in CONSOLE_MODES}
     BINDINGS = [
@@ -73,18 +78,35 @@ class CcTuiApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, *, settings: Settings, start_mode: str = "intake") -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        start_mode: str = "intake",
+        settings_loader: Callable[[], Settings] | None = None,
+    ) -> None:
+        """Give `settings`, or a `settings_loader` to read them after the first paint
+        (pydantic's import alone costs about as much as painting the first frame)."""
         if start_mode not in MODE_BY_NAME:
             raise ValueError(f"unknown mode {start_mode!r}; one of: {', '.join(MODE_BY_NAME)}")
+        if settings is None and settings_loader is None:
+            raise TypeError("CcTuiApp needs settings or a settings_loader")
         # App.__init__ reads DEFAULT_MODE to pick the first screen: start straight in the
         # requested mode instead of painting an empty default screen first.
         self.DEFAULT_MODE = start_mode
         super().__init__()
-        self.settings = settings
+        self.settings: Settings | None = None
+        self._settings_loader = settings_loader
         self.connection: Connection | None = None
         self.startup_error: CcError | None = None
         self.connection_signal: Signal[Connection | None] = Signal(self, "connection")
         self.changes_signal: Signal[ChangeBatch] = Signal(self, "changes")
+        self._user_keymap: dict[str, str] = {}
+        if settings is not None:
+            self._use_settings(settings)
+
+    def _use_settings(self, settings: Settings) -> None:
+        self.settings = settings
         self._user_keymap = dict(settings.keymap)
         self.set_keymap(self._user_keymap)
 
@@ -123,9 +145,14 @@ class CcTuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="database", exit_on_error=False)
     def open_database(self) -> None:
-        """Open the database, migrate the embedded one, sign the agent in."""
-        settings = self.settings
+        """Read the settings if not given, open the database (migrating the embedded one),
+        sign the agent in."""
         try:
+            settings = self.settings
+            if settings is None:
+                assert self._settings_loader is not None
+                settings = self._settings_loader()
+                self.call_from_thread(self._use_settings, settings)
             # Deferred imports: SQLAlchemy and the services load here, off the first paint.
             from cc_tui.config import default_database_url
             from cc_tui.db.engine import Database
@@ -181,13 +208,14 @@ class CcTuiApp(App[None]):
         worker = get_current_worker()
         stop = worker.cancelled_event
         db = connection.db
+        poll_seconds = connection.settings.poll_seconds
         listener: ChangeListener | None = None
         interrupted = False
         try:
             while not worker.is_cancelled:
                 try:
                     if listener is None:
-                        listener = ChangeListener(db, poll_seconds=self.settings.poll_seconds)
+                        listener = ChangeListener(db, poll_seconds=poll_seconds)
                     # SQLite: one indexed read now, then sleep below (wakes on cancel).
                     changes = listener.wait(timeout=0 if db.is_sqlite else LISTEN_SLICE_SECONDS)
                 except CcError as error:
@@ -202,7 +230,7 @@ class CcTuiApp(App[None]):
                 if changes and not worker.is_cancelled:
                     self.post_message(ChangesArrived(ChangeBatch(tuple(changes))))
                 if db.is_sqlite:
-                    stop.wait(self.settings.poll_seconds)
+                    stop.wait(poll_seconds)
         finally:
             if listener is not None:
                 listener.close()
@@ -213,6 +241,12 @@ class CcTuiApp(App[None]):
 
     def on_changes_arrived(self, message: ChangesArrived) -> None:
         self.changes_signal.publish(message.batch)
+
+    def on_open_incident(self, message: OpenIncident) -> None:
+        """Any screen posts `OpenIncident` to show an incident in the Incident mode."""
+        from cc_tui.screens.incident_detail import show_incident
+
+        show_incident(self, message.incident_id)
 
     def on_unmount(self) -> None:
         if self.connection is not None:

@@ -83,4 +83,9 @@ def queues(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    app()
+    import sys
+
+    from cc_tui.launch import open_console_fast
+
+    if not open_console_fast(sys.argv[1:]):
+        app()

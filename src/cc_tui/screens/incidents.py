@@ -146,7 +146,6 @@ class IncidentListScreen(ConsoleScreen):
     """All incidents, newest first; `o`/`a` filter, `g` jumps to a number."""
 
     MODE = "incident"
-    CSS_PATH = "../styles/incidents.tcss"
     AUTO_FOCUS = "#incident-table"
     BINDINGS = [
         Binding("o", "filter(True)", "Open only", id="incidents.open"),
@@ -161,7 +160,8 @@ class IncidentListScreen(ConsoleScreen):
         self.open_only = False
         self.before_id: int | None = None
         self.has_more = False
-        self.loading = False
+        # A load is under way (not Textual's `loading`, which would cover the screen).
+        self.busy = False
         self._rows: dict[int, IncidentRow] = {}
         # Every load gets a number; only the answer to the newest one is shown.
         self._request = 0
@@ -209,7 +209,7 @@ class IncidentListScreen(ConsoleScreen):
         )
 
     def load_more(self) -> None:
-        if self.loading or not self.has_more or not self._rows:
+        if self.busy or not self.has_more or not self._rows:
             return
         open_only, before_id, last_id = self.open_only, self.before_id, min(self._rows)
         request = self._next_request()
@@ -229,7 +229,7 @@ class IncidentListScreen(ConsoleScreen):
 
     def _next_request(self) -> int:
         self._request += 1
-        self.loading = True
+        self.busy = True
         self._show_status()
         return self._request
 
@@ -245,7 +245,7 @@ class IncidentListScreen(ConsoleScreen):
     def _failed(self, request: int, error: BaseException) -> None:
         if request != self._request:
             return
-        self.loading = False
+        self.busy = False
         self._show_status()
         show_error(self, error)
 
@@ -255,7 +255,7 @@ class IncidentListScreen(ConsoleScreen):
         table = self.table
         current = self._current_id() if keep_position else None
         old_row = table.cursor_row
-        self.loading = False
+        self.busy = False
         self.open_only, self.before_id = page.open_only, page.before_id
         self.has_more = page.has_more
         self._rows = {row.id: row for row in page.rows}
@@ -277,7 +277,7 @@ class IncidentListScreen(ConsoleScreen):
     def _append(self, request: int, page: IncidentPage) -> None:
         if request != self._request:
             return
-        self.loading = False
+        self.busy = False
         self.has_more = page.has_more
         table = self.table
         for row in page.rows:
@@ -326,7 +326,7 @@ class IncidentListScreen(ConsoleScreen):
             parts.append("newest first")
         if self._rows:
             parts.append(f"{len(self._rows)} shown" + (", more below" if self.has_more else ""))
-        if self.loading:
+        if self.busy:
             parts.append("loading…")
         status.update(Content(" · ".join(parts)))
 
@@ -335,6 +335,13 @@ class IncidentListScreen(ConsoleScreen):
         current = self._current_id()
         row = self._rows.get(current) if current is not None else None
         text.update(summary(row, self._zone) if row is not None else Content(""))
+
+    @on(DataTable.RowSelected, "#incident-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from cc_tui.screens.incident_detail import show_incident
+
+        if event.row_key.value is not None:
+            show_incident(self.app, int(event.row_key.value))
 
     @on(DataTable.RowHighlighted, "#incident-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -394,7 +401,7 @@ class IncidentListScreen(ConsoleScreen):
         def refused(error: BaseException) -> None:
             if request != self._request:
                 return
-            self.loading = False
+            self.busy = False
             self._show_status()
             if isinstance(error, CcError):
                 self._jump_refused(error)

@@ -15,10 +15,8 @@ from cc_tui.screens.base import ConsoleScreen
 
 class IntakeScreen(ConsoleScreen):
     MODE = "intake"
-    CSS_PATH = "../styles/intake.tcss"
 
     def compose_body(self) -> Iterable[Widget]:
-        incidents_key = self.app.key_display("mode.incident", "f3")  # type: ignore[attr-defined]
         with Vertical(classes="mode-intro"):
             yield Static(Content("Intake"), classes="mode-intro-title")
             yield Static(
@@ -30,8 +28,8 @@ class IntakeScreen(ConsoleScreen):
             )
             yield Static(
                 Content(
-                    f"Taking calls here is not built yet. {incidents_key} lists the incidents "
-                    "already recorded."
+                    "Taking calls here is not built yet. The Incident mode lists the "
+                    "incidents already recorded."
                 ),
                 classes="mode-intro-status",
             )

@@ -15,7 +15,6 @@ from cc_tui.screens.base import ConsoleScreen
 
 class KnowledgeBaseScreen(ConsoleScreen):
     MODE = "kb"
-    CSS_PATH = "../styles/kb.tcss"
 
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(classes="mode-intro"):

@@ -15,10 +15,8 @@ from cc_tui.screens.base import ConsoleScreen
 
 class QueuesScreen(ConsoleScreen):
     MODE = "queues"
-    CSS_PATH = "../styles/queues.tcss"
 
     def compose_body(self) -> Iterable[Widget]:
-        incidents_key = self.app.key_display("mode.incident", "f3")  # type: ignore[attr-defined]
         with Vertical(classes="mode-intro"):
             yield Static(Content("Queues"), classes="mode-intro-title")
             yield Static(
@@ -30,7 +28,7 @@ class QueuesScreen(ConsoleScreen):
             )
             yield Static(
                 Content(
-                    f"Queues and assignment are not built yet. {incidents_key} lists all "
+                    "Queues and assignment are not built yet. The Incident mode lists all "
                     "incidents, newest first."
                 ),
                 classes="mode-intro-status",

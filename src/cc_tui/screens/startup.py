@@ -27,7 +27,6 @@ def heading(error: CcError) -> str:
 class StartupErrorScreen(ModalScreen[str]):
     """Dismissed with "retry" or "quit"."""
 
-    CSS_PATH = "../styles/startup.tcss"
     BINDINGS = [
         Binding("r", "choose('retry')", "Retry", id="startup.retry"),
         Binding("q", "choose('quit')", "Quit", id="startup.quit"),

@@ -81,26 +81,27 @@ class ConsoleHeader(Horizontal):
             identity.update(Content(identity_text(connection)))
             database.update(Content(database_text(connection)))
             return
-        login = self.app.settings.login  # type: ignore[attr-defined]
+        settings = self.app.settings  # type: ignore[attr-defined]
+        who = f"{settings.login} · " if settings is not None else ""
         if failed:
-            identity.update(Content(f"{login} · not signed in"))
+            identity.update(Content(f"{who}not signed in"))
             database.update(Content("database not open"))
         else:
-            identity.update(Content(f"{login} · signing in…"))
+            identity.update(Content(f"{who}signing in…"))
             database.update(Content("opening the database…"))
 
 
 class ModeTab(Static):
     """One mode's name with its key; a click switches to it."""
 
-    def __init__(self, mode: Mode, key: str, *, active: bool) -> None:
-        super().__init__(
-            Content.assemble((key, "bold"), " ", mode.label),
-            id=f"tab-{mode.name}",
-            classes="-active" if active else "",
-        )
+    def __init__(self, mode: Mode, *, active: bool) -> None:
+        super().__init__(id=f"tab-{mode.name}", classes="-active" if active else "")
         self.mode = mode
         self.tooltip = mode.help
+
+    def show_key(self) -> None:
+        key = self.app.key_display(self.mode.binding_id, self.mode.key)  # type: ignore[attr-defined]
+        self.update(Content.assemble((key, "bold"), " ", self.mode.label))
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -138,5 +139,13 @@ class ModeTabs(Horizontal):
 
     def compose(self) -> ComposeResult:
         for mode in MODES:
-            key = self.app.key_display(mode.binding_id, mode.key)  # type: ignore[attr-defined]
-            yield ModeTab(mode, key, active=mode.name == self.active)
+            yield ModeTab(mode, active=mode.name == self.active)
+
+    def on_mount(self) -> None:
+        # The agent's keymap may arrive with the settings, after the first paint.
+        self.app.connection_signal.subscribe(self, self._show_keys)  # type: ignore[attr-defined]
+        self._show_keys()
+
+    def _show_keys(self, _connection: object = None) -> None:
+        for tab in self.query(ModeTab):
+            tab.show_key()

@@ -1,0 +1,95 @@
+"""Helpers for driving the console with Pilot against a real test database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cc_tui.app import CcTuiApp
+from cc_tui.config import load_settings
+from cc_tui.models import Agent, Customer, Incident
+
+SIZE = (120, 35)
+START = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def console(db, *, login: str = "admin", mode: str = "intake", **settings) -> CcTuiApp:
+    """The console on `db`, as `cc-tui --db URL --as LOGIN` would start it."""
+    url = db.url.render_as_string(hide_password=False)
+    options = {"poll_seconds": 0.1, "timezone": "UTC", **settings}
+    return CcTuiApp(
+        settings=load_settings(database_url=url, agent=login, **options), start_mode=mode
+    )
+
+
+async def wait_until(pilot, predicate: Callable[[], object], *, timeout: float = 15.0) -> None:
+    """Let the app work (thread workers included) until `predicate()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        await pilot.pause(0.05)
+
+
+async def signed_in(pilot) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.connection is not None or app.startup_error is not None)
+    assert app.startup_error is None, app.startup_error
+    await pilot.pause()
+
+
+def add_incidents(
+    db,
+    admin,
+    count: int,
+    *,
+    title: str = "Printer {n} jams",
+    customer: str | None = None,
+    status: Callable[[int], str] = lambda n: "registered",
+) -> list[int]:
+    """`count` incidents, one minute apart; returns their ids, oldest first."""
+    with db.session() as session:
+        customer_id = None
+        if customer is not None:
+            row = Customer(number="K-1", name=customer, search_name=customer.lower())
+            session.add(row)
+            session.flush()
+            customer_id = row.id
+        incidents = [
+            Incident(
+                channel="phone",
+                request_type="action",
+                status=status(n),
+                title=title.format(n=n),
+                customer_id=customer_id,
+                created_by_id=admin.id,
+                opened_at=START + timedelta(minutes=n),
+            )
+            for n in range(1, count + 1)
+        ]
+        session.add_all(incidents)
+        session.flush()
+        return [incident.id for incident in incidents]
+
+
+@pytest.fixture
+def sqlite_admin(sqlite_db):
+    """The first admin of the SQLite test database."""
+    from cc_tui.services.context import actor_of, bootstrap_admin
+
+    with sqlite_db.session() as session:
+        agent = bootstrap_admin(session, "admin")
+        assert agent is not None
+        agent.name = "Ada Admin"
+        session.add(agent)
+        session.flush()
+        return actor_of(agent)
+
+
+def agent_row(db, login: str, name: str, role: str = "agent") -> None:
+    with db.session() as session:
+        session.add(Agent(login=login, name=name, role=role))

@@ -1,0 +1,192 @@
+"""The Incident mode's list: paging, filters, jumping to a number, live updates, and
+untrusted text shown as text."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from cc_tui.db.changes import record_change
+from cc_tui.models import Incident
+from cc_tui.screens.incidents import PAGE_SIZE
+from tests.tui.conftest import SIZE, add_incidents, console, signed_in, wait_until
+
+pytestmark = pytest.mark.tui
+
+HOSTILE = "[@click=app.quit]x[/]"
+
+
+def table(app) -> DataTable:
+    return app.screen.query_one("#incident-table", DataTable)
+
+
+def shown_numbers(app) -> list[str]:
+    grid = table(app)
+    return [grid.get_row_at(index)[0].plain for index in range(grid.row_count)]
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).visual)
+
+
+async def open_list(pilot) -> None:
+    await signed_in(pilot)
+    app = pilot.app
+    await wait_until(pilot, lambda: not app.screen.busy)
+
+
+async def test_empty_database_says_so_honestly(sqlite_db, sqlite_admin):
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        assert table(app).row_count == 0
+        assert not table(app).display
+        empty = app.screen.query_one("#incident-empty", Static)
+        assert empty.display
+        assert str(empty.visual) == "No incidents yet — press F2 to take a call"
+
+
+async def test_lists_newest_first_and_pages_at_the_end(db, admin):
+    """Runs on SQLite and on PostgreSQL."""
+    ids = add_incidents(db, admin, PAGE_SIZE + 30)
+    app = console(db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        numbers = shown_numbers(app)
+        assert len(numbers) == PAGE_SIZE
+        assert numbers[0] == f"INC-{ids[-1]}"
+        assert numbers[-1] == f"INC-{ids[30]}"
+        assert "more below" in text_of(app, "#incident-status")
+        await pilot.press("ctrl+end")  # the cursor reaches the last row: next page
+        await wait_until(pilot, lambda: table(app).row_count == PAGE_SIZE + 30)
+        assert shown_numbers(app)[-1] == f"INC-{ids[0]}"
+        assert "more below" not in text_of(app, "#incident-status")
+        # Row keys are the incident ids.
+        assert table(app).coordinate_to_cell_key((0, 0)).row_key.value == str(ids[-1])
+
+
+async def test_open_and_all_filters(sqlite_db, sqlite_admin):
+    statuses = {1: "registered", 2: "closed", 3: "in_process", 4: "solved", 5: "pending"}
+    add_incidents(sqlite_db, sqlite_admin, 5, status=lambda n: statuses[n])
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        assert shown_numbers(app) == ["INC-5", "INC-4", "INC-3", "INC-2", "INC-1"]
+        await pilot.press("o")
+        await wait_until(pilot, lambda: table(app).row_count == 3)
+        assert shown_numbers(app) == ["INC-5", "INC-3", "INC-1"]
+        assert text_of(app, "#incident-status").startswith("Open incidents")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: table(app).row_count == 5)
+        assert text_of(app, "#incident-status").startswith("All incidents")
+
+
+async def test_open_filter_with_only_closed_incidents_says_how_to_see_them(sqlite_db, sqlite_admin):
+    add_incidents(sqlite_db, sqlite_admin, 2, status=lambda n: "closed")
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: table(app).row_count == 0)
+        await wait_until(pilot, lambda: not app.screen.busy)
+        assert text_of(app, "#incident-empty") == (
+            "No open incidents — press a to list all incidents"
+        )
+
+
+async def test_jump_to_an_incident_number(sqlite_db, sqlite_admin):
+    ids = add_incidents(sqlite_db, sqlite_admin, PAGE_SIZE + 50)
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        # Not among the rows shown: the list starts at it.
+        target = ids[10]
+        await pilot.press("g", *f"INC-{target}", "enter")
+        await wait_until(pilot, lambda: shown_numbers(app)[0] == f"INC-{target}")
+        assert table(app).cursor_row == 0
+        assert app.focused is table(app)
+        assert text_of(app, "#incident-summary-text").startswith(f"INC-{target}  Printer 11 jams")
+        # Already shown: the cursor moves to it; a bare number works too.
+        await pilot.press("g", *str(ids[5]), "enter")
+        await pilot.pause()
+        assert table(app).cursor_row == 5
+        # Back to the newest.
+        await pilot.press("r")
+        await wait_until(pilot, lambda: shown_numbers(app)[0] == f"INC-{ids[-1]}")
+
+
+async def test_jump_to_an_unknown_or_malformed_number_says_why(sqlite_db, sqlite_admin):
+    add_incidents(sqlite_db, sqlite_admin, 3)
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        await pilot.press("g", *"INC-999", "enter")
+        await wait_until(pilot, lambda: text_of(app, "#jump-error") != "")
+        assert text_of(app, "#jump-error") == "no incident INC-999"
+        assert isinstance(app.focused, Input)
+        assert shown_numbers(app) == ["INC-3", "INC-2", "INC-1"]
+        await pilot.press(*"printer", "enter")  # the failed text was selected: replaced
+        await pilot.pause()
+        assert text_of(app, "#jump-error") == (
+            "not an incident number: 'printer' (expected INC-1042 or 1042)"
+        )
+        await pilot.press("escape")
+        assert app.focused is table(app)
+        assert text_of(app, "#jump-error") == ""
+
+
+async def test_jump_to_a_closed_incident_drops_the_open_filter(sqlite_db, sqlite_admin):
+    add_incidents(sqlite_db, sqlite_admin, 3, status=lambda n: "closed" if n == 2 else "assigned")
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: table(app).row_count == 2)
+        await pilot.press("g", "2", "enter")
+        await wait_until(pilot, lambda: shown_numbers(app)[:1] == ["INC-2"])
+        assert shown_numbers(app) == ["INC-2", "INC-1"]
+        assert text_of(app, "#incident-status").startswith("All incidents · from INC-2 down")
+
+
+async def test_list_follows_the_change_feed(db, admin):
+    """Another agent's new incident appears without a key press (SQLite and PostgreSQL)."""
+    add_incidents(db, admin, 2)
+    app = console(db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        assert shown_numbers(app) == ["INC-2", "INC-1"]
+        await pilot.press("down")  # the cursor stays on its incident across refreshes
+        with db.session() as session:
+            incident = Incident(
+                channel="email",
+                request_type="information",
+                status="registered",
+                title="Toner question",
+                created_by_id=admin.id,
+            )
+            session.add(incident)
+            session.flush()
+            record_change(session, entity="incident", action="created", incident_id=incident.id)
+        await wait_until(pilot, lambda: table(app).row_count == 3, timeout=10)
+        assert shown_numbers(app) == ["INC-3", "INC-2", "INC-1"]
+        assert table(app).cursor_row == 2
+        assert text_of(app, "#incident-summary-text").startswith("INC-1 ")
+
+
+async def test_markup_in_titles_and_names_is_shown_literally(sqlite_db, sqlite_admin):
+    add_incidents(sqlite_db, sqlite_admin, 1, title=HOSTILE, customer=HOSTILE)
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        row = table(app).get_row_at(0)
+        assert row[4].plain == HOSTILE  # customer
+        assert row[5].plain == HOSTILE  # title
+        summary = text_of(app, "#incident-summary-text")
+        assert f"INC-1  {HOSTILE}" in summary
+        assert f"Customer {HOSTILE}" in summary
+        # Clicking the text runs nothing: the app is still there.
+        await pilot.click("#incident-table", offset=(50, 1))
+        await pilot.click("#incident-summary-text", offset=(10, 0))
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert HOSTILE in app.export_screenshot()
