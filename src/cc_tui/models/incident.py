@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 from cc_tui.models.base import UtcDateTime, utcnow
 
 _OPEN = "status IN ('registered','assigned','in_process','pending','transferred')"
+# Open and not pending: the escalation clocks run (migration 0006).
+_RUNNING = "status IN ('registered','assigned','in_process','transferred')"
 
 
 class Incident(SQLModel, table=True):
@@ -44,13 +46,12 @@ class Incident(SQLModel, table=True):
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
         ),
-        # Escalation sweep: open incidents whose clocks run.
+        # Escalation sweep: incidents whose clocks run, by when they next change state.
         Index(
-            "ix_incident_sweep",
-            "escalation_rank",
-            "late_at",
-            sqlite_where=text(_OPEN),
-            postgresql_where=text(_OPEN),
+            "ix_incident_escalate",
+            "escalate_at",
+            sqlite_where=text(_RUNNING),
+            postgresql_where=text(_RUNNING),
         ),
         Index("ix_incident_customer", "customer_id", "status", "id"),
         Index("ix_incident_contact", "contact_id", "status", "id"),
@@ -117,6 +118,9 @@ class Incident(SQLModel, table=True):
     escalation_rank: int = 0
     paused_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
     paused_minutes: int = 0
+    # When the next escalation threshold passes (NULL: none left); kept by the deadline
+    # service and the sweep, which only reads incidents whose time has come.
+    escalate_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
     # Resolution (required before solved).
     actual_problem: str | None = None

@@ -110,7 +110,10 @@ def update_incident(
             data={"field": name, "from": shown_old, "to": shown_new},
         )
     if new_priority is not None:
+        from cc_tui.services.deadlines import apply_deadlines
+
         incident.priority_rank = new_priority.rank
+        apply_deadlines(session, incident, author_id=actor.id, why="priority changed")
     touch(incident, actor)
     record_change(
         session,

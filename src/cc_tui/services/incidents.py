@@ -187,6 +187,12 @@ class IncidentDetail:
     customer_accepted: bool | None
     closed_by_coordinator: bool | None
     escalation: str
+    response_due: datetime | None
+    follow_up_at: datetime | None
+    warning_at: datetime | None
+    late_at: datetime | None
+    resolve_due: datetime | None
+    paused_minutes: int
     opened_at: datetime
     registered_at: datetime | None
     first_response_at: datetime | None
@@ -271,6 +277,12 @@ def incident_detail(
         customer_accepted=inc.customer_accepted,
         closed_by_coordinator=inc.closed_by_coordinator,
         escalation=inc.escalation,
+        response_due=inc.response_due,
+        follow_up_at=inc.follow_up_at,
+        warning_at=inc.warning_at,
+        late_at=inc.late_at,
+        resolve_due=inc.resolve_due,
+        paused_minutes=inc.paused_minutes,
         opened_at=inc.opened_at,
         registered_at=inc.registered_at,
         first_response_at=inc.first_response_at,

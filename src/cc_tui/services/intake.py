@@ -255,6 +255,9 @@ def save_intake(
         text=f"draft -> {incident.status}",
         data={"field": "status", "from": Status.DRAFT.value, "to": incident.status},
     )
+    from cc_tui.services.deadlines import apply_deadlines
+
+    apply_deadlines(session, incident, now=now, author_id=actor.id)
     _changed(session, incident, actor, "registered")
     return IntakeResult(
         incident.id or 0, number(incident.id or 0), incident.status, incident.version, warnings

@@ -256,3 +256,7 @@ def _pause_clock(
             pause.ended_at = now
         incident.paused_minutes += int((now - started).total_seconds() // 60)
         incident.paused_since = None
+        from cc_tui.services.deadlines import apply_deadlines
+
+        # The clocks resume: the deadlines move by the pause.
+        apply_deadlines(session, incident, now=now, why="pending ended")
