@@ -16,11 +16,13 @@ SQLAlchemy uses for SQLite and one PostgreSQL reads with the session zone set to
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cc_tui.db.engine import Database
+from cc_tui.errors import RuleViolation
 
 Row = tuple[Any, ...]
 Progress = Callable[[str], None]
@@ -95,19 +97,26 @@ class BulkLoader:
                 self._restore()
                 self._fix_sequences()
                 self._raw.commit()
-            else:
-                self._raw.rollback()
         finally:
-            if self.sqlite:
-                self._cur.execute("PRAGMA synchronous = NORMAL")
-                self._cur.execute("PRAGMA cache_size = -2000")
-            else:
-                self._cur.execute("SET TIME ZONE DEFAULT")
-            self._cur.close()
+            try:
+                self._raw.rollback()  # nothing left to roll back after a commit
+                if self.sqlite:
+                    self._cur.execute("PRAGMA synchronous = NORMAL")
+                    self._cur.execute("PRAGMA cache_size = -2000")
+                else:
+                    self._cur.execute("SET TIME ZONE DEFAULT")
+                    self._raw.commit()
+                self._cur.close()
+            except Exception:
+                # A broken connection is not given back to the pool.
+                self._raw.invalidate()
             self._raw.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cur.execute(sql, params)
+        if params:
+            self._cur.execute(sql, params)
+        else:
+            self._cur.execute(sql)  # no parameters: a literal '%' stays a '%'
         return list(self._cur.fetchall()) if self._cur.description else []
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -152,7 +161,8 @@ class BulkLoader:
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         if not rows:
             return
-        self._tables.add(table)
+        if "id" in columns:
+            self._tables.add(table)
         cols = ", ".join(f'"{c}"' for c in columns)
         if self.sqlite:
             marks = ", ".join("?" for _ in columns)
@@ -216,6 +226,23 @@ class BulkLoader:
             self._cur.execute(statement)
         self._suspended.clear()
         self.progress(f"indexes and constraints rebuilt ({time.monotonic() - started:.1f} s)")
+
+
+@contextmanager
+def database_errors(db: Database) -> Iterator[None]:
+    """Driver errors of a bulk load as the domain's errors: one clear line, no traceback."""
+    import sqlite3
+
+    import psycopg
+
+    try:
+        yield
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        raise RuleViolation(f"refused by the database: {first}") from error
+    except (sqlite3.Error, psycopg.Error) as error:
+        raise db.unavailable(error) from error
 
 
 def analyze(db: Database, tables: Iterable[str] | None = None) -> None:

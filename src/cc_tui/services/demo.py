@@ -55,7 +55,14 @@ from cc_tui.models import (
 )
 from cc_tui.models.base import utcnow
 from cc_tui.services import demo_data as D
-from cc_tui.services.bulk import SUSPEND_THRESHOLD, BulkLoader, TimestampFormat, analyze, epoch
+from cc_tui.services.bulk import (
+    SUSPEND_THRESHOLD,
+    BulkLoader,
+    TimestampFormat,
+    analyze,
+    database_errors,
+    epoch,
+)
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.normalize import email_key, fold, normalize_phone
 from cc_tui.services.timeline import seed_event_types
@@ -147,6 +154,23 @@ def load_demo(
         _load_master(session, moment)
     say("master data ready")
 
+    with database_errors(db):
+        _bulk_layers(db, moment, seed, incidents, customers, say)
+
+    with db.session(write=False) as session:
+        after = _counts(session)
+    return DemoSummary(
+        database=db.describe(),
+        seconds=round(time.monotonic() - started, 2),
+        counts=after,
+        added={k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)},
+        incidents_target=incidents,
+        customers_target=customers,
+    )
+
+
+def _bulk_layers(db, moment, seed, incidents, customers, say) -> None:
+    """The base set, then the scale layers, each in its own transaction."""
     world = World(db, moment, seed)
     with BulkLoader(db, progress=say) as loader:
         world.read(loader)
@@ -184,17 +208,6 @@ def load_demo(
     if bulk_done:
         say("updating planner statistics (ANALYZE) ...")
         analyze(db, (*CUSTOMER_TABLES, *SCALE_TABLES))
-
-    with db.session(write=False) as session:
-        after = _counts(session)
-    return DemoSummary(
-        database=db.describe(),
-        seconds=round(time.monotonic() - started, 2),
-        counts=after,
-        added={k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)},
-        incidents_target=incidents,
-        customers_target=customers,
-    )
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -273,6 +286,12 @@ def _load_master(session: Session, now: datetime) -> None:
     session.flush()
 
     logins = existing(Agent.login)
+    if SYSTEM_LOGIN not in logins:
+        # Authors what the clocks do by themselves (escalations, automatic closes).
+        session.add(
+            Agent(login=SYSTEM_LOGIN, name="cc-tui (automatic)", role="agent", active=False)
+        )
+        logins.add(SYSTEM_LOGIN)
     for login, name, role, dept, skills, region in D.AGENTS:
         if login in logins:
             continue  # also the invoking login: its role is never changed
@@ -592,10 +611,11 @@ class World:
         self.agents = {}
         self.agent_login = {}
         self.by_dept: dict[int, list] = {}
-        for i, login, role, dept, skills, region in q(
-            "SELECT id, login, role, department_id, skills, region FROM agent WHERE active = "
-            + ("1" if loader.sqlite else "true")
+        for i, login, role, dept, skills, region, active in q(
+            "SELECT id, login, role, department_id, skills, region, active FROM agent"
         ):
+            if not active:
+                continue
             self.agents[login] = (i, role, dept, set((skills or "").split(",")), region)
             self.agent_login[i] = login
             if dept is not None:
@@ -667,6 +687,20 @@ class World:
             )
         )
         self.calendar_ids = {name: i for i, name in q("SELECT id, name FROM calendar")}
+        clock_author = q(f"SELECT id FROM agent WHERE login = {loader.param}", (SYSTEM_LOGIN,))
+        self.clock_author = clock_author[0][0] if clock_author else self.system_author
+        if loader.sqlite:
+            present = {row[1] for row in q("PRAGMA table_info(incident)")}
+        else:
+            present = {
+                row[0]
+                for row in q(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = 'incident' AND table_schema = current_schema()"
+                )
+            }
+        # Columns a later migration added are filled when the demo knows them.
+        self.incident_cols = tuple(c for c in INCIDENT_COLS if c in present)
         self.running_timers = {
             row[0] for row in q("SELECT agent_id FROM time_entry WHERE ended_at IS NULL")
         }
@@ -1203,6 +1237,7 @@ INCIDENT_COLS = (
     "escalation_rank",
     "paused_since",
     "paused_minutes",
+    "escalate_at",
     "actual_problem",
     "actual_solution",
     "resolution_general_id",
@@ -1217,62 +1252,27 @@ INCIDENT_COLS = (
     "updated_by_id",
 )
 EVENT_COLS = (
-    "id",
-    "incident_id",
-    "event_type_id",
-    "kind",
-    "at",
-    "author_id",
-    "text",
-    "contact_id",
-    "duration_minutes",
-    "corrects_id",
-    "data",
-)
+    "id", "incident_id", "event_type_id", "kind", "at", "author_id", "text", "contact_id",
+    "duration_minutes", "corrects_id", "data",
+)  # fmt: skip
 PAUSE_COLS = ("id", "incident_id", "started_at", "ended_at")
 TIME_COLS = (
-    "id",
-    "incident_id",
-    "agent_id",
-    "started_at",
-    "ended_at",
-    "minutes",
-    "note",
-    "created_at",
-)
+    "id", "incident_id", "agent_id", "started_at", "ended_at", "minutes", "note", "created_at",
+)  # fmt: skip
 WO_COLS = (
-    "id",
-    "kind",
-    "repair_kind",
-    "status",
-    "title",
-    "description",
-    "template_id",
-    "problem_code_id",
-    "department_id",
-    "assignee_id",
-    "subcontract_id",
-    "billable",
-    "cross_reference",
-    "created_by_id",
-    "created_at",
-    "completed_at",
-    "version",
-)
+    "id", "kind", "repair_kind", "status", "title", "description", "template_id",
+    "problem_code_id", "department_id", "assignee_id", "subcontract_id", "billable",
+    "cross_reference", "created_by_id", "created_at", "completed_at", "version",
+)  # fmt: skip
 LINK_COLS = ("incident_id", "work_order_id", "linked_at", "linked_by_id")
 SEARCH_COLS = (
-    "id",
-    "incident_id",
-    "agent_id",
-    "at",
-    "query",
-    "results",
-    "opened_article_id",
-    "answered",
-)
+    "id", "incident_id", "agent_id", "at", "query", "results", "opened_article_id", "answered",
+)  # fmt: skip
 
-OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 ESCALATION_NAMES = ("on_time", "follow_up", "warning", "late")
+# Escalation thresholds as the sweep reads them: (deadline index, rank, response clock).
+# The response clocks stop at the first response; the resolution clock runs until solved.
+THRESHOLDS = ((1, 1, True), (2, 2, True), (3, 3, True), (4, 3, False))
 INBOUND = {
     "phone": "CallIn",
     "cti": "CallIn",
@@ -1281,7 +1281,10 @@ INBOUND = {
     "fax": "Note",
     "web": "Note",
 }
+USER_EVENTS = frozenset(("CallIn", "CallOut", "EmailIn", "EmailOut", "Dispatch", "Note"))
 LANG = {"DE": "de", "NL": "nl", "PL": "pl", "SE": "sv", "ES": "es"}
+# The agent row that authors what the clocks do by themselves (as the deadline service).
+SYSTEM_LOGIN = "cc-tui"
 
 
 def _json(value) -> str:
@@ -1290,6 +1293,7 @@ def _json(value) -> str:
 
 @dataclass
 class Batch:
+    incident_cols: tuple[str, ...]
     incident: list = field(default_factory=list)
     event: list = field(default_factory=list)
     incident_pause: list = field(default_factory=list)
@@ -1300,7 +1304,7 @@ class Batch:
 
     def write(self, loader: BulkLoader) -> None:
         loader.insert("work_order", WO_COLS, self.work_order)
-        loader.insert("incident", INCIDENT_COLS, self.incident)
+        loader.insert("incident", self.incident_cols, self.incident)
         loader.insert("incident_work_order", LINK_COLS, self.incident_work_order)
         loader.insert("incident_pause", PAUSE_COLS, self.incident_pause)
         loader.insert("event", EVENT_COLS, self.event)
@@ -1319,12 +1323,23 @@ class Plan:
     scenario: dict | None = None
     channel: str | None = None
     parent_id: int | None = None
-    duplicate_of: int | None = None
     share_work_order: int | None = None
     reopened: bool = False
     coordinator: bool = False
     running_timer: bool = False
     priority: str | None = None
+
+
+class Timeline:
+    """The events of one incident, collected out of order and written in time order."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[tuple] = []
+
+    def add(self, at, code, author, text, contact=None, minutes=None, data=None) -> None:
+        self.items.append((at, code, author, text, contact, minutes, data))
 
 
 class IncidentFactory:
@@ -1334,40 +1349,39 @@ class IncidentFactory:
         self.w = world
         self.ids = ids
         self.rng = rng
+        # The base set gets the details (dispatch notes, field changes, confirmations);
+        # generated incidents keep the timeline to what every incident of its kind has.
         self.rich = rich
         self.ts = world.fmt.ts
         self.day = world.fmt.day
         self.now = world.now_s
-        self.blank = dict.fromkeys(INCIDENT_COLS)
-        self._data_cache: dict = {}
-        self.batch = Batch()
+        self.blank = dict.fromkeys(world.incident_cols)
+        self.has_escalate_at = "escalate_at" in world.incident_cols
+        self.batch = Batch(world.incident_cols)
         self.timers: set[int] = set(world.running_timers)
-        et = world.event_types
-        self.et = et
+        self._data_cache: dict = {}
+        self._pick_cache: dict = {}
         c = world.codes
-        self.reason = {path: c[("reason", path)] for (k, path) in c if k == "reason"}
-        self.resolution = {path: c[("resolution", path)] for (k, path) in c if k == "resolution"}
-        self.rtypes = {path: c[("request-type", path)] for (k, path) in c if k == "request-type"}
-        self.problems = {path: c[("problem", path)] for (k, path) in c if k == "problem"}
+        self.reason = {path: i for (kind, path), i in c.items() if kind == "reason"}
+        self.resolution = {path: i for (kind, path), i in c.items() if kind == "resolution"}
+        self.rtypes = {path: i for (kind, path), i in c.items() if kind == "request-type"}
+        self.problems = {path: i for (kind, path), i in c.items() if kind == "problem"}
         self.prio = world.priorities
-        self.default_prio = world.default_priority
         self.by_unit_type: dict[str, list] = {}
         self.generic = []
         for scenario in D.ACTION_SCENARIOS:
-            if scenario["units"]:
-                for unit_type in scenario["units"]:
-                    self.by_unit_type.setdefault(unit_type, []).append(scenario)
-            else:
+            for unit_type in scenario["units"]:
+                self.by_unit_type.setdefault(unit_type, []).append(scenario)
+            if not scenario["units"]:
                 self.generic.append(scenario)
-        self.templated = {
-            s["problem"]
+        self.queue_scenarios = [s for s in self.generic if s["reason"] != "NET/OUTAGE"]
+        self.templated = [
+            s
             for s in D.ACTION_SCENARIOS
             if self.problems.get(s["problem"]) in world.problem_template
-        }
-        self.templated_list = [s for s in D.ACTION_SCENARIOS if s["problem"] in self.templated]
-        sd = world.departments.get("SD", (None,))[0]
-        self.sd = sd
-        self.sd_agents = [a for a in world.by_dept.get(sd, []) if a[1] == "agent"] or [
+        ]
+        self.sd = world.departments.get("SD", (None,))[0]
+        self.sd_agents = [a for a in world.by_dept.get(self.sd, []) if a[1] == "agent"] or [
             (world.system_author, "admin", set(), None)
         ]
         self.sd_by_lang = {
@@ -1377,9 +1391,8 @@ class IncidentFactory:
             dept: next((a[0] for a in agents if a[1] == "supervisor"), agents[0][0])
             for dept, agents in world.by_dept.items()
         }
-        self._pick_cache: dict = {}
 
-    # --- small helpers -----------------------------------------------------------------------
+    # --- small helpers -------------------------------------------------------------------
 
     def _id(self, table: str) -> int:
         value = self.ids[table]
@@ -1392,8 +1405,11 @@ class IncidentFactory:
             found = self._data_cache[key] = _json(build())
         return found
 
-    def _status_data(self, old: str, new: str) -> str:
-        return self._data(("s", old, new), lambda: {"field": "status", "from": old, "to": new})
+    def _status(self, tl: Timeline, at: int, author: int, old: str, new: str, note=None) -> None:
+        data = self._data(("s", old, new), lambda: {"field": "status", "from": old, "to": new})
+        tl.add(
+            at, "StatusChange", author, f"{old} -> {new}" + (f": {note}" if note else ""), data=data
+        )
 
     def _clock(self, calendar_id: int | None) -> WorkClock:
         if calendar_id is None:
@@ -1406,15 +1422,17 @@ class IncidentFactory:
             return target
         return t + max(1, (self.now - t) // 2)
 
-    def _agent_for(self, customer: CustomerRef | None) -> tuple:
-        rng = self.rng
-        if customer is not None and rng.random() < 0.8:
+    def _taker(self, customer: CustomerRef | None) -> int:
+        """A first-level agent, speaking the caller's language most of the time."""
+        if customer is not None and self.rng.random() < 0.8:
             speakers = self.sd_by_lang.get(LANG.get(customer.country, "de"))
             if speakers:
-                return rng.choice(speakers)
-        return rng.choice(self.sd_agents)
+                return self.rng.choice(speakers)[0]
+        return self.rng.choice(self.sd_agents)[0]
 
-    def _route(self, unit_type, reason_g, reason_s, region, prio_id, channel, rtype):
+    def _route(self, facts: tuple):
+        """The first active rule whose set fields all match (as the routing service)."""
+        unit_type, reason_g, reason_s, region, prio_id, channel, rtype = facts
         for rule in self.w.rules:
             (
                 _rid,
@@ -1426,37 +1444,29 @@ class IncidentFactory:
                 r_prio,
                 r_channel,
                 r_rtype,
-                _dept,
-                _owner,
-                _least,
-                _skill,
+                *_result,
             ) = rule
-            if r_unit is not None and r_unit != unit_type:
-                continue
-            if r_reason is not None and r_reason not in (reason_g, reason_s):
-                continue
-            if r_region is not None and r_region != region:
-                continue
-            if r_prio is not None and r_prio != prio_id:
-                continue
-            if r_channel is not None and r_channel != channel:
-                continue
-            if r_rtype is not None and r_rtype != rtype:
-                continue
-            return rule
+            if (
+                (r_unit is None or r_unit == unit_type)
+                and (r_reason is None or r_reason in (reason_g, reason_s))
+                and (r_region is None or r_region == region)
+                and (r_prio is None or r_prio == prio_id)
+                and (r_channel is None or r_channel == channel)
+                and (r_rtype is None or r_rtype == rtype)
+            ):
+                return rule
         return None
 
-    def _owner(self, rule, region) -> int | None:
-        if rule[10] is not None:
-            return rule[10]
-        key = (rule[0], rule[9], rule[12], region)
+    def _owner(self, dept: int, skill: str | None, region: str | None) -> int:
+        """A department member with the skill, from the caller's region when there is one."""
+        key = (dept, skill, region)
         pool = self._pick_cache.get(key)
         if pool is None:
-            agents = [a for a in self.w.by_dept.get(rule[9], []) if a[1] == "agent"]
-            skilled = [a for a in agents if not rule[12] or rule[12] in a[2]] or agents
-            local = [a for a in skilled if a[3] == region]
+            agents = [a for a in self.w.by_dept.get(dept, []) if a[1] == "agent"]
+            skilled = [a for a in agents if not skill or skill in a[2]] or agents
+            local = [a[0] for a in skilled if a[3] == region]
             pool = self._pick_cache[key] = (
-                [a[0] for a in local],
+                local,
                 [a[0] for a in skilled] or [self.w.system_author],
             )
         local, skilled = pool
@@ -1464,17 +1474,11 @@ class IncidentFactory:
             return self.rng.choice(local)
         return self.rng.choice(skilled)
 
-    def _escalation(self, at: int, deadlines) -> int:
-        follow, warning, late = deadlines
-        if late is not None and at >= late:
-            return 3
-        if warning is not None and at >= warning:
-            return 2
-        if follow is not None and at >= follow:
-            return 1
-        return 0
+    def _reason(self, inc: dict, path: str) -> None:
+        inc["reason_specific_id"] = self.reason.get(path)
+        inc["reason_general_id"] = self.reason.get(path.split("/")[0])
 
-    # --- one incident ---------------------------------------------------------------------------
+    # --- one incident ------------------------------------------------------------------------
 
     def make(self, iid: int, plan: Plan) -> None:
         """Append the rows of one incident (and its timeline) to the batch."""
@@ -1483,13 +1487,14 @@ class IncidentFactory:
         w = self.w
         ts = self.ts
         inc = dict(self.blank)
-        events: list[tuple] = []  # (at, type, kind, author, text, contact, minutes, data)
-        status, rtype = plan.status, plan.rtype
-        t_open = plan.t_open
+        tl = Timeline()
+        status, rtype, t_open = plan.status, plan.rtype, plan.t_open
         channel = plan.channel
         if channel is None:
             roll = R()
-            if rtype == "comment":
+            if status == "registered" and rtype == "action":
+                channel = "web"  # a web form without serial number waits in the desk queue
+            elif rtype == "comment":
                 channel = "phone" if roll < 0.5 else "email" if roll < 0.8 else "web"
             else:
                 channel = (
@@ -1505,26 +1510,25 @@ class IncidentFactory:
                     if roll < 0.98
                     else "fax"
                 )
-        inc.update(id=iid, channel=channel, request_type=rtype, status=status)
         customer = plan.customer
         if customer is None and w.customers and (rtype == "action" or R() > 0.04):
             customer = w.customers[rng.randrange(len(w.customers))]
-            if customer.block == "block" and rtype == "action":
-                rtype = inc["request_type"] = "information"
-                if status not in ("closed", "abandoned"):
-                    status = inc["status"] = "closed"
+        if customer is not None and customer.block == "block" and rtype == "action":
+            # Registration of action requests is refused for blocked customers: the call is
+            # recorded as the information the agent gave instead.
+            rtype = "information"
+            status = "closed" if status != "abandoned" else status
+        inc.update(id=iid, channel=channel, request_type=rtype, status=status)
         contact = rng.choice(customer.contacts) if customer and customer.contacts else None
-        taker = self._agent_for(customer)
-        taker_id = taker[0]
+        taker = self._taker(customer)
         phone_call = channel in ("phone", "cti", "walk-in")
         duration = 90 + int(rng.expovariate(1 / 300)) if phone_call else 60 + rng.randrange(360)
         t_reg = min(t_open + duration, self.now - 30)
-        if t_reg <= t_open:
-            t_open = t_reg - 60
+        t_open = min(t_open, t_reg - 60)
         inc.update(
             opened_at=ts(t_open),
             contact_ended_at=ts(t_reg),
-            created_by_id=taker_id,
+            created_by_id=taker,
             deadlines_manual=False,
             escalation="on_time",
             escalation_rank=0,
@@ -1539,43 +1543,35 @@ class IncidentFactory:
                 caller_phone_e164=contact[3],
                 caller_email=contact[4],
             )
-        events.append(
-            (
-                t_open,
-                "Contact",
-                "system",
-                taker_id,
-                f"{channel} contact started",
-                None,
-                None,
-                self._data(
-                    ("c", channel, rtype), lambda: {"channel": channel, "request_type": rtype}
-                ),
-            )
+        tl.add(
+            t_open,
+            "Contact",
+            taker,
+            f"{channel} contact started",
+            data=self._data(
+                ("c", channel, rtype), lambda: {"channel": channel, "request_type": rtype}
+            ),
         )
 
         if status == "abandoned":
-            if channel == "cti" and w.customers:
-                other = w.customers[rng.randrange(len(w.customers))]
-                if other.contacts:
-                    inc.update(
-                        caller_phone=other.contacts[0][2], caller_phone_e164=other.contacts[0][3]
-                    )
+            inc.update(
+                caller_name=None, caller_email=None, caller_phone=None, caller_phone_e164=None
+            )
+            if channel == "cti" and contact is not None:
+                inc.update(caller_phone=contact[2], caller_phone_e164=contact[3])
             seconds = 10 + rng.randrange(110)
             inc["contact_ended_at"] = ts(t_open + seconds)
-            events.append(
-                (
-                    t_open + seconds,
-                    "Contact",
-                    "system",
-                    taker_id,
-                    f"contact abandoned after {seconds} s: {rng.choice(D.ABANDON_NOTES)}",
-                    None,
-                    None,
-                    self._status_data("draft", "abandoned"),
-                )
+            tl.add(
+                t_open + seconds,
+                "Contact",
+                taker,
+                f"contact abandoned after {seconds} s: {rng.choice(D.ABANDON_NOTES)}",
+                data=self._data(
+                    ("s", "draft", "abandoned"),
+                    lambda: {"field": "status", "from": "draft", "to": "abandoned"},
+                ),
             )
-            return self._finish(iid, inc, events, customer=None)
+            return self._finish(iid, inc, tl)
 
         if customer is not None:
             inc["customer_id"] = customer.id
@@ -1595,20 +1591,9 @@ class IncidentFactory:
                 request_type_code_id=self.rtypes.get(rt_code),
                 department_id=self.sd,
             )
-            events.append((t_reg, inbound, "user", taker_id, words, cid, minutes, None))
-            events.append(
-                (
-                    t_reg + 1,
-                    "StatusChange",
-                    "system",
-                    taker_id,
-                    "draft -> closed",
-                    None,
-                    None,
-                    self._status_data("draft", "closed"),
-                )
-            )
-            return self._finish(iid, inc, events, customer)
+            tl.add(t_reg, inbound, taker, words, cid, minutes)
+            self._status(tl, t_reg + 1, taker, "draft", "closed")
+            return self._finish(iid, inc, tl)
 
         if rtype == "information":
             reason, rt_code, question, answer, slug = rng.choice(D.INFO_SCENARIOS)
@@ -1616,62 +1601,45 @@ class IncidentFactory:
             inc.update(
                 title=question[:120],
                 question=question,
-                answer=answer,
-                request_type_code_id=self.rtypes.get(rt_code),
                 registered_at=ts(t_reg),
+                request_type_code_id=self.rtypes.get(rt_code),
                 department_id=self.sd,
             )
-            events.append((t_reg - 5, inbound, "user", taker_id, question, cid, minutes, None))
             if slug and slug in w.kb and (self.rich or R() < 0.3):
-                self._kb_search(iid, inc, events, t_open + duration // 2, taker_id, question, slug)
-            callback = status != "closed" or R() < 0.12
-            if not callback:
-                events.append(
-                    (
-                        t_reg - 2,
-                        "FieldChange",
-                        "system",
-                        taker_id,
-                        f"answered: {answer}",
-                        None,
-                        None,
-                        self._data(
-                            ("a", answer), lambda: {"field": "answer", "from": None, "to": answer}
-                        ),
-                    )
+                self._kb_search(iid, inc, tl, t_open + duration // 2, taker, question, slug)
+            tl.add(t_reg - 5, inbound, taker, question, cid, minutes)
+            if status == "closed" and R() > 0.12:
+                # Answered during the call: closed at once.
+                tl.add(
+                    t_reg - 2,
+                    "FieldChange",
+                    taker,
+                    f"answered: {answer}",
+                    data=self._data(
+                        ("a", answer), lambda: {"field": "answer", "from": None, "to": answer}
+                    ),
                 )
-                events.append(
-                    (
-                        t_reg,
-                        "StatusChange",
-                        "system",
-                        taker_id,
-                        "draft -> closed",
-                        None,
-                        None,
-                        self._status_data("draft", "closed"),
-                    )
-                )
+                self._status(tl, t_reg, taker, "draft", "closed")
                 inc.update(
+                    answer=answer,
                     closed_at=ts(t_reg),
                     first_response_at=ts(t_reg),
                     customer_accepted=True,
-                    owner_id=taker_id,
+                    owner_id=taker,
                 )
-                return self._finish(iid, inc, events, customer)
+                return self._finish(iid, inc, tl)
             # Not answerable during the call: registered for a call-back by the desk.
-            inc["answer"] = None
             scenario = {
                 "resolution": "INFO/ANSWERED",
                 "problem_text": question,
                 "solution": answer,
-                "weights": (0, 0, 70, 30),
+                "note": None,
             }
-            prio = self.prio.get(plan.priority or "P3") or self.default_prio
+            prio = self.prio.get(plan.priority or "P3") or w.default_priority
             return self._work(
                 iid,
                 inc,
-                events,
+                tl,
                 plan,
                 status,
                 customer,
@@ -1680,17 +1648,18 @@ class IncidentFactory:
                 scenario,
                 prio,
                 t_reg,
-                taker_id,
+                taker,
                 inbound,
-                minutes,
-                question,
             )
 
-        # Action request.
+        # Action request: pick what it is about, and the unit when the caller knows it.
         scenario = plan.scenario
         unit = None
+        if status == "registered" and scenario is None:
+            scenario = rng.choice(self.queue_scenarios)
         if customer is not None and customer.units and (scenario is None or scenario["units"]):
-            usable = [u for u in customer.units if u[6] is None or u[6] <= self.day(t_open)]
+            day = self.day(t_open)
+            usable = [u for u in customer.units if u[6] is None or u[6] <= day]
             if scenario is not None:
                 usable = [u for u in usable if u[3] in scenario["units"]]
             if usable and (scenario is not None or R() < 0.8):
@@ -1698,16 +1667,15 @@ class IncidentFactory:
         if scenario is None:
             options = self.by_unit_type.get(unit[3]) if unit else None
             if status == "transferred":
-                options = [s for s in options or () if s["problem"] in self.templated]
+                options = [s for s in options or () if s in self.templated]
             if not options:
                 unit = None
-                options = self.generic if status != "transferred" else self.templated_list
+                options = self.templated if status == "transferred" else self.generic
             scenario = rng.choice(options)
-        title = rng.choice(scenario["titles"])
         said = rng.choice(scenario["said"])
         self._reason(inc, scenario["reason"])
         inc.update(
-            title=title,
+            title=rng.choice(scenario["titles"]),
             description=said,
             request_type_code_id=self.rtypes.get(scenario["type"]),
             problem_code_id=self.problems.get(scenario["problem"]),
@@ -1726,52 +1694,35 @@ class IncidentFactory:
                 ):
                     inc["subcontract_id"] = sub_id
                     break
-        if plan.priority:
-            prio = self.prio[plan.priority]
-        elif inc["contract_id"] and inc["contract_id"] in w.contract_priority:
-            prio = w.priority_by_id[w.contract_priority[inc["contract_id"]]]
-        elif customer is not None and customer.priority_id in w.priority_by_id:
-            prio = w.priority_by_id[customer.priority_id]
-        else:
-            weights = scenario["weights"]
-            roll = rng.randrange(sum(weights))
-            prio = self.default_prio
-            for code, weight in zip(("P1", "P2", "P3", "P4"), weights, strict=True):
-                if roll < weight:
-                    prio = self.prio.get(code, self.default_prio)
-                    break
-                roll -= weight
-        events.append((t_reg - 5, inbound, "user", taker_id, said, cid, minutes, None))
+        prio = self._priority(plan, inc, customer, scenario)
+        tl.add(t_reg - 5, inbound, taker, said, cid, minutes)
         return self._work(
-            iid,
-            inc,
-            events,
-            plan,
-            status,
-            customer,
-            cid,
-            unit,
-            scenario,
-            prio,
-            t_reg,
-            taker_id,
-            inbound,
-            minutes,
-            said,
+            iid, inc, tl, plan, status, customer, cid, unit, scenario, prio, t_reg, taker, inbound
         )
 
-    def _reason(self, inc: dict, path: str) -> None:
-        inc["reason_specific_id"] = self.reason.get(path)
-        inc["reason_general_id"] = self.reason.get(path.split("/")[0])
+    def _priority(self, plan: Plan, inc: dict, customer, scenario) -> tuple:
+        """Contract first, then the customer, then what the problem usually is."""
+        w = self.w
+        if plan.priority:
+            return self.prio[plan.priority]
+        if inc["contract_id"] in w.contract_priority:
+            return w.priority_by_id[w.contract_priority[inc["contract_id"]]]
+        if customer is not None and customer.priority_id in w.priority_by_id:
+            return w.priority_by_id[customer.priority_id]
+        weights = scenario["weights"]
+        roll = self.rng.randrange(sum(weights))
+        for code, weight in zip(("P1", "P2", "P3", "P4"), weights, strict=True):
+            if roll < weight:
+                return self.prio.get(code, w.default_priority)
+            roll -= weight
+        return w.default_priority
 
-    def _kb_search(self, iid, inc, events, at, agent, query, slug) -> None:
+    def _kb_search(self, iid, inc, tl, at, agent, query, slug) -> None:
         article_id, title = self.w.kb[slug]
         words = " ".join(query.lower().strip("?").split()[-3:])
-        results = [slug]
-        sid = self._id("kb_search")
         self.batch.kb_search.append(
             (
-                sid,
+                self._id("kb_search"),
                 iid,
                 agent,
                 self.ts(at),
@@ -1781,76 +1732,54 @@ class IncidentFactory:
                 True,
             )
         )
-        events.append(
-            (
-                at,
-                "KbSearch",
-                "system",
-                agent,
-                f"KB search '{words}': {len(results)} result, opened {slug}",
-                None,
-                None,
-                _json({"query": words, "results": results, "opened": slug, "answered": True}),
-            )
+        tl.add(
+            at,
+            "KbSearch",
+            agent,
+            f"KB search '{words}': 1 result, opened {slug}",
+            data=_json({"query": words, "results": [slug], "opened": slug, "answered": True}),
         )
-        inc["kb_searches"] = inc["kb_searches"] + 1
+        inc["kb_searches"] += 1
 
     def _work(
-        self,
-        iid,
-        inc,
-        events,
-        plan,
-        status,
-        customer,
-        cid,
-        unit,
-        scenario,
-        prio,
-        t_reg,
-        taker_id,
-        inbound,
-        minutes,
-        said,
+        self, iid, inc, tl, plan, status, customer, cid, unit, scenario, prio, t_reg, taker, inbound
     ) -> None:
-        """Registered action (or call-back) request: routing, work, and where it ended."""
+        """A registered request: routing, first response, the work, and where it ended."""
         rng = self.rng
         R = rng.random
         ts = self.ts
         now = self.now
-        prio_id, rank, resp_min, fu_min, warn_min, late_min, resolve_min = prio[:7]
-        calendar_id = prio[8]
-        if prio[7] == "contract":
-            calendar_id = self.w.contract_calendar.get(inc["contract_id"]) or calendar_id
-        clock = self._clock(calendar_id)
+        w = self.w
+        prio_id, rank, resp_min, fu_min, warn_min, late_min, resolve_min, basis, cal = prio
+        if basis == "contract":
+            cal = w.contract_calendar.get(inc["contract_id"]) or cal
+        clock = self._clock(cal)
         biz = self._clock(None)
         inc.update(priority_id=prio_id, priority_rank=rank, registered_at=ts(t_reg))
-        events.append(
-            (
-                t_reg,
-                "StatusChange",
-                "system",
-                taker_id,
-                "draft -> registered",
-                None,
-                None,
-                self._status_data("draft", "registered"),
-            )
-        )
+        self._status(tl, t_reg, taker, "draft", "registered")
         deadlines = [
             clock.add(t_reg, m) if m else None
             for m in (resp_min, fu_min, warn_min, late_min, resolve_min)
         ]
-
         region = customer.region if customer else None
-        unit_type = unit[3] if unit else None
-        if inc["request_type"] == "information":
-            rule = None
-            dept = self.sd
-            owner = taker_id
+        info = inc["request_type"] == "information"
+        if plan.parent_id:
+            inc["parent_id"] = plan.parent_id
+            tl.add(
+                t_reg + 3,
+                "Link",
+                taker,
+                f"linked to parent INC-{plan.parent_id} (same outage)",
+                data=_json({"field": "parent", "from": None, "to": f"INC-{plan.parent_id}"}),
+            )
+
+        # Who gets it: the desk takes call-backs itself; action requests are routed.
+        if info:
+            dept, owner, how = self.sd, self._taker(customer), "claim"
+            inc["department_id"] = dept
         else:
-            rule = self._route(
-                unit_type,
+            facts = (
+                unit[3] if unit else None,
                 inc["reason_general_id"],
                 inc["reason_specific_id"],
                 region,
@@ -1858,228 +1787,152 @@ class IncidentFactory:
                 inc["channel"],
                 "action",
             )
-            dept = rule[9] if rule else self.sd
-            owner = self._owner(rule, region) if rule else taker_id
-        dept_code = self.w.dept_code.get(dept, "?")
-        inc["department_id"] = dept
-        inc["routing_rule_id"] = rule[0] if rule else None
-        if plan.parent_id:
-            inc["parent_id"] = plan.parent_id
-            events.append(
-                (
-                    t_reg + 3,
-                    "Link",
-                    "system",
-                    taker_id,
-                    f"linked to parent INC-{plan.parent_id} (same outage)",
-                    None,
-                    None,
-                    _json({"field": "parent", "from": None, "to": f"INC-{plan.parent_id}"}),
+            rule = self._route(facts)
+            if rule is None:
+                dept, owner, how = self.sd, None, "queue"
+                tl.add(
+                    t_reg + 1,
+                    "Routing",
+                    taker,
+                    "no routing rule matched",
+                    data=_json({"rule": None}),
                 )
-            )
-        login = self.w.agent_login.get(owner, "?")
-        if rule is not None:
-            events.append((t_reg + 1, "Routing", "system", taker_id,
-                           f"routed by rule '{rule[2]}' to {dept_code}", None, None,
-                           self._data(("r", rule[0], dept_code), lambda: {
-                               "rule": rule[0], "name": rule[2], "department": dept_code})))  # fmt: skip  # noqa: E501
+            else:
+                rid, position, name, *_m, dept, rule_owner, least, skill = rule
+                owner, how = None, "queue"
+                if rule_owner is not None:
+                    owner, how = rule_owner, "owner"
+                elif least and status != "registered":
+                    owner, how = self._owner(dept, skill, region), "least_loaded"
+                login = w.agent_login.get(owner) if owner else None
+                code = w.dept_code.get(dept, "?")
+                target = f"{code}, owner {login}" if login else f"{code} queue"
+                if how == "least_loaded":
+                    target += " (least loaded)"
+                tl.add(
+                    t_reg + 1,
+                    "Routing",
+                    taker,
+                    f"routed by rule {position}" + (f" ({name})" if name else "") + f" to {target}",
+                    data=self._data(
+                        ("r", rid, login),
+                        lambda: {
+                            "rule": rid,
+                            "position": position,
+                            "department": code,
+                            "owner": login,
+                            "how": how,
+                        },
+                    ),
+                )
+                inc["routing_rule_id"] = rid
+            inc["department_id"] = dept
+        dept_code = w.dept_code.get(dept, "?")
         if status == "registered":
-            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+            return self._finish(iid, inc, tl, deadlines=deadlines, eval_at=now, clock=clock)
+        if owner is None:
+            # Waited in the queue until an agent of the department claimed it.
+            owner, how = self._owner(dept, None, region), "claim"
 
-        t_asg = t_reg + 2 + rng.randrange(60 if rule else 600)
-        t_asg = min(t_asg, now - 20)
+        wait = rng.randrange(1800) if how == "claim" else 0
+        t_asg = min(t_reg + 2 + wait, now - 20)
         inc.update(
             assigned_at=ts(t_asg),
             owner_id=owner,
             responsible_id=self.supervisors.get(dept, owner) if rank == 1 else owner,
         )
-        events.append(
-            (
-                t_asg,
+        if how == "claim":
+            login = w.agent_login.get(owner, "?")
+            tl.add(
+                t_asg - 1,
                 "Assignment",
-                "system",
-                taker_id,
-                f"assigned to {login} ({dept_code})",
-                None,
-                None,
-                self._data(
-                    ("o", login, dept_code),
-                    lambda: {"field": "owner", "from": None, "to": login, "department": dept_code},
+                owner,
+                f"claimed by {login} from the {dept_code} queue",
+                data=self._data(
+                    ("claim", login),
+                    lambda: {"field": "owner", "from": None, "to": login, "how": "claim"},
                 ),
             )
-        )
-        events.append(
-            (
-                t_asg + 1,
-                "StatusChange",
-                "system",
-                taker_id,
-                "registered -> assigned",
-                None,
-                None,
-                self._status_data("registered", "assigned"),
-            )
-        )
+        self._status(tl, t_asg, taker if how != "claim" else owner, "registered", "assigned")
         if status == "assigned":
-            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+            return self._finish(iid, inc, tl, deadlines=deadlines, eval_at=now, clock=clock)
 
         # First response: the owner picks it up and calls (or mails) the customer.
-        factor = rng.random() * 1.3 + 0.05
+        factor = 0.05 + rng.expovariate(1 / 0.45)
         t_resp = clock.add(t_asg, max(1, int(resp_min * factor)))
-        t_resp = min(t_resp, t_asg + (now - t_asg) * 2 // 3)
-        t_resp = max(t_resp, t_asg + 30)
-        events.append(
-            (
-                t_resp,
-                "StatusChange",
-                "system",
-                owner,
-                "assigned -> in_process",
-                None,
-                None,
-                self._status_data("assigned", "in_process"),
-            )
-        )
+        t_resp = max(min(t_resp, t_asg + (now - t_asg) * 2 // 3), t_asg + 30)
+        self._status(tl, t_resp, owner, "assigned", "in_process")
         out_type = "EmailOut" if inc["channel"] == "email" else "CallOut"
-        t_call = min(t_resp + 60 + rng.randrange(600), now - 5)
-        t_call = max(t_call, t_resp + 1)
-        if inc["request_type"] == "information":
+        if info:
             said_back = f"Called back with the answer: {scenario['solution']}"
         else:
             said_back = scenario.get("note") or rng.choice(D.CALLBACK_NOTES)
-        events.append(
-            (
-                t_call,
-                out_type,
-                "user",
-                owner,
-                said_back,
-                cid,
-                3 + rng.randrange(12) if out_type == "CallOut" else None,
-                None,
-            )
+        t_call = max(min(t_resp + 60 + rng.randrange(600), now - 5), t_resp + 1)
+        tl.add(
+            t_call,
+            out_type,
+            owner,
+            said_back,
+            cid,
+            3 + rng.randrange(12) if out_type == "CallOut" else None,
         )
         inc["first_response_at"] = ts(t_call)
+        responded = t_call
         t = t_call
-        on_site = self.w.departments.get(dept_code, (0, False))[1]
-        if on_site and R() < 0.6 and status != "pending":
+        if self.rich and w.departments.get(dept_code, (0, False))[1] and status != "pending":
             t = min(t + 600 + rng.randrange(3600), now - 4)
-            events.append(
-                (t, "Dispatch", "user", owner, rng.choice(D.DISPATCH_NOTES), None, None, None)
-            )
+            tl.add(t, "Dispatch", owner, rng.choice(D.DISPATCH_NOTES))
         if self.rich and unit is not None and R() < 0.3 and t < now - 7200:
             t = min(t + 1800 + rng.randrange(7200), now - 3)
-            events.append(
-                (
-                    t,
-                    "Note",
-                    "user",
-                    owner,
-                    "Customer confirmed the details by e-mail; "
-                    "serial number checked against the type plate.",
-                    None,
-                    None,
-                    None,
-                )
+            tl.add(
+                t,
+                "Note",
+                owner,
+                "Customer confirmed the details by e-mail; serial number "
+                "checked against the type plate.",
             )
-        spent = 10 + rng.randrange(80)
-        entry_end = t_resp + spent * 60
-        running = plan.running_timer and owner not in self.timers and status == "in_process"
-        if running:
-            self.timers.add(owner)
-            self.batch.time_entry.append(
-                (
-                    self._id("time_entry"),
-                    iid,
-                    owner,
-                    ts(t_resp),
-                    None,
-                    0,
-                    "Timer running",
-                    ts(t_resp),
-                )
-            )
-        elif entry_end < now:
-            self.batch.time_entry.append(
-                (
-                    self._id("time_entry"),
-                    iid,
-                    owner,
-                    ts(t_resp),
-                    ts(entry_end),
-                    spent,
-                    rng.choice(
-                        (
-                            "Diagnosis and call-back",
-                            "Remote session",
-                            "Phone support",
-                            "Preparing the visit",
-                            "Research and documentation",
-                        )
-                    ),
-                    ts(entry_end),
-                )
-            )
+        self._time_entry(iid, plan, status, owner, t_resp)
 
-        paused = 0
-        pause_shift = 0
         if status == "pending" or (
             status in ("solved", "closed") and t < now - 5 * 86400 and R() < 0.12
         ):
             p_start = min(t + 600 + rng.randrange(7200), now - 2)
-            why = rng.choice(D.PENDING_REASONS)
-            events.append(
-                (
-                    p_start,
-                    "StatusChange",
-                    "system",
-                    owner,
-                    f"in_process -> pending: {why}",
-                    None,
-                    None,
-                    self._status_data("in_process", "pending"),
-                )
-            )
+            self._status(tl, p_start, owner, "in_process", "pending", rng.choice(D.PENDING_REASONS))
             pause_id = self._id("incident_pause")
             if status == "pending":
                 self.batch.incident_pause.append((pause_id, iid, ts(p_start), None))
-                inc.update(paused_since=ts(p_start), status="pending")
+                inc["paused_since"] = ts(p_start)
                 return self._finish(
-                    iid, inc, events, customer, deadlines=deadlines, eval_at=p_start
+                    iid,
+                    inc,
+                    tl,
+                    deadlines=deadlines,
+                    eval_at=p_start,
+                    responded=responded,
+                    clock=clock,
                 )
             p_end = self._after(p_start, biz.add(p_start, 60 + rng.randrange(2400)))
             self.batch.incident_pause.append((pause_id, iid, ts(p_start), ts(p_end)))
-            paused = (p_end - p_start) // 60
-            pause_shift = clock.between(p_start, p_end)
-            events.append(
-                (
-                    p_end,
-                    "StatusChange",
-                    "system",
-                    owner,
-                    "pending -> in_process",
-                    None,
-                    None,
-                    self._status_data("pending", "in_process"),
-                )
-            )
+            inc["paused_minutes"] = (p_end - p_start) // 60
+            shift = clock.between(p_start, p_end)
+            deadlines = [clock.add(d, shift) if d and d > p_start else d for d in deadlines]
+            self._status(tl, p_end, owner, "pending", "in_process")
             t = p_end
-            deadlines = [clock.add(d, pause_shift) if d and d > p_start else d for d in deadlines]
-        inc["paused_minutes"] = paused
 
-        template = self.w.problem_template.get(inc["problem_code_id"])
         if status == "in_process" and not plan.reopened:
-            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
-        to_work_order = (
+            return self._finish(
+                iid, inc, tl, deadlines=deadlines, eval_at=now, responded=responded, clock=clock
+            )
+        template = w.problem_template.get(inc["problem_code_id"])
+        if (
             template is not None
-            and inc["request_type"] == "action"
+            and not info
             and (status == "transferred" or (status == "closed" and R() < 0.3))
-        )
-        if status == "transferred" or to_work_order:
+        ):
             return self._transfer(
                 iid,
                 inc,
-                events,
+                tl,
                 plan,
                 status,
                 customer,
@@ -2089,110 +1942,90 @@ class IncidentFactory:
                 dept,
                 t,
                 deadlines,
-                unit,
+                responded,
+                clock,
             )
 
         # Solved: the actual problem, the solution and the resolution codes.
         spread = resolve_min or 480
-        t_solve = clock.add(t_reg, int(spread * (0.15 + rng.random() * 1.1)) + pause_shift)
+        t_solve = clock.add(t_reg, int(spread * (0.05 + rng.expovariate(1 / 0.3))))
         t_solve = self._after(t, max(t_solve, t + 300))
         if plan.reopened:
-            # First solution not accepted: back to work, solved again (or still in process).
-            events.append(
-                (
-                    t_solve,
-                    "StatusChange",
-                    "system",
-                    owner,
-                    "in_process -> solved",
-                    None,
-                    None,
-                    self._status_data("in_process", "solved"),
-                )
-            )
+            # The first solution did not last: the customer calls, the incident is reopened.
+            self._resolve(inc, scenario, tl, owner, t_solve)
             t_back = self._after(t_solve, t_solve + (now - t_solve) // 3)
-            events.append(
-                (
-                    t_back,
-                    inbound,
-                    "user",
-                    taker_id,
-                    "Customer calls: the problem is back, the solution did not last.",
-                    cid,
-                    4,
-                    None,
-                )
+            tl.add(
+                t_back,
+                inbound,
+                taker,
+                "Customer calls: the problem is back, the solution did not last.",
+                cid,
+                4,
             )
-            events.append(
-                (
-                    t_back + 60,
-                    "StatusChange",
-                    "system",
-                    taker_id,
-                    "solved -> in_process: customer does not accept",
-                    None,
-                    None,
-                    self._status_data("solved", "in_process"),
-                )
-            )
+            self._status(tl, t_back + 60, taker, "solved", "in_process", "customer does not accept")
             inc["customer_accepted"] = False
             if status == "in_process":
-                return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
+                return self._finish(
+                    iid, inc, tl, deadlines=deadlines, eval_at=now, responded=responded, clock=clock
+                )
             t_solve = self._after(t_back + 60, t_back + 3600)
-        self._resolve(inc, scenario, events, owner, t_solve)
+        self._resolve(inc, scenario, tl, owner, t_solve)
         inc["solved_at"] = ts(t_solve)
-        if inc["request_type"] == "information":
+        if info:
             inc["answer"] = scenario["solution"]
         if status == "solved":
-            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_solve)
-        coordinator = plan.coordinator or R() < 0.05
-        t_close = self._after(t_solve, biz.add(t_solve, 30 + rng.randrange(1200)))
-        if coordinator:
-            closer = self.supervisors.get(dept, owner)
-            events.append(
-                (
-                    t_close,
-                    "StatusChange",
-                    "system",
-                    closer,
-                    "solved -> closed: closed by coordinator",
-                    None,
-                    None,
-                    self._status_data("solved", "closed"),
-                )
+            return self._finish(
+                iid, inc, tl, deadlines=deadlines, eval_at=t_solve, responded=responded, clock=clock
             )
-            inc.update(closed_by_coordinator=True)
+        t_close = self._after(t_solve, biz.add(t_solve, 30 + rng.randrange(1200)))
+        if plan.coordinator or R() < 0.05:
+            closer = self.supervisors.get(dept, owner)
+            self._status(tl, t_close, closer, "solved", "closed", "closed by coordinator")
+            inc["closed_by_coordinator"] = True
         else:
-            events.append(
-                (
+            if self.rich:
+                tl.add(
                     t_close - 30,
                     out_type,
-                    "user",
                     owner,
                     "Customer confirms the solution works.",
                     cid,
                     2 if out_type == "CallOut" else None,
-                    None,
                 )
-            )
-            events.append(
-                (
-                    t_close,
-                    "StatusChange",
-                    "system",
-                    owner,
-                    "solved -> closed",
-                    None,
-                    None,
-                    self._status_data("solved", "closed"),
-                )
-            )
+            self._status(tl, t_close, owner, "solved", "closed")
             inc.update(customer_accepted=True, closed_by_coordinator=False)
         inc["closed_at"] = ts(t_close)
-        return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_solve)
+        return self._finish(
+            iid, inc, tl, deadlines=deadlines, eval_at=t_solve, responded=responded, clock=clock
+        )
 
-    def _resolve(self, inc, scenario, events, owner, at) -> None:
-        general, _, _specific = scenario["resolution"].partition("/")
+    def _time_entry(self, iid, plan, status, owner, start) -> None:
+        rng = self.rng
+        ts = self.ts
+        if plan.running_timer and owner not in self.timers and status == "in_process":
+            self.timers.add(owner)
+            self.batch.time_entry.append(
+                (self._id("time_entry"), iid, owner, ts(start), None, 0, "Timer running", ts(start))
+            )
+            return
+        spent = 10 + rng.randrange(80)
+        end = start + spent * 60
+        if end < self.now:
+            note = rng.choice(
+                (
+                    "Diagnosis and call-back",
+                    "Remote session",
+                    "Phone support",
+                    "Preparing the visit",
+                    "Research and documentation",
+                )
+            )
+            self.batch.time_entry.append(
+                (self._id("time_entry"), iid, owner, ts(start), ts(end), spent, note, ts(end))
+            )
+
+    def _resolve(self, inc, scenario, tl, owner, at) -> None:
+        general = scenario["resolution"].split("/")[0]
         inc.update(
             actual_problem=scenario["problem_text"],
             actual_solution=scenario["solution"],
@@ -2200,44 +2033,27 @@ class IncidentFactory:
             resolution_specific_id=self.resolution.get(scenario["resolution"]),
         )
         if self.rich:
-            for offset, (name, value) in enumerate(
-                (
-                    ("resolution_general_id", general),
-                    ("resolution_specific_id", scenario["resolution"]),
-                    ("actual_problem", scenario["problem_text"]),
-                    ("actual_solution", scenario["solution"]),
-                )
-            ):
-                events.append(
-                    (
-                        at - 4 + offset,
-                        "FieldChange",
-                        "system",
-                        owner,
-                        f"{name.removesuffix('_id')} set",
-                        None,
-                        None,
-                        _json({"field": name, "from": None, "to": value}),
-                    )
-                )
-        events.append(
-            (
-                at,
-                "StatusChange",
-                "system",
-                owner,
-                "in_process -> solved",
-                None,
-                None,
-                self._status_data("in_process", "solved"),
+            fields = (
+                ("resolution_general_id", general),
+                ("resolution_specific_id", scenario["resolution"]),
+                ("actual_problem", scenario["problem_text"]),
+                ("actual_solution", scenario["solution"]),
             )
-        )
+            for offset, (name, value) in enumerate(fields):
+                tl.add(
+                    at - 4 + offset,
+                    "FieldChange",
+                    owner,
+                    f"{name.removesuffix('_id')} set",
+                    data=_json({"field": name, "from": None, "to": value}),
+                )
+        self._status(tl, at, owner, "in_process", "solved")
 
     def _transfer(
         self,
         iid,
         inc,
-        events,
+        tl,
         plan,
         status,
         customer,
@@ -2247,51 +2063,40 @@ class IncidentFactory:
         dept,
         t,
         deadlines,
-        unit,
+        responded,
+        clock,
     ) -> None:
         """Hand the request to a work order; a completed last work order closes it."""
         rng = self.rng
         ts = self.ts
-        now = self.now
+        w = self.w
         t_wo = self._after(t, t + 600 + rng.randrange(7200))
-        code, name, kind, repair, billable, _est = self.w.templates[template]
-        wo_dept = self.w.code_department.get(inc["problem_code_id"], dept)
-        assignee = self._owner(
-            (None, 0, "", None, None, None, None, None, None, wo_dept, None, True, None),
-            customer.region if customer else None,
-        )
+        code, name, kind, repair, billable, _minutes = w.templates[template]
+        wo_dept = w.code_department.get(inc["problem_code_id"]) or dept
+        assignee = self._owner(wo_dept, None, customer.region if customer else None)
+        done = status == "closed"
         t_done = None
+        if done:
+            t_done = self._after(t_wo + 1, self._clock(None).add(t_wo, 120 + rng.randrange(2400)))
         if plan.share_work_order:
             wo_id = plan.share_work_order
-            events.append(
-                (
-                    t_wo,
-                    "Link",
-                    "system",
-                    owner,
-                    f"linked to work order WO-{wo_id} (same problem reported earlier)",
-                    None,
-                    None,
-                    _json({"field": "work_order", "from": None, "to": f"WO-{wo_id}"}),
-                )
+            tl.add(
+                t_wo,
+                "Link",
+                owner,
+                f"linked to work order WO-{wo_id} (same problem reported earlier)",
+                data=_json({"field": "work_order", "from": None, "to": f"WO-{wo_id}"}),
             )
         else:
             wo_id = self._id("work_order")
             covered = inc["under_warranty"] or inc["contract_id"] is not None
             charge = bool(billable) and not covered
-            done = status == "closed"
-            t_done = None
-            if done:
-                t_done = self._after(
-                    t_wo + 1, self._clock(None).add(t_wo, 120 + rng.randrange(2400))
-                )
-            wo_status = "completed" if done else rng.choice(("open", "in_progress", "in_progress"))
             self.batch.work_order.append(
                 (
                     wo_id,
                     kind,
                     repair,
-                    wo_status,
+                    "completed" if done else rng.choice(("open", "in_progress", "in_progress")),
                     f"{name}: {inc['title']}"[:300],
                     scenario.get("note"),
                     template,
@@ -2303,63 +2108,38 @@ class IncidentFactory:
                     f"SO-{time.gmtime(t_wo).tm_year}-{wo_id:06d}" if charge else None,
                     owner,
                     ts(t_wo),
-                    ts(t_done) if t_done else None,
+                    ts(t_done) if done else None,
                     2 if done else 1,
                 )
             )
-            events.append(
-                (
-                    t_wo,
-                    "WorkOrder",
-                    "system",
-                    owner,
-                    f"work order WO-{wo_id} created from template {code}",
-                    None,
-                    None,
-                    _json({"work_order": wo_id, "template": code, "kind": kind}),
-                )
+            tl.add(
+                t_wo,
+                "WorkOrder",
+                owner,
+                f"work order WO-{wo_id} created from template {code}",
+                data=_json({"work_order": wo_id, "template": code, "kind": kind}),
             )
         self.batch.incident_work_order.append((iid, wo_id, ts(t_wo), owner))
-        events.append(
-            (
-                t_wo + 1,
-                "StatusChange",
-                "system",
-                owner,
-                "in_process -> transferred",
-                None,
-                None,
-                self._status_data("in_process", "transferred"),
+        self._status(tl, t_wo + 1, owner, "in_process", "transferred")
+        if not done:
+            return self._finish(
+                iid,
+                inc,
+                tl,
+                deadlines=deadlines,
+                eval_at=self.now,
+                responded=responded,
+                clock=clock,
             )
+        tl.add(
+            t_done,
+            "WorkOrder",
+            assignee,
+            f"work order WO-{wo_id} completed",
+            data=_json({"work_order": wo_id, "status": "completed"}),
         )
-        if status != "closed":
-            inc["status"] = "transferred"
-            return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=now)
-        if t_done is None:
-            t_done = self._after(t_wo + 1, self._clock(None).add(t_wo, 120 + rng.randrange(2400)))
-        events.append(
-            (
-                t_done,
-                "WorkOrder",
-                "system",
-                assignee,
-                f"work order WO-{wo_id} completed",
-                None,
-                None,
-                _json({"work_order": wo_id, "status": "completed"}),
-            )
-        )
-        events.append(
-            (
-                t_done + 1,
-                "StatusChange",
-                "system",
-                self.w.system_author,
-                "transferred -> closed: last work order completed",
-                None,
-                None,
-                self._status_data("transferred", "closed"),
-            )
+        self._status(
+            tl, t_done + 1, w.clock_author, "transferred", "closed", "last work order completed"
         )
         inc.update(
             actual_problem=scenario["problem_text"],
@@ -2369,72 +2149,191 @@ class IncidentFactory:
             closed_at=ts(t_done + 1),
             closed_by_coordinator=False,
         )
-        return self._finish(iid, inc, events, customer, deadlines=deadlines, eval_at=t_done)
+        return self._finish(
+            iid, inc, tl, deadlines=deadlines, eval_at=t_done, responded=responded, clock=clock
+        )
 
-    def _finish(self, iid, inc, events, customer, *, deadlines=None, eval_at=None) -> None:
-        """Deadlines, escalation, events in time order, and the incident row."""
+    def duplicate(self, iid: int, target: dict) -> None:
+        """A call about an open incident, added there as an event; the contact record is
+        closed as its duplicate. Also a note on the incident, corrected later."""
+        ts = self.ts
+        agent = target["created_by_id"]
+        last = max(r[4] for r in self.batch.event if r[1] == target["id"])
+        t = self.now - 1800
+        if ts(t) <= last:
+            t = self.now - 300
+        inc = dict(self.blank)
+        inc.update(
+            id=iid,
+            channel="phone",
+            request_type="action",
+            status="closed",
+            title=f"Call added to INC-{target['id']}",
+            customer_id=target["customer_id"],
+            contact_id=target["contact_id"],
+            caller_name=target["caller_name"],
+            caller_phone=target["caller_phone"],
+            caller_phone_e164=target["caller_phone_e164"],
+            created_by_id=agent,
+            opened_at=ts(t),
+            contact_ended_at=ts(t + 180),
+            closed_at=ts(t + 180),
+            priority_rank=9,
+            deadlines_manual=False,
+            escalation="on_time",
+            escalation_rank=0,
+            paused_minutes=0,
+            duplicate_of_id=target["id"],
+            kb_searches=0,
+        )
+        tl = Timeline()
+        tl.add(
+            t,
+            "Contact",
+            agent,
+            "phone contact started",
+            data=_json({"channel": "phone", "request_type": "action"}),
+        )
+        tl.add(
+            t + 179,
+            "Link",
+            agent,
+            f"added to INC-{target['id']}",
+            data=_json({"field": "duplicate_of", "from": None, "to": f"INC-{target['id']}"}),
+        )
+        self._status(tl, t + 180, agent, "draft", "closed")
+        self._finish(iid, inc, tl)
+        et = self.w.event_types
+        call = self._id_event()
+        self.batch.event.append(
+            (
+                call,
+                target["id"],
+                et["CallIn"],
+                "user",
+                ts(t + 180),
+                agent,
+                "Customer asks whether the spare part has arrived yet.",
+                target["contact_id"],
+                3,
+                None,
+                None,
+            )
+        )
+        wrong = self._id_event()
+        self.batch.event.append(
+            (
+                wrong,
+                target["id"],
+                et["Note"],
+                "user",
+                ts(t + 240),
+                agent,
+                "Spare part ordered, delivery on Monday.",
+                None,
+                None,
+                None,
+                None,
+            )
+        )
+        self.batch.event.append(
+            (
+                self._id_event(),
+                target["id"],
+                et["Note"],
+                "user",
+                ts(t + 270),
+                agent,
+                "Correction: delivery is on Wednesday, the supplier confirmed.",
+                None,
+                None,
+                wrong,
+                None,
+            )
+        )
+
+    def _id_event(self) -> int:
+        return self._id("event")
+
+    def _finish(
+        self, iid, inc, tl, *, deadlines=None, eval_at=None, responded=None, clock=None
+    ) -> None:
+        """Deadlines, escalation as the sweep would have raised it, events in time order."""
         ts = self.ts
         if deadlines is not None:
-            resp, follow, warning, late, resolve = deadlines
-            inc.update(
-                response_due=ts(resp) if resp else None,
-                follow_up_at=ts(follow) if follow else None,
-                warning_at=ts(warning) if warning else None,
-                late_at=ts(late) if late else None,
-                resolve_due=ts(resolve) if resolve else None,
-            )
+            names = ("response_due", "follow_up_at", "warning_at", "late_at", "resolve_due")
+            for name, value in zip(names, deadlines, strict=True):
+                inc[name] = ts(value) if value else None
+            resolve = deadlines[4]
             if resolve and inc["request_type"] == "action" and self.rng.random() < 0.3:
                 inc["expected_close"] = self.day(resolve)
-            level = self._escalation(eval_at, (follow, warning, late))
-            if level:
-                inc["escalation"] = ESCALATION_NAMES[level]
-                inc["escalation_rank"] = level
-                for step, moment in enumerate((follow, warning, late)[:level], 1):
-                    events.append(
-                        (
-                            min(moment + 30, max(eval_at, moment)),
+            rank = 0
+            upcoming = []
+            for index, level, response_clock in THRESHOLDS:
+                at = deadlines[index]
+                if at is None:
+                    continue
+                if response_clock and responded is not None and at >= responded:
+                    continue  # the response came first: this clock stopped
+                if at <= eval_at:
+                    if level > rank:
+                        # The sweep runs every minute.
+                        moment = min(at + self.rng.randrange(60), max(eval_at, at))
+                        tl.add(
+                            moment,
                             "Escalation",
-                            "system",
-                            self.w.system_author,
-                            f"{ESCALATION_NAMES[step - 1]} -> {ESCALATION_NAMES[step]}",
-                            None,
-                            None,
-                            self._data(
-                                ("e", step),
-                                lambda s=step: {
+                            self.w.clock_author,
+                            f"escalation {ESCALATION_NAMES[rank]} -> {ESCALATION_NAMES[level]}",
+                            data=self._data(
+                                ("e", rank, level),
+                                lambda r=rank, lv=level: {
                                     "field": "escalation",
-                                    "from": ESCALATION_NAMES[s - 1],
-                                    "to": ESCALATION_NAMES[s],
+                                    "from": ESCALATION_NAMES[r],
+                                    "to": ESCALATION_NAMES[lv],
                                 },
                             ),
                         )
-                    )
-        events.sort(key=lambda e: e[0])
-        et = self.et
-        ts = self.ts
+                        rank = level
+                else:
+                    upcoming.append((at, level))
+            if rank:
+                inc["escalation"] = ESCALATION_NAMES[rank]
+                inc["escalation_rank"] = rank
+            if self.has_escalate_at and inc["status"] in RUNNING:
+                nxt = min((at for at, level in upcoming if level > rank), default=None)
+                inc["escalate_at"] = ts(nxt) if nxt else None
+        items = tl.items
+        items.sort(key=_first)
+        et = self.w.event_types
         rows = self.batch.event
         next_id = self.ids["event"]
-        for at, code, kind, author, text, contact, minutes, data in events:
+        for at, code, author, text, contact, minutes, data in items:
+            kind = "user" if code in USER_EVENTS else "system"
             rows.append(
                 (next_id, iid, et[code], kind, ts(at), author, text, contact, minutes, None, data)
             )
             next_id += 1
         self.ids["event"] = next_id
-        last = events[-1]
-        inc["version"] = len(events)
+        last = items[-1]
+        inc["version"] = len(items)
         inc["updated_at"] = ts(last[0])
-        inc["updated_by_id"] = last[3]
+        inc["updated_by_id"] = last[2]
         self.batch.incident.append(tuple(inc.values()))
+
+
+RUNNING = frozenset(("registered", "assigned", "in_process", "transferred"))
+
+
+def _first(item: tuple) -> int:
+    return item[0]
 
 
 # --- the base set and scale ------------------------------------------------------------------
 
 
 def _ids(loader: BulkLoader) -> dict[str, int]:
-    return {
-        t: loader.next_id(t)
-        for t in ("incident", "event", "incident_pause", "time_entry", "work_order", "kb_search")
-    }
+    tables = ("incident", "event", "incident_pause", "time_entry", "work_order", "kb_search")
+    return {t: loader.next_id(t) for t in tables}
 
 
 def _add_base_incidents(loader: BulkLoader, world: World) -> None:
@@ -2444,7 +2343,6 @@ def _add_base_incidents(loader: BulkLoader, world: World) -> None:
     rng = random.Random(world.seed)
     factory = IncidentFactory(world, ids, rng, rich=True)
     now = world.now_s
-    start = now - BASE_DAYS * 86400
     # The last four days hold a hand-picked mix of every status, so queues and escalation
     # badges show all their states; the months before follow the normal mix.
     showcase = (
@@ -2459,83 +2357,75 @@ def _add_base_incidents(loader: BulkLoader, world: World) -> None:
     )
     rng.shuffle(showcase)
     recent_start = now - 4 * 86400
-    older = sorted(_business_times(rng, start, recent_start, BASE_INCIDENTS - len(showcase)))
-    recent = sorted(_business_times(rng, recent_start, now - 1800, len(showcase)))
-    plans: list[Plan] = []
-    for t in older:
-        rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.5, 0.08, 0.03))
-        plans.append(Plan(status=status, rtype=rtype, t_open=t))
-    for t, status in zip(recent, showcase, strict=True):
+    older = _business_times(rng, now - BASE_DAYS * 86400, recent_start, BASE_INCIDENTS - 50)
+    recent = _business_times(rng, recent_start, now - 1800, len(showcase))
+    plans = [
+        Plan(*reversed(_draw(rng, (now - t) / 86400, open_scale=(0.5, 0.08, 0.03))), t)
+        for t in sorted(older)
+    ]
+    for t, status in zip(sorted(recent), showcase, strict=True):
         plans.append(Plan(status, "information" if status == "abandoned" else "action", t))
 
     customers = [c for c in world.customers if c.block != "block"]
-    by_region: dict[str, list[CustomerRef]] = {}
-    for c in customers:
-        by_region.setdefault(c.region or "", []).append(c)
-    network = next((s for s in D.ACTION_SCENARIOS if s["reason"] == "NET/OUTAGE"), None)
+    berlin = [c for c in customers if c.region == "DE-EAST"] or customers
+    printers = [c for c in customers if any(u[3] == "printer" for u in c.units)] or customers
+    outage_scenario = next(s for s in D.ACTION_SCENARIOS if s["reason"] == "NET/OUTAGE")
     paper = D.ACTION_SCENARIOS[0]
-    printer_owners = [c for c in customers if any(u[3] == "printer" for u in c.units)]
-
-    # A site outage in Berlin: one parent incident, three calls from other customers.
+    first = ids["incident"]
+    # A site outage: one parent incident (P1), three more calls linked to it.
     outage = len(plans) - 12
     plans[outage] = Plan(
         "in_process",
         "action",
         plans[outage].t_open,
-        scenario=network,
+        customer=berlin[0],
+        scenario=outage_scenario,
         priority="P1",
-        customer=(by_region.get("DE-EAST") or customers)[0],
     )
-    outage_id = ids["incident"] + outage
-    for k, status in enumerate(("assigned", "in_process", "registered")):
-        n = outage + 1 + k
-        plans[n] = Plan(
+    for k, status in enumerate(("assigned", "in_process", "registered"), 1):
+        plans[outage + k] = Plan(
             status,
             "action",
-            plans[outage].t_open + 300 * (k + 1),
-            scenario=network,
+            plans[outage].t_open + 300 * k,
+            customer=berlin[k % len(berlin)],
+            scenario=outage_scenario,
             priority="P1",
-            parent_id=outage_id,
-            customer=(by_region.get("DE-EAST") or customers)[k + 1],
+            parent_id=first + outage,
         )
-    # Three customers reporting the same printer fault: one work order serves them all.
+    # Three customers report the same printer fault: one work order serves all three.
     shared = len(plans) - 30
-    if printer_owners:
-        for k in range(3):
-            n = shared + k
-            plans[n] = Plan(
-                "transferred",
-                "action",
-                plans[n].t_open,
-                scenario=paper,
-                customer=printer_owners[k % len(printer_owners)],
-            )
-    # A solution the customer did not accept, a coordinator close, running timers.
+    for k in range(3):
+        plans[shared + k] = Plan(
+            "transferred",
+            "action",
+            plans[shared + k].t_open,
+            customer=printers[k % len(printers)],
+            scenario=paper,
+        )
+    # A solution the customer did not accept, a coordinator's close, running timers.
     plans[-60] = Plan(
         "in_process",
         "action",
         plans[-60].t_open,
-        reopened=True,
+        customer=printers[-1],
         scenario=paper,
-        customer=printer_owners[-1] if printer_owners else None,
+        reopened=True,
     )
     plans[-40] = Plan("closed", "action", plans[-40].t_open, coordinator=True)
-    for n in range(len(plans) - 1, len(plans) - 40, -1):
-        if plans[n].status == "in_process" and not plans[n].reopened:
-            plans[n].running_timer = True
+    for plan in plans[-40:]:
+        plan.running_timer = plan.status == "in_process" and not plan.reopened
 
-    first = ids["incident"]
     shared_wo = None
     for n, plan in enumerate(plans):
-        if printer_owners and shared < n < shared + 3 and shared_wo:
+        if shared < n < shared + 3:
             plan.share_work_order = shared_wo
         factory.make(first + n, plan)
-        if printer_owners and n == shared and factory.batch.work_order:
+        if n == shared and factory.batch.work_order:
             shared_wo = factory.batch.work_order[-1][0]
     ids["incident"] = first + len(plans)
 
-    # A call from a customer who already had an open incident: added there, kept as a
-    # contact record closed as its duplicate (volume reports still count it).
+    # A customer calls about a pending incident: the call becomes an event there, the
+    # contact record is kept, closed as its duplicate (volume reports still count it).
     target = next(
         (
             first + n
@@ -2544,113 +2434,11 @@ def _add_base_incidents(loader: BulkLoader, world: World) -> None:
         ),
         None,
     )
-    batch = factory.batch
     if target is not None:
-        row = dict(
-            zip(INCIDENT_COLS, next(r for r in batch.incident if r[0] == target), strict=True)
-        )
-        dup = ids["incident"]
+        row = next(r for r in factory.batch.incident if r[0] == target)
+        factory.duplicate(ids["incident"], dict(zip(world.incident_cols, row, strict=True)))
         ids["incident"] += 1
-        t = now - 3600
-        agent = row["created_by_id"]
-        dup_row = dict.fromkeys(INCIDENT_COLS)
-        dup_row.update(
-            id=dup,
-            channel="phone",
-            request_type="action",
-            status="closed",
-            title=f"Call added to INC-{target}",
-            customer_id=row["customer_id"],
-            contact_id=row["contact_id"],
-            caller_name=row["caller_name"],
-            caller_phone=row["caller_phone"],
-            caller_phone_e164=row["caller_phone_e164"],
-            created_by_id=agent,
-            opened_at=world.fmt.ts(t),
-            contact_ended_at=world.fmt.ts(t + 240),
-            closed_at=world.fmt.ts(t + 240),
-            priority_rank=9,
-            deadlines_manual=False,
-            escalation="on_time",
-            escalation_rank=0,
-            paused_minutes=0,
-            duplicate_of_id=target,
-            kb_searches=0,
-            version=3,
-            updated_at=world.fmt.ts(t + 240),
-            updated_by_id=agent,
-        )
-        batch.incident.append(tuple(dup_row.values()))
-        et = world.event_types
-        for at, code, text, data, incident in (
-            (
-                t,
-                "Contact",
-                "phone contact started",
-                {"channel": "phone", "request_type": "action"},
-                dup,
-            ),
-            (
-                t + 239,
-                "Link",
-                f"added to INC-{target}",
-                {"field": "duplicate_of", "from": None, "to": f"INC-{target}"},
-                dup,
-            ),
-            (
-                t + 240,
-                "StatusChange",
-                "draft -> closed",
-                {"field": "status", "from": "draft", "to": "closed"},
-                dup,
-            ),
-            (
-                t + 240,
-                "CallIn",
-                "Customer asks whether the spare part has arrived yet.",
-                None,
-                target,
-            ),
-        ):
-            batch.event.append(
-                (
-                    ids["event"],
-                    incident,
-                    et[code],
-                    "user" if code == "CallIn" else "system",
-                    world.fmt.ts(at),
-                    agent,
-                    text,
-                    row["contact_id"] if code == "CallIn" else None,
-                    3 if code == "CallIn" else None,
-                    None,
-                    _json(data) if data else None,
-                )
-            )
-            ids["event"] += 1
-        # A note corrected later: the timeline keeps both.
-        wrong = ids["event"]
-        for text, corrects in (
-            ("Spare part ordered, delivery on Monday.", None),
-            ("Correction: delivery is on Wednesday, the supplier confirmed.", wrong),
-        ):
-            batch.event.append(
-                (
-                    ids["event"],
-                    target,
-                    et["Note"],
-                    "user",
-                    world.fmt.ts(t + 300 + 60 * (ids["event"] - wrong)),
-                    agent,
-                    text,
-                    None,
-                    None,
-                    corrects,
-                    None,
-                )
-            )
-            ids["event"] += 1
-    batch.write(loader)
+    factory.batch.write(loader)
 
 
 def _draw(rng: random.Random, age: float, *, open_scale: tuple[float, float, float]):
@@ -2660,7 +2448,7 @@ def _draw(rng: random.Random, age: float, *, open_scale: tuple[float, float, flo
         return "information", "abandoned"
     if roll < 0.13:
         return "comment", "closed"
-    rtype = "information" if roll < 0.48 else "action"
+    rtype = "information" if roll < 0.5 else "action"
     recent, middle, old = open_scale
     p_open = recent if age < 30 else middle if age < 180 else old
     if rtype == "information":
@@ -2668,7 +2456,9 @@ def _draw(rng: random.Random, age: float, *, open_scale: tuple[float, float, flo
     elif age < 1:
         p_open = 1.0  # an action request of the last hours is not done yet
     if rng.random() < p_open:
-        if age < 30:
+        if rtype == "information":
+            weights = (("registered", 40), ("assigned", 40), ("in_process", 20))
+        elif age < 30:
             weights = (
                 ("registered", 12),
                 ("assigned", 20),
@@ -2684,14 +2474,12 @@ def _draw(rng: random.Random, age: float, *, open_scale: tuple[float, float, flo
                 ("pending", 36),
                 ("transferred", 37),
             )
-        if rtype == "information":
-            weights = (("registered", 40), ("assigned", 40), ("in_process", 20))
         pick = rng.randrange(sum(w for _, w in weights))
         for status, weight in weights:
             if pick < weight:
                 return rtype, status
             pick -= weight
-    if age < 10 and rng.random() < 0.3 and rtype == "action":
+    if age < 10 and rtype == "action" and rng.random() < 0.3:
         return rtype, "solved"
     return rtype, "closed"
 
@@ -2799,7 +2587,7 @@ def _add_scale_incidents(loader: BulkLoader, world: World, count: int, say: Prog
             h = min(max(bisect.bisect_right(cdf, u) - 1, 0), hours - 1)
             within = (u - cdf[h]) / max(cdf[h + 1] - cdf[h], 1e-9)
             t = base + h * 3600 + int(within * 3600)
-            rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.9, 0.15, 0.05))
+            rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.9, 0.15, 0.04))
             factory.make(ids["incident"], Plan(status=status, rtype=rtype, t_open=t))
             ids["incident"] += 1
         factory.batch.write(loader)
