@@ -404,6 +404,14 @@ def test_alerts_go_to_owner_and_department_supervisors_once(db, admin, desk):
         assert len(unread_alerts(s, agent_id=desk["sam"])) == 1
 
 
+def test_a_supervisor_who_owns_the_incident_gets_one_alert(db, admin, desk):
+    ref = register(db, admin, desk)
+    take(db, ref, login="sam")
+    assert sweep(db, utc(2026, 3, 2, 10, 0)).alerts == 2
+    alerts = sorted(n.agent_id for n in notifications(db) if n.channel == "alert")
+    assert alerts == sorted([desk["sam"], desk["sue"]])
+
+
 def test_first_response_stops_the_response_clocks_solved_stops_all(db, admin, desk):
     from cc_tui.services.events import add_event_to_incident
 

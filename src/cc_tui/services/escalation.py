@@ -402,11 +402,12 @@ class _Sweep:
             FROM sweep_change c JOIN incident i ON i.id = c.incident_id
             JOIN agent a ON a.id = i.owner_id
             WHERE {climbed} AND a.active = TRUE
-            UNION
+            UNION ALL
             SELECT c.incident_id, c.new_rank, a.id AS agent_id, a.email
             FROM sweep_change c JOIN incident i ON i.id = c.incident_id
             JOIN agent a ON a.department_id = i.department_id
             WHERE {climbed} AND a.role IN ('supervisor','admin') AND a.active = TRUE
+              AND (i.owner_id IS NULL OR a.id <> i.owner_id)
         """
         return self._insert_notifications(recipients, {})
 
