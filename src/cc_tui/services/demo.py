@@ -24,6 +24,7 @@ or COPY); the change feed gets one row per layer that added something.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import random
 import time
@@ -444,9 +445,10 @@ def _load_master(session: Session, now: datetime) -> None:
     _load_kb(session, now, agents, codes)
 
 
+@functools.cache
 def _holidays(now: datetime) -> list[tuple[date, str, str]]:
     """Berlin public holidays for the demo's years, plus half days on 24 and 31 December."""
-    import holidays
+    import holidays  # only when a calendar is created: importing it takes a second
 
     years = range(now.year - SCALE_YEARS - 1, now.year + 2)
     found = holidays.country_holidays("DE", subdiv="BE", years=years)
@@ -538,11 +540,25 @@ class WorkClock:
         self.cum = [0] * (count + 1)
         self.work = [False] * count
         total = 0
+        offsets: dict[int, tuple[int, int]] = {}
         for i in range(count):
-            local = datetime.fromtimestamp(self.t0 + i * 3600, zone)
-            minute = local.hour * 60
-            day = local.date()
-            spans = days[day] if day in days else hours.get(local.weekday(), ())
+            t = self.t0 + i * 3600
+            # The zone's offset, looked up twice a day (exactly only where it changes).
+            half = t // 43200
+            known = offsets.get(half)
+            if known is None:
+                start = int(datetime.fromtimestamp(half * 43200, zone).utcoffset().total_seconds())
+                end = int(
+                    datetime.fromtimestamp(half * 43200 + 43199, zone).utcoffset().total_seconds()
+                )
+                known = offsets[half] = (start, end)
+            offset = known[0]
+            if known[0] != known[1]:
+                offset = int(datetime.fromtimestamp(t, zone).utcoffset().total_seconds())
+            local = t + offset
+            minute = local // 60 % 1440
+            day = date.fromordinal(719163 + local // 86400)  # 719163: 1970-01-01
+            spans = days[day] if day in days else hours.get(day.weekday(), ())
             working = any(s <= minute < e for s, e in spans)
             self.work[i] = working
             self.cum[i] = total
@@ -704,12 +720,12 @@ class World:
         self.running_timers = {
             row[0] for row in q("SELECT agent_id FROM time_entry WHERE ended_at IS NULL")
         }
-        self._clocks(loader)
+        self._clocks(loader, self.now_s - (BASE_DAYS + 30) * 86400)
         self._read = True
 
-    def _clocks(self, loader: BulkLoader) -> None:
-        """A working-time table per calendar, over the generated period."""
-        t0 = epoch(self.window_start) - 86400 * 30
+    def _clocks(self, loader: BulkLoader, t0: int) -> None:
+        """A working-time table per calendar, from `t0` to a year ahead."""
+        self.clocks_from = t0
         t1 = self.now_s + 86400 * 400
         cals = loader.execute("SELECT id, tz FROM calendar")
         hours_rows = loader.execute(
@@ -2570,6 +2586,8 @@ def _add_scale_incidents(loader: BulkLoader, world: World, count: int, say: Prog
     ids = _ids(loader)
     now = world.now_s
     start = epoch(world.window_start)
+    if world.clocks_from > start - 86400 * 30:
+        world._clocks(loader, start - 86400 * 30)
     cdf = _load_curve(start, now - 600)
     total = cdf[-1]
     base = start - start % 3600
