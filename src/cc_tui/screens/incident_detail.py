@@ -1,0 +1,634 @@
+"""One incident: its summary on top, its timeline below, a key for everything done to it.
+
+Opened on top of the Incident mode's list by `show_incident(app, number)` (or by posting
+`OpenIncident`), from the list, from intake after saving, from a queue. Every action is one
+service call in a thread worker; a refusal shows the service's own message. The screen
+reloads by itself when the change feed reports a change to this incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from cc_tui.errors import CcError, Conflict, RuleViolation
+from cc_tui.screens.base import ConsoleScreen
+from cc_tui.tui_support import (
+    ChangeBatch,
+    Connection,
+    display_zone,
+    error_message,
+    error_title,
+    local_time,
+)
+from cc_tui.widgets.incident_forms import CloseDialog, EventDialog, MessageLine, SolveDialog
+from cc_tui.widgets.timeline import TimelineList, minutes_text
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cc_tui.services.context import Actor
+    from cc_tui.services.event_types import EventTypeInfo
+    from cc_tui.services.events import IncidentSummary, TimelineEntry, TimelinePage
+
+PAGE_SIZE = 50
+NBSP = "\u00a0"
+# The timer indicator counts minutes on the screen's clock between reloads.
+TICK_SECONDS = 15
+KIND_LABELS = (
+    ("all", "1", "All"),
+    ("contact", "2", "Contacts"),
+    ("system", "3", "System"),
+)
+ESCALATION_STYLE = {
+    "on_time": "$success",
+    "follow_up": "$warning",
+    "warning": "bold $warning",
+    "late": "bold $error",
+}
+
+
+@dataclass
+class OpenIncident(Message):
+    """Ask the console to show an incident (handled by the app: `show_incident`)."""
+
+    incident_id: int
+
+
+def show_incident(app: App, incident_id: int) -> None:
+    """Show an incident on top of the Incident mode's list, from any mode."""
+    if app.current_mode != "incident":
+        app.switch_mode("incident")
+    top = app.screen
+    if isinstance(top, IncidentDetailScreen):
+        if top.incident_id == incident_id:
+            top.reload()
+        else:
+            app.switch_screen(IncidentDetailScreen(incident_id))
+        return
+    app.push_screen(IncidentDetailScreen(incident_id))
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """One load of the screen: the summary and the first page(s) of the timeline."""
+
+    summary: IncidentSummary
+    events: list[TimelineEntry]
+    next_after: int | None
+
+
+def load_view(
+    session: Session, *, incident_id: int, kind: str, newest_first: bool, count: int
+) -> IncidentView:
+    """The summary and the first `count` events (pages of at most 500 each)."""
+    from cc_tui.services.events import incident_summary, timeline
+
+    summary = incident_summary(session, ref=incident_id)
+    events: list[TimelineEntry] = []
+    after = None
+    while True:
+        page = timeline(
+            session,
+            ref=incident_id,
+            kind=kind,
+            newest_first=newest_first,
+            limit=min(500, count - len(events)),
+            after=after,
+        )
+        events.extend(page.events)
+        after = page.next_after
+        if after is None or len(events) >= count:
+            break
+    return IncidentView(summary, events, after)
+
+
+def _label(value: str | None) -> str:
+    return value.replace("_", " ") if value else "–"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _pair(label: str, value: str | None, style: str = "") -> Content:
+    """`Label value`, never broken across lines (a narrow terminal wraps between pairs)."""
+    return Content.assemble(
+        (f"{label} ".replace(" ", NBSP), "dim"),
+        ((value or "–").replace(" ", NBSP), style),
+        "   ",
+    )
+
+
+def summary_content(
+    view: IncidentSummary, *, zone: tzinfo | None, me: str, now: datetime
+) -> Content:
+    """The top of the screen; every value from the database is plain text."""
+    d = view.detail
+    lines: list[Content] = []
+    lines.append(
+        Content.assemble(
+            (d.number, "bold"),
+            "  ",
+            (d.title or "(no title)", "bold"),
+            ("  ·  " + d.type + " via " + d.channel, "dim"),
+        )
+    )
+    lines.append(
+        Content.assemble(
+            _pair("Status", _label(d.status), "bold"),
+            _pair("Priority", d.priority, "bold"),
+            _pair("Escalation", _label(d.escalation), ESCALATION_STYLE.get(d.escalation, "")),
+            _pair("Owner", d.owner),
+            _pair("Department", d.department),
+        )
+    )
+    customer = d.customer
+    parts = [_pair("Customer", f"{customer['name']} ({customer['number']})" if customer else None)]
+    if d.contact:
+        parts.append(_pair("Contact", d.contact["name"]))
+    elif d.caller.get("name"):
+        parts.append(_pair("Caller", d.caller["name"]))
+    if customer and customer.get("block_level") not in (None, "none"):
+        level = customer["block_level"].upper()
+        parts.append(
+            Content.assemble((f" {level}: ", "bold reverse $error"), customer["block_reason"] or "")
+        )
+    lines.append(Content.assemble(*parts))
+    unit = d.unit
+    if unit:
+        if unit["under_warranty"]:
+            warranty = (f"under warranty until {unit['warranty_until']}", "$success")
+        else:
+            warranty = ("no warranty", "$warning")
+        contract = unit["contract"]["code"] if unit["contract"] else None
+        lines.append(
+            Content.assemble(
+                _pair("Unit", f"{unit['serial']} {unit['item'] or ''}".strip()),
+                warranty,
+                "   ",
+                _pair("Contract", contract),
+            )
+        )
+    else:
+        lines.append(_pair("Unit", None))
+    deadlines = view.deadlines
+    counts = view.counts
+    timer_parts: list[Any] = []
+    for running in view.running_timers:
+        elapsed = minutes_text(max(0, int((now - running.started_at).total_seconds() // 60)))
+        if running.agent == me:
+            text, style = f" ⏱ your timer {elapsed} ", "bold reverse $warning"
+        else:
+            text, style = f"⏱ {running.agent} {elapsed}", "$warning"
+        timer_parts.append((text.replace(" ", NBSP), style))
+        timer_parts.append("   ")
+    lines.append(
+        Content.assemble(
+            _pair("Opened", local_time(d.opened_at, zone)),
+            _pair("First response", local_time(d.first_response_at, zone) or None),
+            _pair("Time spent", minutes_text(view.time_spent_minutes)),
+            *timer_parts,
+        )
+    )
+    expected = deadlines.get("expected_close")
+    lines.append(
+        Content.assemble(
+            _pair("Response due", local_time(deadlines.get("response_due"), zone) or None),
+            _pair("Resolve due", local_time(deadlines.get("resolve_due"), zone) or None),
+            _pair("Expected close", str(expected) if expected else None),
+            _pair(
+                "Events",
+                f"{counts['all']} ({_plural(counts['contact'], 'contact')}, "
+                f"{counts['system']} system)",
+            ),
+        )
+    )
+    return Content("\n").join(lines)
+
+
+# (target status, key, label) for the hint line of legal next steps.
+STEPS = (
+    ("assigned", "m", "assign to me"),
+    ("in_process", "w", "start work"),
+    ("pending", "p", "pending"),
+    ("solved", "s", "solve"),
+    ("closed", "c", "close"),
+)
+
+
+def steps_content(status: str, legal: Iterable[str]) -> Content:
+    legal = set(legal)
+    parts: list[Any] = [("Next  ", "dim")]
+    for target, key, label in STEPS:
+        if target not in legal:
+            continue
+        if target == "in_process" and status == "solved":
+            key, label = "o", "reopen"
+        parts.extend([(key, "bold $accent"), f" {label}   "])
+    if len(parts) == 1:
+        parts.append(("none: the incident is final", "dim"))
+    return Content.assemble(*parts)
+
+
+class IncidentDetailScreen(ConsoleScreen):
+    """An incident's summary, timeline and every action on it."""
+
+    MODE = "incident"
+    AUTO_FOCUS = "#timeline"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="incident.back"),
+        Binding("e", "add_event", "Event", id="incident.event"),
+        Binding("x", "correct", "Correct", show=False, id="incident.correct"),
+        Binding("t", "timer", "Timer", id="incident.timer"),
+        Binding("m", "assign_me", "Assign me", id="incident.assign_me"),
+        Binding("w", "start_work", "Start", id="incident.start"),
+        Binding("p", "pending", "Pending", id="incident.pending"),
+        Binding("s", "solve", "Solve", id="incident.solve"),
+        Binding("c", "close", "Close", id="incident.close"),
+        Binding("o", "reopen", "Reopen", show=False, id="incident.reopen"),
+        Binding("1", "kind('all')", "All events", show=False, id="incident.kind_all"),
+        Binding("2", "kind('contact')", "Contacts", show=False, id="incident.kind_contact"),
+        Binding("3", "kind('system')", "System", show=False, id="incident.kind_system"),
+        Binding("n", "toggle_order", "Order", show=False, id="incident.order"),
+        Binding("r", "reload", "Reload", show=False, id="incident.reload"),
+    ]
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.kind = "all"
+        self.newest_first = True
+        self.view: IncidentView | None = None
+        self.event_types: list[EventTypeInfo] = []
+        self.loading = False
+        self._request = 0
+        self._zone: tzinfo | None = None
+        self._me = ""
+
+    @property
+    def number(self) -> str:
+        return f"INC-{self.incident_id}"
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Vertical(id="incident-top"):
+            yield Static(Content(f"{self.number}  loading…"), id="incident-summary-box")
+            yield Static(Content(""), id="incident-steps")
+            yield MessageLine(id="incident-message")
+        with Horizontal(id="timeline-bar"):
+            yield Static(Content(""), id="timeline-filters")
+            yield Static(Content(""), id="timeline-count")
+        yield TimelineList(id="timeline")
+        yield Static(Content(""), id="timeline-empty")
+
+    @property
+    def timeline(self) -> TimelineList:
+        return self.query_one("#timeline", TimelineList)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def database_ready(self, connection: Connection) -> None:
+        self._zone = display_zone(connection.settings)
+        self._me = connection.actor.login
+        self.timeline.zone = self._zone
+        self.set_interval(TICK_SECONDS, self._tick)
+        self.run_service(
+            self._types,
+            on_result=self._got_types,
+            on_error=lambda _error: None,
+            group="incident-types",
+        )
+        self.reload()
+
+    @staticmethod
+    def _types(session: Session, _actor: Actor) -> list[EventTypeInfo]:
+        from cc_tui.services.event_types import list_event_types
+
+        return list_event_types(session, include_system=False, active_only=True)
+
+    def _got_types(self, types: list[EventTypeInfo]) -> None:
+        self.event_types = types
+
+    def changes_arrived(self, batch: ChangeBatch) -> None:
+        if self.incident_id in batch.incident_ids or batch.touches("event_type"):
+            if batch.touches("event_type") and self.connection is not None:
+                self.run_service(self._types, on_result=self._got_types, group="incident-types")
+            self.reload(keep_position=True)
+
+    def reload(self, *, keep_position: bool = False) -> None:
+        shown = len(self.timeline.children) if keep_position else 0
+        count = max(PAGE_SIZE, min(shown, 2000))
+        incident_id, kind, newest = self.incident_id, self.kind, self.newest_first
+        keep = self.timeline.current.id if keep_position and self.timeline.current else None
+        self._request += 1
+        request = self._request
+        self.loading = True
+        self.run_service(
+            lambda session, _actor: load_view(
+                session, incident_id=incident_id, kind=kind, newest_first=newest, count=count
+            ),
+            on_result=lambda view: self._show(request, view, keep),
+            on_error=lambda error: self._load_failed(request, error),
+            group="incident-load",
+        )
+
+    def _load_failed(self, request: int, error: BaseException) -> None:
+        if request != self._request:
+            return
+        self.loading = False
+        self.say(error)
+
+    async def _show(self, request: int, view: IncidentView, keep: int | None) -> None:
+        if request != self._request:
+            return
+        self.loading = False
+        self.view = view
+        self._show_summary()
+        await self.timeline.show(view.events, has_more=view.next_after is not None, keep=keep)
+        empty = self.query_one("#timeline-empty", Static)
+        empty.display = not view.events
+        self.timeline.display = bool(view.events)
+        if not view.events:
+            what = {"contact": "customer contacts", "system": "system events"}.get(
+                self.kind, "events"
+            )
+            empty.update(Content(f"No {what} on {self.number}. Press 1 to see all events."))
+        self._show_bar()
+
+    def _show_summary(self) -> None:
+        if self.view is None:
+            return
+        summary = self.view.summary
+        self.query_one("#incident-summary-box", Static).update(
+            summary_content(summary, zone=self._zone, me=self._me, now=datetime.now(UTC))
+        )
+        self.query_one("#incident-steps", Static).update(
+            steps_content(summary.detail.status, summary.detail.legal_next)
+        )
+
+    def _show_bar(self) -> None:
+        parts: list[Any] = [("Timeline  ", "bold")]
+        for kind, key, label in KIND_LABELS:
+            style = "bold reverse $accent" if kind == self.kind else ""
+            parts.extend([(key, "bold $accent"), " ", (f" {label} ", style), "  "])
+        order = "newest first" if self.newest_first else "oldest first"
+        parts.extend([("n", "bold $accent"), f" {order}   ", ("x", "bold $accent"), " correct"])
+        self.query_one("#timeline-filters", Static).update(Content.assemble(*parts))
+        if self.view is not None:
+            total = self.view.summary.counts.get(self.kind, 0)
+            shown = len(self.timeline.children)
+            self.query_one("#timeline-count", Static).update(Content(f"{shown} of {total} shown"))
+
+    def _tick(self) -> None:
+        if self.view is not None and self.view.summary.running_timers:
+            self._show_summary()
+
+    @on(TimelineList.NeedMore)
+    def _more(self, _message: TimelineList.NeedMore) -> None:
+        if self.loading or self.view is None or self.view.next_after is None:
+            return
+        self.loading = True
+        incident_id, kind, newest = self.incident_id, self.kind, self.newest_first
+        after, request = self.view.next_after, self._request
+
+        def work(session: Session, _actor: Actor) -> TimelinePage:
+            from cc_tui.services.events import timeline
+
+            return timeline(
+                session,
+                ref=incident_id,
+                kind=kind,
+                newest_first=newest,
+                limit=PAGE_SIZE,
+                after=after,
+            )
+
+        self.run_service(
+            work,
+            on_result=lambda page: self._append(request, page),
+            on_error=lambda error: self._load_failed(request, error),
+            group="incident-load",
+        )
+
+    async def _append(self, request: int, page: TimelinePage) -> None:
+        if request != self._request or self.view is None:
+            return
+        self.loading = False
+        self.view = IncidentView(self.view.summary, self.view.events + page.events, page.next_after)
+        await self.timeline.append_page(page.events, has_more=page.next_after is not None)
+        self._show_bar()
+
+    # -- messages to the agent -----------------------------------------------------------------
+
+    def say(self, error: BaseException) -> None:
+        """A refusal: the service's message on the screen and as a notification."""
+        text = error_message(error)
+        self.query_one("#incident-message", MessageLine).show(
+            Content.assemble((f"{error_title(error)}: ", "bold"), text)
+        )
+        self.notify(text, title=error_title(error), severity="error", timeout=8, markup=False)
+        if isinstance(error, Conflict):
+            self.reload(keep_position=True)
+        elif not isinstance(error, CcError):
+            self.log.error("incident action failed", error)
+
+    def done(self, text: str) -> None:
+        self.query_one("#incident-message", MessageLine).show("")
+        self.notify(text, timeout=4, markup=False)
+        self.reload(keep_position=True)
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.reload(keep_position=True)
+
+    def action_kind(self, kind: str) -> None:
+        if kind != self.kind:
+            self.kind = kind
+            self.reload()
+
+    def action_toggle_order(self) -> None:
+        self.newest_first = not self.newest_first
+        self.reload()
+
+    def _need_view(self) -> IncidentView | None:
+        if self.view is None:
+            self.notify("The incident is still loading.", severity="warning", timeout=3)
+        return self.view
+
+    def action_add_event(self, corrects: TimelineEntry | None = None) -> None:
+        if self._need_view() is None:
+            return
+        if not self.event_types:
+            self.notify("No event types to choose from yet.", severity="warning", timeout=4)
+            return
+        dialog = EventDialog(
+            incident_id=self.incident_id,
+            number=self.number,
+            types=self.event_types,
+            corrects=corrects,
+        )
+
+        def added(result) -> None:
+            if result is None:
+                return
+            note = " · first response recorded" if result.first_response else ""
+            self.done(f"Event #{result.id} added to {self.number}{note}")
+
+        self.app.push_screen(dialog, added)
+
+    def action_correct(self) -> None:
+        current = self.timeline.current
+        if current is None:
+            self.notify("Highlight the event to correct first.", severity="warning", timeout=4)
+            return
+        self.action_add_event(corrects=current)
+
+    def _transition(self, to: str, *, note: str | None = None, done: str | None = None) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        incident_id, version = self.incident_id, view.summary.detail.version
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.lifecycle import change_status
+
+            return change_status(
+                session,
+                actor=actor,
+                ref=incident_id,
+                to=to,
+                expected_version=version,
+                note=note,
+            )
+
+        self.run_service(
+            work,
+            on_result=lambda r: self.done(
+                done or f"{r.number}: {_label(r.previous)} → {_label(r.status)}"
+            ),
+            on_error=self.say,
+            write=True,
+            group="incident-action",
+        )
+
+    def action_assign_me(self) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        incident_id, version = self.incident_id, view.summary.detail.version
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.queues import assign
+
+            return assign(
+                session,
+                actor=actor,
+                ref=incident_id,
+                to_agent=actor.login,
+                expected_version=version,
+            )
+
+        self.run_service(
+            work,
+            on_result=lambda r: self.done(f"{self.number} is now yours ({_label(r.status)})"),
+            on_error=self.say,
+            write=True,
+            group="incident-action",
+        )
+
+    def action_start_work(self) -> None:
+        self._transition("in_process")
+
+    def action_pending(self) -> None:
+        self._transition("pending")
+
+    def action_reopen(self) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        status = view.summary.detail.status
+        if status != "solved":
+            self.say(
+                RuleViolation(
+                    f"only a solved incident is reopened; {self.number} is {_label(status)} "
+                    "(w starts work)"
+                )
+            )
+            return
+        self._transition("in_process", note="reopened: the customer did not accept")
+
+    def action_solve(self) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        d = view.summary.detail
+        resolution = "/".join(x for x in (d.resolution["general"], d.resolution["specific"]) if x)
+        dialog = SolveDialog(
+            incident_id=self.incident_id,
+            number=self.number,
+            version=d.version,
+            problem=d.resolution["problem"],
+            solution=d.resolution["solution"],
+            resolution=resolution or None,
+        )
+        self.app.push_screen(dialog, self._after_dialog)
+
+    def action_close(self) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        d = view.summary.detail
+        dialog = CloseDialog(
+            incident_id=self.incident_id, number=self.number, version=d.version, status=d.status
+        )
+        self.app.push_screen(dialog, self._after_dialog)
+
+    def _after_dialog(self, result) -> None:
+        if result is not None:
+            self.done(f"{result.number}: {_label(result.previous)} → {_label(result.status)}")
+
+    def action_timer(self) -> None:
+        view = self._need_view()
+        if view is None:
+            return
+        mine = any(t.agent == self._me for t in view.summary.running_timers)
+        incident_id = self.incident_id
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.timetrack import start_timer, stop_timer
+
+            if mine:
+                return stop_timer(session, actor=actor)
+            return start_timer(session, actor=actor, ref=incident_id)
+
+        def finished(result) -> None:
+            if mine:
+                self.done(
+                    f"Timer stopped: {minutes_text(result.minutes)} booked on {result.incident}"
+                )
+                return
+            text = f"Timer started on {self.number}"
+            if result.stopped is not None:
+                stopped = result.stopped
+                text += f" (stopped on {stopped.incident}: {minutes_text(stopped.minutes)} booked)"
+            self.done(text)
+
+        self.run_service(
+            work, on_result=finished, on_error=self.say, write=True, group="incident-action"
+        )

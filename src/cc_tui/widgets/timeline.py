@@ -1,0 +1,171 @@
+"""An incident's timeline as a keyboard list: one item per event, coloured by kind.
+
+The list shows pages the screen hands it (keyset-paged in SQL) and asks for the next page
+when the cursor comes near the end. Event text is customer or agent text: it is shown as
+plain `Content`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Label, ListItem, ListView
+
+from cc_tui.tui_support import local_time
+
+if TYPE_CHECKING:
+    from cc_tui.services.events import TimelineEntry
+
+# Ask for the next page this many items before the cursor reaches the last one.
+PRELOAD_ITEMS = 5
+
+# (icon, class) per kind of event: customer contacts in and out, internal notes, system.
+ICONS = {
+    "inbound": ("←", "-inbound"),
+    "outbound": ("→", "-outbound"),
+    "internal": ("•", "-internal"),
+    "system": ("◇", "-system"),
+}
+
+
+def event_style(entry: TimelineEntry) -> tuple[str, str]:
+    if entry.kind == "system":
+        return ICONS["system"]
+    if entry.is_contact and entry.direction in ("inbound", "outbound"):
+        return ICONS[entry.direction]
+    return ICONS["internal"]
+
+
+def minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def event_content(entry: TimelineEntry, zone: tzinfo | None) -> Content:
+    """Two parts: a head line (icon, time, type, author, extras) and the text as given."""
+    icon, _ = event_style(entry)
+    extras: list[str] = []
+    if entry.contact_name:
+        extras.append(f"with {entry.contact_name}")
+    if entry.duration_minutes:
+        extras.append(minutes_text(entry.duration_minutes))
+    if entry.corrects_id:
+        extras.append(f"corrects #{entry.corrects_id}")
+    head = Content.assemble(
+        (f"{icon} {local_time(entry.at, zone)}  {entry.type_name}", "bold"),
+        "  ",
+        entry.author_name or entry.author,
+        ("".join(f"  · {extra}" for extra in extras), "italic"),
+        (f"  #{entry.id}", "dim"),
+    )
+    body = entry.text or ""
+    change = _change_text(entry)
+    if change:
+        body = f"{body}: {change}" if body else change
+    if not body:
+        return head
+    return Content.assemble(head, "\n", Content(body))
+
+
+def _change_text(entry: TimelineEntry) -> str:
+    """A system field change also says what the field now holds (shortened)."""
+    data = entry.data or {}
+    if entry.kind != "system" or "to" not in data or data.get("field") == "status":
+        return ""
+    value = data["to"]
+    if value is None:
+        return "cleared"
+    shown = " ".join(str(value).split())
+    if not shown or (entry.text and shown in entry.text):
+        return ""
+    return shown if len(shown) <= 80 else shown[:79] + "…"
+
+
+class EventItem(ListItem):
+    """One event of the timeline."""
+
+    def __init__(self, entry: TimelineEntry, zone: tzinfo | None) -> None:
+        _, kind_class = event_style(entry)
+        classes = kind_class + (" -correction" if entry.corrects_id else "")
+        super().__init__(Label(event_content(entry, zone), markup=False), classes=classes)
+        self.entry = entry
+
+
+class TimelineList(ListView):
+    """The events shown; `NeedMore` asks the screen for the next page."""
+
+    DEFAULT_CSS = """
+    TimelineList > EventItem {
+        padding: 0 1;
+        margin-bottom: 1;
+        border-left: tall $foreground 30%;
+    }
+    TimelineList > EventItem > Label {
+        width: 1fr;
+    }
+    TimelineList > EventItem.-inbound { border-left: tall $accent; }
+    TimelineList > EventItem.-outbound { border-left: tall $success; }
+    TimelineList > EventItem.-system { border-left: tall $foreground 20%; color: $text-muted; }
+    TimelineList > EventItem.-correction { border-left: tall $warning; }
+    """
+
+    @dataclass
+    class NeedMore(Message):
+        """The cursor is near the last item and the screen said more exist."""
+
+        timeline: TimelineList
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.zone: tzinfo | None = None
+        self.has_more = False
+        self._ids: set[int] = set()
+
+    @property
+    def entries(self) -> list[TimelineEntry]:
+        return [item.entry for item in self.query(EventItem)]
+
+    @property
+    def current(self) -> TimelineEntry | None:
+        item = self.highlighted_child
+        return item.entry if isinstance(item, EventItem) else None
+
+    async def show(
+        self, entries: Iterable[TimelineEntry], *, has_more: bool, keep: int | None = None
+    ) -> None:
+        """Replace everything shown; the cursor goes back to event `keep` if still shown."""
+        entries = list(entries)
+        self.has_more = has_more
+        self._ids = {e.id for e in entries}
+        # At the top, stay at the top: new events arrive there (newest first).
+        if not self.index:
+            keep = None
+        with self.app.batch_update():
+            await self.clear()
+            await self.extend(EventItem(e, self.zone) for e in entries)
+            index = 0
+            if keep is not None:
+                index = next((i for i, e in enumerate(entries) if e.id == keep), 0)
+            self.index = index if entries else None
+
+    async def append_page(self, entries: Iterable[TimelineEntry], *, has_more: bool) -> None:
+        self.has_more = has_more
+        new = [e for e in entries if e.id not in self._ids]
+        self._ids.update(e.id for e in new)
+        await self.extend(EventItem(e, self.zone) for e in new)
+
+    @on(ListView.Highlighted)
+    def _near_end(self, event: ListView.Highlighted) -> None:
+        if event.list_view is not self:
+            return
+        index = self.index or 0
+        if self.has_more and index >= len(self) - 1 - PRELOAD_ITEMS:
+            self.post_message(self.NeedMore(self))

@@ -1,0 +1,313 @@
+"""The incident screen driven by keys (Pilot), on an embedded database, and one snapshot."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from cc_tui.models import Event, Incident
+from cc_tui.services.context import actor_of, bootstrap_admin, resolve_actor
+from cc_tui.services.intake import IntakeForm, open_incident
+from tests import factories as f
+
+pytestmark = pytest.mark.tui
+
+HOSTILE = "[@click=app.quit]x[/] and [b]not bold[/b]"
+SIZE = (120, 40)
+
+
+def make_app(url: str, login: str = "admin"):
+    from cc_tui.app import CcTuiApp
+    from cc_tui.config import Settings
+
+    settings = Settings(database_url=url, agent=login, timezone="UTC", poll_seconds=0.2)
+    return CcTuiApp(settings=settings, start_mode="incident")
+
+
+async def wait_for(pilot, predicate, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def open_detail(pilot, incident_id: int):
+    from cc_tui.screens.incident_detail import IncidentDetailScreen, OpenIncident
+
+    app = pilot.app
+    await wait_for(pilot, lambda: app.connection is not None, "the database")
+    app.screen.post_message(OpenIncident(incident_id))
+
+    def loaded() -> bool:
+        screen = app.screen
+        return isinstance(screen, IncidentDetailScreen) and screen.view is not None
+
+    await wait_for(pilot, loaded, "the incident screen")
+    await wait_for(pilot, lambda: bool(app.screen.event_types), "the event types")
+    await pilot.pause()
+    return app.screen
+
+
+def shown_text(screen) -> str:
+    """Everything the timeline items display, as plain text."""
+    from cc_tui.widgets.timeline import EventItem
+
+    return "\n".join(str(item.query_one("Label").render()) for item in screen.query(EventItem))
+
+
+def summary_text(screen) -> str:
+    # Label and value are joined by no-break spaces (they never wrap apart).
+    return str(screen.query_one("#incident-summary-box").render()).replace("\u00a0", " ")
+
+
+@pytest.fixture
+def world(sqlite_db):
+    """An action request on an embedded database, with codes to solve it."""
+    with sqlite_db.session() as s:
+        admin = actor_of(bootstrap_admin(s, "admin"))
+        f.codes(s, admin)
+        f.priority(s, "P3", default=True)
+        acme = f.customer(s, "Acme", number="K-00001")
+        f.agent(s, "bob")
+        result = open_incident(
+            s,
+            actor=admin,
+            channel="phone",
+            form=IntakeForm(
+                request_type="action", customer_id=acme.id, title="Disk full", reason="HW/DISK"
+            ),
+        )
+    return {"db": sqlite_db, "url": sqlite_db.url.render_as_string(), "id": result.id}
+
+
+def incident_row(db, incident_id: int) -> Incident:
+    with db.session(write=False) as s:
+        return s.get(Incident, incident_id)
+
+
+async def test_add_an_event_by_keys(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.screen.query("#text"), "the event dialog")
+        await pilot.press(*"Customer called", "enter", *HOSTILE)
+        await pilot.press("tab")  # from the text to the duration
+        await pilot.press("4")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, "the dialog to close")
+        await wait_for(pilot, lambda: HOSTILE in shown_text(screen), "the new event")
+        assert app.is_running  # the markup in the text did not quit the app
+    with world["db"].session(write=False) as s:
+        event = s.scalars(select(Event).order_by(Event.id.desc())).first()
+    assert event.text == f"Customer called\n{HOSTILE}"
+    assert event.duration_minutes == 4
+
+
+async def test_an_empty_event_is_refused_in_the_dialog(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, world["id"])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.screen.query("#text"), "the event dialog")
+        dialog = app.screen
+        await pilot.press("ctrl+s")
+        error = dialog.query_one("#text-error")
+        await wait_for(pilot, lambda: "needs its text" in str(error.render()), "the refusal")
+        assert app.screen is dialog  # still open: nothing typed is lost
+
+
+async def test_solve_with_missing_fields_is_refused_and_the_form_says_why(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(pilot, world["id"])
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.query("#problem"), "the solve form")
+        dialog = app.screen
+        await pilot.press(*"paper path dirty")
+        await pilot.press("ctrl+s")
+        error = dialog.query_one("#solution-error")
+        await wait_for(pilot, lambda: "actual solution" in str(error.render()), "the refusal")
+        assert app.screen is dialog
+        assert dialog.query_one("#problem").text == "paper path dirty"
+        assert app.focused is dialog.query_one("#solution")
+    row = incident_row(world["db"], world["id"])
+    assert (row.status, row.actual_problem) == ("registered", None)
+
+
+async def test_solve_with_all_fields(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.query("#problem"), "the solve form")
+        await pilot.press(*"paper path dirty", "tab", *"cleaned the rollers", "tab")
+        await pilot.press(*"FIX/REPLACED", "ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, "the form to close")
+        await wait_for(pilot, lambda: "Status solved" in summary_text(screen), "solved")
+        assert "o reopen" in str(screen.query_one("#incident-steps").render())
+    row = incident_row(world["db"], world["id"])
+    assert (row.status, row.actual_solution) == ("solved", "cleaned the rollers")
+
+
+async def test_refused_transition_shows_the_services_message(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.screen.query("#accepted"), "the close dialog")
+        dialog = app.screen
+        await pilot.press("a")
+        error = dialog.query_one("#form-error")
+        await wait_for(
+            pilot, lambda: "only a solved incident" in str(error.render()), "the refusal"
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "the dialog to close")
+        await pilot.press("w")
+        await wait_for(pilot, lambda: "Status in process" in summary_text(screen), "started")
+        await pilot.press("w")
+        message = screen.query_one("#incident-message")
+        await wait_for(pilot, lambda: "in_process already" in str(message.render()), "refusal")
+    assert incident_row(world["db"], world["id"]).status == "in_process"
+
+
+async def test_markup_in_event_text_is_shown_literally(world):
+    from cc_tui.services.events import add_event_to_incident
+
+    with world["db"].session() as s:
+        admin = resolve_actor(s, "admin")
+        add_event_to_incident(s, actor=admin, ref=world["id"], type_code="Note", text=HOSTILE)
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        assert HOSTILE in shown_text(screen)
+        assert "[@click=app.quit]x[/]" in app.export_screenshot()
+        assert app.is_running
+
+
+async def test_timer_key_and_live_refresh(world):
+    from cc_tui.services.events import add_event_to_incident
+
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "your timer" in summary_text(screen), "the running timer")
+        # Another agent adds an event: the change feed brings it without a key press.
+        with world["db"].session() as s:
+            bob = resolve_actor(s, "bob")
+            add_event_to_incident(
+                s, actor=bob, ref=world["id"], type_code="CallOut", text="bob called back"
+            )
+        await wait_for(pilot, lambda: "bob called back" in shown_text(screen), "live refresh")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "your timer" not in summary_text(screen), "timer stop")
+        assert "Time spent 1 min" in summary_text(screen)
+
+
+# -- snapshot ---------------------------------------------------------------------------------
+
+T0 = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
+
+
+def build_snapshot_database(url: str) -> int:
+    """Fixed data and fixed times, written straight to the tables."""
+    from cc_tui.db.engine import Database
+    from cc_tui.db.migrate import upgrade
+    from cc_tui.models import EventType, TimeEntry
+
+    db = Database(url)
+    upgrade(db)
+    with db.session() as s:
+        admin = actor_of(bootstrap_admin(s, "admin"))
+        bob = f.agent(s, "bob")
+        dept = f.department(s, "DESK", "Service desk")
+        prio = f.priority(s, "P2", rank=2)
+        acme = f.customer(s, "Acme Drücker AG", number="K-10001")
+        anna = f.contact(s, acme, "Anna Nowak")
+        contract = f.contract(s, acme, "SC-ACME")
+        unit = f.unit(s, acme, "SN-100", warranty_until=date(2099, 12, 31), contract=contract)
+        incident = Incident(
+            channel="phone",
+            request_type="action",
+            status="in_process",
+            title="Printer jams on every page",
+            customer_id=acme.id,
+            contact_id=anna.id,
+            unit_id=unit.id,
+            contract_id=contract.id,
+            under_warranty=True,
+            priority_id=prio.id,
+            priority_rank=2,
+            department_id=dept.id,
+            owner_id=bob.id,
+            created_by_id=admin.id,
+            opened_at=T0,
+            registered_at=T0 + timedelta(minutes=4),
+            assigned_at=T0 + timedelta(minutes=10),
+            first_response_at=T0 + timedelta(minutes=25),
+            response_due=T0 + timedelta(hours=4),
+            resolve_due=T0 + timedelta(days=2),
+            escalation="warning",
+            escalation_rank=2,
+            updated_at=T0 + timedelta(hours=3),
+            updated_by_id=bob.id,
+        )
+        s.add(incident)
+        s.flush()
+        types = dict(s.execute(select(EventType.code, EventType.id)).all())
+        rows = [
+            ("Contact", "system", admin, "phone contact started", None, None),
+            ("CallIn", "user", admin, "Printer jams after each page since Monday.", anna, None),
+            ("StatusChange", "system", admin, "draft -> registered", None, None),
+            ("Assignment", "system", admin, "assigned to bob", None, None),
+            ("CallOut", "user", bob, "Asked for the error code: E-204.", anna, 6),
+            ("Note", "user", bob, HOSTILE, None, None),
+            ("StatusChange", "system", bob, "assigned -> in_process", None, None),
+            ("Dispatch", "user", bob, "Technician booked for Thursday 10:00.", None, None),
+        ]
+        for n, (code, kind, author, text, contact, minutes) in enumerate(rows):
+            s.add(
+                Event(
+                    incident_id=incident.id,
+                    event_type_id=types[code],
+                    kind=kind,
+                    at=T0 + timedelta(minutes=5 + 20 * n),
+                    author_id=author.id,
+                    text=text,
+                    contact_id=contact.id if contact else None,
+                    duration_minutes=minutes,
+                )
+            )
+        s.add(
+            TimeEntry(
+                incident_id=incident.id,
+                agent_id=bob.id,
+                started_at=T0 + timedelta(hours=1),
+                ended_at=T0 + timedelta(hours=2, minutes=35),
+                minutes=95,
+            )
+        )
+        s.flush()
+        incident_id = incident.id
+    db.dispose()
+    return incident_id
+
+
+def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
+    # A relative path: the header shows the same database name on every machine.
+    monkeypatch.chdir(tmp_path)
+    url = "sqlite:///incident.sqlite3"
+    incident_id = build_snapshot_database(url)
+    app = make_app(url)
+
+    async def run_before(pilot) -> None:
+        await open_detail(pilot, incident_id)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
