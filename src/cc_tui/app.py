@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from cc_tui.config import Settings
     from cc_tui.screens.incident_detail import OpenIncident
+    from cc_tui.widgets.escalation_badge import AlertsArrived, EscalationWatch
 
 STYLES = Path(__file__).parent / "styles"
 # On PostgreSQL the feed blocks on LISTEN for at most this long, so the worker notices
@@ -101,6 +102,7 @@ class CcTuiApp(App[None]):
         self.startup_error: CcError | None = None
         self.connection_signal: Signal[Connection | None] = Signal(self, "connection")
         self.changes_signal: Signal[ChangeBatch] = Signal(self, "changes")
+        self.escalation_watch: EscalationWatch | None = None
         self._user_keymap: dict[str, str] = {}
         if settings is not None:
             self._use_settings(settings)
@@ -182,6 +184,7 @@ class CcTuiApp(App[None]):
         self.startup_error = None
         self.connection_signal.publish(message.connection)
         self.follow_changes(message.connection)
+        self.watch_escalations(message.connection)
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         from cc_tui.screens.startup import StartupErrorScreen
@@ -241,6 +244,28 @@ class CcTuiApp(App[None]):
 
     def on_changes_arrived(self, message: ChangesArrived) -> None:
         self.changes_signal.publish(message.batch)
+        if self.escalation_watch is not None:
+            self.escalation_watch.notice(message.batch)
+
+    # -- escalation ------------------------------------------------------------------------
+
+    def watch_escalations(self, connection: Connection) -> None:
+        """A sweep every minute in a thread worker; this agent's alerts as toasts."""
+        from cc_tui.widgets.escalation_badge import EscalationWatch
+
+        self.escalation_watch = EscalationWatch(self, connection)
+        self.run_worker(
+            self.escalation_watch.run,
+            name="escalation sweep",
+            group="escalation",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def on_alerts_arrived(self, message: AlertsArrived) -> None:
+        if self.escalation_watch is not None:
+            self.escalation_watch.show(message.alerts)
 
     def on_open_incident(self, message: OpenIncident) -> None:
         """Any screen posts `OpenIncident` to show an incident in the Incident mode."""

@@ -1,0 +1,308 @@
+"""The escalation badge (on time / follow-up / warning / late, with the time left or
+overdue), and the console's escalation watch: the sweep every minute and the alerts it
+brings (a toast and a bell when one of mine, or my department's, turns warning or late).
+
+The badge shows the clock that matters now: the response while nobody has answered the
+customer, then the resolution. Pending incidents show "paused", solved and closed ones
+show their state without a clock. Colours come from the theme's variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from cc_tui.services.escalation import Alert
+    from cc_tui.tui_support import ChangeBatch, Connection
+
+STATES = ("on_time", "follow_up", "warning", "late")
+LABEL = {"on_time": "on time", "follow_up": "follow-up", "warning": "warning", "late": "late"}
+# Theme variables, so every theme (and a light one) keeps the meaning.
+STYLE = {
+    "on_time": "$success",
+    "follow_up": "$accent",
+    "warning": "bold $warning",
+    "late": "bold $error",
+}
+STOPPED = ("solved", "closed", "abandoned", "draft")
+# How often the console runs a sweep (seconds). Consoles on one PostgreSQL database do not
+# double the work: a sweep that finds another one running returns at once.
+SWEEP_SECONDS = 60.0
+# Alerts that ring the bell; follow-up alerts only show a toast.
+LOUD = ("warning", "late")
+
+
+@dataclass(frozen=True)
+class BadgeClock:
+    """What a badge shows: the state and the deadline that matters now."""
+
+    state: str
+    due: datetime | None = None
+    # "response" or "resolution": which clock `due` belongs to.
+    clock: str | None = None
+    paused: bool = False
+    stopped: bool = False
+
+
+def badge_clock(
+    escalation: str,
+    *,
+    status: str | None = None,
+    response_due: datetime | None = None,
+    resolve_due: datetime | None = None,
+    first_response_at: datetime | None = None,
+    paused_since: datetime | None = None,
+) -> BadgeClock:
+    """The clock of an incident, from the fields every incident row can carry."""
+    state = escalation if escalation in STATES else "on_time"
+    if status in STOPPED:
+        return BadgeClock(state, stopped=True)
+    if paused_since is not None or status == "pending":
+        return BadgeClock(state, paused=True)
+    if first_response_at is None and response_due is not None:
+        return BadgeClock(state, response_due, "response")
+    if resolve_due is not None:
+        return BadgeClock(state, resolve_due, "resolution")
+    return BadgeClock(state)
+
+
+def span_text(delta: timedelta) -> str:
+    """A duration as an agent reads it at a glance: 35m, 2h10m, 3d4h."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def time_left(clock: BadgeClock, now: datetime) -> str | None:
+    """'35m left', '2h overdue', 'paused', or None when no clock runs."""
+    if clock.paused:
+        return "paused"
+    if clock.stopped or clock.due is None:
+        return None
+    delta = clock.due - now
+    if delta >= timedelta(0):
+        return f"{span_text(delta)} left"
+    return f"{span_text(-delta)} overdue"
+
+
+def badge_words(clock: BadgeClock, now: datetime, *, compact: bool = False) -> str:
+    """'late · response 2h overdue' (compact: 'late 2h overdue')."""
+    label = LABEL[clock.state]
+    left = time_left(clock, now)
+    if left is None:
+        return label
+    if compact or clock.paused or clock.clock is None:
+        return f"{label} {left}" if compact else f"{label} · {left}"
+    return f"{label} · {clock.clock} {left}"
+
+
+def badge_content(clock: BadgeClock, now: datetime | None = None, *, compact: bool = False):
+    """The badge for a `Static` or a summary line (theme variables resolve on render)."""
+    now = now or datetime.now(UTC)
+    return Content.styled(f" {badge_words(clock, now, compact=compact)} ", STYLE[clock.state])
+
+
+def badge_text(
+    clock: BadgeClock,
+    variables: Mapping[str, str],
+    now: datetime | None = None,
+    *,
+    compact: bool = True,
+) -> Text:
+    """The badge as a `DataTable` cell (Rich text: theme variables resolved here; pass
+    `app.theme_variables`)."""
+    now = now or datetime.now(UTC)
+    words = badge_words(clock, now, compact=compact)
+    style = STYLE[clock.state]
+    bold = style.startswith("bold ")
+    colour = variables.get(style.removeprefix("bold ").removeprefix("$"), "")
+    return Text(
+        words, style=f"{'bold ' if bold else ''}{colour}".strip(), no_wrap=True, overflow="ellipsis"
+    )
+
+
+class EscalationBadge(Static):
+    """A one-line badge; its time left counts down by itself."""
+
+    DEFAULT_CSS = """
+    EscalationBadge {
+        width: auto;
+        height: 1;
+        padding: 0;
+    }
+    EscalationBadge.-on_time { background: $success 15%; }
+    EscalationBadge.-follow_up { background: $accent 15%; }
+    EscalationBadge.-warning { background: $warning 25%; }
+    EscalationBadge.-late { background: $error 25%; }
+    EscalationBadge.-paused { text-style: italic; }
+    """
+
+    def __init__(
+        self, clock: BadgeClock | None = None, *, compact: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.clock = clock
+        self.compact = compact
+
+    def on_mount(self) -> None:
+        self._render_clock()
+        self.set_interval(30, self._render_clock)
+
+    def show(self, clock: BadgeClock | None) -> None:
+        self.clock = clock
+        self._render_clock()
+
+    def _render_clock(self) -> None:
+        for state in STATES:
+            self.set_class(self.clock is not None and self.clock.state == state, f"-{state}")
+        self.set_class(self.clock is not None and self.clock.paused, "-paused")
+        if self.clock is None:
+            self.update(Content(""))
+            return
+        self.update(badge_content(self.clock, compact=self.compact))
+
+
+# --- the console's escalation watch ------------------------------------------------------
+
+
+class AlertsArrived(Message):
+    """Escalation alerts for the agent at the console, not shown yet."""
+
+    def __init__(self, alerts: Sequence[Alert]) -> None:
+        super().__init__()
+        self.alerts = list(alerts)
+
+
+def sweep_and_collect(connection: Connection, *, sweep: bool = True) -> list[Alert]:
+    """One sweep (unless another console is at it), then the agent's unread alerts."""
+    from cc_tui.services.escalation import escalate, unread_alerts
+
+    db = connection.db
+    if sweep:
+        with db.session() as session:
+            escalate(session)
+    with db.session(write=False) as session:
+        return unread_alerts(session, agent_id=connection.actor.id)
+
+
+class EscalationWatch:
+    """The console's sweep loop (a thread worker) and the alerts it shows.
+
+    Every `SWEEP_SECONDS` it runs a sweep and fetches the agent's unread alerts; an
+    escalation committed elsewhere (another console, cron) wakes it early to fetch them.
+    Shown alerts are marked read; an alert is never shown twice.
+    """
+
+    def __init__(self, app: App, connection: Connection) -> None:
+        self.app = app
+        self.connection = connection
+        self._wake = threading.Event()
+        self._posted: set[int] = set()
+
+    def run(self) -> None:
+        from cc_tui.errors import CcError
+
+        worker = get_current_worker()
+        sweep_due = 0.0
+        failing = False
+        while not worker.is_cancelled:
+            now = time.monotonic()
+            sweep = now >= sweep_due
+            try:
+                alerts = sweep_and_collect(self.connection, sweep=sweep)
+            except CcError as error:
+                if not failing:
+                    self._call(self.app.log.warning, f"escalation sweep failed: {error.message}")
+                failing = True
+                alerts = []
+            else:
+                failing = False
+            if sweep:
+                sweep_due = now + SWEEP_SECONDS
+            fresh = [a for a in alerts if a.id not in self._posted]
+            if fresh and not worker.is_cancelled:
+                self._posted.update(a.id for a in fresh)
+                self.app.post_message(AlertsArrived(fresh))
+            self._wake.clear()
+            # Sleep until the next sweep, a poke, or the console closing.
+            while not worker.is_cancelled and not self._wake.is_set():
+                remaining = sweep_due - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._wake.wait(min(0.5, remaining))
+
+    def notice(self, batch: ChangeBatch) -> None:
+        """An escalation was committed somewhere: fetch the alerts now."""
+        if any(change.action == "escalation" for change in batch.changes):
+            self._wake.set()
+
+    def show(self, alerts: Sequence[Alert]) -> None:
+        """Toast and bell, then mark the alerts read."""
+        from cc_tui.tui_support import run_service
+
+        ids = show_alerts(self.app, alerts)
+        if ids:
+            run_service(
+                self.app,
+                mark_read(ids),
+                on_result=lambda _count: None,
+                write=True,
+                group="escalation-read",
+                exclusive=False,
+                description="mark alerts read",
+            )
+
+    def _call(self, fn, *args) -> None:
+        with contextlib.suppress(RuntimeError):  # the console is closing
+            self.app.call_from_thread(fn, *args)
+
+
+def show_alerts(app: App, alerts: Sequence[Alert]) -> list[int]:
+    """A toast per alert, one bell for any warning or late one; returns the ids shown."""
+    loud = False
+    for alert in alerts:
+        severity = "error" if alert.state == "late" else "warning"
+        if alert.state not in LOUD:
+            severity = "information"
+        loud = loud or alert.state in LOUD
+        # Titles come from customers: never markup.
+        app.notify(
+            alert.subject or alert.body,
+            title=f"{alert.number}: {LABEL.get(alert.state, alert.state)}",
+            severity=severity,  # type: ignore[arg-type]
+            timeout=20 if alert.state in LOUD else 8,
+            markup=False,
+        )
+    if loud:
+        app.bell()
+    return [alert.id for alert in alerts]
+
+
+def mark_read(ids: Sequence[int]):
+    """The service call that marks shown alerts read (for `run_service`)."""
+
+    def work(session, actor):
+        from cc_tui.services.escalation import mark_alerts_read
+
+        return mark_alerts_read(session, agent_id=actor.id, ids=ids)
+
+    return work
