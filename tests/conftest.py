@@ -124,28 +124,39 @@ def empty_database(db) -> None:
     import cc_tui.models  # noqa: F401
 
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
+    with db.engine.connect() as conn:
         if db.is_sqlite:
-            # The append-only triggers on `event` refuse DELETE: lift them for the cleanup
-            # and put the very same definitions back, in this one transaction.
-            triggers = conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'"
-            ).all()
-            for name, _sql in triggers:
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-            for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
-            for _name, sql in triggers:
-                conn.exec_driver_sql(sql)
-        else:
-            # TRUNCATE fires no row triggers, so the append-only trigger does not object.
-            quoted = ", ".join(f'"{n}"' for n in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            # Every row goes, so skip SQLite's per-row key look-ups: for the unindexed
+            # event.corrects_id they scan the table once per deleted event (quadratic).
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        with conn.begin():
+            _delete_all(db, conn, tables)
+        if db.is_sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
     # Reference rows the migrations seed come back, as on a freshly upgraded database.
     from cc_tui.services.timeline import seed_event_types
 
     with db.session() as session:
         seed_event_types(session)
+
+
+def _delete_all(db, conn, tables: list[str]) -> None:
+    if db.is_sqlite:
+        # The append-only triggers on `event` refuse DELETE: lift them for the cleanup
+        # and put the very same definitions back, in this one transaction.
+        triggers = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'event'"
+        ).all()
+        for name, _sql in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for name in tables:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql)
+    else:
+        # TRUNCATE fires no row triggers, so the append-only trigger does not object.
+        quoted = ", ".join(f'"{n}"' for n in tables)
+        conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
