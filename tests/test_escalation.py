@@ -722,3 +722,27 @@ def test_only_admins_change_calendars(db, admin, cli):
         f.agent(s, "bob")
     out = cli("calendar", "add", "X", "--hours", "mon 08:00-17:00", login="bob")
     assert out.exit_code == 1 and "only an admin" in out.stderr
+
+
+def test_the_incident_screen_explains_each_deadline(db, admin, desk, clock):
+    from cc_tui.services.incidents import list_incidents
+    from cc_tui.widgets.escalation_badge import clock_of, deadline_explanation
+
+    with db.session() as s:
+        add_holidays(s, actor=admin, calendar="Berlin", days=["2026-03-03"], name="Test")
+    ref = register(db, admin, desk)
+    clock.now = T0 + timedelta(minutes=30)
+    with db.session() as s:
+        change_status(s, actor=admin, ref=ref, to="pending")
+    clock.now = T0 + timedelta(minutes=90)
+    with db.session() as s:
+        change_status(s, actor=admin, ref=ref, to="in_process")
+    with db.session(write=False) as s:
+        text = deadline_explanation(deadline_view(s, ref=ref, now=clock.now), UTC).plain
+        listed = list_incidents(s, open_only=True)[0]
+    assert "Calendar Berlin (Europe/Berlin, department DESK); business hours" in text
+    assert "Response due: 2026-03-02 10:00 · 1h working time (priority P2)" in text
+    assert "holidays skipped 2026-03-03" in text
+    assert "Paused (pending) 1h: 2026-03-02 08:30–09:30" in text
+    badge = clock_of(listed)
+    assert (badge.state, badge.clock, badge.due) == ("on_time", "response", listed.response_due)

@@ -70,6 +70,11 @@ class IncidentRow:
     department: str | None
     escalation: str
     opened_at: datetime
+    # What the escalation badge shows (time left or overdue).
+    response_due: datetime | None = None
+    resolve_due: datetime | None = None
+    first_response_at: datetime | None = None
+    paused_since: datetime | None = None
 
 
 def list_incidents(
@@ -103,6 +108,10 @@ def list_incidents(
             Department.code,
             Incident.escalation,
             Incident.opened_at,
+            Incident.response_due,
+            Incident.resolve_due,
+            Incident.first_response_at,
+            Incident.paused_since,
         )
         .outerjoin(Customer, Customer.id == Incident.customer_id)
         .outerjoin(Priority, Priority.id == Incident.priority_id)
@@ -140,6 +149,10 @@ def list_incidents(
             department=row[9],
             escalation=row[10],
             opened_at=row[11],
+            response_due=row[12],
+            resolve_due=row[13],
+            first_response_at=row[14],
+            paused_since=row[15],
         )
         for row in session.execute(query)
     ]

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 if TYPE_CHECKING:
     from textual.app import App
 
+    from cc_tui.services.deadlines import DeadlineView
     from cc_tui.services.escalation import Alert
     from cc_tui.tui_support import ChangeBatch, Connection
 
@@ -78,6 +79,20 @@ def badge_clock(
     if resolve_due is not None:
         return BadgeClock(state, resolve_due, "resolution")
     return BadgeClock(state)
+
+
+def clock_of(item: Any) -> BadgeClock:
+    """The clock of any incident row that carries `escalation` (and, if it has them,
+    `status`, `response_due`, `resolve_due`, `first_response_at`, `paused_since`):
+    `IncidentRow`, `IncidentDetail`, a queue row."""
+    return badge_clock(
+        item.escalation,
+        status=getattr(item, "status", None),
+        response_due=getattr(item, "response_due", None),
+        resolve_due=getattr(item, "resolve_due", None),
+        first_response_at=getattr(item, "first_response_at", None),
+        paused_since=getattr(item, "paused_since", None),
+    )
 
 
 def span_text(delta: timedelta) -> str:
@@ -138,6 +153,55 @@ def badge_text(
     return Text(
         words, style=f"{'bold ' if bold else ''}{colour}".strip(), no_wrap=True, overflow="ellipsis"
     )
+
+
+DEADLINE_NAMES = {
+    "response_due": "Response due",
+    "follow_up_at": "Follow-up",
+    "warning_at": "Warning",
+    "late_at": "Late",
+    "resolve_due": "Resolve due",
+}
+
+
+def deadline_explanation(view: DeadlineView, zone: tzinfo | None = None) -> Content:
+    """How each deadline was computed: offset, calendar, holidays skipped, pauses.
+
+    For the incident screen, from `services.deadlines.deadline_view`.
+    """
+    plan = view.plan
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "–"
+
+    basis = f"{plan.basis} hours" if plan.basis and plan.basis != "all" else "all hours"
+    head = f"Calendar {plan.calendar} ({plan.calendar_tz}, {plan.calendar_source}); {basis}"
+    lines = [Content.assemble((head, "dim"))]
+    for name, label in DEADLINE_NAMES.items():
+        stored = view.deadlines.get(name)
+        minutes = plan.offsets.get(name)
+        if stored is None and minutes is None:
+            continue
+        parts: list[str] = [f"{label}: {when(stored)}"]
+        if view.manual:
+            parts.append("set by hand")
+        elif minutes is not None:
+            source = plan.offset_sources.get(name, "")
+            parts.append(f"{span_text(timedelta(minutes=minutes))} working time ({source})")
+            skipped = plan.holidays_skipped.get(name) or []
+            if skipped:
+                parts.append("holidays skipped " + ", ".join(d.isoformat() for d in skipped))
+        lines.append(Content(" · ".join(parts)))
+    if plan.pauses:
+        spans = []
+        for pause in plan.pauses:
+            end = pause.ended_at.astimezone(zone).strftime("%H:%M") if pause.ended_at else "now"
+            spans.append(f"{when(pause.started_at)}–{end}")
+        total = span_text(timedelta(minutes=view.paused_minutes))
+        lines.append(Content(f"Paused (pending) {total}: " + "; ".join(spans)))
+    for note in view.notes:
+        lines.append(Content.assemble((note, "italic")))
+    return Content("\n").join(lines)
 
 
 class EscalationBadge(Static):
