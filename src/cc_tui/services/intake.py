@@ -255,6 +255,10 @@ def save_intake(
         text=f"draft -> {incident.status}",
         data={"field": "status", "from": Status.DRAFT.value, "to": incident.status},
     )
+    if rtype == RequestType.ACTION:
+        from cc_tui.services.routing import apply_routing
+
+        apply_routing(session, actor=actor, incident=incident, now=now)
     from cc_tui.services.deadlines import apply_deadlines
 
     apply_deadlines(session, incident, now=now, author_id=actor.id)
