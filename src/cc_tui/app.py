@@ -124,6 +124,14 @@ class CcTuiApp(App[None]):
         # Function keys read as on the keyboard: F2, not f2.
         return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
 
+    async def action_switch_mode(self, mode: str) -> None:
+        """A mode key. The intake key also takes a call: it starts a contact unless one is
+        in progress (the tabs and the command palette only show the mode)."""
+        await self.switch_mode(mode)
+        take_call = getattr(self.screen, "take_call", None)
+        if mode == "intake" and callable(take_call):
+            take_call()
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
