@@ -210,6 +210,54 @@ async def test_timer_key_and_live_refresh(world):
         assert "Time spent 1 min" in summary_text(screen)
 
 
+async def test_correct_the_highlighted_event_by_keys(world):
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("down")  # newest first: below intake's status change, the call
+        original = screen.timeline.current
+        assert original.type == "CallIn"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.screen.query("#text"), "the correction dialog")
+        assert f"Correct event #{original.id}" in str(
+            app.screen.query_one("#dialog-title").render()
+        )
+        await pilot.press(*"the disk is 4 TB, not 2", "ctrl+s")
+        await wait_for(pilot, lambda: f"corrects #{original.id}" in shown_text(screen), "it")
+    with world["db"].session(write=False) as s:
+        fix = s.scalars(select(Event).order_by(Event.id.desc())).first()
+        assert s.get(Event, original.id).text == original.text  # the original is unchanged
+    assert (fix.corrects_id, fix.text) == (original.id, "the disk is 4 TB, not 2")
+
+
+async def test_paging_on_reaches_older_events(world):
+    from cc_tui.services.events import add_event_to_incident
+
+    with world["db"].session() as s:
+        admin = resolve_actor(s, "admin")
+        for n in range(120):
+            add_event_to_incident(s, actor=admin, ref=world["id"], type_code="Note", text=f"n{n}")
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        assert len(screen.timeline.entries) == 50
+        for _ in range(3):
+            await pilot.press("end")
+            await pilot.pause(0.3)
+        await wait_for(pilot, lambda: len(screen.timeline.entries) == 123, "all pages")
+        ids = [e.id for e in screen.timeline.entries]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == 123
+        await pilot.press("2")  # customer contacts only: intake's call
+        await wait_for(pilot, lambda: len(screen.timeline.entries) == 1, "the contact filter")
+        assert screen.timeline.entries[0].type == "CallIn"
+        await pilot.press("3")
+        await wait_for(
+            pilot,
+            lambda: {e.kind for e in screen.timeline.entries} == {"system"},
+            "the system filter",
+        )
+
+
 # -- snapshot ---------------------------------------------------------------------------------
 
 T0 = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)

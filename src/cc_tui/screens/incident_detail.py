@@ -228,11 +228,17 @@ STEPS = (
 )
 
 
-def steps_content(status: str, legal: Iterable[str]) -> Content:
+def steps_content(
+    status: str, legal: Iterable[str], *, owner: str | None = None, me: str = ""
+) -> Content:
     legal = set(legal)
     parts: list[Any] = [("Next  ", "dim")]
     for target, key, label in STEPS:
-        if target not in legal:
+        if target == "assigned":
+            # "Assign to me" is a step whenever someone else (or nobody) holds it.
+            if owner == me or (target not in legal and status != "assigned"):
+                continue
+        elif target not in legal:
             continue
         if target == "in_process" and status == "solved":
             key, label = "o", "reopen"
@@ -374,7 +380,12 @@ class IncidentDetailScreen(ConsoleScreen):
             summary_content(summary, zone=self._zone, me=self._me, now=datetime.now(UTC))
         )
         self.query_one("#incident-steps", Static).update(
-            steps_content(summary.detail.status, summary.detail.legal_next)
+            steps_content(
+                summary.detail.status,
+                summary.detail.legal_next,
+                owner=summary.detail.owner,
+                me=self._me,
+            )
         )
 
     def _show_bar(self) -> None:

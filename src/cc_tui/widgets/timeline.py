@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
+from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
@@ -117,6 +118,14 @@ class TimelineList(ListView):
     TimelineList > EventItem.-correction { border-left: tall $warning; }
     """
 
+    # The cursor moves with the page keys too, so paging on reaches older events.
+    BINDINGS: ClassVar = [
+        Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+
     @dataclass
     class NeedMore(Message):
         """The cursor is near the last item and the screen said more exist."""
@@ -161,6 +170,18 @@ class TimelineList(ListView):
         new = [e for e in entries if e.id not in self._ids]
         self._ids.update(e.id for e in new)
         await self.extend(EventItem(e, self.zone) for e in new)
+
+    def action_move(self, step: int) -> None:
+        if len(self):
+            self.index = max(0, min(len(self) - 1, (self.index or 0) + step))
+
+    def action_first(self) -> None:
+        if len(self):
+            self.index = 0
+
+    def action_last(self) -> None:
+        if len(self):
+            self.index = len(self) - 1
 
     @on(ListView.Highlighted)
     def _near_end(self, event: ListView.Highlighted) -> None:
