@@ -375,3 +375,54 @@ def update(
         )
         data = _show(session, ref)
     emit(data, as_json=as_json, human=_detail_text)
+
+
+@app.command()
+@command
+def assign(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    to: str | None = typer.Option(None, "--to", help="Give it to this agent (login)."),
+    department: str | None = typer.Option(
+        None, "--department", help="Move it to this department's queue."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why (written to the timeline)."),
+    version: int | None = typer.Option(None, help="Refuse if changed since this version."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Assign or reassign an incident to an agent or another department."""
+    from cc_tui.services.queues import assign as assign_incident
+
+    with state(ctx).work() as (session, actor):
+        result = assign_incident(
+            session,
+            actor=actor,
+            ref=ref,
+            to_agent=to,
+            to_department=department,
+            reason=reason,
+            expected_version=version,
+        )
+        data = _show(session, result.id)
+    where = result.owner or f"the {result.department} queue"
+    note(f"{result.number}: now with {where} ({result.status})")
+    emit(data, as_json=as_json, human=_detail_text)
+
+
+@app.command()
+@command
+def claim(
+    ctx: typer.Context,
+    department: str | None = typer.Option(
+        None, "--department", help="Claim from this queue (default: your department's)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Take the most urgent unassigned incident of a queue (exit 3 if it is empty)."""
+    from cc_tui.services.queues import claim_next
+
+    with state(ctx).work() as (session, actor):
+        result = claim_next(session, actor=actor, department=department)
+        data = _show(session, result.id)
+    note(f"{result.number} claimed")
+    emit(data, as_json=as_json, human=_detail_text)

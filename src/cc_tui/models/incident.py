@@ -12,6 +12,13 @@ from cc_tui.models.base import UtcDateTime, utcnow
 _OPEN = "status IN ('registered','assigned','in_process','pending','transferred')"
 # Open and not pending: the escalation clocks run (migration 0006).
 _RUNNING = "status IN ('registered','assigned','in_process','transferred')"
+_QUEUE_ORDER = (
+    text("escalation_rank DESC"),
+    "priority_rank",
+    text("(response_due IS NULL)"),
+    "response_due",
+    "id",
+)
 
 
 class Incident(SQLModel, table=True):
@@ -26,14 +33,30 @@ class Incident(SQLModel, table=True):
         CheckConstraint(
             "escalation IN ('on_time','follow_up','warning','late')", name="escalation"
         ),
-        # Queues: open incidents of a department, most urgent first.
+        # Queues (migration 0007), in queue order: worst escalation first, priority rank,
+        # response due (none last), age. A department's unassigned incidents ...
         Index(
-            "ix_incident_queue",
+            "ix_incident_unassigned",
+            "department_id",
+            *_QUEUE_ORDER,
+            sqlite_where=text(_OPEN + " AND owner_id IS NULL"),
+            postgresql_where=text(_OPEN + " AND owner_id IS NULL"),
+        ),
+        # ... an agent's open incidents ("My work") ...
+        Index(
+            "ix_incident_mywork",
+            "owner_id",
+            *_QUEUE_ORDER,
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
+        ),
+        # ... and the grouped load count, read from the index alone.
+        Index(
+            "ix_incident_load",
             "department_id",
             "owner_id",
+            "status",
             "escalation_rank",
-            "priority_rank",
-            "response_due",
             "id",
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
