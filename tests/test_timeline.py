@@ -151,6 +151,19 @@ def test_a_call_in_answered_by_the_owner_is_a_response(db, admin, world):
     assert add(db, bob, inc, "CallIn", "owner answered").first_response is True
 
 
+def test_a_call_added_at_intake_by_the_owner_is_a_response(db, admin, world):
+    from cc_tui.services.intake import add_to_existing
+
+    inc, bob = world["inc"][1], world["bob"]
+    with db.session() as s:
+        add_to_existing(s, actor=bob, target_ref=inc, text="called again, not the owner")
+        assert incident_detail(s, inc).first_response_at is None
+        change_status(s, actor=bob, ref=inc, to="assigned")
+    with db.session() as s:
+        add_to_existing(s, actor=bob, target_ref=inc, text="the owner took the call")
+        assert incident_detail(s, inc).first_response_at is not None
+
+
 # --- event types ---------------------------------------------------------------------------
 
 

@@ -350,6 +350,12 @@ def add_to_existing(
         contact_id=caller_contact_id,
         data={"contact": number(contact_id)} if contact_id else None,
     )
+    # The owner taking the customer's call is a response (services/events.py decides).
+    from cc_tui.models import EventType
+    from cc_tui.services.events import stamp_first_response
+
+    etype = session.get(EventType, event.event_type_id)
+    stamp_first_response(target, etype, author_id=actor.id, at=event.at)
     touch(target, actor)
     _changed(session, target, actor, "event")
     return IntakeResult(
