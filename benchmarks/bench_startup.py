@@ -4,8 +4,11 @@ Each run starts a fresh Python process on a pseudo-terminal (120x35, as a person
 terminal), so Textual runs its real driver. The child writes `time.monotonic()` (one clock
 for all processes on Linux) when Textual reports its first frame (`events.Ready`); the
 parent took the same clock just before starting the process. For cc-tui the child goes
-through the real command line (`cc-tui --db URL --as LOGIN`, Typer, settings, launch) and
-also reports when the database is open and the agent signed in.
+through the real entry point (`cc-tui --db URL --as LOGIN`: `cc_tui.launch.main`) and also
+reports when the settings are read, the database open and the agent signed in.
+
+Children run with a bytecode cache, as an installed program does (this workplace sets
+PYTHONDONTWRITEBYTECODE, which would make every start compile every module).
 
 Runs alternate (empty, cc-tui, empty, ...) so both see the same machine load.
 
@@ -78,7 +81,7 @@ class Probe(cc_tui.app.CcTuiApp):
 
 cc_tui.app.CcTuiApp = Probe
 sys.argv = ["cc-tui", "--db", url, "--as", "bench"]
-from cc_tui.cli import main
+from cc_tui.launch import main  # the `cc-tui` console script's entry point
 main()
 """
 
