@@ -11,12 +11,23 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -39,6 +50,8 @@ NUMBER_PREFIX = "K-"
 NUMBER_BASE = 100_000
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9_./\-]{0,39}$")
 _WORD = re.compile(r"[^\W_]+")
+# Customer numbers and serials are one word with at least one digit ("K-100042", "SN-77").
+_IDENTIFIER = re.compile(r"^(?=.*\d)[^\s]{1,80}$")
 MAX_LIMIT = 100
 
 
@@ -691,13 +704,15 @@ def find_customers(
         return []
     hits = _Hits(limit)
     is_phone = looks_like_phone(query)
-    if "@" in query:
+    is_email = "@" in query
+    if is_email:
         _by_email(session, hits, query)
     if is_phone:
         _by_phone(session, hits, query, default_country)
-    _by_number(session, hits, query)
-    _by_serial(session, hits, query)
-    if not is_phone:
+    _by_identifier(session, hits, query)
+    # Names unless the text was a number or an address that matched: 'a@b.example' split
+    # into words would only add noise (and text like '[@x]' is still tried as a name).
+    if not is_phone and not (is_email and hits.by_customer):
         _by_name(session, hits, query)
     return _matches(session, hits.ordered())
 
@@ -757,23 +772,22 @@ def _by_phone(session: Session, hits: _Hits, query: str, default_country: str) -
             hits.add(_Hit(customer_id, "phone", RANK_PARTIAL, contact_id=contact_id))
 
 
-def _by_number(session: Session, hits: _Hits, query: str) -> None:
+def _by_identifier(session: Session, hits: _Hits, query: str) -> None:
+    """Customer number or unit serial typed in full: one statement for both."""
+    if not _IDENTIFIER.match(query):
+        return
     candidates = {query, query.upper()}
-    if query.isdigit():
-        candidates.add(f"{NUMBER_PREFIX}{query}")
-    rows = session.execute(select(Customer.id).where(Customer.number.in_(candidates)))
-    for (customer_id,) in rows:
-        hits.add(_Hit(customer_id, "number", RANK_EXACT))
-
-
-def _by_serial(session: Session, hits: _Hits, query: str) -> None:
-    rows = session.execute(
-        select(Unit.customer_id, Unit.id, Unit.serial).where(
-            Unit.serial.in_({query, query.upper()})
-        )
+    numbers = candidates | ({f"{NUMBER_PREFIX}{query}"} if query.isdigit() else set())
+    stmt = union_all(
+        select(literal("number"), Customer.id, literal(None), literal(None)).where(
+            Customer.number.in_(numbers)
+        ),
+        select(literal("serial"), Unit.customer_id, Unit.id, Unit.serial).where(
+            Unit.serial.in_(candidates)
+        ),
     )
-    for customer_id, unit_id, serial in rows:
-        hits.add(_Hit(customer_id, "serial", RANK_EXACT, unit_id=unit_id, unit_serial=serial))
+    for kind, customer_id, unit_id, serial in session.execute(stmt):
+        hits.add(_Hit(customer_id, kind, RANK_EXACT, unit_id=unit_id, unit_serial=serial))
 
 
 def _by_name(session: Session, hits: _Hits, query: str) -> None:
@@ -791,7 +805,10 @@ def _by_name(session: Session, hits: _Hits, query: str) -> None:
     _token_search(session, hits, [(w, []) for w in words], RANK_WORD)
     if hits.full():
         return
-    near = [_near_terms(session, w) if len(w) >= 4 else [] for w in words]
+    # Typos are looked for in words, not in numbers.
+    near = [
+        _near_terms(session, w) if len(w) >= _NEAR_MIN_LENGTH and w.isalpha() else [] for w in words
+    ]
     if any(near):
         _token_search(session, hits, list(zip(words, near, strict=True)), RANK_FUZZY)
 
@@ -816,11 +833,17 @@ def _token_search(
             table,
             and_(
                 table.customer_id == driver.customer_id,
-                table.contact_id.is_not_distinct_from(driver.contact_id),
+                # Written so no index can serve it: the join must go by customer_id (an
+                # index on contact_id would pick every customer-name row for NULL).
+                func.coalesce(table.contact_id, 0) == func.coalesce(driver.contact_id, 0),
                 matches(table, *words[i]),
             ),
         )
-    stmt = stmt.order_by(driver.term, driver.customer_id).limit(hits.limit * 4)
+    if rank == RANK_FUZZY:
+        # Near words are few but may each have many rows: stop at the limit, unsorted.
+        stmt = stmt.limit(hits.limit * 4)
+    else:
+        stmt = stmt.order_by(driver.term, driver.customer_id).limit(hits.limit * 4)
     for customer_id, contact_id in session.execute(stmt):
         hits.add(
             _Hit(
@@ -833,18 +856,22 @@ def _token_search(
 
 
 _NEAR_SCAN = 400
+_NEAR_MAX = 20
+_NEAR_MIN_LENGTH = 5
 
 
 def _near_terms(session: Session, word: str) -> list[str]:
     """Known name words within a small typo of `word` (as a prefix). Typos in the first two
     letters are not searched, except those two swapped: that keeps it a few index seeks."""
     limit = 1 if len(word) < 8 else 2
-    found: set[str] = set()
+    found: dict[str, int] = {}
     for start in {word[:2], word[1] + word[0]}:
         for term in _distinct_terms(session, start, _NEAR_SCAN):
-            if not term.startswith(word) and _prefix_distance(word, term, limit) <= limit:
-                found.add(term)
-    return sorted(found)[:50]
+            if not term.startswith(word):
+                distance = _prefix_distance(word, term, limit)
+                if distance <= limit:
+                    found[term] = distance
+    return sorted(found, key=lambda t: (found[t], t))[:_NEAR_MAX]
 
 
 def _distinct_terms(session: Session, start: str, limit: int) -> list[str]:
@@ -867,8 +894,10 @@ def _distinct_terms(session: Session, start: str, limit: int) -> list[str]:
 
 
 def _prefix_distance(word: str, term: str, limit: int) -> int:
-    """Edit distance (with adjacent swaps) from `word` to the closest prefix of `term`;
-    anything above `limit` is reported as limit + 1."""
+    """Edit distance (with adjacent swaps) from `word` to the closest start of `term` at
+    least as long as `word` (or to the whole term when it is shorter); anything above
+    `limit` is reported as limit + 1. Shorter starts are not tried: they would make every
+    word sharing all but the last typed letter 'near'."""
     n = len(word)
     candidate = term[: n + limit]
     m = len(candidate)
@@ -883,7 +912,6 @@ def _prefix_distance(word: str, term: str, limit: int) -> int:
             value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
             if (
                 previous2 is not None
-                and i > 1
                 and j > 1
                 and word[i - 1] == candidate[j - 2]
                 and word[i - 2] == candidate[j - 1]
@@ -893,7 +921,7 @@ def _prefix_distance(word: str, term: str, limit: int) -> int:
         if min(current) > limit:
             return limit + 1
         previous2, previous = previous, current
-    best = min(previous[max(0, n - limit) : m + 1])
+    best = previous[m] if m < n else min(previous[n : m + 1])
     return best if best <= limit else limit + 1
 
 
@@ -901,6 +929,12 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
     if not hits:
         return []
     ids = [h.customer_id for h in hits]
+    open_count = (
+        select(func.count())
+        .where(Incident.customer_id == Customer.id, Incident.status.in_(OPEN_STATUSES))
+        .correlate(Customer)
+        .scalar_subquery()
+    )
     customers = {
         row[0]: row
         for row in session.execute(
@@ -914,6 +948,7 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
                 Customer.region,
                 Customer.block_level,
                 Customer.block_reason,
+                open_count,
             ).where(Customer.id.in_(ids))
         )
     }
@@ -922,7 +957,6 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
     if contact_ids:
         rows = session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids)))
         contacts = {contact_id: name for contact_id, name in rows}
-    open_counts = open_incident_counts(session, ids)
     result = []
     for hit in hits:
         row = customers.get(hit.customer_id)
@@ -944,20 +978,7 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
                 contact_name=contacts.get(hit.contact_id) if hit.contact_id else None,
                 unit_id=hit.unit_id,
                 unit_serial=hit.unit_serial,
-                open_incidents=open_counts.get(row[0], 0),
+                open_incidents=row[9] or 0,
             )
         )
     return result
-
-
-def open_incident_counts(session: Session, customer_ids: Iterable[int]) -> dict[int, int]:
-    """Open incidents per customer (one grouped read of the customer/status index)."""
-    ids = list(set(customer_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Incident.customer_id, func.count())
-        .where(Incident.customer_id.in_(ids), Incident.status.in_(OPEN_STATUSES))
-        .group_by(Incident.customer_id)
-    )
-    return {customer_id: count for customer_id, count in rows}
