@@ -26,6 +26,8 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import multiprocessing
+import os
 import random
 import time
 import unicodedata
@@ -612,6 +614,7 @@ class World:
             self.window_start - timedelta(days=800), now + timedelta(days=400)
         )
         self.customers: list[CustomerRef] = []
+        self.curve: tuple = ()
         self._read = False
 
     def read(self, loader: BulkLoader) -> None:
@@ -1317,6 +1320,8 @@ class Batch:
     work_order: list = field(default_factory=list)
     incident_work_order: list = field(default_factory=list)
     kb_search: list = field(default_factory=list)
+    # Positions of WorkOrder events in `event`: their text names the work order's id.
+    wo_events: list = field(default_factory=list)
 
     def write(self, loader: BulkLoader) -> None:
         loader.insert("work_order", WO_COLS, self.work_order)
@@ -2325,6 +2330,8 @@ class IncidentFactory:
         next_id = self.ids["event"]
         for at, code, author, text, contact, minutes, data in items:
             kind = "user" if code in USER_EVENTS else "system"
+            if code == "WorkOrder":
+                self.batch.wo_events.append(len(rows))
             rows.append(
                 (next_id, iid, et[code], kind, ts(at), author, text, contact, minutes, None, data)
             )
@@ -2574,8 +2581,77 @@ def _load_curve(start: int, end: int) -> list[float]:
     return cdf
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of a scale load: incidents first_id .. first_id + size - 1."""
+
+    first_id: int
+    offset: int  # position of the first one within the load
+    size: int
+    count: int  # incidents in the whole load
+
+
+# The world a chunk is generated from; worker processes inherit it when they are forked.
+_CHUNK_WORLD: World | None = None
+LOCAL_TABLES = ("event", "incident_pause", "time_entry", "work_order", "kb_search")
+
+
+def _generate(chunk: Chunk) -> Batch:
+    """One chunk's rows, with ids from 0 in every table but `incident` (see `_place`).
+
+    Seeded by the chunk's first incident id, so the rows do not depend on which process
+    made them or in which order.
+    """
+    world = _CHUNK_WORLD
+    assert world is not None
+    ids = dict.fromkeys(LOCAL_TABLES, 0)
+    ids["incident"] = chunk.first_id
+    rng = random.Random(world.seed * 7919 + chunk.first_id)
+    factory = IncidentFactory(world, ids, rng, rich=False)
+    cdf, base, hours = world.curve
+    step = cdf[-1] / chunk.count
+    now = world.now_s
+    for k in range(chunk.size):
+        # Evenly spread quantiles of the call volume: times grow with the incident number.
+        u = (chunk.offset + k + rng.random()) * step
+        h = min(max(bisect.bisect_right(cdf, u) - 1, 0), hours - 1)
+        within = (u - cdf[h]) / max(cdf[h + 1] - cdf[h], 1e-9)
+        t = base + h * 3600 + int(within * 3600)
+        rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.9, 0.15, 0.04))
+        factory.make(chunk.first_id + k, Plan(status=status, rtype=rtype, t_open=t))
+    return factory.batch
+
+
+def _place(batch: Batch, ids: dict[str, int]) -> None:
+    """Move a chunk's rows to their final ids, right after the rows written before them."""
+    e, p, t, w, k = (ids[name] for name in LOCAL_TABLES)
+    batch.event = [(e + r[0], *r[1:]) for r in batch.event]
+    for index in batch.wo_events:
+        row = batch.event[index]
+        data = json.loads(row[10])
+        local = data["work_order"]
+        data["work_order"] = w + local
+        text = row[6].replace(f"WO-{local} ", f"WO-{w + local} ")
+        batch.event[index] = (*row[:6], text, *row[7:10], _json(data))
+    batch.incident_pause = [(p + r[0], *r[1:]) for r in batch.incident_pause]
+    batch.time_entry = [(t + r[0], *r[1:]) for r in batch.time_entry]
+    batch.kb_search = [(k + r[0], *r[1:]) for r in batch.kb_search]
+    batch.work_order = [
+        (w + r[0], *r[1:12], f"{r[12][:8]}{w + r[0]:06d}" if r[12] else None, *r[13:])
+        for r in batch.work_order
+    ]
+    batch.incident_work_order = [(r[0], w + r[1], *r[2:]) for r in batch.incident_work_order]
+    for name in LOCAL_TABLES:
+        ids[name] += len(getattr(batch, name))
+
+
 def _add_scale_incidents(loader: BulkLoader, world: World, count: int, say: Progress) -> None:
-    """`count` more incidents over the last three years, in chunks, with progress."""
+    """`count` more incidents over the last three years, in chunks, with progress.
+
+    Chunks are generated in worker processes (one per core) while this process writes the
+    previous ones; the database sees one writer and one transaction.
+    """
+    global _CHUNK_WORLD
     if not world.customers:
         from cc_tui.errors import RuleViolation
 
@@ -2584,31 +2660,37 @@ def _add_scale_incidents(loader: BulkLoader, world: World, count: int, say: Prog
     if count * 6 >= SUSPEND_THRESHOLD:
         loader.suspend_indexes(SCALE_TABLES)
     ids = _ids(loader)
-    now = world.now_s
     start = epoch(world.window_start)
     if world.clocks_from > start - 86400 * 30:
         world._clocks(loader, start - 86400 * 30)
-    cdf = _load_curve(start, now - 600)
-    total = cdf[-1]
-    base = start - start % 3600
-    hours = len(cdf) - 1
+    cdf = _load_curve(start, world.now_s - 600)
+    world.curve = (cdf, start - start % 3600, len(cdf) - 1)
+    chunks = [
+        Chunk(ids["incident"] + offset, offset, min(CHUNK, count - offset), count)
+        for offset in range(0, count, CHUNK)
+    ]
+    workers = min(os.cpu_count() or 1, 4) if len(chunks) > 2 else 1
     started = time.monotonic()
     done = 0
-    for chunk_start in range(0, count, CHUNK):
-        size = min(CHUNK, count - chunk_start)
-        rng = random.Random(world.seed * 7919 + ids["incident"])
-        factory = IncidentFactory(world, ids, rng, rich=False)
-        # Evenly spread quantiles: times grow with the incident number.
-        step = total / count
-        for k in range(size):
-            u = (chunk_start + k + rng.random()) * step
-            h = min(max(bisect.bisect_right(cdf, u) - 1, 0), hours - 1)
-            within = (u - cdf[h]) / max(cdf[h + 1] - cdf[h], 1e-9)
-            t = base + h * 3600 + int(within * 3600)
-            rtype, status = _draw(rng, (now - t) / 86400, open_scale=(0.9, 0.15, 0.04))
-            factory.make(ids["incident"], Plan(status=status, rtype=rtype, t_open=t))
-            ids["incident"] += 1
-        factory.batch.write(loader)
-        done += size
-        elapsed = time.monotonic() - started
-        say(f"incidents: {done:,}/{count:,} ({done / max(elapsed, 1e-6):,.0f}/s)")
+    _CHUNK_WORLD = world
+    try:
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # Forked workers share the world read above; they never touch the database.
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                batches = pool.imap(_generate, chunks)
+                for batch in batches:
+                    done += _write_chunk(loader, batch, ids, done, count, started, say)
+        else:
+            for chunk in chunks:
+                done += _write_chunk(loader, _generate(chunk), ids, done, count, started, say)
+    finally:
+        _CHUNK_WORLD = None
+
+
+def _write_chunk(loader, batch: Batch, ids, done: int, count: int, started: float, say) -> int:
+    _place(batch, ids)
+    batch.write(loader)
+    done += len(batch.incident)
+    rate = done / max(time.monotonic() - started, 1e-6)
+    say(f"incidents: {done:,}/{count:,} ({rate:,.0f}/s)")
+    return len(batch.incident)
