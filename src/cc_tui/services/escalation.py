@@ -184,6 +184,9 @@ class _Sweep:
 
     # -- pieces ----------------------------------------------------------------------
 
+    # The temporary table drives every join (CROSS JOIN keeps SQLite's join order: it has
+    # no statistics on it and would otherwise scan all incidents).
+
     def _temp_table(self) -> None:
         suffix = " ON COMMIT DROP" if self.pg else ""
         self.session.execute(
@@ -297,9 +300,9 @@ class _Sweep:
             ("field", "'priority'"), ("from", "p.code"), ("to", "CAST(:code AS VARCHAR)")
         )
         which = (
-            f"FROM sweep_change c JOIN incident i ON i.id = c.incident_id "
+            f"FROM sweep_change c CROSS JOIN incident i "
             f"LEFT JOIN priority p ON p.id = i.priority_id "
-            f"WHERE {reached} AND i.priority_rank > :rank"
+            f"WHERE i.id = c.incident_id AND {reached} AND i.priority_rank > :rank"
         )
         params = {**params, "rank": target.rank, "code": target.code}
         self.sql(
@@ -318,8 +321,8 @@ class _Sweep:
             f"""
             UPDATE incident SET priority_id = :target, priority_rank = :rank,
                    version = incident.version + 1
-            FROM sweep_change c
-            WHERE c.incident_id = incident.id AND {reached} AND incident.priority_rank > :rank
+            WHERE id IN (SELECT c.incident_id FROM sweep_change c WHERE {reached})
+              AND priority_rank > :rank
             """,
             target=target.id,
             **params,
@@ -354,10 +357,10 @@ class _Sweep:
             SELECT c.incident_id, CAST(:etype AS INTEGER), 'system', :now, CAST(:author AS INTEGER),
                    'reassigned: ' || {old_label} || ' -> ' || CAST(:label AS VARCHAR)
                    || ' (escalation {action.at_state})', {data}
-            FROM sweep_change c JOIN incident i ON i.id = c.incident_id
+            FROM sweep_change c CROSS JOIN incident i
             LEFT JOIN department d ON d.id = i.department_id
             LEFT JOIN agent a ON a.id = i.owner_id
-            WHERE {reached} AND {differs}
+            WHERE i.id = c.incident_id AND {reached} AND {differs}
             """,
             etype=etype,
             author=author,
@@ -367,10 +370,9 @@ class _Sweep:
             f"""
             UPDATE incident SET department_id = CAST(:dept AS INTEGER),
                    owner_id = CAST(:owner AS INTEGER),
-                   version = incident.version + 1
-            FROM sweep_change c
-            WHERE c.incident_id = incident.id AND {reached}
-              AND {differs.replace("i.", "incident.")}
+                   version = version + 1
+            WHERE id IN (SELECT c.incident_id FROM sweep_change c WHERE {reached})
+              AND {differs.replace("i.", "")}
             """,
             **params,
         ).rowcount
@@ -399,14 +401,13 @@ class _Sweep:
         climbed = "c.new_rank > c.old_rank"
         recipients = f"""
             SELECT c.incident_id, c.new_rank, a.id AS agent_id, a.email
-            FROM sweep_change c JOIN incident i ON i.id = c.incident_id
-            JOIN agent a ON a.id = i.owner_id
-            WHERE {climbed} AND a.active = TRUE
+            FROM sweep_change c CROSS JOIN incident i CROSS JOIN agent a
+            WHERE i.id = c.incident_id AND a.id = i.owner_id AND {climbed} AND a.active = TRUE
             UNION ALL
             SELECT c.incident_id, c.new_rank, a.id AS agent_id, a.email
-            FROM sweep_change c JOIN incident i ON i.id = c.incident_id
-            JOIN agent a ON a.department_id = i.department_id
-            WHERE {climbed} AND a.role IN ('supervisor','admin') AND a.active = TRUE
+            FROM sweep_change c CROSS JOIN incident i CROSS JOIN agent a
+            WHERE i.id = c.incident_id AND a.department_id = i.department_id AND {climbed}
+              AND a.role IN ('supervisor','admin') AND a.active = TRUE
               AND (i.owner_id IS NULL OR a.id <> i.owner_id)
         """
         return self._insert_notifications(recipients, {})
@@ -430,10 +431,9 @@ class _Sweep:
                     SELECT CAST(:channel AS VARCHAR), 'escalation:' || {state},
                         r.incident_id, r.agent_id,
                         {address}, {subject}, {body}, CAST(:queued AS VARCHAR), 0, :stamp
-                    FROM ({recipients}) r
-                    JOIN incident i ON i.id = r.incident_id
+                    FROM ({recipients}) r CROSS JOIN incident i
                     LEFT JOIN priority p ON p.id = i.priority_id
-                    WHERE 1 = 1 {only}
+                    WHERE i.id = r.incident_id {only}
                     """,
                     channel=channel.value,
                     queued=NotificationStatus.QUEUED.value,
@@ -450,8 +450,8 @@ class _Sweep:
                                 agent_id)
             SELECT :stamp, 'incident', c.incident_id, 'escalation', c.incident_id,
                    i.department_id, CAST(:author AS INTEGER)
-            FROM sweep_change c JOIN incident i ON i.id = c.incident_id
-            WHERE c.new_rank > c.old_rank
+            FROM sweep_change c CROSS JOIN incident i
+            WHERE i.id = c.incident_id AND c.new_rank > c.old_rank
             """,
             stamp=utcnow(),
             author=author,
@@ -459,12 +459,24 @@ class _Sweep:
 
     def _store(self) -> None:
         state = _STATE_SQL.format(r="c.new_rank")
+        if self.pg:
+            self.sql(
+                f"""
+                UPDATE incident SET escalation = {state}, escalation_rank = c.new_rank,
+                       escalate_at = {self._next_expr()}
+                FROM sweep_change c
+                WHERE c.incident_id = incident.id
+                """
+            )
+            return
+        # SQLite would drive an UPDATE ... FROM by the incident table (it knows nothing of
+        # the temporary one): look the few changed rows up by id instead.
         self.sql(
             f"""
-            UPDATE incident SET escalation = {state}, escalation_rank = c.new_rank,
-                   escalate_at = {self._next_expr()}
-            FROM sweep_change c
-            WHERE c.incident_id = incident.id
+            UPDATE incident SET (escalation, escalation_rank, escalate_at) = (
+                SELECT {state}, c.new_rank, {self._next_expr()}
+                FROM sweep_change c WHERE c.incident_id = incident.id)
+            WHERE id IN (SELECT incident_id FROM sweep_change)
             """
         )
 
