@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     and_,
     delete,
     func,
@@ -717,59 +718,77 @@ def find_customers(
     return _matches(session, hits.ordered())
 
 
+def _owner_columns(model: Any) -> tuple[Any, Any]:
+    """(customer id, contact id) of a customer or contact row."""
+    if model is Customer:
+        return Customer.id, literal(None, type_=Integer)
+    return Contact.customer_id, Contact.id
+
+
+def _collect(
+    session: Session, hits: _Hits, branches: list[Any], matched_by: str, rank: int
+) -> None:
+    """Run several limited look-ups as one statement (one round trip), in branch order."""
+    parts = [select(*branch.subquery().c) for branch in branches]
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    for customer_id, contact_id in session.execute(stmt):
+        hits.add(_Hit(customer_id, matched_by, rank, contact_id=contact_id))
+
+
 def _by_email(session: Session, hits: _Hits, query: str) -> None:
     key = email_key(query)
     if not key:
         return
-    for model in (Customer, Contact):
-        owner = Customer.id if model is Customer else Contact.customer_id
-        contact = literal(None) if model is Customer else Contact.id
-        rows = session.execute(
-            select(owner, contact).where(model.email_key == key).limit(hits.limit)
-        )
-        for customer_id, contact_id in rows:
-            hits.add(_Hit(customer_id, "email", RANK_EXACT, contact_id=contact_id))
+    models = (Customer, Contact)
+    exact = [select(*_owner_columns(m)).where(m.email_key == key).limit(hits.limit) for m in models]
+    _collect(session, hits, exact, "email", RANK_EXACT)
     if hits.full():
         return
-    for model in (Customer, Contact):
-        owner = Customer.id if model is Customer else Contact.customer_id
-        contact = literal(None) if model is Customer else Contact.id
+    partial = []
+    for model in models:
         column = _c(session, model.email_key)
-        rows = session.execute(
-            select(owner, contact).where(_prefix(column, key)).order_by(column).limit(hits.limit)
+        partial.append(
+            select(*_owner_columns(model))
+            .where(_prefix(column, key))
+            .order_by(column)
+            .limit(hits.limit)
         )
-        for customer_id, contact_id in rows:
-            hits.add(_Hit(customer_id, "email", RANK_PARTIAL, contact_id=contact_id))
+    _collect(session, hits, partial, "email", RANK_PARTIAL)
 
 
-def _phone_columns() -> list[tuple[Any, Any, Any]]:
-    """(E.164 column, customer id, contact id) for every number a caller may call from."""
-    return [
-        (Customer.phone_e164, Customer.id, literal(None)),
-        (Customer.fax_e164, Customer.id, literal(None)),
-        (Contact.phone_e164, Contact.customer_id, Contact.id),
-        (Contact.mobile_e164, Contact.customer_id, Contact.id),
-    ]
+# Every number a caller may call from: the customer's phone and fax, a contact's phone
+# and mobile.
+_PHONE_COLUMNS = (
+    (Customer, "phone_e164"),
+    (Customer, "fax_e164"),
+    (Contact, "phone_e164"),
+    (Contact, "mobile_e164"),
+)
 
 
 def _by_phone(session: Session, hits: _Hits, query: str, default_country: str) -> None:
     e164 = normalize_phone(query, default_country, strict=False)
     if e164:
-        for column, owner, contact in _phone_columns():
-            rows = session.execute(select(owner, contact).where(column == e164).limit(hits.limit))
-            for customer_id, contact_id in rows:
-                hits.add(_Hit(customer_id, "phone", RANK_EXACT, contact_id=contact_id))
+        exact = [
+            select(*_owner_columns(m)).where(getattr(m, name) == e164).limit(hits.limit)
+            for m, name in _PHONE_COLUMNS
+        ]
+        _collect(session, hits, exact, "phone", RANK_EXACT)
     if hits.full():
         return
     start = phone_prefix(query, default_country)
     if not start or len(start) < 5:
         return
-    for column, owner, contact in _phone_columns():
-        rows = session.execute(
-            select(owner, contact).where(_prefix(column, start)).order_by(column).limit(hits.limit)
+    partial = []
+    for model, name in _PHONE_COLUMNS:
+        column = getattr(model, name)
+        partial.append(
+            select(*_owner_columns(model))
+            .where(_prefix(column, start))
+            .order_by(column)
+            .limit(hits.limit)
         )
-        for customer_id, contact_id in rows:
-            hits.add(_Hit(customer_id, "phone", RANK_PARTIAL, contact_id=contact_id))
+    _collect(session, hits, partial, "phone", RANK_PARTIAL)
 
 
 def _by_identifier(session: Session, hits: _Hits, query: str) -> None:
