@@ -85,9 +85,11 @@ class CcTuiApp(App[None]):
         settings: Settings | None = None,
         start_mode: str = "intake",
         settings_loader: Callable[[], Settings] | None = None,
+        home: bool = False,
     ) -> None:
         """Give `settings`, or a `settings_loader` to read them after the first paint
-        (pydantic's import alone costs about as much as painting the first frame)."""
+        (pydantic's import alone costs about as much as painting the first frame).
+        `home`: once signed in, an agent goes to their own work (Queues mode, My work)."""
         if start_mode not in MODE_BY_NAME:
             raise ValueError(f"unknown mode {start_mode!r}; one of: {', '.join(MODE_BY_NAME)}")
         if settings is None and settings_loader is None:
@@ -104,6 +106,7 @@ class CcTuiApp(App[None]):
         self.changes_signal: Signal[ChangeBatch] = Signal(self, "changes")
         self.escalation_watch: EscalationWatch | None = None
         self._user_keymap: dict[str, str] = {}
+        self._home = home
         if settings is not None:
             self._use_settings(settings)
 
@@ -193,6 +196,11 @@ class CcTuiApp(App[None]):
         self.connection_signal.publish(message.connection)
         self.follow_changes(message.connection)
         self.watch_escalations(message.connection)
+        if self._home:
+            self._home = False
+            # An agent's home is "My work"; supervisors and admins start on intake.
+            if message.connection.actor.role == "agent" and self.current_mode == "intake":
+                self.switch_mode("queues")
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         from cc_tui.screens.startup import StartupErrorScreen

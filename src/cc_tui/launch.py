@@ -96,7 +96,7 @@ def start_console(settings: Callable[[], Settings], *, mode: str) -> None:
     from cc_tui.app import CcTuiApp
 
     # The settings are read in the app's start-up worker, after the first frame.
-    app = CcTuiApp(settings_loader=settings, start_mode=mode)
+    app = CcTuiApp(settings_loader=settings, start_mode=mode, home=mode == "intake")
     app.run()
     if app.startup_error is not None:
         # Quit from the start-up error: the shell also gets the one line and the exit code.

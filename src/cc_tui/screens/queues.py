@@ -1,35 +1,596 @@
-"""The Queues mode: who works on what next. What it will hold is said on screen; nothing
-here is invented."""
+"""The Queues mode: the supervisor board and "My work".
+
+At the top one panel per department (its queue, open incidents by status and escalation,
+the oldest waiting item); in the middle the chosen queue's incidents, most urgent first,
+paged from SQL; at the bottom every agent's load. Agents open it on their own open
+incidents ("My work"); supervisors on their department's queue. Everything follows the
+change feed: an incident someone else claims leaves the queue without a key press.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from textual.containers import Vertical
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.containers import HorizontalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.tui_support import ChangeBatch, Connection, display_zone, show_error
+from cc_tui.widgets.board import DepartmentPanel
+from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cc_tui.services.context import Actor
+    from cc_tui.services.queues import AgentLoad, Load, QueueKey, QueueRow
+    from cc_tui.widgets.assign_dialogs import AssignChoice
+
+PAGE_SIZE = 50
+# On a refresh keep at most this many rows (what was shown, paged in again).
+MAX_REFRESH = 500
+PRELOAD_ROWS = 5
+# Changes to these entities can alter what the board shows.
+BOARD_ENTITIES = ("incident", "agent", "department", "priority", "routing_rule")
+SELECTED = "●"
+
+# (key, heading, width): fixed widths, so the table never measures its cells.
+QUEUE_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("sel", " ", 1),
+    ("number", "Number", 10),
+    ("escalation", "Escalation", 20),
+    ("priority", "Prio", 4),
+    ("status", "Status", 11),
+    ("owner", "Owner", 10),
+    ("customer", "Customer", 15),
+    ("title", "Title", 21),
+    ("waiting", "Waiting", 8),
+)
+AGENT_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("login", "Agent", 12),
+    ("name", "Name", 18),
+    ("department", "Dept", 7),
+    ("open", "Open", 5),
+    ("assigned", "Asg", 4),
+    ("in_process", "Inp", 4),
+    ("pending", "Pen", 4),
+    ("follow_up", "F/up", 4),
+    ("warning", "Warn", 4),
+    ("late", "Late", 4),
+    ("oldest", "Oldest", 10),
+    ("since", "Waiting", 7),
+)
+
+
+def now() -> datetime:
+    """The board's clock (tests and snapshots fix it)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the queue table lists: a department's queue or an agent's open incidents."""
+
+    kind: str  # "department" or "agent"
+    key: str  # department code or agent login
+
+
+@dataclass(frozen=True)
+class Board:
+    """One load of the board (built in the worker, shown on the screen)."""
+
+    load: Load
+    view: View
+    rows: list[QueueRow]
+    has_more: bool
+
+
+def default_view(actor: Actor, board: Load) -> View:
+    """Agents: their own work. Supervisors: their department's queue, else the longest."""
+    if actor.role == "agent":
+        return View("agent", actor.login)
+    departments = [d for d in board.departments if d.code]
+    own = next((d for d in departments if d.id == actor.department_id), None)
+    if own is None and departments:
+        own = max(departments, key=lambda d: d.unassigned)
+    return View("department", own.code) if own and own.code else View("agent", actor.login)
+
+
+def fetch_rows(
+    session: Session, view: View, after: QueueKey | None, count: int
+) -> tuple[list[QueueRow], bool]:
+    """Up to `count` rows of a view after `after`; and whether more follow."""
+    from cc_tui.services.queues import MAX_PAGE, agent_queue, department_queue
+
+    rows: list[QueueRow] = []
+    while len(rows) <= count:
+        limit = min(MAX_PAGE, count + 1 - len(rows))
+        if view.kind == "department":
+            batch = department_queue(session, department=view.key, after=after, limit=limit)
+        else:
+            batch = agent_queue(session, agent=view.key, after=after, limit=limit)
+        rows.extend(batch)
+        if len(batch) < limit:
+            break
+        after = batch[-1].key
+    return rows[:count], len(rows) > count
+
+
+def load_board(session: Session, actor: Actor, view: View | None, count: int) -> Board:
+    """The whole board: every load count and the first `count` rows of the view."""
+    from cc_tui.errors import NotFound
+    from cc_tui.services.queues import load
+
+    board = load(session)
+    view = view or default_view(actor, board)
+    try:
+        rows, more = fetch_rows(session, view, None, count)
+    except NotFound:
+        # The department or agent went away meanwhile: back to the default.
+        view = default_view(actor, board)
+        rows, more = fetch_rows(session, view, None, count)
+    return Board(board, view, rows, more)
+
+
+def _cell(value: object, *, right: bool = False) -> Text:
+    text = "–" if value is None or value == "" else str(value)
+    return Text(text, no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
 
 
 class QueuesScreen(ConsoleScreen):
+    """Claim, open, assign, move (one or many); switch queues; follow everyone's work."""
+
     MODE = "queues"
+    AUTO_FOCUS = "#queue-table"
+    BINDINGS = [
+        Binding("c", "claim", "Claim next", id="queues.claim"),
+        Binding("o", "open", "Open", id="queues.open"),
+        Binding("a", "assign", "Assign", id="queues.assign"),
+        Binding("m", "move", "Move", id="queues.move"),
+        Binding("space", "toggle_select", "Select", id="queues.select"),
+        Binding("w", "my_work", "My work", id="queues.mine"),
+        Binding("left_square_bracket", "step_queue(-1)", "Prev queue", id="queues.prev"),
+        Binding("right_square_bracket", "step_queue(1)", "Next queue", id="queues.next"),
+        Binding("r", "refresh", "Refresh", show=False, id="queues.refresh"),
+        Binding("escape", "clear_selection", "Clear selection", show=False, id="queues.clear"),
+        *(
+            Binding(str(n), f"pick_queue({n})", show=False, id=f"queues.queue{n}")
+            for n in range(1, 10)
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: View | None = None
+        self.board: Board | None = None
+        self.busy = False
+        self.has_more = False
+        self.refreshed_at: datetime | None = None
+        self._rows: dict[int, QueueRow] = {}
+        self._order: list[int] = []
+        self.selected: set[int] = set()
+        # Every load gets a number; only the answer to the newest one is shown.
+        self._request = 0
+        self._variables: dict[str, str] = {}
 
     def compose_body(self) -> Iterable[Widget]:
-        with Vertical(classes="mode-intro"):
-            yield Static(Content("Queues"), classes="mode-intro-title")
-            yield Static(
-                Content(
-                    "Each department's unassigned incidents in order of urgency, your own "
-                    "open work, and a live supervisor board with every agent's load."
-                ),
-                classes="mode-intro-text",
+        yield Static(Content("opening the database…"), id="board-status")
+        yield HorizontalScroll(id="dept-strip")
+        yield Static(Content(""), id="queue-title")
+        table: DataTable[Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        for key, heading, width in QUEUE_COLUMNS:
+            table.add_column(heading, width=width, key=key)
+        yield table
+        yield Static(Content(""), id="queue-empty")
+        yield Static(Content("Agents"), id="agent-title")
+        agents: DataTable[Text] = DataTable(id="agent-table", cursor_type="row")
+        for key, heading, width in AGENT_COLUMNS:
+            agents.add_column(heading, width=width, key=key)
+        yield agents
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#queue-table", DataTable)
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def database_ready(self, connection: Connection) -> None:
+        self.refresh_board()
+
+    def changes_arrived(self, batch: ChangeBatch) -> None:
+        if batch.incident_ids or batch.touches(*BOARD_ENTITIES):
+            self.refresh_board(keep_position=True)
+
+    def refresh_board(self, *, keep_position: bool = False) -> None:
+        """(Re)load every count and the view's first rows (as many as are shown now)."""
+        count = min(max(PAGE_SIZE, len(self._order)), MAX_REFRESH) if keep_position else PAGE_SIZE
+        view = self.view
+        request = self._next_request()
+        self.run_service(
+            lambda session, actor: load_board(session, actor, view, count),
+            on_result=lambda board: self._replace(request, board, keep_position),
+            on_error=lambda error: self._failed(request, error),
+            group="queues-board",
+        )
+
+    def load_more(self) -> None:
+        if self.busy or not self.has_more or not self._order or self.view is None:
+            return
+        view, after = self.view, self._rows[self._order[-1]].key
+        request = self._next_request()
+        self.run_service(
+            lambda session, _actor: fetch_rows(session, view, after, PAGE_SIZE),
+            on_result=lambda page: self._append(request, view, page),
+            on_error=lambda error: self._failed(request, error),
+            group="queues-board",
+        )
+
+    def _next_request(self) -> int:
+        self._request += 1
+        self.busy = True
+        return self._request
+
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request != self._request:
+            return
+        self.busy = False
+        self._show_status()
+        show_error(self, error)
+
+    def _replace(self, request: int, board: Board, keep_position: bool) -> None:
+        if request != self._request:
+            return
+        self.busy = False
+        same_view = board.view == self.view
+        self.board, self.view, self.has_more = board, board.view, board.has_more
+        self.refreshed_at = now()
+        self._variables = self.app.theme_variables
+        table = self.table
+        current = self._current_id() if keep_position and same_view else None
+        old_row = table.cursor_row
+        self._rows = {row.id: row for row in board.rows}
+        self._order = [row.id for row in board.rows]
+        self.selected &= set(self._rows) if same_view else set()
+        with self.app.batch_update():
+            table.clear()
+            for row in board.rows:
+                table.add_row(*self._cells(row), key=str(row.id))
+            if current is not None and current in self._rows:
+                table.move_cursor(row=table.get_row_index(str(current)), animate=False)
+            elif keep_position and same_view and board.rows:
+                table.move_cursor(row=min(old_row, len(board.rows) - 1), animate=False)
+            else:
+                table.move_cursor(row=0, animate=False)
+            self._show_panels(board.load)
+            self._show_agents(board.load.agents)
+        self._show_empty()
+        self._show_status()
+
+    def _append(self, request: int, view: View, page: tuple[list[QueueRow], bool]) -> None:
+        if request != self._request or view != self.view:
+            return
+        rows, more = page
+        self.busy = False
+        self.has_more = more
+        for row in rows:
+            if row.id in self._rows:
+                continue  # already shown (the queue moved while paging)
+            self._rows[row.id] = row
+            self._order.append(row.id)
+            self.table.add_row(*self._cells(row), key=str(row.id))
+        self._show_status()
+
+    # -- showing -----------------------------------------------------------------------------
+
+    def _cells(self, row: QueueRow) -> tuple[Text, ...]:
+        """One queue row; every value is plain `Text`, never markup."""
+        moment = self.refreshed_at or now()
+        since = row.registered_at or row.opened_at
+        return (
+            self._mark(row.id),
+            _cell(row.number),
+            badge_text(clock_of(row), self._variables, moment),
+            _cell(row.priority),
+            _cell(row.status.replace("_", " ")),
+            _cell(row.owner),
+            _cell(row.customer),
+            Text(row.title or "", no_wrap=True, overflow="ellipsis"),
+            _cell(span_text(moment - since), right=True),
+        )
+
+    def _mark(self, incident_id: int) -> Text:
+        if incident_id not in self.selected:
+            return Text(" ")
+        return Text(SELECTED, style=self._variables.get("accent", "bold"))
+
+    def _show_panels(self, board: Load) -> None:
+        strip = self.query_one("#dept-strip", HorizontalScroll)
+        moment = self.refreshed_at or now()
+        wanted = [d for d in board.departments if d.open or d.code]
+        panels = {p.code: p for p in strip.query(DepartmentPanel)}
+        codes = [d.code for d in wanted]
+        if list(panels) != codes:
+            strip.remove_children()
+            strip.mount_all(
+                DepartmentPanel(d, moment, i + 1 if d.code else None) for i, d in enumerate(wanted)
             )
-            yield Static(
-                Content(
-                    "Queues and assignment are not built yet. The Incident mode lists all "
-                    "incidents, newest first."
-                ),
-                classes="mode-intro-status",
+        else:
+            for i, d in enumerate(wanted):
+                panels[d.code].show(d, moment, i + 1 if d.code else None)
+        chosen = self.view.key if self.view and self.view.kind == "department" else None
+        for panel in strip.query(DepartmentPanel):
+            selected = panel.code is not None and panel.code == chosen
+            panel.set_class(selected, "-selected")
+            if selected:
+                self.call_after_refresh(strip.scroll_to_widget, panel, animate=False)
+
+    def _show_agents(self, agents: list[AgentLoad]) -> None:
+        table = self.query_one("#agent-table", DataTable)
+        current = None
+        if table.row_count:
+            current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        moment = self.refreshed_at or now()
+        table.clear()
+        # Grouped by team, so a supervisor reads their own people together.
+        for a in sorted(agents, key=lambda a: (a.department is None, a.department or "", a.login)):
+            oldest = a.oldest
+            table.add_row(
+                _cell(a.login),
+                _cell(a.name),
+                _cell(a.department),
+                _cell(a.open, right=True),
+                _cell(a.by_status.get("assigned", 0), right=True),
+                _cell(a.by_status.get("in_process", 0), right=True),
+                _cell(a.by_status.get("pending", 0), right=True),
+                _cell(a.by_escalation.get("follow_up", 0), right=True),
+                _cell(a.by_escalation.get("warning", 0), right=True),
+                _cell(a.by_escalation.get("late", 0), right=True),
+                _cell(oldest.number if oldest else None),
+                _cell(span_text(moment - oldest.since) if oldest else None, right=True),
+                key=a.login,
             )
+        if current is not None and any(a.login == current for a in agents):
+            table.move_cursor(row=table.get_row_index(current), animate=False)
+
+    def _view_label(self) -> str:
+        if self.view is None:
+            return ""
+        if self.view.kind == "agent":
+            me = self.connection.actor.login if self.connection else None
+            return "My work" if self.view.key == me else f"{self.view.key}'s open incidents"
+        return f"{self.view.key} queue (unassigned)"
+
+    def _show_status(self) -> None:
+        parts = []
+        board = self.board
+        if board is not None:
+            departments = sum(1 for d in board.load.departments if d.code)
+            parts.append(f"{board.load.total_open:,} open in {departments} departments")
+        if self.connection is not None:
+            parts.append("live" if not self.connection.db.is_sqlite else "live (polling)")
+        if self.refreshed_at is not None:
+            zone = display_zone(self.connection.settings if self.connection else None)
+            stamp = self.refreshed_at.astimezone(zone).strftime("%H:%M:%S")
+            parts.append(f"updated {stamp}")
+        if self.busy:
+            parts.append("loading…")
+        self.query_one("#board-status", Static).update(Content(" · ".join(parts)))
+        title = [self._view_label()]
+        if self._order:
+            title.append(f"{len(self._order)} shown" + (", more below" if self.has_more else ""))
+        if self.selected:
+            move, assign = self._key("queues.move", "m"), self._key("queues.assign", "a")
+            title.append(f"{len(self.selected)} selected ({move} moves, {assign} assigns them)")
+        self.query_one("#queue-title", Static).update(Content(" · ".join(t for t in title if t)))
+
+    def _show_empty(self) -> None:
+        empty = self.query_one("#queue-empty", Static)
+        has_rows = bool(self._order)
+        self.table.display = has_rows
+        empty.display = not has_rows
+        if has_rows or self.view is None:
+            return
+        if self.view.kind == "agent":
+            empty.update(Content("Nothing open on this list."))
+        else:
+            empty.update(Content(f"The {self.view.key} queue is empty: nobody is waiting."))
+
+    def _key(self, binding_id: str, default: str) -> str:
+        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+
+    def _current_id(self) -> int | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return int(row_key.value) if row_key.value is not None else None
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.table.row_count - 1 - PRELOAD_ROWS:
+            self.load_more()
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def _open_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._open(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#agent-table")
+    def _agent_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self._switch(View("agent", str(event.row_key.value)))
+            self.table.focus()
+
+    @on(DepartmentPanel.Chosen)
+    def _panel_chosen(self, event: DepartmentPanel.Chosen) -> None:
+        self._switch(View("department", event.code))
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def _switch(self, view: View) -> None:
+        if view == self.view:
+            return
+        self.view = view
+        self.selected.clear()
+        self._order = []
+        self.refresh_board()
+
+    def action_refresh(self) -> None:
+        self.refresh_board(keep_position=True)
+
+    def action_my_work(self) -> None:
+        if self.connection is not None:
+            self._switch(View("agent", self.connection.actor.login))
+
+    def _department_codes(self) -> list[str]:
+        if self.board is None:
+            return []
+        return [d.code for d in self.board.load.departments if d.code]
+
+    def action_step_queue(self, step: int) -> None:
+        codes = self._department_codes()
+        if not codes:
+            return
+        if self.view is not None and self.view.kind == "department" and self.view.key in codes:
+            index = (codes.index(self.view.key) + step) % len(codes)
+        else:
+            index = 0 if step > 0 else len(codes) - 1
+        self._switch(View("department", codes[index]))
+
+    def action_pick_queue(self, number: int) -> None:
+        codes = self._department_codes()
+        if 1 <= number <= len(codes):
+            self._switch(View("department", codes[number - 1]))
+
+    def action_toggle_select(self) -> None:
+        incident_id = self._current_id()
+        if incident_id is None:
+            return
+        self.selected ^= {incident_id}
+        self.table.update_cell(str(incident_id), "sel", self._mark(incident_id))
+        self.table.action_cursor_down()
+        self._show_status()
+
+    def action_clear_selection(self) -> None:
+        if not self.selected:
+            return
+        shown = [i for i in self.selected if i in self._rows]
+        self.selected.clear()
+        for incident_id in shown:
+            self.table.update_cell(str(incident_id), "sel", self._mark(incident_id))
+        self._show_status()
+
+    def action_open(self) -> None:
+        incident_id = self._current_id()
+        if incident_id is not None:
+            self._open(incident_id)
+
+    def _open(self, incident_id: int) -> None:
+        from cc_tui.screens.incident_detail import OpenIncident
+
+        self.app.post_message(OpenIncident(incident_id))
+
+    def action_claim(self) -> None:
+        department = self.view.key if self.view and self.view.kind == "department" else None
+
+        def claim(session: Session, actor: Actor):
+            from cc_tui.services.queues import claim_next
+
+            return claim_next(session, actor=actor, department=department)
+
+        def claimed(result) -> None:
+            mine = self._key("queues.mine", "w")
+            self.notify(
+                f"{result.number} is yours now ({mine}: My work).",
+                title="Claimed",
+                markup=False,
+            )
+            self.refresh_board(keep_position=True)
+
+        self.run_service(claim, on_result=claimed, write=True, group="queues-write")
+
+    def _targets(self) -> list[QueueRow]:
+        """The selected rows, else the highlighted one."""
+        if self.selected:
+            return [self._rows[i] for i in self._order if i in self.selected]
+        current = self._current_id()
+        return [self._rows[current]] if current is not None else []
+
+    def action_assign(self) -> None:
+        from cc_tui.widgets.assign_dialogs import AgentPicker
+
+        rows = self._targets()
+        if not rows or self.board is None:
+            self.notify("No incident to assign.", severity="warning", timeout=3)
+            return
+        what = rows[0].number if len(rows) == 1 else f"{len(rows)} incidents"
+        picker = AgentPicker(
+            f"Assign {what} to", self.board.load.agents, department=rows[0].department
+        )
+        self.app.push_screen(picker, lambda choice: self._apply(rows, choice, agent=True))
+
+    def action_move(self) -> None:
+        from cc_tui.widgets.assign_dialogs import DepartmentPicker
+
+        rows = self._targets()
+        if not rows or self.board is None:
+            self.notify("No incident to move.", severity="warning", timeout=3)
+            return
+        what = rows[0].number if len(rows) == 1 else f"{len(rows)} incidents"
+        # Unowned incidents all in one queue cannot move to that same queue.
+        places = {(r.department, r.owner) for r in rows}
+        exclude = rows[0].department if len(places) == 1 and rows[0].owner is None else None
+        picker = DepartmentPicker(
+            f"Move {what} to the queue of", self.board.load.departments, exclude=exclude
+        )
+        self.app.push_screen(picker, lambda choice: self._apply(rows, choice, agent=False))
+
+    def _apply(self, rows: list[QueueRow], choice: AssignChoice | None, *, agent: bool) -> None:
+        """Assign/move one incident (version-checked) or many (all or nothing)."""
+        if choice is None:
+            return
+        target = {"to_agent" if agent else "to_department": choice.target}
+
+        def write(session: Session, actor: Actor):
+            from cc_tui.services.queues import assign, bulk_move
+
+            if len(rows) == 1:
+                row = rows[0]
+                return [
+                    assign(
+                        session,
+                        actor=actor,
+                        ref=row.id,
+                        reason=choice.reason,
+                        expected_version=row.version,
+                        **target,
+                    )
+                ]
+            done = bulk_move(
+                session, actor=actor, refs=[r.id for r in rows], reason=choice.reason, **target
+            )
+            return done.moved
+
+        def done(results) -> None:
+            self.selected.clear()
+            where = choice.target if agent else f"the {choice.target} queue"
+            if len(results) == 1:
+                text = f"{results[0].number} is with {where} now."
+            else:
+                text = f"{len(results)} incidents are with {where} now."
+            self.notify(text, title="Assigned" if agent else "Moved", markup=False)
+            self.refresh_board(keep_position=True)
+
+        def refused(error: BaseException) -> None:
+            show_error(self, error)
+            self.refresh_board(keep_position=True)
+
+        self.run_service(write, on_result=done, on_error=refused, write=True, group="queues-write")

@@ -78,6 +78,10 @@ class QueueRow:
     registered_at: datetime | None
     version: int
     key: QueueKey
+    # What an escalation badge needs to show the clock that matters now.
+    resolve_due: datetime | None = None
+    first_response_at: datetime | None = None
+    paused_since: datetime | None = None
 
 
 def _after(key: QueueKey):
@@ -134,6 +138,9 @@ def rows_for(session: Session, ids: Iterable[int]) -> list[QueueRow]:
             Incident.version,
             Incident.escalation_rank,
             Incident.priority_rank,
+            Incident.resolve_due,
+            Incident.first_response_at,
+            Incident.paused_since,
         )
         .outerjoin(Customer, Customer.id == Incident.customer_id)
         .outerjoin(Priority, Priority.id == Incident.priority_id)
@@ -158,6 +165,9 @@ def rows_for(session: Session, ids: Iterable[int]) -> list[QueueRow]:
             registered_at=r[10],
             version=r[11],
             key=QueueKey(r[12], r[13], r[6], r[0]),
+            resolve_due=r[14],
+            first_response_at=r[15],
+            paused_since=r[16],
         )
     return [found[i] for i in ids if i in found]
 
