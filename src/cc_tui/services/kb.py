@@ -84,6 +84,8 @@ class ArticleDetail:
     review_due: bool
     # The number to call: a phone article's own, else the first one its body gives.
     call_number: str | None = None
+    # A link article's target, by its title.
+    link_title: str | None = None
     links: list[ArticleLink] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
@@ -387,9 +389,16 @@ def _detail(
         call_number=(content.phone or find_phone(content.body))
         if content.kind == ArticleKind.PHONE
         else None,
+        link_title=_title_of(session, content.link),
         links=article_links(content.body),
         steps=script_steps(content.body) if content.kind == ArticleKind.SCRIPT else [],
     )
+
+
+def _title_of(session: Session, slug: str | None) -> str | None:
+    if not slug:
+        return None
+    return session.scalars(select(KbArticle.title).where(KbArticle.slug == slug)).first()
 
 
 def _version_row(session: Session, article_id: int, version: int) -> KbArticleVersion | None:
@@ -620,11 +629,12 @@ def reindex_kb(session: Session) -> int:
     """Rebuild the search index from the articles; returns how many articles it holds.
 
     The index follows every insert, update and delete by itself (triggers on SQLite, a
-    generated column on PostgreSQL); this repairs it after anything that bypassed them,
+    generated columns on PostgreSQL); this repairs it after anything that bypassed them,
     such as a SQLite table copy that dropped the triggers.
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO kb_article_fts(kb_article_fts) VALUES ('rebuild')"))
     else:
+        session.execute(text("REINDEX INDEX ix_kb_article_title"))
         session.execute(text("REINDEX INDEX ix_kb_article_search"))
     return session.execute(text("SELECT count(*) FROM kb_article")).scalar_one()

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Incident, KbArticle, KbSearch
-from cc_tui.models.enums import ArticleStatus, CodeKind, Status, SystemEvent
+from cc_tui.models.enums import OPEN_STATUSES, ArticleStatus, CodeKind, Status, SystemEvent
 from cc_tui.services.codes import resolve_code, resolve_pair
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents import get_incident, number
@@ -170,31 +170,82 @@ def _listed(session: Session, filters: _Filters, limit: int) -> list[tuple[int, 
 def _ranked(
     session: Session, terms: QueryTerms, filters: _Filters, limit: int, *, any_word: bool
 ) -> list[tuple[int, float]]:
-    """(article id, score) of the best matches; `any_word` matches any instead of all."""
-    where, params = filters.sql()
+    """(article id, score) of the best matches; `any_word` matches any instead of all.
+
+    Two tiers: articles whose title and tags hold the words come first, then those that
+    hold them anywhere. Within a tier at most `CANDIDATES` matches are ranked (all of them,
+    unless the words are in a large part of the knowledge base): that keeps a search as you
+    type within a few milliseconds whatever was typed.
+    """
     if session.get_bind().dialect.name == "sqlite":
-        match = _fts5_query(terms, any_word=any_word)
-        # bm25 weighs a rare word in the title highest, but a word most articles hold
-        # scores near zero wherever it is: title (and tag) matches are put first explicitly.
-        statement = (
-            f"SELECT a.id, bm25(kb_article_fts, {SQLITE_WEIGHTS}) AS r, "
-            "a.id IN (SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH :qt) AS t "
-            "FROM kb_article_fts JOIN kb_article a ON a.id = kb_article_fts.rowid "
-            f"WHERE kb_article_fts MATCH :q{where} ORDER BY t DESC, r, a.id LIMIT :n"
-        )
-        values = {**params, "q": match, "qt": f"{{title tags}} : ({match})", "n": limit}
-        rows = session.execute(sql(statement), values).all()
-        return [(row[0], round(-float(row[1]), 4)) for row in rows]
+        return _ranked_sqlite(session, terms, filters, limit, any_word)
+    return _ranked_pg(session, terms, filters, limit, any_word)
+
+
+# Matches ranked per tier at most (see `_ranked`).
+CANDIDATES = 2000
+
+
+def _ranked_sqlite(
+    session: Session, terms: QueryTerms, filters: _Filters, limit: int, any_word: bool
+) -> list[tuple[int, float]]:
+    match = _fts5_query(terms, any_word=any_word)
+    where, params = filters.sql()
+    found: list[tuple[int, float]] = []
+    seen: set[int] = set()
+    for expression in (f"{{title tags}} : ({match})", match):
+        # Ranked inside FTS5 alone; the article rows (large: the body) are read only for
+        # the best candidates, to apply the filters.
+        rows = session.execute(
+            sql(
+                f"SELECT rowid, bm25(kb_article_fts, {SQLITE_WEIGHTS}) FROM kb_article_fts "
+                "WHERE kb_article_fts MATCH :q LIMIT :cap"
+            ),
+            {"q": expression, "cap": CANDIDATES},
+        ).all()
+        ranked = sorted((float(r), rowid) for rowid, r in rows if rowid not in seen)
+        seen.update(rowid for _r, rowid in ranked)
+        for start in range(0, len(ranked), 200):
+            chunk = ranked[start : start + 200]
+            ids = ",".join(str(int(rowid)) for _r, rowid in chunk)
+            kept = set(
+                session.execute(
+                    sql(f"SELECT a.id FROM kb_article a WHERE a.id IN ({ids}){where}"), params
+                ).scalars()
+            )
+            found += [(rowid, round(-r, 4)) for r, rowid in chunk if rowid in kept]
+            if len(found) >= limit:
+                return found[:limit]
+    return found
+
+
+def _ranked_pg(
+    session: Session, terms: QueryTerms, filters: _Filters, limit: int, any_word: bool
+) -> list[tuple[int, float]]:
     tsquery = _pg_query(session, terms, any_word=any_word)
     if tsquery is None:
         return []
-    statement = (
-        f"SELECT a.id, ts_rank('{PG_WEIGHTS}'::float4[], a.search_vector, q) AS r "
-        "FROM kb_article a, to_tsquery('simple', :q) q "
-        f"WHERE a.search_vector @@ q{where} ORDER BY r DESC, a.id LIMIT :n"
-    )
-    rows = session.execute(sql(statement), {**params, "q": tsquery, "n": limit}).all()
-    return [(row[0], round(float(row[1]), 4)) for row in rows]
+    where, params = filters.sql()
+    found: list[tuple[int, float]] = []
+    # Title tier on the small title vector; the body tier leaves out what the first found.
+    for vector, extra in (
+        ("a.title_vector", ""),
+        ("a.search_vector", " AND NOT (a.title_vector @@ q)"),
+    ):
+        rows = session.execute(
+            sql(
+                "SELECT id, r FROM ("
+                f"SELECT a.id, ts_rank('{PG_WEIGHTS}'::float4[], {vector}, q) AS r "
+                "FROM kb_article a, to_tsquery('simple', :q) q "
+                f"WHERE {vector} @@ q{extra}{where} LIMIT :cap"
+                ") ranked ORDER BY r DESC, id LIMIT :n"
+            ),
+            {**params, "q": tsquery, "cap": CANDIDATES, "n": limit - len(found)},
+        ).all()
+        found += [(row[0], round(float(row[1]), 4)) for row in rows]
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _fts5_query(terms: QueryTerms, *, any_word: bool) -> str:
@@ -352,6 +403,32 @@ def _incident_terms(words: str) -> QueryTerms:
 
 
 # -- searches recorded on an incident -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """The incident searches are recorded on, as the knowledge-base screen shows it."""
+
+    id: int
+    number: str
+    status: str
+    title: str | None
+    searches: int
+    # Searches are recorded while the contact is in progress or the incident is open.
+    active: bool
+
+
+def search_context(session: Session, *, incident_ref: str | int) -> SearchContext:
+    incident = get_incident(session, incident_ref)
+    active = incident.status == Status.DRAFT or incident.status in OPEN_STATUSES
+    return SearchContext(
+        incident.id or 0,
+        number(incident.id or 0),
+        incident.status,
+        incident.title,
+        incident.kb_searches,
+        active,
+    )
 
 
 def _searchable_incident(session: Session, incident_ref: str | int) -> Incident:

@@ -95,7 +95,8 @@ def has_control_chars(text: str) -> bool:
 def plain_text(markdown: str) -> str:
     """Markdown reduced to its words, for snippets: link targets and markup dropped."""
     text = _LINK.sub(lambda m: m.group(1), markdown)
-    text = re.sub(r"[`*_>#|~]+", " ", text)
+    text = re.sub(r"[`*_~]+", "", text)
+    text = re.sub(r"[>#|]+", " ", text)
     text = re.sub(r"^\s*[-+]\s+", " ", text, flags=re.MULTILINE)
     return clean_line(text, limit=len(text) + 1)
 
@@ -108,12 +109,17 @@ def snippet(body: str, terms: QueryTerms, *, width: int = 160) -> str:
     wanted = [fold(w) for w in terms.words]
     last_prefix = fold(terms.words[-1]) if terms.prefix_last and terms.words else None
     start = 0
-    for match in _WORD.finditer(text):
-        word = fold(match.group())
-        if word in wanted or (last_prefix and word.startswith(last_prefix)):
-            start = match.start()
-            break
-    if start <= width // 4:
+    # Most hits matched in the title: one pass over the folded text says whether the body
+    # holds a word at all before it is looked for word by word.
+    folded = fold(text)
+    if any(w in folded for w in wanted):
+        for match in _WORD.finditer(text):
+            word = match.group()
+            word = word.casefold() if word.isascii() else fold(word)
+            if word in wanted or (last_prefix and word.startswith(last_prefix)):
+                start = match.start()
+                break
+    if start <= width // 2:
         begin = 0
     else:
         begin = start - width // 4

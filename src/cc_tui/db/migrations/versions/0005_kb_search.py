@@ -1,10 +1,10 @@
-"""knowledge-base search: FTS5 on SQLite, a weighted tsvector + GIN index on PostgreSQL
+"""knowledge-base search: FTS5 on SQLite, weighted tsvectors + GIN indexes on PostgreSQL
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-24
 
-Both indexes follow `kb_article` by themselves (triggers on SQLite, a generated column on
+Both follow `kb_article` by themselves (triggers on SQLite, generated columns on
 PostgreSQL), so rows inserted by any path, also bulk Core inserts, are searchable at once.
 Accents are folded on both sides: FTS5's unicode61 tokenizer with remove_diacritics 2, and
 on PostgreSQL `kb_fold()`, which uses the unaccent extension when it can be installed and
@@ -61,11 +61,11 @@ SQLITE_DOWN = [
 _PUNCT = r"'[!-/:-@\[-`{-~]+'"
 _LATIN_FROM = "ÀÁÂÃÄÅàáâãäåÇçĆćČčÈÉÊËèéêëĚěÌÍÎÏìíîïÑñŃńŇňÒÓÔÕÖØòóôõöøŘřŚśŠšÙÚÛÜùúûüŮůÝýÿŽžŹźŻżŁłĐđ"
 _LATIN_TO = "AAAAAAaaaaaaCcCcCcEEEEeeeeEeIIIIiiiiNnNnNnOOOOOOooooooRrSsSsUUUUuuuuUuYyyZzZzZzLlDd"
-PG_VECTOR = (
+PG_TITLE_VECTOR = (
     "setweight(to_tsvector('simple'::regconfig, kb_fold(title)), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, kb_fold(tags)), 'B') || "
-    "setweight(to_tsvector('simple'::regconfig, kb_fold(body)), 'D')"
+    "setweight(to_tsvector('simple'::regconfig, kb_fold(tags)), 'B')"
 )
+PG_VECTOR = f"{PG_TITLE_VECTOR} || setweight(to_tsvector('simple'::regconfig, kb_fold(body)), 'D')"
 
 
 def _pg_unaccent_schema(bind) -> str | None:
@@ -114,11 +114,20 @@ def upgrade() -> None:
             op.execute(statement)
         return
     op.execute(_pg_fold_function(_pg_unaccent_schema(bind)))
-    op.execute(
-        f"ALTER TABLE kb_article ADD COLUMN search_vector tsvector "
-        f"GENERATED ALWAYS AS ({PG_VECTOR}) STORED"
-    )
-    op.execute("CREATE INDEX ix_kb_article_search ON kb_article USING gin (search_vector)")
+    # Two vectors: title + tags (small, ranked first and fast) and everything. The GIN
+    # indexes write through (fastupdate off): articles change rarely, and a pending list
+    # would be scanned by every search until the next vacuum.
+    for column, expression, index in (
+        ("title_vector", PG_TITLE_VECTOR, "ix_kb_article_title"),
+        ("search_vector", PG_VECTOR, "ix_kb_article_search"),
+    ):
+        op.execute(
+            f"ALTER TABLE kb_article ADD COLUMN {column} tsvector "
+            f"GENERATED ALWAYS AS ({expression}) STORED"
+        )
+        op.execute(
+            f"CREATE INDEX {index} ON kb_article USING gin ({column}) WITH (fastupdate = off)"
+        )
 
 
 def downgrade() -> None:
@@ -126,6 +135,10 @@ def downgrade() -> None:
         for statement in SQLITE_DOWN:
             op.execute(statement)
         return
-    op.execute("DROP INDEX IF EXISTS ix_kb_article_search")
-    op.execute("ALTER TABLE kb_article DROP COLUMN IF EXISTS search_vector")
+    for column, index in (
+        ("search_vector", "ix_kb_article_search"),
+        ("title_vector", "ix_kb_article_title"),
+    ):
+        op.execute(f"DROP INDEX IF EXISTS {index}")
+        op.execute(f"ALTER TABLE kb_article DROP COLUMN IF EXISTS {column}")
     op.execute("DROP FUNCTION IF EXISTS kb_fold(text)")
