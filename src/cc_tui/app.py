@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from cc_tui.config import Settings
     from cc_tui.screens.incident_detail import OpenIncident
+    from cc_tui.screens.kb import OpenKnowledgeBase
     from cc_tui.widgets.escalation_badge import AlertsArrived, EscalationWatch
 
 STYLES = Path(__file__).parent / "styles"
@@ -288,6 +289,12 @@ class CcTuiApp(App[None]):
         from cc_tui.screens.incident_detail import show_incident
 
         show_incident(self, message.incident_id)
+
+    def on_open_knowledge_base(self, message: OpenKnowledgeBase) -> None:
+        """Any screen posts `OpenKnowledgeBase` (intake: with its incident) to search."""
+        from cc_tui.screens.kb import show_knowledge_base
+
+        show_knowledge_base(self, message.context)
 
     def on_unmount(self) -> None:
         if self.connection is not None:

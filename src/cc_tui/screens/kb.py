@@ -1,32 +1,634 @@
-"""The Knowledge base mode: answers while the caller is talking. What it will hold is said
-on screen; nothing here is invented."""
+"""The Knowledge base mode: answers while the caller is still talking.
+
+A search box whose results follow what is typed (debounced, searched in a thread worker),
+a preview of the highlighted article (Markdown; call scripts one step at a time), links
+followed with a key and retraced with another, a phone number copied or a web page opened
+with one key.
+
+Opened from intake for an incident (`show_knowledge_base(app, KbContext(incident_id=...))`
+or by posting `OpenKnowledgeBase`), the screen first shows the articles suggested for it,
+records the searches made on the incident's timeline (a search counts once it is
+submitted with Enter, an article is opened from it, or the screen is left with it shown),
+and one key records the article that answered the caller. Escape then returns to intake.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.containers import Vertical
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
 
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.tui_support import ChangeBatch, Connection, error_message
+from cc_tui.widgets.incident_forms import MessageLine
+from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cc_tui.services.context import Actor
+    from cc_tui.services.kb import ArticleDetail
+    from cc_tui.services.kb_search import KbHit, SearchContext, SearchRecord, Suggestion
+
+# Wait this long after the last keystroke before searching.
+DEBOUNCE_SECONDS = 0.15
+# ... and after the last move in the results before loading the highlighted article.
+PREVIEW_DELAY_SECONDS = 0.08
+RESULT_LIMIT = 30
+SAFE_SCHEMES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class KbContext:
+    """The incident a knowledge-base session is for, and what intake knows of it so far
+    (the draft's words and codes, before they are saved)."""
+
+    incident_id: int
+    text: str = ""
+    problem_code: str | None = None
+    reason: str | None = None
+    # The mode Escape returns to.
+    return_mode: str | None = "intake"
+
+
+@dataclass
+class OpenKnowledgeBase(Message):
+    """Ask the console to show the knowledge base (handled by the app:
+    `show_knowledge_base`), for an incident when `context` is given."""
+
+    context: KbContext | None = None
+
+
+def show_knowledge_base(app: App, context: KbContext | None = None) -> None:
+    """Switch to the Knowledge base mode; with a context, searches are for that incident."""
+
+    async def switch() -> None:
+        await app.switch_mode("kb")
+        screen = app.screen
+        if isinstance(screen, KnowledgeBaseScreen) and context is not None:
+            screen.set_context(context)
+
+    app.call_next(switch)
+
+
+@dataclass(frozen=True)
+class _Results:
+    query: str
+    hits: list[KbHit] | list[Suggestion]
+    suggestions: bool
+
+
+def _result_prompt(hit: KbHit | Suggestion) -> Content:
+    why = getattr(hit, "source", None)
+    head: list[str | tuple[str, str]] = [(hit.title, "bold"), (f"  {hit.kind}", "$text-muted")]
+    if why and why != "words":
+        head.append((f"  · {why}", "$accent"))
+    lines: list[str | tuple[str, str]] = [*head]
+    if hit.snippet:
+        lines += ["\n", (hit.snippet, "$text-muted")]
+    return Content.assemble(*lines)
 
 
 class KnowledgeBaseScreen(ConsoleScreen):
     MODE = "kb"
+    AUTO_FOCUS = "#kb-query"
+    BINDINGS: ClassVar = [
+        Binding("escape", "leave", "Back", id="kb.leave"),
+        Binding("ctrl+f", "focus_search", "Search", id="kb.search"),
+        # Down from the search box goes to the results (lists and the preview use it).
+        Binding("down", "to_results", "Results", show=False, id="kb.results"),
+        Binding("ctrl+l", "follow", "Follow link", id="kb.follow"),
+        Binding("ctrl+r", "back", "Link back", id="kb.back"),
+        Binding("ctrl+y", "copy_number", "Copy number", id="kb.copy"),
+        Binding("ctrl+g", "open_url", "Open URL", id="kb.open_url"),
+        Binding("ctrl+n,ctrl+down", "step(1)", "Next step", id="kb.next_step"),
+        Binding("ctrl+up", "step(-1)", "Previous step", show=False, id="kb.previous_step"),
+        Binding("ctrl+s", "answered", "Answered", id="kb.answered"),
+        *(
+            Binding(str(n), f"follow_number({n})", f"Link {n}", show=False, id=f"kb.link{n}")
+            for n in range(1, 10)
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: KbContext | None = None
+        self.context_info: SearchContext | None = None
+        self.results: _Results | None = None
+        self.article: ArticleDetail | None = None
+        self.step = 0
+        self.history: list[str] = []
+        # The search recorded on the incident for the query shown (query -> search id).
+        self.recorded: dict[str, int] = {}
+        self._search_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._search_request = 0
+        self._article_request = 0
+        self._writes: list[Callable[[], tuple[Callable, Callable] | None]] = []
+        self._writing = False
+
+    # -- layout ------------------------------------------------------------------------------
 
     def compose_body(self) -> Iterable[Widget]:
-        with Vertical(classes="mode-intro"):
-            yield Static(Content("Knowledge base"), classes="mode-intro-title")
-            yield Static(
-                Content(
-                    "Search articles, phone numbers and call scripts while the caller is "
-                    "still talking, and record which one answered the question."
-                ),
-                classes="mode-intro-text",
+        with Vertical(id="kb-main"):
+            yield Static(Content(""), id="kb-context")
+            yield Input(
+                placeholder="Search titles, text and tags: the last word matches as you type",
+                id="kb-query",
             )
-            yield Static(
-                Content("Searching the knowledge base here is not built yet."),
-                classes="mode-intro-status",
+            with Horizontal(id="kb-panes"):
+                with Vertical(id="kb-left"):
+                    yield Static(Content(""), id="kb-results-title")
+                    yield OptionList(id="kb-results")
+                yield ArticleView(id="kb-preview")
+            yield MessageLine(id="kb-message")
+
+    @property
+    def query_input(self) -> Input:
+        return self.query_one("#kb-query", Input)
+
+    @property
+    def result_list(self) -> OptionList:
+        return self.query_one("#kb-results", OptionList)
+
+    @property
+    def preview(self) -> ArticleView:
+        return self.query_one("#kb-preview", ArticleView)
+
+    def key(self, binding_id: str, default: str) -> str:
+        display = getattr(self.app, "key_display", None)
+        return display(binding_id, default) if callable(display) else default
+
+    def _keys(self) -> dict[str, str]:
+        return {
+            "copy": self.key("kb.copy", "ctrl+y"),
+            "open": self.key("kb.open_url", "ctrl+g"),
+            "follow": self.key("kb.follow", "ctrl+l"),
+            "next": self.key("kb.next_step", "ctrl+n"),
+            "previous": self.key("kb.previous_step", "ctrl+up"),
+        }
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#kb-context", Static).display = False
+        self._show_results_title()
+        self.call_after_refresh(self._show_empty_preview)
+
+    async def _show_empty_preview(self) -> None:
+        await self.preview.show(
+            None,
+            empty="Type what the caller asks about. ↓ moves to the results, Enter opens one.",
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that do nothing here are hidden from the footer."""
+        article = self.article
+        if action == "answered":
+            return self.context is not None and article is not None
+        if action == "copy_number":
+            return article is not None and bool(article.call_number)
+        if action == "open_url":
+            return article is not None and bool(article.url)
+        if action == "follow":
+            return article is not None and bool(article_links(article))
+        if action == "back":
+            return bool(self.history)
+        if action == "step":
+            return article is not None and len(article.steps) > 1
+        if action == "follow_number":
+            # Plain digits are text while the search box has the focus.
+            return not isinstance(self.focused, Input)
+        return True
+
+    def _refresh_keys(self) -> None:
+        self.refresh_bindings()
+
+    # -- the incident this session is for ----------------------------------------------------
+
+    def set_context(self, context: KbContext | None) -> None:
+        """Search for this incident from now on (None: searches are not recorded)."""
+        if context != self.context:
+            self.recorded.clear()
+        self.context = context
+        self.context_info = None
+        self._show_context()
+        if context is not None and self.connection is not None:
+            self._load_context()
+        self._refresh_keys()
+        if not self.query_input.value.strip():
+            self._search_now()
+
+    def _load_context(self) -> None:
+        context = self.context
+        if context is None:
+            return
+
+        def work(session: Session, _actor: Actor) -> SearchContext:
+            from cc_tui.services.kb_search import search_context
+
+            return search_context(session, incident_ref=context.incident_id)
+
+        def loaded(info: SearchContext) -> None:
+            if self.context != context:
+                return
+            if not info.active:
+                # A finished contact: later searches are not about it.
+                self.say(f"{info.number} is {info.status}: searches are no longer recorded on it")
+                self.context = None
+                self._show_context()
+                self._refresh_keys()
+                return
+            self.context_info = info
+            self._show_context()
+
+        self.run_service(work, on_result=loaded, on_error=self.say, group="kb-context")
+
+    def _show_context(self) -> None:
+        line = self.query_one("#kb-context", Static)
+        context = self.context
+        line.display = context is not None
+        if context is None:
+            return
+        info = self.context_info
+        number = info.number if info else f"INC-{context.incident_id}"
+        parts: list[str | tuple[str, str]] = [("For ", ""), (number, "bold")]
+        if info is not None:
+            parts.append((f" ({info.status.replace('_', ' ')})", "$text-muted"))
+            if info.title:
+                parts += ["  ", info.title]
+            count = info.searches
+            parts.append((f"  ·  {count} search{'' if count == 1 else 'es'} recorded", "$accent"))
+        back = context.return_mode
+        if back:
+            parts.append((f"  ·  {self.key('kb.leave', 'escape')} back to {back}", "$text-muted"))
+        line.update(Content.assemble(*parts))
+
+    def database_ready(self, connection: Connection) -> None:
+        if self.context is not None:
+            self._load_context()
+        self._search_now()
+
+    def on_screen_resume(self) -> None:
+        if self.context is not None and self.connection is not None:
+            self._load_context()
+
+    def on_screen_suspend(self) -> None:
+        # Leaving with a query's results on screen: that search was made for the incident.
+        self._record_shown()
+
+    def changes_arrived(self, batch: ChangeBatch) -> None:
+        if batch.touches("kb_article"):
+            self._search_now(keep_highlight=True)
+        context = self.context
+        if context is not None and context.incident_id in batch.incident_ids:
+            self._load_context()
+
+    # -- searching ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#kb-query")
+    def _typed(self, _event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(DEBOUNCE_SECONDS, self._search_now)
+
+    def _search_now(self, *, keep_highlight: bool = False) -> None:
+        if self.connection is None:
+            return
+        query = self.query_input.value
+        context = self.context
+        self._search_request += 1
+        request = self._search_request
+
+        def work(session: Session, _actor: Actor) -> _Results:
+            from cc_tui.services.kb_search import search, suggest
+            from cc_tui.services.kb_text import query_terms
+
+            if query_terms(query).empty and context is not None:
+                found = suggest(
+                    session,
+                    incident_ref=context.incident_id,
+                    text=context.text,
+                    problem_code=context.problem_code,
+                    reason=context.reason,
+                    limit=RESULT_LIMIT,
+                )
+                return _Results(query, found, True)
+            return _Results(query, search(session, query=query, limit=RESULT_LIMIT), False)
+
+        self.run_service(
+            work,
+            on_result=lambda results: self._show_results(request, results, keep_highlight),
+            on_error=self.say,
+            group="kb-search",
+        )
+
+    def _show_results(self, request: int, results: _Results, keep_highlight: bool) -> None:
+        if request != self._search_request:
+            return
+        previous = self._highlighted_slug() if keep_highlight else None
+        self.results = results
+        options = self.result_list
+        options.clear_options()
+        options.add_options(Option(_result_prompt(hit), hit.slug) for hit in results.hits)
+        self._show_results_title()
+        if results.hits:
+            slugs = [hit.slug for hit in results.hits]
+            options.highlighted = slugs.index(previous) if previous in slugs else 0
+        elif not self.history:
+            self.article = None
+            self.call_after_refresh(self._show_empty_preview)
+            self._refresh_keys()
+
+    def _show_results_title(self) -> None:
+        title = self.query_one("#kb-results-title", Static)
+        results = self.results
+        if results is None:
+            title.update(Content(""))
+        elif results.suggestions:
+            count = len(results.hits)
+            title.update(
+                Content.styled(
+                    f"Suggested for this incident ({count})" if count else "No suggestions yet",
+                    "bold",
+                )
             )
+        elif not results.query.strip():
+            title.update(Content.styled("Type to search", "$text-muted"))
+        elif results.hits:
+            more = "+" if len(results.hits) >= RESULT_LIMIT else ""
+            title.update(Content.styled(f"{len(results.hits)}{more} found", "bold"))
+        else:
+            title.update(Content.styled("Nothing found: fewer or other words?", "$warning"))
+
+    def _highlighted_slug(self) -> str | None:
+        options = self.result_list
+        if options.highlighted is None or options.option_count == 0:
+            return None
+        return options.get_option_at_index(options.highlighted).id
+
+    @on(OptionList.OptionHighlighted, "#kb-results")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        slug = event.option.id
+        if slug is not None and (self.article is None or self.article.slug != slug):
+            self._preview_timer = self.set_timer(
+                PREVIEW_DELAY_SECONDS, lambda: self.load_article(slug, reset_history=True)
+            )
+
+    @on(Input.Submitted, "#kb-query")
+    def _submitted(self, _event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._record_shown()
+        if self.result_list.option_count:
+            self.result_list.focus()
+
+    @on(OptionList.OptionSelected, "#kb-results")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        slug = event.option.id
+        if slug is None:
+            return
+        self.load_article(slug, reset_history=True)
+        self._record_shown(opened=slug)
+        self.preview.focus()
+
+    # -- recording on the incident -----------------------------------------------------------
+
+    def _enqueue(self, make: Callable[[], tuple[Callable, Callable] | None]) -> None:
+        """Writes to the incident run one after the other, in the order asked for: a later
+        one (an article opened, the answer) builds on the search an earlier one recorded."""
+        self._writes.append(make)
+        self._next_write()
+
+    def _next_write(self) -> None:
+        while not self._writing and self._writes:
+            planned = self._writes.pop(0)()
+            if planned is None:
+                continue
+            work, done = planned
+            self._writing = True
+
+            def finished(value, done=done) -> None:
+                self._writing = False
+                done(value)
+                self._next_write()
+
+            def failed(error: BaseException) -> None:
+                self._writing = False
+                self.say(error)
+                self._next_write()
+
+            started = self.run_service(
+                work, on_result=finished, on_error=failed, write=True, group="kb-record"
+            )
+            if started is None:
+                self._writing = False
+
+    def _record_shown(self, *, opened: str | None = None) -> None:
+        """Record the search on screen (once per query), and the article opened from it."""
+        context, results = self.context, self.results
+        if context is None or results is None:
+            return
+        query = "" if results.suggestions else results.query
+        if not results.suggestions and not query.strip():
+            return
+        if results.suggestions and opened is None:
+            return  # looking at the suggestions is not a search yet; opening one is
+        shown = [hit.slug for hit in results.hits]
+
+        def make() -> tuple[Callable, Callable] | None:
+            if self.context != context:
+                return None
+            known = self.recorded.get(query)
+            if known is not None and opened is None:
+                return None
+
+            def work(session: Session, actor: Actor) -> int:
+                from cc_tui.services.kb_search import record_opened, record_search
+
+                search_id = known
+                if search_id is None:
+                    search_id = record_search(
+                        session,
+                        actor=actor,
+                        incident_ref=context.incident_id,
+                        query=query,
+                        results=shown,
+                    ).id
+                if opened is not None:
+                    record_opened(session, actor=actor, search_id=search_id, slug=opened)
+                return search_id
+
+            def done(search_id: int) -> None:
+                if self.context == context:
+                    self.recorded[query] = search_id
+
+            return work, done
+
+        self._enqueue(make)
+
+    def action_answered(self) -> None:
+        context, article = self.context, self.article
+        if context is None or article is None:
+            return
+        results = self.results
+        query = "" if results is None or results.suggestions else results.query
+
+        def make() -> tuple[Callable, Callable] | None:
+            search_id = self.recorded.get(query)
+
+            def work(session: Session, actor: Actor) -> SearchRecord:
+                from cc_tui.services.kb_search import mark_answered
+
+                return mark_answered(
+                    session,
+                    actor=actor,
+                    incident_ref=context.incident_id,
+                    slug=article.slug,
+                    search_id=search_id,
+                )
+
+            def done(record: SearchRecord) -> None:
+                if self.context == context:
+                    self.recorded.setdefault(query, record.id)
+                self.say(f"{record.incident}: answered by “{article.title}”, recorded", error=False)
+
+            return work, done
+
+        self._enqueue(make)
+
+    # -- the article -------------------------------------------------------------------------
+
+    def load_article(self, slug: str, *, reset_history: bool = False) -> None:
+        self._article_request += 1
+        request = self._article_request
+
+        def work(session: Session, _actor: Actor) -> ArticleDetail:
+            from cc_tui.services.kb import get_article
+
+            return get_article(session, slug=slug)
+
+        async def shown(article: ArticleDetail) -> None:
+            if request != self._article_request:
+                return
+            if reset_history:
+                self.history.clear()
+            self.article = article
+            self.step = 0
+            await self._render_article()
+
+        self.run_service(work, on_result=shown, on_error=self.say, group="kb-article")
+
+    async def _render_article(self) -> None:
+        await self.preview.show(self.article, step=self.step, keys=self._keys())
+        self._refresh_keys()
+
+    def action_step(self, delta: int) -> None:
+        article = self.article
+        if article is None or len(article.steps) < 2:
+            return
+        step = max(0, min(self.step + delta, len(article.steps) - 1))
+        if step != self.step:
+            self.step = step
+            self.call_next(self._render_article)
+
+    def action_follow(self) -> None:
+        article = self.article
+        if article is None:
+            return
+        links = article_links(article)
+        if len(links) == 1:
+            self.follow(links[0][1])
+        elif links:
+            self.app.push_screen(LinkPicker(links), self._picked)
+
+    def _picked(self, slug: str | None) -> None:
+        if slug:
+            self.follow(slug)
+
+    def action_follow_number(self, number: int) -> None:
+        article = self.article
+        links = article_links(article) if article is not None else []
+        if 1 <= number <= len(links):
+            self.follow(links[number - 1][1])
+
+    def follow(self, slug: str) -> None:
+        """Open a linked article; the one shown now is remembered for Back."""
+        current = self.article
+        if current is None or slug == current.slug:
+            return
+        self.history.append(current.slug)
+        self.load_article(slug)
+        self._record_shown(opened=slug)
+
+    def action_back(self) -> None:
+        if self.history:
+            self.load_article(self.history.pop())
+
+    @on(Markdown.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        from cc_tui.services.kb_text import link_target
+
+        href = event.href.strip()
+        target = link_target(href)
+        if target is not None:
+            self.follow(target)
+        elif href.lower().startswith(SAFE_SCHEMES):
+            self.app.open_url(href)
+        else:
+            self.say(f"not opened: {href[:80]} (only web links and other articles)")
+
+    def action_copy_number(self) -> None:
+        article = self.article
+        if article is None or not article.call_number:
+            return
+        self.app.copy_to_clipboard(article.call_number)
+        self.say(f"{article.call_number} copied", error=False)
+
+    def action_open_url(self) -> None:
+        article = self.article
+        if article is None or not article.url:
+            return
+        if not article.url.lower().startswith(SAFE_SCHEMES):
+            self.say("only http(s) addresses are opened")
+            return
+        self.app.open_url(article.url)
+        self.say(f"opening {article.url}", error=False)
+
+    # -- moving around -----------------------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        self.query_input.focus()
+
+    def action_to_results(self) -> None:
+        if self.result_list.option_count:
+            self.result_list.focus()
+
+    def action_leave(self) -> None:
+        context = self.context
+        if context is not None and context.return_mode:
+            self._record_shown()
+            self.app.switch_mode(context.return_mode)
+        elif self.query_input.value:
+            self.query_input.value = ""
+            self.query_input.focus()
+
+    def say(self, problem: BaseException | str, *, error: bool = True) -> None:
+        text = problem if isinstance(problem, str) else error_message(problem)
+        self.query_one("#kb-message", MessageLine).show(
+            Content.styled(text, "$error" if error else "$success")
+        )
+        self.set_timer(6, lambda: self.query_one("#kb-message", MessageLine).show(""))
