@@ -28,6 +28,7 @@ from cc_tui.tui_support import (
     Connection,
     DatabaseFailed,
     DatabaseReady,
+    error_message,
 )
 
 if TYPE_CHECKING:
@@ -238,9 +239,11 @@ class CcTuiApp(App[None]):
                         listener = ChangeListener(db, poll_seconds=poll_seconds)
                     # SQLite: one indexed read now, then sleep below (wakes on cancel).
                     changes = listener.wait(timeout=0 if db.is_sqlite else LISTEN_SLICE_SECONDS)
-                except CcError as error:
+                except Exception as error:  # the feed must outlive a bad moment of the server
                     if not interrupted:
-                        self._notify_from_feed(f"Live updates paused: {error.message}", "warning")
+                        self._notify_from_feed(
+                            f"Live updates paused: {error_message(error)}", "warning"
+                        )
                     interrupted = True
                     stop.wait(FEED_RETRY_SECONDS)
                     continue

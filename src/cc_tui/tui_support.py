@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 from textual.worker import get_current_worker
@@ -24,7 +24,6 @@ from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, Unavailabl
 if TYPE_CHECKING:
     from sqlmodel import Session
     from textual.dom import DOMNode
-    from textual.signal import Signal
     from textual.worker import Worker
 
     from cc_tui.config import Settings
@@ -42,14 +41,6 @@ class Connection:
     db: Database
     actor: Actor
     settings: Settings
-
-
-class ConsoleHost(Protocol):
-    """What screens and widgets may rely on in the app (`CcTuiApp` provides it)."""
-
-    connection: Connection | None
-    connection_signal: Signal[Connection]
-    changes_signal: Signal[ChangeBatch]
 
 
 @dataclass(frozen=True)
@@ -148,8 +139,9 @@ def run_service(
     Import services inside `work`: that keeps the database layer out of the first paint.
     Returns None (and says why) when the database is not open yet.
     """
-    app: ConsoleHost = node.app  # type: ignore[assignment]
-    connection = app.connection
+    # Taken here, on the app's thread: `node.app` means nothing inside the worker thread.
+    app = node.app
+    connection = app.connection  # type: ignore[attr-defined]
     if connection is None:
         node.notify("The database is not open yet.", severity="warning", timeout=4)
         return None
@@ -159,7 +151,7 @@ def run_service(
         if get_current_worker().is_cancelled:
             return
         with contextlib.suppress(RuntimeError):  # the app is closing: nobody to show it to
-            node.app.call_from_thread(node.call_next, callback, value)
+            app.call_from_thread(node.call_next, callback, value)
 
     def body() -> None:
         try:

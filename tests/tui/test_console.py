@@ -16,6 +16,15 @@ from tests.tui.conftest import SIZE, agent_row, console, signed_in, wait_until
 pytestmark = pytest.mark.tui
 
 
+async def refused(pilot) -> None:
+    """Wait until the start-up error dialog is shown (pushed and composed)."""
+    app = pilot.app
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, StartupErrorScreen) and app.screen.query("#quit"),
+    )
+
+
 def text_of(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).visual)
 
@@ -92,7 +101,7 @@ async def test_command_palette_offers_every_mode(sqlite_db, sqlite_admin):
 async def test_unknown_login_is_refused_with_the_message(sqlite_db, sqlite_admin):
     app = console(sqlite_db, login="nobody")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartupErrorScreen))
+        await refused(pilot)
         assert isinstance(app.startup_error, NotFound)
         message = text_of(app, "#startup-message")
         assert "agent 'nobody' is not known to this database" in message
@@ -107,7 +116,7 @@ async def test_unknown_login_is_refused_with_the_message(sqlite_db, sqlite_admin
 async def test_retry_after_the_admin_adds_the_agent(sqlite_db, sqlite_admin):
     app = console(sqlite_db, login="maria")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartupErrorScreen))
+        await refused(pilot)
         agent_row(sqlite_db, "maria", "Maria Lopez", role="supervisor")
         await pilot.press("r")
         await signed_in(pilot)
@@ -122,7 +131,7 @@ async def test_unreachable_database_is_explained(tmp_path):
     url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
     app = CcTuiApp(settings=load_settings(database_url=url, agent="admin"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartupErrorScreen))
+        await refused(pilot)
         message = text_of(app, "#startup-message")
         assert message.startswith("database 127.0.0.1/nothing unavailable:")
         assert "Traceback" not in message
@@ -140,7 +149,7 @@ async def test_corrupt_sqlite_file_is_named(tmp_path):
     path.write_bytes(b"this is not a database" * 300)
     app = CcTuiApp(settings=load_settings(database_url=f"sqlite:///{path}", agent="admin"))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, StartupErrorScreen))
+        await refused(pilot)
         assert text_of(app, "#startup-message").startswith(
             f"{path} is not a usable SQLite database"
         )
@@ -198,3 +207,62 @@ async def test_settings_can_be_read_after_the_first_paint(sqlite_db, sqlite_admi
         await signed_in(pilot)
         assert app.settings is not None and app.settings.login == "admin"
         assert text_of(app, "#header-identity") == "admin · Ada Admin · admin"
+
+
+async def test_f1_shows_and_hides_the_keys(sqlite_db, sqlite_admin):
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f1")
+        assert app.screen.query("HelpPanel")
+        await pilot.press("f1")
+        assert not app.screen.query("HelpPanel")
+
+
+async def test_default_embedded_database_is_created_in_the_data_folder(tmp_path, monkeypatch):
+    from cc_tui.app import CcTuiApp
+    from cc_tui.config import load_settings
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = CcTuiApp(settings=load_settings(agent="olga"))
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        assert text_of(app, "#header-database") == (
+            f"SQLite {tmp_path / 'data' / 'cc-tui' / 'cc-tui.sqlite3'}"
+        )
+    assert (tmp_path / "data" / "cc-tui" / "cc-tui.sqlite3").is_file()
+
+
+def test_first_paint_loads_no_database_layer(tmp_path):
+    """Measured in a fresh process through the real entry point: when Textual reports its
+    first frame, neither SQLAlchemy/SQLModel nor pydantic (settings) has been imported."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import cc_tui.app
+
+class Probe(cc_tui.app.CcTuiApp):
+    def run(self, **options):
+        return super().run(headless=True, **options)
+
+    def on_ready(self):  # runs before CcTuiApp.on_ready starts the database worker
+        heavy = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "pydantic", "phonenumbers")
+        print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+        self.exit()
+
+cc_tui.app.CcTuiApp = Probe
+from cc_tui.launch import main
+main()
+"""
+    url = f"sqlite:///{tmp_path / 'paint.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--db", url, "--as", "admin"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
