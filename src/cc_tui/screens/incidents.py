@@ -38,9 +38,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("number", "Number", 11),
     ("status", "Status", 11),
     ("priority", "Prio", 5),
-    ("owner", "Owner", 10),
+    ("owner", "Owner", 12),
     ("customer", "Customer", 22),
-    ("title", "Title", 30),
+    ("title", "Title", 28),
     ("opened", "Opened", 16),
 )
 
