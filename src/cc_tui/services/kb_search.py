@@ -205,8 +205,11 @@ def _ranked_sqlite(
         ).all()
         ranked = sorted((float(r), rowid) for rowid, r in rows if rowid not in seen)
         seen.update(rowid for _r, rowid in ranked)
-        for start in range(0, len(ranked), 200):
-            chunk = ranked[start : start + 200]
+        # Most candidates pass the filters: look up a few more than needed, then more.
+        start, size = 0, limit - len(found) + 10
+        while start < len(ranked):
+            chunk = ranked[start : start + size]
+            start, size = start + size, 200
             ids = ",".join(str(int(rowid)) for _r, rowid in chunk)
             kept = set(
                 session.execute(

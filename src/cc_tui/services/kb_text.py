@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cc_tui.services.normalize import fold
 
@@ -114,8 +115,7 @@ def snippet(body: str, terms: QueryTerms, *, width: int = 160) -> str:
     folded = fold(text)
     if any(w in folded for w in wanted):
         for match in _WORD.finditer(text):
-            word = match.group()
-            word = word.casefold() if word.isascii() else fold(word)
+            word = _fold_word(match.group())
             if word in wanted or (last_prefix and word.startswith(last_prefix)):
                 start = match.start()
                 break
@@ -131,6 +131,12 @@ def snippet(body: str, terms: QueryTerms, *, width: int = 160) -> str:
         end = space if space > begin + width // 2 else end
     piece = text[begin:end].strip()
     return ("…" if begin > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+@lru_cache(maxsize=8192)
+def _fold_word(word: str) -> str:
+    # Snippets fold the same words again and again.
+    return word.casefold() if word.isascii() else fold(word)
 
 
 @dataclass(frozen=True)
