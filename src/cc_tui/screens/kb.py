@@ -248,6 +248,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
                 self.context = None
                 self._show_context()
                 self._refresh_keys()
+                self._search_now()
                 return
             self.context_info = info
             self._show_context()
