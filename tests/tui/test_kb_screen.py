@@ -207,10 +207,13 @@ async def test_from_intake_suggestions_first_then_the_answer_is_recorded(kb_db):
         draft = open_contact(session, actor=admin, channel="phone", request_type="information")
     from cc_tui.screens.kb import KbContext, OpenKnowledgeBase
 
-    app = console(kb_db, mode="intake")
+    # Started on another mode (as intake would): the screen returns there on Escape.
+    app = console(kb_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot)
-        context = KbContext(incident_id=draft.id, text="tray 2 jams", reason="HW/PRINT")
+        context = KbContext(
+            incident_id=draft.id, text="tray 2 jams", reason="HW/PRINT", return_mode="incident"
+        )
         app.screen.post_message(OpenKnowledgeBase(context))
         await wait_until(pilot, lambda: app.current_mode == "kb")
         # Before anything is typed: the article tied to the reason code comes first.
@@ -224,7 +227,7 @@ async def test_from_intake_suggestions_first_then_the_answer_is_recorded(kb_db):
             pilot, lambda: "recorded" in app.screen.query_one("#kb-message").render().plain
         )
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.current_mode == "intake")
+        await wait_until(pilot, lambda: app.current_mode == "incident")
 
     with kb_db.session() as session:
         (search,) = session.scalars(select(KbSearch)).all()
@@ -242,15 +245,15 @@ async def test_a_search_left_on_screen_is_recorded_on_the_incident(kb_db):
         draft = open_contact(session, actor=admin, channel="phone", request_type="information")
     from cc_tui.screens.kb import KbContext, show_knowledge_base
 
-    app = console(kb_db, mode="intake")
+    app = console(kb_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot)
-        show_knowledge_base(app, KbContext(incident_id=draft.id))
+        show_knowledge_base(app, KbContext(incident_id=draft.id, return_mode="incident"))
         await wait_until(pilot, lambda: app.current_mode == "kb")
         await typed(pilot, "vendor")
         await wait_until(pilot, lambda: results(app) == ["drivers"])
-        await pilot.press("escape")  # back to intake: the search shown is recorded
-        await wait_until(pilot, lambda: app.current_mode == "intake")
+        await pilot.press("escape")  # back: the search shown is recorded
+        await wait_until(pilot, lambda: app.current_mode == "incident")
         await pilot.pause(0.3)
 
     with kb_db.session() as session:
