@@ -131,7 +131,7 @@ async def test_board_shows_counts_queue_and_load(db, admin, fixed_clock):
         assert set(panels) == {"DESK", "FIELD"}
         desk = panels["DESK"]
         assert "queue 3  open 5" in desk
-        assert "reg 3 · asg 1 · inp 1" in desk
+        assert "reg 3  asg 1  inp 1" in desk
         assert "late 1 warn 1 f/up 1" in desk
         assert f"oldest INC-{ids['late']} · 5h" in desk
         assert "queue 0  open 1" in panels["FIELD"] and "nobody waiting" in panels["FIELD"]

@@ -31,7 +31,10 @@ def panel_content(dept: DepartmentLoad, now: datetime) -> Content:
     """Queue and open counts, open by status, escalations, the oldest waiting item.
 
     Every value is plain text (department names come from the database)."""
-    counts = [f"{short} {dept.by_status.get(name, 0)}" for name, short in STATUS_SHORT]
+    counts = [
+        Content.assemble((short, "dim"), f" {dept.by_status.get(name, 0)}")
+        for name, short in STATUS_SHORT
+    ]
     escalated = [
         Content.styled(f"{label} {dept.by_escalation.get(name, 0)}", STYLE[name])
         for name, label in ESCALATION_SHORT
@@ -56,8 +59,8 @@ def panel_content(dept: DepartmentLoad, now: datetime) -> Content:
                 ("  open ", "dim"),
                 str(dept.open),
             ),
-            Content(" · ".join(counts[:3])),
-            Content(" · ".join(counts[3:])),
+            Content("  ").join(counts[:3]),
+            Content("  ").join(counts[3:]),
             escalation,
             waiting,
         ]
