@@ -615,6 +615,7 @@ def prepare(db: Database, url: str, customers: int, incidents: int) -> str:
                 str(incidents),
             ],
             check=True,
+            stdout=sys.stderr,  # its summary is a message here; stdout carries our result
         )
         return "built by cc-tui demo"
     if have_c or have_i:

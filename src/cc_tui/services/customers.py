@@ -842,22 +842,36 @@ def _token_search(
         condition = _prefix(table.term, word)
         return or_(condition, table.term.in_(near)) if near else condition
 
-    # Drive the join with the longest typed word: it has the fewest index entries.
+    def also(table: Any, word: str, near: list[str]) -> ColumnElement[bool]:
+        # The other words are checked on the few rows of each candidate customer, reached
+        # by (customer_id, term). Written so the term index cannot serve them: PostgreSQL
+        # underestimates narrow text ranges and would otherwise nest two term-range scans.
+        whole = func.substr(table.term, 1, TERM_LENGTH)
+        condition = func.substr(table.term, 1, len(word)) == word
+        return or_(condition, whole.in_(near)) if near else condition
+
+    # Drive with the longest typed word (fewest index entries), in index order; each
+    # other word is an EXISTS probe of that customer's few words by (customer_id, term).
+    # OFFSET 0 keeps PostgreSQL from turning the probe into a hash join over the table,
+    # which it picks when it misjudges how many rows a text range holds.
     order = sorted(range(len(words)), key=lambda i: -len(words[i][0]))
     driver = aliased(CustomerToken)
     stmt = select(driver.customer_id, driver.contact_id).where(matches(driver, *words[order[0]]))
     for i in order[1:]:
         table = aliased(CustomerToken)
-        stmt = stmt.join(
-            table,
-            and_(
+        probe = (
+            select(literal(1))
+            .select_from(table)
+            .where(
                 table.customer_id == driver.customer_id,
-                # Written so no index can serve it: the join must go by customer_id (an
-                # index on contact_id would pick every customer-name row for NULL).
+                # No index can serve this: the probe must go by customer_id (an index on
+                # contact_id would pick every customer-name row for NULL).
                 func.coalesce(table.contact_id, 0) == func.coalesce(driver.contact_id, 0),
-                matches(table, *words[i]),
-            ),
+                also(table, *words[i]),
+            )
+            .offset(0)
         )
+        stmt = stmt.where(probe.exists())
     if rank == RANK_FUZZY:
         # Near words are few but may each have many rows: stop at the limit, unsorted.
         stmt = stmt.limit(hits.limit * 4)
