@@ -28,6 +28,7 @@ from cc_tui.tui_support import (
     Connection,
     DatabaseFailed,
     DatabaseReady,
+    StartScreenShown,
     error_message,
 )
 
@@ -96,10 +97,8 @@ class CcTuiApp(App[None]):
             raise ValueError(f"unknown mode {start_mode!r}; one of: {', '.join(MODE_BY_NAME)}")
         if settings is None and settings_loader is None:
             raise TypeError("CcTuiApp needs settings or a settings_loader")
-        # App.__init__ reads DEFAULT_MODE to pick the first screen: start straight in the
-        # requested mode instead of painting an empty default screen first.
-        self.DEFAULT_MODE = start_mode
         super().__init__()
+        self.start_mode = start_mode
         self.settings: Settings | None = None
         self._settings_loader = settings_loader
         self.connection: Connection | None = None
@@ -154,9 +153,20 @@ class CcTuiApp(App[None]):
 
     # -- the database ----------------------------------------------------------------------
 
-    def on_ready(self) -> None:
-        # After the first frame: the database layer's imports would only delay it.
+    def get_default_screen(self) -> Screen:
+        # The first frame is the console's frame (who, which database, the modes, the
+        # keys); the start mode's screen, a form of a hundred widgets, follows at once.
+        from cc_tui.screens.startup import StartingScreen
+
+        return StartingScreen(self.start_mode)
+
+    async def on_ready(self) -> None:
+        # After the first frame: the database layer's imports would only delay it. The
+        # start screen is built first: a thread importing SQLAlchemy meanwhile would hold
+        # the interpreter lock for half the time and show the form later.
+        await self.switch_mode(self.start_mode)
         self.open_database()
+        self.call_after_refresh(self.post_message, StartScreenShown())
 
     @work(thread=True, exclusive=True, group="database", exit_on_error=False)
     def open_database(self) -> None:

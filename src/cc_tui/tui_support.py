@@ -67,6 +67,10 @@ class ChangesArrived(Message):
         self.batch = batch
 
 
+class StartScreenShown(Message):
+    """The start mode's screen has been painted (after the console's first frame)."""
+
+
 class DatabaseReady(Message):
     """The database is open and the agent is known."""
 

@@ -1,7 +1,10 @@
-"""Shown when the console cannot start: the database is unreachable, too new or broken,
-or the agent is not known to it. The domain error's message, never a traceback."""
+"""The console while it starts, and the dialog shown when it cannot: the database is
+unreachable, too new or broken, or the agent is not known to it (the domain error's
+message, never a traceback)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -9,9 +12,23 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from cc_tui.errors import CcError, NotFound, RuleViolation, Unavailable, UsageError
+from cc_tui.screens.base import ConsoleScreen
+
+
+class StartingScreen(ConsoleScreen):
+    """The first frame: header, mode tabs and footer, painted before the start mode's
+    screen is built and while the database opens."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.MODE = mode  # the tab to highlight
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static(Content("Starting…"), id="starting")
 
 
 def heading(error: CcError) -> str:
