@@ -16,15 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Static
 
 from cc_tui.errors import CcError, NotFound, Unavailable
 from cc_tui.screens.base import ConsoleScreen
@@ -36,16 +34,17 @@ from cc_tui.tui_support import (
     local_time,
     show_error,
 )
-from cc_tui.widgets.caller_search import CallerSearch
-from cc_tui.widgets.code_picker import Choice, CodePicker
-from cc_tui.widgets.confirm import ConfirmDialog
-from cc_tui.widgets.customer_dialog import FieldError, NewCaller, NewCustomerDialog, split_typed
-from cc_tui.widgets.unit_panel import BlockBanner, UnitPanel
+from cc_tui.widgets.unit_panel import BlockBanner
 
+# The form's widgets (DataTable, TextArea, the pickers) are imported with the form, when
+# the first call is taken: the console's first frame does not wait for them.
 if TYPE_CHECKING:
     from datetime import tzinfo
 
+    from rich.text import Text
     from sqlmodel import Session
+    from textual.timer import Timer
+    from textual.widgets import DataTable, Select
 
     from cc_tui.services.agents import AgentInfo
     from cc_tui.services.codes import CodeInfo
@@ -55,6 +54,10 @@ if TYPE_CHECKING:
     from cc_tui.services.intake import ContactDraft, IntakeForm, IntakeResult
     from cc_tui.services.priorities import PriorityInfo
     from cc_tui.services.units import UnitInfo
+    from cc_tui.widgets.caller_search import CallerSearch
+    from cc_tui.widgets.code_picker import Choice, CodePicker
+    from cc_tui.widgets.customer_dialog import FieldError, NewCaller
+    from cc_tui.widgets.unit_panel import UnitPanel
 
 CHANNELS: tuple[tuple[str, str], ...] = (
     ("phone", "Phone"),
@@ -119,12 +122,6 @@ SERIAL_SECONDS = 0.3
 CALLER_ENTITIES = ("customer", "contact", "unit", "contract", "subcontract")
 CATALOG_ENTITIES = ("code", "priority", "agent")
 
-EXISTING_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "Number", 9),
-    ("status", "Status", 11),
-    ("title", "Title", 15),
-)
-
 
 # ---------------------------------------------------------------------------------- loading
 
@@ -144,6 +141,8 @@ class Catalog:
         return next((p.code for p in self.priorities if p.is_default), None)
 
     def specifics(self, general: str) -> list[Choice]:
+        from cc_tui.widgets.code_picker import Choice
+
         prefix = general.strip().upper() + "/"
         return [
             Choice(code.path[len(prefix) :], code.name)
@@ -214,7 +213,7 @@ def default_priority(
     return (system, "system") if system else None
 
 
-def customer_card(customer: CustomerInfo, *, matched_by: str | None) -> Content:
+def customer_card(customer: CustomerInfo, *, how: str | None) -> Content:
     """The picked customer in two lines; every value plain text."""
     where = ", ".join(
         part
@@ -231,12 +230,14 @@ def customer_card(customer: CustomerInfo, *, matched_by: str | None) -> Content:
     second_parts = [reach] if reach else []
     if customer.priority:
         second_parts.append(f"priority {customer.priority}")
-    if matched_by:
-        second_parts.append(f"found by {matched_by}")
+    if how:
+        second_parts.append(how)
     return Content.assemble(first, "\n", (" · ".join(second_parts), "dim"))
 
 
 def existing_cells(row: IncidentRow) -> tuple[Text, ...]:
+    from rich.text import Text
+
     def cell(value: str | None) -> Text:
         return Text(value or "–", no_wrap=True, overflow="ellipsis")
 
@@ -264,12 +265,15 @@ class IntakeScreen(ConsoleScreen):
         self.channel = "phone"
         self.request_type = "action"
         self.in_call = False
+        # The form is built when the first call is taken.
+        self.form_ready = False
         self.contact: ContactDraft | None = None
         self.contact_pending = False
         self._save_after_contact = False
         self.saving = False
         self.catalog: Catalog | None = None
         self.caller: CallerContext | None = None
+        # How the caller was identified, as the card says it.
         self.matched_by: str | None = None
         self.unit: UnitInfo | None = None
         self.existing: list[IncidentRow] = []
@@ -293,88 +297,19 @@ class IntakeScreen(ConsoleScreen):
         with Vertical(id="intake-idle"):
             yield Static(Content(""), id="idle-text")
             yield Button(Content(""), id="open-last", variant="primary")
-        with Horizontal(id="intake-body"):
-            with VerticalScroll(id="intake-form"):
-                yield from self._form()
-            with Vertical(id="intake-side"):
-                yield Static(Content("Open incidents"), id="existing-title", classes="side-title")
-                table: DataTable[Text] = DataTable(
-                    id="existing", cursor_type="row", zebra_stripes=True
-                )
-                for key, heading, width in EXISTING_COLUMNS:
-                    table.add_column(heading, width=width, key=key)
-                yield table
-                yield Static(Content(""), id="existing-summary")
-                yield Static(Content("Unit"), classes="side-title")
-                yield UnitPanel(Content(""), id="unit-panel")
 
-    def _row(
-        self, name: str, label: str, *widgets: Widget, group: bool = False
-    ) -> Iterable[Widget]:
-        """A labelled line of the form and its error line; `group` starts a new block."""
-        with Horizontal(id=f"row-{name}", classes="row -group" if group else "row"):
-            yield Label(Content(label), id=f"label-{name}", classes="field-label")
-            yield from widgets
-        yield FieldError(id=f"{name}-error")
+    async def _ensure_form(self) -> None:
+        """Build the form the first time a call is taken."""
+        if self.form_ready:
+            return
+        from cc_tui.widgets.intake_form import IntakeForm
 
-    def _form(self) -> Iterable[Widget]:
-        yield CallerSearch(id="caller")
-        yield Static(Content(""), id="caller-card", classes="-empty")
-        yield FieldError(id="caller-error")
-        yield from self._row(
-            "title", "Title", Input(id="title", max_length=200, compact=True), group=True
-        )
-        yield from self._row(
-            "description",
-            "Description",
-            TextArea(id="description", soft_wrap=True, tab_behavior="focus", compact=True),
-        )
-        yield from self._row(
-            "question",
-            "Question",
-            TextArea(id="question", soft_wrap=True, tab_behavior="focus", compact=True),
-            group=True,
-        )
-        yield from self._row(
-            "answer",
-            "Answer",
-            TextArea(id="answer", soft_wrap=True, tab_behavior="focus", compact=True),
-        )
-        yield from self._row(
-            "reason",
-            "Reason",
-            CodePicker(id="reason-general", placeholder="general"),
-            Label(Content(" / "), classes="joiner"),
-            CodePicker(id="reason-specific", placeholder="specific"),
-            group=True,
-        )
-        yield from self._row(
-            "request-kind", "Request type", CodePicker(id="request-kind", placeholder="")
-        )
-        yield from self._row(
-            "problem", "Problem code", CodePicker(id="problem", placeholder="department/…/code")
-        )
-        yield from self._row(
-            "priority",
-            "Priority",
-            CodePicker(id="priority", max_length=20),
-            Static(Content(""), id="priority-default"),
-        )
-        contact_select: Select[int] = Select(
-            [], prompt="contact person", id="contact-person", compact=True
-        )
-        yield from self._row("contact", "Contact", contact_select, group=True)
-        yield from self._row(
-            "responsible",
-            "Responsible",
-            CodePicker(id="responsible", placeholder="agent login"),
-            Label(Content("Close by"), classes="inline-label"),
-            Input(id="close-by", placeholder="YYYY-MM-DD", max_length=10, compact=True),
-        )
-        yield FieldError(id="close-by-error")
-        yield from self._row("serial", "Serial", CodePicker(id="serial", max_length=80), group=True)
-        yield FieldError(id="form-error")
-        yield Static(Content(""), id="form-status")
+        await self.mount(IntakeForm(id="intake-body"), after="#intake-idle")
+        self.form_ready = True
+        if self.catalog is not None:
+            self._got_catalog(self.catalog)
+        self._show_type()
+        self._clear_form()
 
     # -- small helpers -------------------------------------------------------------------------
 
@@ -383,26 +318,32 @@ class IntakeScreen(ConsoleScreen):
 
     @property
     def caller_search(self) -> CallerSearch:
-        return self.query_one("#caller", CallerSearch)
+        return self.query_one("#caller")  # type: ignore[return-value]
 
     @property
     def existing_table(self) -> DataTable[Text]:
-        return self.query_one("#existing", DataTable)
+        return self.query_one("#existing")  # type: ignore[return-value]
 
     def picker(self, name: str) -> CodePicker:
-        return self.query_one(f"#{name}", CodePicker)
+        return self.query_one(f"#{name}")  # type: ignore[return-value]
+
+    @property
+    def unit_panel(self) -> UnitPanel:
+        return self.query_one("#unit-panel")  # type: ignore[return-value]
+
+    def error_line(self, row: str) -> FieldError:
+        return self.query_one(f"#{row}-error")  # type: ignore[return-value]
 
     def text_of(self, name: str) -> str:
         widget = self.query_one(f"#{name}")
-        if isinstance(widget, TextArea):
-            return widget.text.strip()
-        if isinstance(widget, Input | CodePicker):
-            return widget.value.strip()
-        return ""
+        text = getattr(widget, "text", None)  # a TextArea
+        if text is None:
+            text = getattr(widget, "value", "")  # an Input or a CodePicker
+        return text.strip() if isinstance(text, str) else ""
 
     @property
     def contact_person(self) -> int | None:
-        value = self.query_one("#contact-person", Select).value
+        value = self.query_one("#contact-person").value  # type: ignore[attr-defined]
         return value if isinstance(value, int) else None
 
     def _show_card(self, content: Content) -> None:
@@ -432,6 +373,10 @@ class IntakeScreen(ConsoleScreen):
 
     def _got_catalog(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        if not self.form_ready:
+            return  # applied when the form is built
+        from cc_tui.widgets.code_picker import Choice
+
         self.picker("reason-general").set_choices(
             Choice(code.path, code.name) for code in catalog.reasons
         )
@@ -460,9 +405,13 @@ class IntakeScreen(ConsoleScreen):
 
     def take_call(self) -> None:
         """The intake key: start a contact, or go back to the one in progress."""
+        self.call_later(self._take_call)
+
+    async def _take_call(self) -> None:
         if self.in_call:
             self._focus_first_empty()
             return
+        await self._ensure_form()
         self._clear_form()
         self.in_call = True
         self.last_result = None
@@ -550,6 +499,9 @@ class IntakeScreen(ConsoleScreen):
                 parts.append((f" {label} ", "dim"))
         parts.append((f"  {key}", "dim"))
         self.query_one("#contact-type", Static).update(Content.assemble(*parts))
+        self._show_banner()
+        if not self.form_ready:
+            return
         visible = set(SECTIONS[self.request_type])
         for name in (
             "title",
@@ -567,21 +519,21 @@ class IntakeScreen(ConsoleScreen):
             shown = name in visible
             self.query_one(f"#row-{name}").display = shown
             if not shown:
-                self.query_one(f"#{name}-error", FieldError).show("")
+                self.error_line(name).show("")
         if "responsible" not in visible:
-            self.query_one("#close-by-error", FieldError).show("")
+            self.error_line("close-by").show("")
+        # Without a title above it, the text starts the block.
+        self.query_one("#row-description").set_class(self.request_type == "comment", "-group")
         label = "Comment" if self.request_type == "comment" else "Description"
-        self.query_one("#label-description", Label).update(Content(label))
-        self._show_banner()
+        self.query_one("#label-description", Static).update(Content(label))
         focused = self.focused
         if self.in_call and (focused is None or not _visible(focused)):
             self._focus_first_empty()
 
     def _show_idle(self) -> None:
-        idle = self.query_one("#intake-idle")
-        body = self.query_one("#intake-body")
-        idle.display = not self.in_call
-        body.display = self.in_call
+        self.query_one("#intake-idle").display = not self.in_call
+        if self.form_ready:
+            self.query_one("#intake-body").display = self.in_call
         if self.in_call:
             return
         take = self._key("mode.intake", "f2")
@@ -621,8 +573,7 @@ class IntakeScreen(ConsoleScreen):
 
     # -- the caller ------------------------------------------------------------------------------
 
-    @on(CallerSearch.Highlighted)
-    def _match_highlighted(self, event: CallerSearch.Highlighted) -> None:
+    def on_caller_search_highlighted(self, event: CallerSearch.Highlighted) -> None:
         if self.caller is not None:
             return
         if self._preview_timer is not None:
@@ -653,19 +604,19 @@ class IntakeScreen(ConsoleScreen):
 
         self.run_service(work, on_result=shown, group="intake-preview")
 
-    @on(CallerSearch.Picked)
-    def _picked(self, event: CallerSearch.Picked) -> None:
+    def on_caller_search_picked(self, event: CallerSearch.Picked) -> None:
         match = event.match
-        self.matched_by = match.matched_by + (f" {match.unit_serial}" if match.unit_serial else "")
-        self.query_one("#caller-error", FieldError).show("")
+        self.matched_by = f"found by {match.matched_by}" + (
+            f" {match.unit_serial}" if match.unit_serial else ""
+        )
+        self.error_line("caller").show("")
         if match.unit_serial:
             self.picker("serial").value = match.unit_serial
         self._load_caller(match.customer_id, match.unit_id, contact_id=match.contact_id)
         self._show_card(Content.assemble((match.name, "bold"), ("  loading…", "dim")))
         self._focus_first_empty(after_caller=True)
 
-    @on(CallerSearch.Unpicked)
-    def _unpicked(self) -> None:
+    def on_caller_search_unpicked(self) -> None:
         self.caller = None
         self.matched_by = None
         self._show_card(Content(""))
@@ -695,8 +646,10 @@ class IntakeScreen(ConsoleScreen):
     def _apply_caller(self, context: CallerContext, contact_id: int | None) -> None:
         self.caller = context
         customer = context.customer
-        self._show_card(customer_card(customer, matched_by=self.matched_by))
+        self._show_card(customer_card(customer, how=self.matched_by))
         self._set_contacts(customer.contacts, contact_id)
+        from cc_tui.widgets.code_picker import Choice
+
         self.picker("serial").set_choices(
             Choice(u.serial, f"{u.item}" + (f" ({u.unit_type})" if u.unit_type else ""))
             for u in context.units
@@ -710,7 +663,7 @@ class IntakeScreen(ConsoleScreen):
         self._show_default_priority()
 
     def _set_contacts(self, contacts, selected: int | None) -> None:
-        select: Select[int] = self.query_one("#contact-person", Select)
+        select: Select[int] = self.query_one("#contact-person")  # type: ignore[assignment]
         options = []
         for contact in contacts:
             extra = " · ".join(p for p in (contact.role, contact.phone or contact.mobile) if p)
@@ -794,24 +747,39 @@ class IntakeScreen(ConsoleScreen):
         ]
         if self.caller is not None:
             key = self._key("intake.add_to_existing", "ctrl+o")
-            lines += ["\n", (key, "bold"), f" adds this call to {row.number} · enter opens it"]
+            if len(self.existing) > 1 and not self.existing_table.has_focus:
+                lines += ["\n", (key, "bold"), " chooses the incident to add this call to"]
+            else:
+                lines += ["\n", (key, "bold"), f" adds this call to {row.number} · enter opens it"]
         summary.update(Content.assemble(*lines))
 
-    @on(DataTable.RowHighlighted, "#existing")
-    def _existing_highlighted(self) -> None:
-        self._show_existing_summary()
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "existing":
+            self._show_existing_summary()
 
-    @on(DataTable.RowSelected, "#existing")
-    def _existing_selected(self, event: DataTable.RowSelected) -> None:
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "existing":
+            self._show_existing_summary()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "existing":
+            self._show_existing_summary()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         from cc_tui.screens.incident_detail import show_incident
 
-        if event.row_key.value is not None:
+        if event.data_table.id == "existing" and event.row_key.value is not None:
             show_incident(self.app, int(event.row_key.value))
 
     # -- the unit ----------------------------------------------------------------------------------
 
-    @on(CodePicker.Changed, "#serial")
-    def _serial_changed(self, event: CodePicker.Changed) -> None:
+    def on_code_picker_changed(self, event: CodePicker.Changed) -> None:
+        if event.picker.id == "serial":
+            self._serial_changed()
+        elif event.picker.id == "reason-general":
+            self._general_changed(event.value)
+
+    def _serial_changed(self) -> None:
         if self._serial_timer is not None:
             self._serial_timer.stop()
         self._serial_timer = self.set_timer(SERIAL_SECONDS, self._look_up_serial)
@@ -841,7 +809,7 @@ class IntakeScreen(ConsoleScreen):
             self._show_unit(unit)
             if self.caller is None:
                 # The serial number identifies the caller.
-                self.matched_by = f"serial {unit.serial}"
+                self.matched_by = f"found by serial {unit.serial}"
                 self._load_caller(unit.customer_id, unit.id)
 
         def missing(error: BaseException) -> None:
@@ -849,7 +817,7 @@ class IntakeScreen(ConsoleScreen):
                 return
             if isinstance(error, NotFound):
                 self.unit = None
-                self.query_one("#unit-panel", UnitPanel).show_note(error.message)
+                self.unit_panel.show_note(error.message)
                 self._show_default_priority()
             else:
                 show_error(self, error)
@@ -858,7 +826,7 @@ class IntakeScreen(ConsoleScreen):
 
     def _show_unit(self, unit: UnitInfo | None) -> None:
         self.unit = unit
-        panel = self.query_one("#unit-panel", UnitPanel)
+        panel = self.unit_panel
         if unit is None:
             panel.show_note("No unit yet: type its serial number.")
         else:
@@ -883,9 +851,8 @@ class IntakeScreen(ConsoleScreen):
 
     # -- codes -------------------------------------------------------------------------------------
 
-    @on(CodePicker.Changed, "#reason-general")
-    def _general_changed(self, event: CodePicker.Changed) -> None:
-        text = event.value.strip()
+    def _general_changed(self, value: str) -> None:
+        text = value.strip()
         if "/" in text:
             # A specific code taken from the list: split it over both fields.
             general, _, specific = text.partition("/")
@@ -915,9 +882,9 @@ class IntakeScreen(ConsoleScreen):
         self.caller_search.reset()
         self._show_card(Content(""))
         for name in ("title", "close-by"):
-            self.query_one(f"#{name}", Input).value = ""
+            self.query_one(f"#{name}").value = ""  # type: ignore[attr-defined]
         for name in ("description", "question", "answer"):
-            self.query_one(f"#{name}", TextArea).text = ""
+            self.query_one(f"#{name}").text = ""  # type: ignore[attr-defined]
         for name in (
             "reason-general",
             "reason-specific",
@@ -938,6 +905,8 @@ class IntakeScreen(ConsoleScreen):
         self._show_banner()
 
     def _clear_errors(self) -> None:
+        from cc_tui.widgets.customer_dialog import FieldError
+
         for line in self.query(FieldError):
             line.show("")
 
@@ -970,6 +939,7 @@ class IntakeScreen(ConsoleScreen):
     def build_form(self) -> IntakeForm:
         """The visible fields as the service's form; a bad date raises a CcError."""
         from cc_tui.services.intake import IntakeForm
+        from cc_tui.widgets.customer_dialog import split_typed
 
         shown = set(SECTIONS[self.request_type])
 
@@ -1027,11 +997,11 @@ class IntakeScreen(ConsoleScreen):
         if row == "close-by" and "responsible" in shown:
             shown.add("close-by")
         if row is not None and row in shown:
-            self.query_one(f"#{row}-error", FieldError).show(text)
+            self.error_line(row).show(text)
             if name != "customer":  # a refused customer is not fixed by retyping it
                 self.query_one(FOCUS_OF.get(row, f"#{row}")).focus()
         else:
-            self.query_one("#form-error", FieldError).show(text)
+            self.error_line("form").show(text)
 
     def _focus_first_empty(self, *, after_caller: bool = False) -> None:
         """The cursor to where the agent goes next: the caller, else the first field."""
@@ -1077,6 +1047,8 @@ class IntakeScreen(ConsoleScreen):
         self._show_idle()
 
     def action_new_customer(self) -> None:
+        from cc_tui.widgets.customer_dialog import NewCustomerDialog
+
         connection = self.connection
         if not self.in_call or connection is None:
             return
@@ -1087,8 +1059,8 @@ class IntakeScreen(ConsoleScreen):
                 return
             customer = result.customer
             self.caller_search.mark_picked(self.caller_search.text or customer.name)
-            self.matched_by = "new customer"
-            self.query_one("#caller-error", FieldError).show("")
+            self.matched_by = "added during this call"
+            self.error_line("caller").show("")
             contact_id = result.contact.id if result.contact else None
             self._load_caller(customer.id, None, contact_id=contact_id)
             self._focus_first_empty(after_caller=True)
@@ -1106,7 +1078,7 @@ class IntakeScreen(ConsoleScreen):
             return
         connection = self.connection
         if connection is None:
-            self.query_one("#form-error", FieldError).show("The database is not open yet.")
+            self.error_line("form").show("The database is not open yet.")
             return
         self._clear_errors()
         try:
@@ -1184,13 +1156,20 @@ class IntakeScreen(ConsoleScreen):
         target = self._highlighted_existing()
         self._clear_errors()
         if connection is None:
-            self.query_one("#form-error", FieldError).show("The database is not open yet.")
+            self.error_line("form").show("The database is not open yet.")
             return
         if target is None or self.caller is None:
-            self.query_one("#form-error", FieldError).show(
+            self.error_line("form").show(
                 "No open incident chosen: identify the caller, then choose one of their open "
                 "incidents on the right."
             )
+            return
+        table = self.existing_table
+        if len(self.existing) > 1 and not table.has_focus:
+            # Several open incidents: let the agent see and choose, then press again.
+            table.focus()
+            key = self._key("intake.add_to_existing", "ctrl+o")
+            self.status(f"Choose the incident (↑↓), then {key} adds this call to it.")
             return
         if self.contact_pending:
             self.status("the contact is still being recorded; try again in a moment")
@@ -1245,6 +1224,8 @@ class IntakeScreen(ConsoleScreen):
         if not self.something_typed():
             self._abandon()
             return
+
+        from cc_tui.widgets.confirm import ConfirmDialog
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -1309,6 +1290,9 @@ class IntakeScreen(ConsoleScreen):
     ) -> None:
         """The call is over: back to waiting for the next one."""
         self.in_call = False
+        # Most calls are action requests: each call starts as one (the channel stays).
+        self.request_type = "action"
+        self._show_type()
         self.last_result = result
         self.last_added = added_to
         self.last_note = note

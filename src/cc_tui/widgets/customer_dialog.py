@@ -111,7 +111,6 @@ class NewCustomerDialog(ModalScreen[NewCaller | None]):
     }
     NewCustomerDialog .row {
         height: 1;
-        margin-bottom: 1;
     }
     NewCustomerDialog .row > Label {
         width: 14;
@@ -119,6 +118,9 @@ class NewCustomerDialog(ModalScreen[NewCaller | None]):
     }
     NewCustomerDialog .row > Input {
         width: 1fr;
+    }
+    NewCustomerDialog FieldError {
+        margin-left: 13;
     }
     NewCustomerDialog #contact-heading {
         color: $text-muted;
@@ -233,10 +235,14 @@ class NewCustomerDialog(ModalScreen[NewCaller | None]):
 
         self.saving = True
         started = run_service(
-            self, work, on_result=self.dismiss, on_error=self.show_error, write=True, group="dialog"
+            self, work, on_result=self._done, on_error=self.show_error, write=True, group="dialog"
         )
         if started is None:
             self.saving = False
+
+    def _done(self, result: NewCaller) -> None:
+        # Not awaited: dismissing from the dialog's own message loop must not wait on it.
+        self.dismiss(result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
