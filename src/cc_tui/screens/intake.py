@@ -255,8 +255,10 @@ class IntakeScreen(ConsoleScreen):
         Binding("ctrl+s", "save", "Save", id="intake.save"),
         Binding("ctrl+o", "add_to_existing", "Add to incident", id="intake.add_to_existing"),
         Binding("ctrl+n", "new_customer", "New customer", id="intake.new_customer"),
-        Binding("ctrl+t", "cycle_type", "Type", id="intake.type"),
-        Binding("ctrl+l", "cycle_channel", "Channel", id="intake.channel"),
+        Binding("ctrl+f", "knowledge_base", "Knowledge base", id="intake.kb"),
+        # Shown with their keys in the contact bar.
+        Binding("ctrl+t", "cycle_type", "Type", show=False, id="intake.type"),
+        Binding("ctrl+l", "cycle_channel", "Channel", show=False, id="intake.channel"),
         Binding("escape", "end_call", "End call", id="intake.end_call"),
     ]
 
@@ -1014,7 +1016,7 @@ class IntakeScreen(ConsoleScreen):
     # -- keys --------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"save", "add_to_existing", "new_customer", "end_call"}:
+        if action in {"save", "add_to_existing", "new_customer", "end_call", "knowledge_base"}:
             return True if self.in_call else None
         return True
 
@@ -1071,6 +1073,33 @@ class IntakeScreen(ConsoleScreen):
                 default_country=connection.settings.default_country,
             ),
             added,
+        )
+
+    def action_knowledge_base(self) -> None:
+        """Search the knowledge base for this call: the searches (and the article that
+        answered) are recorded on the contact; escape there comes back here."""
+        from cc_tui.screens.kb import KbContext, show_knowledge_base
+
+        if not self.in_call:
+            return
+        if self.contact is None:
+            self.status(
+                "The contact is not recorded yet; the knowledge base can be searched for it "
+                "once it is."
+            )
+            return
+        general = self.text_of("reason-general")
+        specific = self.text_of("reason-specific")
+        reason = f"{general}/{specific}" if general and specific and "/" not in general else general
+        show_knowledge_base(
+            self.app,
+            KbContext(
+                incident_id=self.contact.id,
+                text=self.caller_words() or self.text_of("title"),
+                problem_code=self.text_of("problem") or None,
+                reason=reason or None,
+                return_mode="intake",
+            ),
         )
 
     def action_save(self) -> None:
@@ -1146,6 +1175,14 @@ class IntakeScreen(ConsoleScreen):
                 )
             )
             show_error(self, error)
+        elif getattr(error, "field", None) == "kb":
+            key = self._key("intake.kb", "ctrl+f")
+            self.status(
+                Content.assemble(
+                    ("Not saved: ", "bold $error"),
+                    f"{key} searches the knowledge base for this call.",
+                )
+            )
         else:
             self.status(Content.assemble(("Not saved: ", "bold $error"), "see the message above."))
 
