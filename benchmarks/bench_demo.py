@@ -79,8 +79,11 @@ def _check(url: str, incidents: int) -> dict:
     started = time.monotonic()
     with db.engine.connect() as conn:
         count = conn.execute(text("SELECT COUNT(*) FROM incident")).scalar()
-        with_events = conn.execute(
-            text("SELECT COUNT(*) FROM (SELECT DISTINCT incident_id FROM event) e")
+        without_events = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM incident i WHERE NOT EXISTS "
+                "(SELECT 1 FROM event e WHERE e.incident_id = i.id)"
+            )
         ).scalar()
         opened = conn.execute(
             text(
@@ -89,8 +92,8 @@ def _check(url: str, incidents: int) -> dict:
             )
         ).scalar()
     db.dispose()
-    if count < incidents or with_events != count:
-        raise SystemExit(f"bench: {count} incidents, {with_events} with events: load incomplete")
+    if count < incidents or without_events:
+        raise SystemExit(f"bench: {count} incidents, {without_events} without events: incomplete")
     return {"incidents": count, "open": opened, "check_s": round(time.monotonic() - started, 1)}
 
 
