@@ -47,8 +47,8 @@ class Incident(SQLModel, table=True):
             "ix_incident_mywork",
             "owner_id",
             *_QUEUE_ORDER,
-            sqlite_where=text(_OPEN),
-            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN + " AND owner_id IS NOT NULL"),
+            postgresql_where=text(_OPEN + " AND owner_id IS NOT NULL"),
         ),
         # ... and the grouped load count, read from the index alone.
         Index(

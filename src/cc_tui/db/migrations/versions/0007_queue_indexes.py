@@ -24,6 +24,9 @@ depends_on: str | Sequence[str] | None = None
 
 OPEN = "status IN ('registered','assigned','in_process','pending','transferred')"
 UNASSIGNED = OPEN + " AND owner_id IS NULL"
+# Owned only: else a planner may read an unassigned queue from this index (owner_id IS NULL
+# as its first column gives the same order) and filter every department's rows.
+OWNED = OPEN + " AND owner_id IS NOT NULL"
 ORDER = [
     sa.text("escalation_rank DESC"),
     "priority_rank",
@@ -48,8 +51,8 @@ def upgrade() -> None:
         "incident",
         ["owner_id", *ORDER],
         unique=False,
-        sqlite_where=sa.text(OPEN),
-        postgresql_where=sa.text(OPEN),
+        sqlite_where=sa.text(OWNED),
+        postgresql_where=sa.text(OWNED),
     )
     op.create_index(
         "ix_incident_load",
