@@ -821,8 +821,12 @@ def _by_name(session: Session, hits: _Hits, query: str) -> None:
     words = query_words(query)[:5]
     if not words or hits.full():
         return
+    if len(words) > 1:
+        words = _rarest_first(session, words)
     _token_search(session, hits, [(w, []) for w in words], RANK_WORD)
-    if hits.full():
+    if hits.full() or (len(words) > 1 and hits.by_customer):
+        # Several words that matched exactly name the caller well enough: typos are only
+        # looked for when that found nobody (or, for one word, too few).
         return
     # Typos are looked for in words, not in numbers.
     near = [
@@ -830,6 +834,23 @@ def _by_name(session: Session, hits: _Hits, query: str) -> None:
     ]
     if any(near):
         _token_search(session, hits, list(zip(words, near, strict=True)), RANK_FUZZY)
+
+
+_RARITY_CAP = 2000
+
+
+def _rarest_first(session: Session, words: list[str]) -> list[str]:
+    """The typed words ordered by how many name words start with them (capped count, one
+    statement): the join is driven by the rarest, not by the longest."""
+    counts = []
+    for word in words:
+        capped = (
+            select(literal(1)).where(_prefix(CustomerToken.term, word)).limit(_RARITY_CAP)
+        ).subquery()
+        counts.append(select(func.count()).select_from(capped).scalar_subquery())
+    row = session.execute(select(*counts)).one()
+    ranked = sorted(range(len(words)), key=lambda i: (row[i], -len(words[i])))
+    return [words[i] for i in ranked]
 
 
 def _token_search(
@@ -850,14 +871,13 @@ def _token_search(
         condition = func.substr(table.term, 1, len(word)) == word
         return or_(condition, whole.in_(near)) if near else condition
 
-    # Drive with the longest typed word (fewest index entries), in index order; each
+    # Drive with the first word (the caller puts the rarest first), in index order; each
     # other word is an EXISTS probe of that customer's few words by (customer_id, term).
     # OFFSET 0 keeps PostgreSQL from turning the probe into a hash join over the table,
     # which it picks when it misjudges how many rows a text range holds.
-    order = sorted(range(len(words)), key=lambda i: -len(words[i][0]))
     driver = aliased(CustomerToken)
-    stmt = select(driver.customer_id, driver.contact_id).where(matches(driver, *words[order[0]]))
-    for i in order[1:]:
+    stmt = select(driver.customer_id, driver.contact_id).where(matches(driver, *words[0]))
+    for i in range(1, len(words)):
         table = aliased(CustomerToken)
         probe = (
             select(literal(1))
