@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, select, update
+from sqlalchemy import and_, func, literal, literal_column, select, update
 from sqlmodel import Session
 
 from cc_tui.db.changes import record_change
@@ -390,7 +390,12 @@ def least_loaded_agent(
         select(Agent.id, open_count)
         .outerjoin(
             Incident,
-            and_(Incident.owner_id == Agent.id, Incident.status.in_(OPEN_STATUSES)),
+            and_(
+                Incident.owner_id == Agent.id,
+                # Literals, not bound parameters: SQLite matches a partial index
+                # (ix_incident_owner_open) only against constants in the query.
+                Incident.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES]),
+            ),
         )
         .where(
             Agent.department_id == department_id,
