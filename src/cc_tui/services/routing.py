@@ -385,7 +385,8 @@ def least_loaded_agent(
 ) -> Agent | None:
     """The active agent (role agent) of a department with the fewest open incidents; ties go
     to the lower id so the choice is repeatable."""
-    open_count = func.count(Incident.id)
+    # owner_id (not id): the count is then read from ix_incident_owner_open alone.
+    open_count = func.count(Incident.owner_id)
     query = (
         select(Agent.id, open_count)
         .outerjoin(
