@@ -292,6 +292,32 @@ async def test_blocked_customer_is_refused_with_the_banner_and_the_reason(
     assert saved.answer == "Accounts receivable must clear it"
 
 
+async def test_flag_set_by_a_supervisor_during_the_call_appears_at_once(
+    sqlite_db, desk, sqlite_admin
+):
+    from cc_tui.services.customers import set_block
+
+    app = console(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        intake = await take_call(pilot)
+        await pick_caller(pilot, "click", name=HOSTILE)
+        await pilot.press("ctrl+t")
+        banner = app.screen.query_one("#banner")
+        assert not banner.display
+        await pilot.press(*"What are your hours?")
+        with sqlite_db.session() as session:
+            set_block(
+                session,
+                actor=sqlite_admin,
+                customer_id=desk["hostile"],
+                level="warn",
+                reason="Asks for [b]bold[/b] promises",
+            )
+        await wait_until(pilot, lambda: banner.has_class("-warn"))
+        assert "Asks for [b]bold[/b] promises" in text(app, "#banner")
+        assert intake.text_of("question") == "What are your hours?"
+
+
 async def test_failed_save_keeps_the_draft_and_retries(sqlite_db, desk, sqlite_admin, monkeypatch):
     import cc_tui.services.intake as intake_service
 

@@ -284,6 +284,8 @@ class IntakeScreen(ConsoleScreen):
         self.last_added = False
         # How the last call ended, when it left no incident to open.
         self.last_note: str | None = None
+        # The contact persons the select offers now (label, id).
+        self._contact_options: list[tuple[str, int]] | None = None
         self._preview_timer: Timer | None = None
         self._serial_timer: Timer | None = None
         self._zone: tzinfo | None = None
@@ -396,12 +398,25 @@ class IntakeScreen(ConsoleScreen):
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if batch.touches(*CATALOG_ENTITIES):
             self.run_service(load_catalog, on_result=self._got_catalog, group="intake-catalog")
-        if (
-            self.in_call
-            and self.caller is not None
-            and (batch.touches(*CALLER_ENTITIES) or batch.incident_ids)
-        ):
+        if self.in_call and self.caller is not None and self._touches_caller(batch):
             self._load_caller(self.caller.customer.id, self.unit.id if self.unit else None)
+
+    def _touches_caller(self, batch: ChangeBatch) -> bool:
+        """Whether others' work may have changed what is shown of the caller: their card
+        or flag, contacts, units, an open incident shown, or a new incident (maybe theirs)."""
+        assert self.caller is not None
+        customer_id = self.caller.customer.id
+        shown = {row.id for row in self.existing}
+        for change in batch.changes:
+            if change.entity == "customer" and change.entity_id == customer_id:
+                return True
+            if change.entity in CALLER_ENTITIES and change.entity != "customer":
+                return True
+            if change.incident_id is not None and (
+                change.incident_id in shown or change.action == "registered"
+            ):
+                return True
+        return False
 
     # -- taking a call ---------------------------------------------------------------------------
 
@@ -671,7 +686,11 @@ class IntakeScreen(ConsoleScreen):
             extra = " · ".join(p for p in (contact.role, contact.phone or contact.mobile) if p)
             label = contact.name + (f"  ({extra})" if extra else "")
             options.append((Content(label), contact.id))
-        select.set_options(options)
+        current = [(str(label), value) for label, value in options]
+        if current != self._contact_options:
+            # Only when they changed: setting options clears the agent's choice.
+            select.set_options(options)
+            self._contact_options = current
         ids = {c.id for c in contacts}
         if selected in ids:
             select.value = selected
