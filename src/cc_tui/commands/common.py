@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -51,6 +52,13 @@ class CliState:
         if self._db is None:
             from cc_tui.db.engine import Database
 
+            if self.settings.database_url is None:
+                # The embedded database's folder is ours to create (first run on a machine).
+                from cc_tui.config import default_database_url
+
+                Path(default_database_url().removeprefix("sqlite:///")).parent.mkdir(
+                    parents=True, exist_ok=True
+                )
             self._db = Database(self.settings.effective_database_url)
         if check_schema:
             from cc_tui.services.setup import prepare_database

@@ -437,7 +437,9 @@ def _identify(
             )
     unit = None
     if form.serial and form.serial.strip():
-        unit = session.scalars(select(Unit).where(Unit.serial == form.serial.strip())).first()
+        unit = session.scalars(
+            select(Unit).where(Unit.serial == form.serial.strip().upper())
+        ).first()
         if unit is None:
             raise NotFound(f"no unit with serial number {form.serial.strip()!r}", field="serial")
         if customer is None:
