@@ -501,7 +501,7 @@ class IntakeScreen(ConsoleScreen):
             state.update(Content.assemble(("● Call ", "bold $warning"), "not recorded yet"))
         label = dict(CHANNELS)[self.channel]
         key = self._key("intake.channel", "ctrl+l")
-        fixed = "" if not self.in_call else " (fixed for this call)"
+        fixed = " (this call)" if self.in_call else ""
         self.query_one("#contact-channel", Static).update(
             Content.assemble(("Channel ", "dim"), (label, "bold"), (f"{fixed}  {key}", "dim"))
         )
