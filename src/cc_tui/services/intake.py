@@ -487,8 +487,9 @@ def _customer_by_address(
 def _block_check(customer: Customer, rtype: RequestType) -> list[str]:
     if customer.block_level == BlockLevel.BLOCK:
         if rtype == RequestType.ACTION:
+            reason = (customer.block_reason or "").rstrip(".")
             raise RuleViolation(
-                f"{customer.name} is blocked: {customer.block_reason}. Tell the customer; "
+                f"{customer.name} is blocked: {reason}. Tell the customer; "
                 "information requests and comments can still be recorded",
                 field="customer",
             )
