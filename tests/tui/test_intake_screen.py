@@ -504,6 +504,9 @@ def test_intake_snapshot(snap_compare, tmp_path, monkeypatch):
         await pilot.press(*"SN-4711")
         await wait_until(pilot, lambda: intake.unit is not None)
         intake.query_one("#title").focus()
-        await pilot.pause()
+        # Let debounced look-ups and completion lists settle: the picture must not depend on
+        # how fast a loaded machine delivers them.
+        for _ in range(3):
+            await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=in_a_call)
