@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -41,31 +40,10 @@ from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
 from cc_tui.models import Agent, Customer, Incident, Unit  # noqa: E402
 from cc_tui.services.context import actor_of, bootstrap_admin  # noqa: E402
+from common import CC_TUI, log, pg_url  # noqa: E402
 
 TARGET_P95_MS = 50.0
-CC_TUI = Path(sys.executable).with_name("cc-tui")
-PG_ADMIN = os.environ.get(
-    "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 WARM_UP = 20
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _pg_url(name: str) -> str:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.set(database=name).render_as_string(hide_password=False)
 
 
 def _counts(db: Database) -> tuple[int, int]:
@@ -225,7 +203,7 @@ def main() -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         results.append(run("sqlite", f"sqlite:///{path}", args))
     if args.only in (None, "postgresql"):
-        results.append(run("postgresql", _pg_url(args.pg_database), args))
+        results.append(run("postgresql", pg_url(args.pg_database), args))
 
     if args.json:
         print(json.dumps(results, indent=2))

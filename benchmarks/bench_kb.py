@@ -41,19 +41,13 @@ from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
 from cc_tui.models import Agent, KbArticle  # noqa: E402
 from cc_tui.models.base import utcnow  # noqa: E402
+from common import drop_pg, log, pg_url  # noqa: E402
 
 TARGETS_P95_MS = {"two_words": 20.0, "prefix_3": 100.0}
-PG_ADMIN = os.environ.get(
-    "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 VOCABULARY = 20_000
 # The most common words are the stop-word-like ones: titles use the words after them.
 COMMON = 100
 KINDS = ("script", "script", "script", "phone", "url")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------- building
@@ -192,30 +186,6 @@ def prepare(db: Database, count: int, seed: int) -> str:
     return f"generated {count - have} articles in {time.monotonic() - started:.0f} s"
 
 
-def _pg_url(name: str) -> str:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(name: str) -> None:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 # ---------------------------------------------------------------------------- measuring
 
 
@@ -329,8 +299,8 @@ def main() -> int:
         results.append(run("sqlite", f"sqlite:///{path}", args))
     if args.only in (None, "postgresql"):
         if args.rebuild:
-            _drop_pg(args.pg_database)
-        results.append(run("postgresql", _pg_url(args.pg_database), args))
+            drop_pg(args.pg_database)
+        results.append(run("postgresql", pg_url(args.pg_database), args))
 
     if args.json:
         print(json.dumps(results, indent=2))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -38,12 +37,9 @@ from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
 from cc_tui.models.customer import name_terms  # noqa: E402
 from cc_tui.services.normalize import email_key, fold, normalize_phone  # noqa: E402
+from common import CC_TUI, demo_cli_has, drop_pg, log, pg_url  # noqa: E402
 
 TARGET_P95_MS = 30.0
-CC_TUI = Path(sys.executable).with_name("cc-tui")
-PG_ADMIN = os.environ.get(
-    "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 SURNAMES = [
     "Müller",
@@ -332,45 +328,7 @@ AREAS = ("30", "40", "89", "221", "69", "711", "211", "341", "231", "201", "421"
 OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------------------- building
-
-
-def _demo_cli_available() -> bool:
-    try:
-        result = subprocess.run(
-            [str(CC_TUI), "demo", "--help"], capture_output=True, text=True, timeout=60
-        )
-    except OSError:
-        return False
-    return result.returncode == 0 and "--customers" in result.stdout
-
-
-def _pg_url(name: str) -> str:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(name: str) -> None:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _count(db: Database, table: str) -> int:
@@ -623,7 +581,7 @@ def prepare(db: Database, url: str, customers: int, incidents: int) -> str:
 
     with db.session() as session:
         bootstrap_admin(session, "bench")  # only on a database without agents
-    if _demo_cli_available():
+    if demo_cli_has("--customers"):
         log(f"  building with cc-tui demo --customers {customers} --incidents {incidents}")
         subprocess.run(
             [
@@ -781,8 +739,8 @@ def main() -> int:
         results.append(run("sqlite", f"sqlite:///{path}", args))
     if args.only in (None, "postgresql"):
         if args.rebuild:
-            _drop_pg(args.pg_database)
-        results.append(run("postgresql", _pg_url(args.pg_database), args))
+            drop_pg(args.pg_database)
+        results.append(run("postgresql", pg_url(args.pg_database), args))
 
     if args.json:
         print(json.dumps(results, indent=2))

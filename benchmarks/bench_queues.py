@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import statistics
 import subprocess
@@ -44,55 +43,14 @@ from sqlalchemy import select, text  # noqa: E402
 
 from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
+from common import CC_TUI, demo_cli_has, drop_pg, log, pg_url  # noqa: E402
 
 TARGET_BOARD_MS = 100.0
-CC_TUI = Path(sys.executable).with_name("cc-tui")
-PG_ADMIN = os.environ.get(
-    "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 CLAIM_DEPT = "BENCHQ"
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # ---------------------------------------------------------------------------- building
-
-
-def _demo_cli_available() -> bool:
-    try:
-        result = subprocess.run(
-            [str(CC_TUI), "demo", "--help"], capture_output=True, text=True, timeout=60
-        )
-    except OSError:
-        return False
-    return result.returncode == 0 and "--incidents" in result.stdout
-
-
-def _pg_url(name: str) -> str:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN)
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(name: str) -> None:
-    import psycopg
-
-    from cc_tui.db.engine import parse_url
-
-    admin = parse_url(PG_ADMIN).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _scalar(db: Database, sql: str) -> int:
@@ -314,7 +272,7 @@ def prepare(db: Database, url: str, incidents: int, open_count: int, data: str) 
 
     with db.session() as session:
         bootstrap_admin(session, "bench")  # only on a database without agents
-    if data == "demo" or (data == "auto" and _demo_cli_available()):
+    if data == "demo" or (data == "auto" and demo_cli_has("--incidents")):
         log(f"  building with cc-tui demo --incidents {incidents}")
         subprocess.run(
             [str(CC_TUI), "--db", url, "--as", "bench", "demo", "--incidents", str(incidents)],
@@ -579,8 +537,8 @@ def main() -> int:
         results["sqlite"] = run("sqlite", f"sqlite:///{path}", args)
     if args.only in (None, "postgresql"):
         if args.rebuild:
-            _drop_pg(args.pg_database)
-        results["postgresql"] = run("postgresql", _pg_url(args.pg_database), args)
+            drop_pg(args.pg_database)
+        results["postgresql"] = run("postgresql", pg_url(args.pg_database), args)
 
     ok = all(r["ok"] and r.get("claims", {"ok": True})["ok"] for r in results.values())
     if args.json:
