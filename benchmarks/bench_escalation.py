@@ -1,20 +1,22 @@
-"""Escalation sweep over 200,000 open incidents: time of one `escalate()` transaction.
+"""Escalation sweep over 200,000 open incidents: time of each `escalate()` transaction.
 
 The data: 200,000 open incidents (plus closed ones) spread over 10 departments with
 owners, supervisors (some with e-mail), priorities and escalation actions. Every open
 incident's next threshold (`escalate_at`) lies within the first 200 minutes after T0, so
 each minute about 1,000 incidents climb a state (follow_up, warning or late).
 
-Measured, each one committed transaction as `cc-tui escalate` runs it:
+Measured as `cc-tui escalate` and the consoles run it: batches of at most 5,000 incidents
+(`SWEEP_BATCH`), each its own committed transaction, until nothing is due:
 
 - steady: a sweep every minute (T0+1, T0+2, ...): ~1,000 state changes each, with their
   timeline events, alerts, e-mail rows and change-feed rows;
 - idle: the same minute again (nothing to do; the idempotence check);
-- burst: the sweep after a 10-minute gap (~10,000 changes);
-- catch-up: one sweep after a long outage, when every remaining incident climbs at once
-  (the worst case: ~185,000 changes; reported, not held to the target).
+- burst: the sweep after a 10-minute gap (~10,000 changes, two batches);
+- catch-up: the sweep after a long outage, when every remaining incident climbs at once
+  (the worst case: ~185,000 changes in about 40 batches).
 
-Target: the per-minute sweep under 3 s on SQLite and on PostgreSQL.
+Target: every sweep transaction under 3 s on SQLite and on PostgreSQL (the per-minute
+sweep, and each batch of a backlog); the whole catch-up is reported beside it.
 
     .venv/bin/python benchmarks/bench_escalation.py                  # both databases
     .venv/bin/python benchmarks/bench_escalation.py --only sqlite --json
@@ -47,7 +49,7 @@ from cc_tui.models import (  # noqa: E402
     Incident,
     Priority,
 )
-from cc_tui.services.escalation import escalate  # noqa: E402
+from cc_tui.services.escalation import SweepResult, escalate  # noqa: E402
 from cc_tui.services.timeline import seed_event_types  # noqa: E402
 
 TARGET_S = 3.0
@@ -214,39 +216,56 @@ def count_open(db: Database) -> int:
         )
 
 
-def timed_sweep(db: Database, at: datetime):
+def timed_sweep(db: Database, at: datetime) -> tuple[float, float, SweepResult]:
+    """Batches until nothing is due, as `escalate_all` runs them, each transaction timed.
+
+    Returns the whole sweep's seconds, the longest transaction's and the summed result.
+    """
     started = time.perf_counter()
-    with db.session() as s:
-        result = escalate(s, at=at)
-    return time.perf_counter() - started, result
+    longest = 0.0
+    total: SweepResult | None = None
+    while True:
+        batch_started = time.perf_counter()
+        with db.session() as s:
+            result = escalate(s, at=at)
+        longest = max(longest, time.perf_counter() - batch_started)
+        total = result if total is None else total.plus(result)
+        if not result.more:
+            return time.perf_counter() - started, longest, total
 
 
 def measure(db: Database, runs: int, catch_up: bool) -> dict:
     steady, changes = [], []
     for minute in range(1, runs + 1):
-        seconds, result = timed_sweep(db, T0 + timedelta(minutes=minute))
+        seconds, _longest, result = timed_sweep(db, T0 + timedelta(minutes=minute))
         steady.append(seconds)
         changes.append(result.changed)
     idle = [timed_sweep(db, T0 + timedelta(minutes=runs))[0] for _ in range(5)]
-    burst_s, burst = timed_sweep(db, T0 + timedelta(minutes=runs + 10))
+    burst_s, burst_longest, burst = timed_sweep(db, T0 + timedelta(minutes=runs + 10))
     result = {
         "steady_median_s": round(statistics.median(steady), 3),
         "steady_max_s": round(max(steady), 3),
         "steady_changes_median": int(statistics.median(changes)),
         "idle_median_s": round(statistics.median(idle), 4),
         "burst_s": round(burst_s, 3),
+        "burst_longest_s": round(burst_longest, 3),
         "burst_changes": burst.changed,
+        "longest_transaction_s": round(max(max(steady), burst_longest), 3),
     }
     if catch_up:
-        seconds, big = timed_sweep(db, T0 + timedelta(minutes=SPREAD_MINUTES + 1))
-        repeat_s, repeat = timed_sweep(db, T0 + timedelta(minutes=SPREAD_MINUTES + 1))
+        at = T0 + timedelta(minutes=SPREAD_MINUTES + 1)
+        seconds, longest, big = timed_sweep(db, at)
+        repeat_s, _, repeat = timed_sweep(db, at)
         result.update(
             catch_up_s=round(seconds, 3),
+            catch_up_longest_s=round(longest, 3),
+            catch_up_batches=big.batches,
             catch_up_changes=big.changed,
             catch_up_alerts=big.alerts,
             catch_up_emails=big.emails,
             repeat_changes=repeat.changed,
             repeat_s=round(repeat_s, 4),
+            longest_transaction_s=round(max(result["longest_transaction_s"], longest), 3),
         )
     return result
 
@@ -263,8 +282,8 @@ def run(name: str, url: str, args: argparse.Namespace) -> dict:
         "open_incidents": open_now,
         **measure(db, args.runs, not args.no_catch_up),
     }
-    # The target is for the sweep as cron and the consoles run it: every minute.
-    ok = result["steady_max_s"] < TARGET_S
+    # The target is for every sweep transaction, as cron and the consoles run them.
+    ok = result["longest_transaction_s"] < TARGET_S
     result["target_s"] = TARGET_S
     result["meets_target"] = ok
     db.dispose()
@@ -305,12 +324,14 @@ def main() -> int:
                 f"{r['steady_median_s']:.3f} s, max {r['steady_max_s']:.3f} s "
                 f"(~{r['steady_changes_median']} changes) [{verdict}; target {TARGET_S} s]; "
                 f"idle {r['idle_median_s'] * 1000:.1f} ms; 10-minute burst {r['burst_s']:.3f} s "
-                f"({r['burst_changes']:,} changes)"
+                f"({r['burst_changes']:,} changes); longest transaction "
+                f"{r['longest_transaction_s']:.3f} s"
             )
             if "catch_up_s" in r:
                 line += (
-                    f"; catch-up {r['catch_up_s']:.3f} s ({r['catch_up_changes']:,} changes, "
-                    f"{r['catch_up_alerts']:,} alerts)"
+                    f"; catch-up {r['catch_up_s']:.3f} s in {r['catch_up_batches']} batches "
+                    f"(longest {r['catch_up_longest_s']:.3f} s; {r['catch_up_changes']:,} "
+                    f"changes, {r['catch_up_alerts']:,} alerts)"
                 )
             print(line)
     return 0 if all(r["meets_target"] for r in results) else 1

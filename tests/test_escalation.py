@@ -27,6 +27,7 @@ from cc_tui.services.deadlines import deadline_view, plan_deadlines, set_deadlin
 from cc_tui.services.escalation import (
     add_escalation_action,
     escalate,
+    escalate_all,
     mark_alerts_read,
     unread_alerts,
 )
@@ -559,6 +560,36 @@ def test_many_incidents_in_one_sweep(db, admin, desk):
     assert {row(db, r).escalation for r in refs} == {"follow_up"}
 
 
+def test_a_sweep_takes_a_bounded_batch_the_most_overdue_first(db, admin, desk):
+    refs = [register(db, admin, desk) for _ in range(7)]
+    # The first three registered become due first: they fall behind the others.
+    with db.session() as s:
+        for minutes, ref in enumerate(refs):
+            incident = get_incident(s, ref)
+            incident.escalate_at = utc(2026, 3, 2, 9, 0) + timedelta(minutes=minutes)
+    first = escalate_one(db, utc(2026, 3, 2, 10, 0), limit=3)
+    assert (first.checked, first.changed, first.more) == (3, 3, True)
+    assert [row(db, r).escalation for r in refs[:3]] == ["follow_up"] * 3
+    assert {row(db, r).escalation for r in refs[3:]} == {"on_time"}
+    rest = escalate_all(db, at=utc(2026, 3, 2, 10, 0), limit=3)
+    # 4 due: a full batch, one more, then nothing to say "more" about.
+    assert (rest.checked, rest.changed, rest.batches, rest.more) == (4, 4, 2, False)
+    assert {row(db, r).escalation for r in refs} == {"follow_up"}
+    assert all(len(events(db, r)) == 1 for r in refs)
+    again = escalate_all(db, at=utc(2026, 3, 2, 10, 0), limit=3)
+    assert (again.checked, again.changed, again.batches) == (0, 0, 1)
+
+
+def test_a_sweep_batch_of_none_is_refused(db, admin):
+    with db.session() as s, pytest.raises(UsageError):
+        escalate(s, at=utc(2026, 3, 2, 10, 0), limit=0)
+
+
+def escalate_one(db, at, *, limit):
+    with db.session() as s:
+        return escalate(s, at=at, limit=limit)
+
+
 @pytest.mark.pg
 def test_a_concurrent_sweep_is_skipped_on_postgresql(db, admin, desk):
     if db.is_sqlite:
@@ -682,6 +713,19 @@ def test_cli_calendar_priority_escalate_and_show(db, admin, cli):
     assert json.loads(cli("incident", "show", number, "--json").stdout)["escalation"] == "late"
     plain = cli("escalate")
     assert plain.exit_code == 0 and "no escalation" in plain.stdout
+
+
+def test_cli_escalate_works_off_a_backlog_in_batches(db, admin, desk, cli):
+    for _ in range(5):
+        register(db, admin, desk)
+    out = cli("escalate", "--at", "2026-03-02T10:00:00+00:00", "--batch", "2", "--json")
+    assert out.exit_code == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert (result["changed"], result["batches"], result["more"]) == (5, 3, False)
+    plain = cli("escalate", "--at", "2026-03-02T10:00:00+00:00", "--batch", "2")
+    assert plain.exit_code == 0 and "no escalation" in plain.stdout
+    bad = cli("escalate", "--batch", "0")
+    assert bad.exit_code == 2
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,19 @@ One sweep is a handful of set-based statements, whatever the number of incidents
 A second sweep at the same time finds nothing to do (idempotent). Concurrent sweeps (cron
 and every open console) do not double anything: SQLite runs one writer at a time, and on
 PostgreSQL a sweep that finds another one running returns at once (`skipped`).
+
+One sweep transaction takes at most `SWEEP_BATCH` incidents, the longest overdue first. A
+backlog (after an outage, or a calendar change that makes thousands late at once) is
+worked off by `escalate_all` in several short transactions instead of one that holds the
+incident rows, and every console's sweep, for a minute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session
@@ -42,11 +48,16 @@ from cc_tui.services.deadlines import system_agent_id
 from cc_tui.services.incidents import number
 from cc_tui.services.timeline import event_type
 
+if TYPE_CHECKING:
+    from cc_tui.db.engine import Database
+
 # Any constant works; it only has to be the same for every sweep.
 PG_LOCK_KEY = 0x63637475_6573  # "cctu" "es"
 RUNNING = "status IN ('registered','assigned','in_process','transferred')"
 # Later than any stored instant (SQLite stores them as text in this format).
 _FAR = "9999-12-31 23:59:59.999999"
+# Incidents per sweep transaction: about 1 s of work on PostgreSQL when all of them climb.
+SWEEP_BATCH = 5_000
 _STATE_SQL = (
     "CASE {r} WHEN 1 THEN 'follow_up' WHEN 2 THEN 'warning' WHEN 3 THEN 'late' ELSE 'on_time' END"
 )
@@ -67,6 +78,19 @@ class SweepResult:
     actions: int
     # PostgreSQL: another sweep held the lock, this one did nothing.
     skipped: bool = False
+    # The batch was full: more incidents may be due (run another sweep at once).
+    more: bool = False
+    # Transactions this result adds up (escalate_all).
+    batches: int = 1
+
+    def plus(self, other: SweepResult) -> SweepResult:
+        """Two batches' results as one (the counts added; the later one's flags)."""
+        counts = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in fields(self)
+            if f.name not in ("at", "skipped", "more")
+        }
+        return SweepResult(at=self.at, skipped=other.skipped, more=other.more, **counts)
 
 
 @dataclass(frozen=True)
@@ -97,8 +121,12 @@ class Alert:
 # --- the sweep ------------------------------------------------------------------------
 
 
-def escalate(session: Session, *, at: datetime | None = None) -> SweepResult:
-    """Run one sweep as of `at` (default now)."""
+def escalate(
+    session: Session, *, at: datetime | None = None, limit: int = SWEEP_BATCH
+) -> SweepResult:
+    """Run one sweep as of `at` (default now) over at most `limit` due incidents."""
+    if limit < 1:
+        raise UsageError("a sweep batch needs at least one incident")
     now = to_utc(at) if at else utcnow()
     pg = session.get_bind().dialect.name == "postgresql"
     if (
@@ -108,15 +136,35 @@ def escalate(session: Session, *, at: datetime | None = None) -> SweepResult:
         ).scalar()
     ):
         return SweepResult(now, 0, 0, 0, 0, 0, 0, 0, 0, skipped=True)
-    run = _Sweep(session, now, pg)
+    run = _Sweep(session, now, pg, limit)
     return run.execute()
 
 
+def escalate_all(
+    db: Database, *, at: datetime | None = None, limit: int = SWEEP_BATCH
+) -> SweepResult:
+    """Sweep until nothing is due, each batch its own committed transaction.
+
+    Every batch moves the incidents it took past `at` (their next threshold is later, or
+    they have none left), so the loop ends; it stops early when another sweep holds the
+    PostgreSQL lock (that one is doing the work).
+    """
+    now = to_utc(at) if at else utcnow()
+    total: SweepResult | None = None
+    while True:
+        with db.session() as session:
+            result = escalate(session, at=now, limit=limit)
+        total = result if total is None else total.plus(result)
+        if not result.more or result.skipped:
+            return total
+
+
 class _Sweep:
-    def __init__(self, session: Session, now: datetime, pg: bool) -> None:
+    def __init__(self, session: Session, now: datetime, pg: bool, limit: int) -> None:
         self.session = session
         self.now = now
         self.pg = pg
+        self.limit = limit
 
     # Every statement binds `now` through the column type, so SQLite compares like with like.
     def sql(self, statement: str, **params):
@@ -139,7 +187,10 @@ class _Sweep:
             SELECT id, escalation_rank, {self._rank_expr()}, priority_id
             FROM incident
             WHERE {RUNNING} AND escalate_at <= :now
-            """
+            ORDER BY escalate_at
+            LIMIT :limit
+            """,
+            limit=self.limit,
         ).rowcount
         if not checked:
             self._drop_temp_table()
@@ -180,6 +231,7 @@ class _Sweep:
             alerts=alerts,
             emails=emails,
             actions=actions,
+            more=checked >= self.limit,
         )
 
     # -- pieces ----------------------------------------------------------------------

@@ -257,13 +257,12 @@ class AlertsArrived(Message):
 
 
 def sweep_and_collect(connection: Connection, *, sweep: bool = True) -> list[Alert]:
-    """One sweep (unless another console is at it), then the agent's unread alerts."""
-    from cc_tui.services.escalation import escalate, unread_alerts
+    """Sweep until nothing is due (unless another console is at it); the unread alerts."""
+    from cc_tui.services.escalation import escalate_all, unread_alerts
 
     db = connection.db
     if sweep:
-        with db.session() as session:
-            escalate(session)
+        escalate_all(db)
     with db.session(write=False) as session:
         return unread_alerts(session, agent_id=connection.actor.id)
 
