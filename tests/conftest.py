@@ -126,8 +126,8 @@ def empty_database(db) -> None:
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with db.engine.connect() as conn:
         if db.is_sqlite:
-            # Every row goes, so skip SQLite's per-row key look-ups: for the unindexed
-            # event.corrects_id they scan the table once per deleted event (quadratic).
+            # Every row goes, so skip SQLite's per-row key look-ups: a referencing column
+            # without an index is scanned once per deleted row (quadratic).
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         with conn.begin():
             _delete_all(db, conn, tables)

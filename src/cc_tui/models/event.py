@@ -35,6 +35,13 @@ class Event(SQLModel, table=True):
         CheckConstraint("kind IN ('user','system')", name="kind"),
         Index("ix_event_incident", "incident_id", "id"),
         Index("ix_event_incident_kind", "incident_id", "kind", "id"),
+        # Corrections of an event (and the foreign-key check when an event row goes).
+        Index(
+            "ix_event_corrects",
+            "corrects_id",
+            sqlite_where=text("corrects_id IS NOT NULL"),
+            postgresql_where=text("corrects_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
