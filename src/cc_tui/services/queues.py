@@ -24,7 +24,9 @@ from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.models.base import utcnow
 from cc_tui.models.enums import ESCALATION_RANK, OPEN_STATUSES, Escalation, Status, SystemEvent
 from cc_tui.services.agents import resolve_agent, resolve_department
+from cc_tui.services.calendars import CalendarCache
 from cc_tui.services.context import Actor
+from cc_tui.services.deadlines import apply_deadlines
 from cc_tui.services.incidents import number, parse_ref
 from cc_tui.services.lifecycle import lock_incident, touch
 from cc_tui.services.timeline import system_event
@@ -340,6 +342,7 @@ def _assign_locked(
     target: _Target,
     reason: str | None,
     now: datetime,
+    cache: CalendarCache | None = None,
 ) -> AssignResult | None:
     """Apply an assignment to a locked incident; None when it is there already."""
     label = number(incident.id or 0)
@@ -404,6 +407,12 @@ def _assign_locked(
     )
     if new_status != old_status:
         _status_event(session, incident, actor, old_status, new_status)
+    if new_dept != old_dept:
+        # Business-hours clocks run on the department's calendar: another department may
+        # keep other hours. Deadlines set by hand stay as they are.
+        apply_deadlines(
+            session, incident, now=now, cache=cache, author_id=actor.id, why="department changed"
+        )
     _changed(session, incident, actor, "assigned")
     return AssignResult(
         id=incident.id or 0,
@@ -470,13 +479,14 @@ def bulk_move(
         raise UsageError("no incidents to move")
     target = _target(session, to_agent, to_department)
     now = utcnow()
+    cache = CalendarCache(session)
     result = BulkResult()
     try:
         # A savepoint: a refusal undoes the moves made so far, even if the caller goes on.
         with session.begin_nested():
             for incident_id in ids:
                 incident = lock_incident(session, incident_id, None)
-                done = _assign_locked(session, actor, incident, target, reason, now)
+                done = _assign_locked(session, actor, incident, target, reason, now, cache)
                 if done is None:
                     result.unchanged.append(number(incident_id))
                 else:
