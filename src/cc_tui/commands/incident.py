@@ -44,6 +44,11 @@ def _detail_text(d: dict) -> str:
     lines.append(f"owner:     {d['owner'] or '-'}   department: {d['department'] or '-'}")
     first = (d["first_response_at"] or "-")[:16]
     lines.append(f"response:  {first}   time spent: {d['time_spent_minutes']} min")
+    by_hand = "  (set by hand)" if d["deadlines_manual"] else ""
+    lines.append(
+        f"clocks:    {d['escalation']}   response due {(d['response_due'] or '-')[:16]}   "
+        f"resolve due {(d['resolve_due'] or '-')[:16]}{by_hand}"
+    )
     if d["resolution"]["solution"]:
         lines.append(f"solution:  {d['resolution']['solution']}")
     lines.append(f"next:      {', '.join(d['legal_next']) or '(final)'}")
@@ -426,3 +431,158 @@ def claim(
         data = _show(session, result.id)
     note(f"{result.number} claimed")
     emit(data, as_json=as_json, human=_detail_text)
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+_DEADLINE_LABELS = {
+    "response_due": "response due",
+    "follow_up_at": "follow-up",
+    "warning_at": "warning",
+    "late_at": "late",
+    "resolve_due": "resolve due",
+}
+
+
+def _display_zone(st):
+    """The configured display zone for showing times; None is the system's zone (what
+    `astimezone(None)` uses), also when the configured name is unknown, as in the console."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.calendar import zone_of
+
+    try:
+        return zone_of(st.settings.timezone) if st.settings.timezone else None
+    except UsageError:
+        return None
+
+
+def _deadline_at(value: str | None, option: str, zone_name: str | None):
+    """A deadline option: ISO 8601 (without an offset: display-zone time) or "none"."""
+    from datetime import UTC, datetime
+
+    from cc_tui.errors import UsageError
+    from cc_tui.services.calendar import zone_of
+    from cc_tui.services.deadlines import UNSET
+
+    if value is None:
+        return UNSET
+    text = value.strip()
+    if text.lower() == "none":
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option}: not a date and time: {value!r} "
+            "(ISO 8601, e.g. 2026-03-02T09:30+01:00, or none to clear it)",
+            field=option.removeprefix("--"),
+        ) from None
+    if moment.tzinfo is None:
+        # Read as the agent reads the console's times; an unknown configured zone is refused
+        # here rather than guessed.
+        zone = zone_of(zone_name) if zone_name else None
+        moment = moment.replace(tzinfo=zone) if zone else moment.astimezone()
+    return moment.astimezone(UTC)
+
+
+def _deadlines_text(view, zone) -> str:
+    from cc_tui.services.calendar import format_duration
+
+    def when(moment) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    plan = view.plan
+    how = "set by hand" if view.manual else "computed"
+    lines = [
+        f"{view.number}  {view.status}  escalation {view.escalation}  v{view.version}  "
+        f"deadlines {how}",
+        f"calendar:  {plan.calendar} ({plan.calendar_tz}; {plan.calendar_source}), "
+        f"basis {plan.basis or '-'}, priority {plan.priority or '-'}",
+        f"counted from registration {when(plan.start)}",
+        "",
+    ]
+    rows = []
+    for name, label in _DEADLINE_LABELS.items():
+        skipped = plan.holidays_skipped.get(name) or []
+        rows.append(
+            [
+                label,
+                when(view.deadlines[name]),
+                when(plan.deadlines[name]),
+                format_duration(plan.offsets[name]) or "-",
+                plan.offset_sources[name],
+                ", ".join(day.isoformat() for day in skipped),
+            ]
+        )
+    lines.append(table(rows, ["deadline", "stored", "computed", "offset", "from", "holidays"]))
+    lines.append("")
+    for pause in plan.pauses:
+        end = when(pause.ended_at) if pause.ended_at else "now"
+        lines.append(f"paused:    {when(pause.started_at)} - {end}")
+    if view.paused_minutes or view.paused_since:
+        since = f", pending since {when(view.paused_since)}" if view.paused_since else ""
+        lines.append(f"paused in total: {view.paused_minutes} min{since}")
+    lines.append(f"next escalation: {when(view.escalate_at)}")
+    lines.extend(f"note:      {text}" for text in view.notes)
+    return "\n".join(lines)
+
+
+@app.command()
+@command
+def deadlines(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show an incident's deadlines and how they were computed (calendar, offsets, pauses)."""
+    from cc_tui.services.deadlines import deadline_view
+
+    st = state(ctx)
+    zone = _display_zone(st)
+    with st.work(write=False) as (session, _actor):
+        view = deadline_view(session, ref=ref)
+    emit(view, as_json=as_json, human=lambda v: _deadlines_text(v, zone))
+
+
+@app.command()
+@command
+def deadline(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    response_due: str | None = typer.Option(
+        None, "--response-due", help='ISO 8601 (no offset: your display zone); "none" clears.'
+    ),
+    follow_up: str | None = typer.Option(None, "--follow-up", help="As --response-due."),
+    warning: str | None = typer.Option(None, "--warning", help="As --response-due."),
+    late: str | None = typer.Option(None, "--late", help="As --response-due."),
+    resolve_due: str | None = typer.Option(None, "--resolve-due", help="As --response-due."),
+    computed: bool = typer.Option(
+        False, "--computed", help="Drop the deadlines set by hand: back to the computed ones."
+    ),
+    version: int | None = typer.Option(None, help="Refuse if changed since this version."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set deadlines by hand (supervisors); they are kept until --computed."""
+    from cc_tui.services.deadlines import set_deadlines
+
+    st = state(ctx)
+    tz = st.settings.timezone
+    given = {
+        "response_due": _deadline_at(response_due, "--response-due", tz),
+        "follow_up_at": _deadline_at(follow_up, "--follow-up", tz),
+        "warning_at": _deadline_at(warning, "--warning", tz),
+        "late_at": _deadline_at(late, "--late", tz),
+        "resolve_due": _deadline_at(resolve_due, "--resolve-due", tz),
+    }
+    zone = _display_zone(st)
+    with st.work() as (session, actor):
+        view = set_deadlines(
+            session,
+            actor=actor,
+            ref=ref,
+            expected_version=version,
+            automatic=computed,
+            **given,
+        )
+    note(f"{view.number}: deadlines {'computed' if not view.manual else 'set by hand'}")
+    emit(view, as_json=as_json, human=lambda v: _deadlines_text(v, zone))

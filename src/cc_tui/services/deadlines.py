@@ -23,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from cc_tui.db.changes import record_change
-from cc_tui.errors import UsageError
+from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import (
     Agent,
     Department,
@@ -404,7 +404,7 @@ def set_deadlines(
     incident = lock_incident(session, ref, expected_version)
     label = number(incident.id or 0)
     if incident.status not in OPEN_STATUSES:
-        raise UsageError(f"{label} is {incident.status}; its clocks have stopped")
+        raise RuleViolation(f"{label} is {incident.status}; its clocks have stopped")
     given = {
         "response_due": response_due,
         "follow_up_at": follow_up_at,

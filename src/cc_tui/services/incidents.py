@@ -205,6 +205,8 @@ class IncidentDetail:
     warning_at: datetime | None
     late_at: datetime | None
     resolve_due: datetime | None
+    # Set by hand (`cc-tui incident deadline`): priority, contract and calendar changes keep them.
+    deadlines_manual: bool
     paused_minutes: int
     opened_at: datetime
     registered_at: datetime | None
@@ -295,6 +297,7 @@ def incident_detail(
         warning_at=inc.warning_at,
         late_at=inc.late_at,
         resolve_due=inc.resolve_due,
+        deadlines_manual=inc.deadlines_manual,
         paused_minutes=inc.paused_minutes,
         opened_at=inc.opened_at,
         registered_at=inc.registered_at,
