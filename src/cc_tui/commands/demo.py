@@ -51,6 +51,8 @@ def _human(summary) -> str:
         added = summary.added.get(name)
         extra = f"  (+{added:,})" if added else ""
         lines.append(f"  {name.ljust(width)}  {count:>12,}{extra}")
+    if summary.escalated:
+        lines.append(f"escalation sweep: {summary.escalated:,} incident(s) escalated")
     if not summary.added:
         lines.append("nothing to add: the demo data is already there")
     return "\n".join(lines)
