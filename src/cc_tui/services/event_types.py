@@ -17,6 +17,7 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, EventType
 from cc_tui.models.enums import Direction
 from cc_tui.services.context import Actor
+from cc_tui.services.timeline import forget_event_types
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
@@ -123,6 +124,7 @@ def add_event_type(
     )
     session.add(row)
     session.flush()
+    forget_event_types(session)
     record_change(session, entity="event_type", action="added", entity_id=row.id, agent_id=actor.id)
     return _info(row)
 

@@ -42,6 +42,7 @@ SYSTEM_TYPE_NAMES: dict[SystemEvent, str] = {
 
 def seed_event_types(session: Session) -> None:
     """Create the default and system event types that are missing (idempotent)."""
+    forget_event_types(session)
     existing = set(session.scalars(select(EventType.code)).all())
     for code, name, direction, is_contact in DEFAULT_USER_TYPES:
         if code not in existing:
@@ -52,15 +53,29 @@ def seed_event_types(session: Session) -> None:
     session.flush()
 
 
+# session.info key: the event types, read once per transaction (a save writes several
+# events; one read instead of one per event saves round trips on a shared server).
+_TYPES_KEY = "cc_tui.event_types"
+
+
 def event_type(session: Session, code: str) -> EventType:
-    found = session.scalars(select(EventType).where(EventType.code == code)).first()
+    types: dict[str, EventType] | None = session.info.get(_TYPES_KEY)
+    if types is None:
+        types = {row.code: row for row in session.scalars(select(EventType))}
+        session.info[_TYPES_KEY] = types
+    found = types.get(code)
     if found is None:
         # Look-ups ignore case so `--type callin` works in scripts.
-        for candidate in session.scalars(select(EventType)).all():
+        for candidate in types.values():
             if candidate.code.lower() == code.lower():
                 return candidate
         raise NotFound(f"no event type {code!r}", field="type")
     return found
+
+
+def forget_event_types(session: Session) -> None:
+    """After adding an event type: the next look-up reads them again."""
+    session.info.pop(_TYPES_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,10 @@ def append_event(
     duration_minutes: int | None = None,
     corrects_id: int | None = None,
     data: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> Event:
+    """Add one event; `flush=False` leaves the INSERT to the transaction's next flush, so
+    the events of one operation go to the database in one statement."""
     etype = event_type(session, type_code)
     event = Event(
         incident_id=incident.id,
@@ -96,7 +114,8 @@ def append_event(
         data=data,
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return event
 
 
@@ -109,7 +128,10 @@ def system_event(
     text: str,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Record a change made by a service (status, owner, priority, field, link, ...)."""
+    """Record a change made by a service (status, owner, priority, field, link, ...).
+
+    Written at the transaction's next flush (a query or the commit), with its siblings.
+    """
     return append_event(
         session,
         incident=incident,
@@ -118,6 +140,7 @@ def system_event(
         text=text,
         kind=EventKind.SYSTEM,
         data=data,
+        flush=False,
     )
 
 
