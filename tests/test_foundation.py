@@ -18,6 +18,28 @@ def test_schema_is_at_head(db):
     assert status.up_to_date and not status.newer
 
 
+def test_schema_check_reads_the_revisions_alembic_reads():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from cc_tui.db.migrate import MIGRATIONS, head_revision, known_revisions
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    assert head_revision() == scripts.get_current_head()
+    assert known_revisions() == {s.revision for s in scripts.walk_revisions()}
+
+
+def test_schema_check_does_not_load_alembic():
+    code = (
+        "import sys; from cc_tui.db.migrate import head_revision, known_revisions; "
+        "head_revision(); known_revisions(); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_incident_list_json_empty_then_one(db, admin, cli):
     result = cli("incident", "list", "--json")
     assert result.exit_code == 0, result.output
