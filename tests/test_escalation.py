@@ -500,12 +500,23 @@ def test_escalation_actions_run_in_order(db, admin, desk):
     ]
     # the alerts went to the new department's supervisor
     assert {n.agent_id for n in notifications(db) if n.channel == "alert"} == {desk["lena"]}
-    # the deadlines stay those of P2: the raise does not cascade
-    assert inc.late_at == utc(2026, 3, 3, 8, 0)
-    # late: the actions were P2's (the priority the incident had when it climbed)
-    sweep(db, utc(2026, 3, 3, 8, 0))
+    # A raised priority is a priority change: the deadlines are P1's now (15 minutes, and
+    # late when the response is), counted from the registration, as a change by hand.
+    assert (inc.response_due, inc.late_at) == (utc(2026, 3, 2, 8, 15), utc(2026, 3, 2, 8, 15))
+    assert inc.resolve_due is None
+    # Statuses follow the owner as for assignments by hand: pete has not started yet, and
+    # back in L2's queue nobody works it.
+    assert inc.status == "registered"
+    assert [e.text for e in events(db, ref, "StatusChange")][-2:] == [
+        "in_process -> assigned",
+        "assigned -> registered",
+    ]
+    # By P1's clock it is late already: the next sweep says so, once.
+    assert inc.escalate_at == utc(2026, 3, 2, 8, 15)
+    assert sweep(db, utc(2026, 3, 2, 13, 1)).late == 1
     late_alerts = {n.agent_id for n in notifications(db) if n.reason == "escalation:late"}
     assert late_alerts == {desk["lena"]}
+    assert sweep(db, utc(2026, 3, 3, 8, 0)).changed == 0
 
 
 def test_notify_action_and_action_validation(db, admin, desk):

@@ -32,7 +32,14 @@ from sqlmodel import Session
 
 from cc_tui.db.changes import CHANNEL, record_change
 from cc_tui.errors import RuleViolation, UsageError
-from cc_tui.models import Agent, Department, EscalationAction, Notification, Priority
+from cc_tui.models import (
+    Agent,
+    Department,
+    EscalationAction,
+    Incident,
+    Notification,
+    Priority,
+)
 from cc_tui.models.base import UtcDateTime, utcnow
 from cc_tui.models.enums import (
     ESCALATION_RANK,
@@ -165,6 +172,9 @@ class _Sweep:
         self.now = now
         self.pg = pg
         self.limit = limit
+        # Incidents an action gave another priority or department: their deadlines are
+        # computed again once the sweep has stored the new states.
+        self.recompute: dict[int, str] = {}
 
     # Every statement binds `now` through the column type, so SQLite compares like with like.
     def sql(self, statement: str, **params):
@@ -215,6 +225,8 @@ class _Sweep:
             alerts, emails = self._notify()
             self._change_feed(author)
         self._store()
+        if self.recompute:
+            self._recompute_deadlines(system_agent_id(session))
         self._drop_temp_table()
         if self.pg and changed:
             session.execute(
@@ -369,16 +381,21 @@ class _Sweep:
             author=author,
             **params,
         )
-        return self.sql(
+        raised = self.sql(
             f"""
             UPDATE incident SET priority_id = :target, priority_rank = :rank,
-                   version = incident.version + 1
+                   version = incident.version + 1, updated_at = :now, updated_by_id = :author
             WHERE id IN (SELECT c.incident_id FROM sweep_change c WHERE {reached})
               AND priority_rank > :rank
+            RETURNING id
             """,
             target=target.id,
+            author=author,
             **params,
-        ).rowcount
+        ).all()
+        for (incident_id,) in raised:
+            self.recompute.setdefault(incident_id, f"priority raised at {state}")
+        return len(raised)
 
     def _reassign(self, action: EscalationAction, reached: str, params: dict, author: int) -> int:
         agent = self.session.get(Agent, action.target_agent_id) if action.target_agent_id else None
@@ -418,16 +435,45 @@ class _Sweep:
             author=author,
             **params,
         )
-        return self.sql(
+        # As for an assignment by hand: back in a queue nobody works it yet; a new owner
+        # has not started yet.
+        new_status = (
+            "CASE WHEN CAST(:owner AS INTEGER) IS NULL AND i.status IN ('assigned','in_process') "
+            "THEN 'registered' WHEN CAST(:owner AS INTEGER) IS NOT NULL "
+            "AND COALESCE(i.owner_id, 0) <> CAST(:owner AS INTEGER) "
+            "AND i.status IN ('registered','in_process') THEN 'assigned' ELSE i.status END"
+        )
+        status_data = self._json(("field", "'status'"), ("from", "i.status"), ("to", new_status))
+        self.sql(
+            f"""
+            INSERT INTO event (incident_id, event_type_id, kind, at, author_id, text, data)
+            SELECT c.incident_id, CAST(:etype AS INTEGER), 'system', :now, CAST(:author AS INTEGER),
+                   i.status || ' -> ' || {new_status}, {status_data}
+            FROM sweep_change c CROSS JOIN incident i
+            WHERE i.id = c.incident_id AND {reached} AND {differs} AND {new_status} <> i.status
+            """,
+            etype=event_type(self.session, SystemEvent.STATUS).id,
+            author=author,
+            **params,
+        )
+        moved = self.sql(
             f"""
             UPDATE incident SET department_id = CAST(:dept AS INTEGER),
                    owner_id = CAST(:owner AS INTEGER),
-                   version = version + 1
+                   status = {new_status.replace("i.", "")},
+                   assigned_at = COALESCE(assigned_at,
+                       CASE WHEN CAST(:owner AS INTEGER) IS NOT NULL THEN :now END),
+                   version = version + 1, updated_at = :now, updated_by_id = :author
             WHERE id IN (SELECT c.incident_id FROM sweep_change c WHERE {reached})
               AND {differs.replace("i.", "")}
+            RETURNING id
             """,
+            author=author,
             **params,
-        ).rowcount
+        ).all()
+        for (incident_id,) in moved:
+            self.recompute.setdefault(incident_id, f"reassigned at {action.at_state}")
+        return len(moved)
 
     def _notify_action(self, action: EscalationAction, reached: str, params: dict) -> int:
         """Alert a department's supervisors or one agent, beyond the usual recipients."""
@@ -508,6 +554,35 @@ class _Sweep:
             stamp=utcnow(),
             author=author,
         )
+
+    def _recompute_deadlines(self, author: int) -> None:
+        """Deadlines of the incidents an action moved or raised, on their new priority and
+        department (the same rule as a change by hand; deadlines set by hand stay)."""
+        if not self.recompute:
+            return
+        from cc_tui.services.calendars import CalendarCache
+        from cc_tui.services.deadlines import apply_deadlines
+
+        cache = CalendarCache(self.session)
+        ids = sorted(self.recompute)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            # The set-based statements changed these rows behind the session's back.
+            query = (
+                select(Incident)
+                .where(Incident.id.in_(chunk))
+                .execution_options(populate_existing=True)
+            )
+            for incident in self.session.scalars(query):
+                apply_deadlines(
+                    self.session,
+                    incident,
+                    now=self.now,
+                    cache=cache,
+                    author_id=author,
+                    why=self.recompute[incident.id or 0],
+                )
+        self.session.flush()
 
     def _store(self) -> None:
         state = _STATE_SQL.format(r="c.new_rank")
