@@ -1,7 +1,9 @@
-"""The Incident mode's list: paging, filters, jumping to a number, live updates, and
-untrusted text shown as text."""
+"""The Incident mode's list: paging, filters, jumping to a number, live updates, the
+escalation badges, and untrusted text shown as text."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import DataTable, Input, Static
@@ -178,9 +180,9 @@ async def test_markup_in_titles_and_names_is_shown_literally(sqlite_db, sqlite_a
     app = console(sqlite_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await open_list(pilot)
-        row = table(app).get_row_at(0)
-        assert row[4].plain == HOSTILE  # customer
-        assert row[5].plain == HOSTILE  # title
+        grid = table(app)
+        assert grid.get_cell("1", "customer").plain == HOSTILE
+        assert grid.get_cell("1", "title").plain == HOSTILE
         summary = text_of(app, "#incident-summary-text")
         assert f"INC-1  {HOSTILE}" in summary
         assert f"Customer {HOSTILE}" in summary
@@ -190,3 +192,70 @@ async def test_markup_in_titles_and_names_is_shown_literally(sqlite_db, sqlite_a
         await pilot.pause()
         assert app.is_running and app.return_code is None
         assert HOSTILE in app.export_screenshot()
+
+
+# -- escalation ------------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+async def test_escalation_column_shows_the_state_and_the_time_left(db, admin, monkeypatch):
+    """Runs on SQLite and on PostgreSQL."""
+    monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: NOW)
+    late, on_time, responded, paused, closed = add_incidents(db, admin, 5)
+    clocks = {
+        late: {"escalation": "late", "response_due": NOW - timedelta(hours=2, minutes=10)},
+        on_time: {"response_due": NOW + timedelta(minutes=35)},
+        responded: {
+            "escalation": "warning",
+            "response_due": NOW - timedelta(hours=1),
+            "first_response_at": NOW - timedelta(hours=2),
+            "resolve_due": NOW + timedelta(hours=16, minutes=20),
+        },
+        paused: {"status": "pending", "paused_since": NOW, "response_due": NOW},
+        closed: {"status": "closed", "escalation": "late", "response_due": NOW},
+    }
+    with db.session() as session:
+        for incident_id, values in clocks.items():
+            incident = session.get(Incident, incident_id)
+            for name, value in values.items():
+                setattr(incident, name, value)
+    app = console(db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        grid = table(app)
+        shown = {i: grid.get_cell(str(i), "escalation").plain for i in clocks}
+        assert shown == {
+            late: "late 2h10m overdue",
+            on_time: "on time 35m left",
+            responded: "warning 16h left",
+            paused: "on time paused",
+            closed: "–",
+        }
+        assert str(grid.get_cell(str(late), "escalation").style).startswith("bold ")
+        # The summary under the table: the full badge of the highlighted incident.
+        grid.move_cursor(row=grid.get_row_index(str(late)))
+        await pilot.pause()
+        assert "Escalation late · response 2h10m overdue" in text_of(app, "#incident-summary-text")
+        grid.move_cursor(row=grid.get_row_index(str(closed)))
+        await pilot.pause()
+        assert "Escalation late · clocks stopped" in text_of(app, "#incident-summary-text")
+        # The clock moves on without a reload.
+        monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: NOW + timedelta(hours=1))
+        app.screen._tick()
+        assert grid.get_cell(str(on_time), "escalation").plain == "on time 25m overdue"
+
+
+def test_opened_shows_the_year_only_for_other_years():
+    from cc_tui.screens.incidents import opened_text
+
+    moment = datetime(2026, 3, 4, 22, 53, tzinfo=UTC)
+    assert opened_text(moment, UTC, NOW) == "03-04 22:53"
+    assert opened_text(moment, UTC, NOW.replace(year=2027)) == "2026-03-04"
+
+
+def test_the_table_fits_120_columns():
+    from cc_tui.screens.incidents import COLUMNS
+
+    # Each column is padded by one cell on either side; the scroll bar takes two.
+    assert sum(width + 2 for _key, _heading, width in COLUMNS) + 2 <= 120

@@ -89,6 +89,8 @@ def build_database(url: str) -> None:
 def test_incident_list(snap_compare, tmp_path, monkeypatch):
     # A relative path, so the header names the same database on every machine.
     monkeypatch.chdir(tmp_path)
+    # A fixed clock: badges count from it, and it decides the year shown for "Opened".
+    monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: OPENED + timedelta(hours=2))
     url = "sqlite:///snapshot.sqlite3"
     build_database(url)
     settings = load_settings(database_url=url, agent="maria", timezone="UTC", poll_seconds=0.2)

@@ -3,8 +3,9 @@ jump to a number. Follows the change feed, so others' work appears without a key
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,6 +19,15 @@ from textual.widgets import DataTable, Input, Label, Static
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.tui_support import ChangeBatch, Connection, display_zone, local_time, show_error
+from cc_tui.widgets.escalation_badge import (
+    LABEL,
+    STYLE,
+    BadgeClock,
+    badge_content,
+    badge_words,
+    clock_of,
+    span_text,
+)
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -32,17 +42,72 @@ PAGE_SIZE = 100
 PRELOAD_ROWS = 5
 # Changes to these entities can alter what a list row shows.
 LIST_ENTITIES = ("incident", "customer", "agent", "department", "priority")
+# How often the escalation column's time left is counted on (seconds).
+TICK_SECONDS = 30
 
-# (key, heading, width): fixed widths, so the table never measures its cells.
+# (key, heading, width): fixed widths, so the table never measures its cells. They fill
+# 120 columns: each column adds 2 cells of padding, the scroll bar 2.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("number", "Number", 11),
     ("status", "Status", 11),
-    ("priority", "Prio", 5),
+    ("priority", "Prio", 4),
+    ("escalation", "Escalation", 20),
     ("owner", "Owner", 12),
-    ("customer", "Customer", 22),
-    ("title", "Title", 28),
-    ("opened", "Opened", 16),
+    ("customer", "Customer", 15),
+    ("title", "Title", 18),
+    ("opened", "Opened", 11),
 )
+
+
+def now() -> datetime:
+    """The list's clock (snapshots fix it)."""
+    return datetime.now(UTC)
+
+
+def opened_text(moment: datetime, zone: tzinfo | None, today: datetime) -> str:
+    """Like `ls -l`: month, day and time this year (`12-04 22:53`), else the date."""
+    local = moment.astimezone(zone)
+    if local.year == today.astimezone(zone).year:
+        return local.strftime("%m-%d %H:%M")
+    return local.strftime("%Y-%m-%d")
+
+
+def short_span(delta: timedelta) -> str:
+    """`span_text`, without the minutes from 10 hours on: `35m`, `2h10m`, `16h`, `3d4h`."""
+    if timedelta(hours=10) <= delta < timedelta(days=1):
+        return f"{int(delta.total_seconds() // 3600)}h"
+    return span_text(delta)
+
+
+def column_words(clock: BadgeClock, moment: datetime) -> str:
+    """The badge in a column: `late 16h overdue`, `on time 35m left`, `warning paused`."""
+    label = LABEL[clock.state]
+    if clock.paused:
+        return f"{label} paused"
+    if clock.due is None:
+        return label
+    delta = clock.due - moment
+    if delta >= timedelta(0):
+        return f"{label} {short_span(delta)} left"
+    return f"{label} {short_span(-delta)} overdue"
+
+
+def escalation_cell(row: IncidentRow, variables: Mapping[str, str], moment: datetime) -> Text:
+    """The compact badge of an open incident; a dim mark once its clocks have stopped.
+
+    A `DataTable` cell is Rich text: the badge's theme variables are resolved here."""
+    clock = clock_of(row)
+    if clock.stopped:
+        return Text("–", style="dim", no_wrap=True)
+    style = STYLE[clock.state]
+    colour = variables.get(style.removeprefix("bold ").removeprefix("$"), "")
+    bold = "bold " if style.startswith("bold ") else ""
+    return Text(
+        column_words(clock, moment),
+        style=f"{bold}{colour}".strip(),
+        no_wrap=True,
+        overflow="ellipsis",
+    )
 
 
 @dataclass(frozen=True)
@@ -101,8 +166,14 @@ def locate(session: Session, *, incident_id: int, open_only: bool, count: int) -
     return IncidentPage(rows, more, open_only, before, target=incident_id)
 
 
-def row_cells(row: IncidentRow, zone: tzinfo | None) -> tuple[Text, ...]:
+def row_cells(
+    row: IncidentRow,
+    zone: tzinfo | None,
+    variables: Mapping[str, str] | None = None,
+    moment: datetime | None = None,
+) -> tuple[Text, ...]:
     """One table row. Every value is plain `Text`: a title is never read as markup."""
+    moment = moment or now()
 
     def cell(value: str | None) -> Text:
         return Text(value or "–", no_wrap=True, overflow="ellipsis")
@@ -111,14 +182,23 @@ def row_cells(row: IncidentRow, zone: tzinfo | None) -> tuple[Text, ...]:
         cell(row.number),
         cell(row.status.replace("_", " ")),
         cell(row.priority),
+        escalation_cell(row, variables or {}, moment),
         cell(row.owner),
         cell(row.customer),
         Text(row.title or "", no_wrap=True, overflow="ellipsis"),
-        cell(local_time(row.opened_at, zone)),
+        cell(opened_text(row.opened_at, zone, moment)),
     )
 
 
-def summary(row: IncidentRow, zone: tzinfo | None) -> Content:
+def escalation_summary(row: IncidentRow, moment: datetime) -> Content:
+    """The full badge: state, which clock and the time left or overdue."""
+    clock = clock_of(row)
+    if clock.stopped:
+        return Content.styled(f" {badge_words(clock, moment)} · clocks stopped ", "dim")
+    return badge_content(clock, moment)
+
+
+def summary(row: IncidentRow, zone: tzinfo | None, moment: datetime | None = None) -> Content:
     """The highlighted incident, in full, under the table."""
 
     def pair(label: str, value: str | None) -> Content:
@@ -132,7 +212,9 @@ def summary(row: IncidentRow, zone: tzinfo | None) -> Content:
         pair("Status", row.status.replace("_", " ")),
         pair("Type", row.type),
         pair("Channel", row.channel),
-        pair("Escalation", row.escalation.replace("_", " ")),
+        ("Escalation", "dim"),
+        escalation_summary(row, moment or now()),
+        "  ",
         pair("Opened", local_time(row.opened_at, zone)),
         "\n",
         pair("Customer", row.customer),
@@ -166,6 +248,8 @@ class IncidentListScreen(ConsoleScreen):
         # Every load gets a number; only the answer to the newest one is shown.
         self._request = 0
         self._zone: tzinfo | None = None
+        # Theme colours for the badge cells (Rich text, resolved when a row is built).
+        self._variables: Mapping[str, str] = {}
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="incident-bar"):
@@ -191,7 +275,21 @@ class IncidentListScreen(ConsoleScreen):
 
     def database_ready(self, connection: Connection) -> None:
         self._zone = display_zone(connection.settings)
+        self.set_interval(TICK_SECONDS, self._tick)
         self.load()
+
+    def _cells(self, row: IncidentRow, moment: datetime) -> tuple[Text, ...]:
+        return row_cells(row, self._zone, self._variables, moment)
+
+    def _tick(self) -> None:
+        """Count the shown badges on; rows whose text stays the same are left alone."""
+        table, moment = self.table, now()
+        for row_id, row in self._rows.items():
+            cell = escalation_cell(row, self._variables, moment)
+            key = str(row_id)
+            if table.get_cell(key, "escalation").plain != cell.plain:
+                table.update_cell(key, "escalation", cell)
+        self._show_summary()
 
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if batch.incident_ids or batch.touches(*LIST_ENTITIES):
@@ -259,10 +357,12 @@ class IncidentListScreen(ConsoleScreen):
         self.open_only, self.before_id = page.open_only, page.before_id
         self.has_more = page.has_more
         self._rows = {row.id: row for row in page.rows}
+        self._variables = self.app.theme_variables
+        moment = now()
         with self.app.batch_update():
             table.clear()
             for row in page.rows:
-                table.add_row(*row_cells(row, self._zone), key=str(row.id))
+                table.add_row(*self._cells(row, moment), key=str(row.id))
             target = page.target if page.target is not None else current
             if target is not None and target in self._rows:
                 table.move_cursor(row=table.get_row_index(str(target)), animate=False)
@@ -279,12 +379,12 @@ class IncidentListScreen(ConsoleScreen):
             return
         self.busy = False
         self.has_more = page.has_more
-        table = self.table
+        table, moment = self.table, now()
         for row in page.rows:
             if row.id in self._rows:
                 continue  # already shown (it moved down while new ones arrived)
             self._rows[row.id] = row
-            table.add_row(*row_cells(row, self._zone), key=str(row.id))
+            table.add_row(*self._cells(row, moment), key=str(row.id))
         self._show_status()
 
     # -- showing -----------------------------------------------------------------------------
