@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from cc_tui.models import (
     Agent,
@@ -148,3 +148,65 @@ def codes(session, admin) -> None:
         ("problem", "FIELD/PRINTERS/LASER/PICKUP"),
     ]:
         add_code(session, actor=admin, kind=kind, path=path)
+
+
+# --- a clock the services read, and action requests on it --------------------------------
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+class Clock:
+    """The services' notion of now, set by the test (`clock.now = ...`)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fake_clock(monkeypatch, now: datetime, modules: tuple[str, ...]) -> Clock:
+    """Make `utcnow` in these service modules read a `Clock` starting at `now`."""
+    fake = Clock(now)
+    for module in modules:
+        monkeypatch.setattr(f"cc_tui.services.{module}.utcnow", fake, raising=False)
+    return fake
+
+
+def register(db, admin, customer: int, **form) -> str:
+    """Save a disk-full action request for the customer (its number); `form` overrides."""
+    from cc_tui.services.intake import IntakeForm, open_incident
+
+    values = {
+        "request_type": "action",
+        "customer_id": customer,
+        "title": "Disk full",
+        "reason": "HW/DISK",
+        "problem_code": "DESK/IT/PC/DISK",
+        **form,
+    }
+    with db.session() as s:
+        return open_incident(s, actor=admin, channel="phone", form=IntakeForm(**values)).number
+
+
+def normal_priority(session, admin) -> None:
+    """P2, the default: 1h response, 2h follow-up, 4h warning, 8h late, 16h resolve, in
+    business hours."""
+    from cc_tui.services.priorities import add_priority
+
+    add_priority(
+        session,
+        actor=admin,
+        code="P2",
+        name="Normal",
+        rank=2,
+        is_default=True,
+        response_minutes=60,
+        follow_up_minutes=120,
+        warning_minutes=240,
+        late_minutes=480,
+        resolve_minutes=960,
+        basis="business",
+    )

@@ -17,7 +17,6 @@ from cc_tui.services.context import resolve_actor
 from cc_tui.services.deadlines import deadline_view, set_deadlines
 from cc_tui.services.escalation import escalate
 from cc_tui.services.incidents import get_incident
-from cc_tui.services.intake import IntakeForm, open_incident
 from cc_tui.services.priorities import add_priority
 from cc_tui.services.queues import assign, bulk_move
 from cc_tui.services.routing import add_rule
@@ -28,8 +27,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NAMES = ("response_due", "follow_up_at", "warning_at", "late_at", "resolve_due")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+utc = f.utc
 
 
 # What P2 (business: 1h, 2h, 4h, 8h, 16h) gives at T0 on each calendar.
@@ -49,20 +47,11 @@ ALWAYS_DUE = {
 }
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    fake = Clock(T0)
-    for module in ("intake", "lifecycle", "deadlines", "incident_edit", "queues"):
-        monkeypatch.setattr(f"cc_tui.services.{module}.utcnow", fake, raising=False)
-    return fake
+    return f.fake_clock(
+        monkeypatch, T0, ("intake", "lifecycle", "deadlines", "incident_edit", "queues")
+    )
 
 
 @pytest.fixture
@@ -83,20 +72,7 @@ def desk(db, admin, clock):
         add_code(s, actor=admin, kind="reason", path="HW")
         add_code(s, actor=admin, kind="reason", path="HW/DISK")
         add_code(s, actor=admin, kind="problem", path="DESK/IT/PC/DISK")
-        add_priority(
-            s,
-            actor=admin,
-            code="P2",
-            name="Normal",
-            rank=2,
-            is_default=True,
-            response_minutes=60,
-            follow_up_minutes=120,
-            warning_minutes=240,
-            late_minutes=480,
-            resolve_minutes=960,
-            basis="business",
-        )
+        f.normal_priority(s, admin)
         add_priority(
             s, actor=admin, code="A1", name="All hours", rank=1, response_minutes=60, basis="all"
         )
@@ -111,16 +87,7 @@ def desk(db, admin, clock):
 
 
 def register(db, admin, desk, **form) -> str:
-    values = {
-        "request_type": "action",
-        "customer_id": desk["customer"],
-        "title": "Disk full",
-        "reason": "HW/DISK",
-        "problem_code": "DESK/IT/PC/DISK",
-        **form,
-    }
-    with db.session() as s:
-        return open_incident(s, actor=admin, channel="phone", form=IntakeForm(**values)).number
+    return f.register(db, admin, desk["customer"], **form)
 
 
 def actor(db, login):

@@ -33,7 +33,6 @@ from cc_tui.services.escalation import (
 )
 from cc_tui.services.incident_edit import update_incident
 from cc_tui.services.incidents import get_incident, incident_detail
-from cc_tui.services.intake import IntakeForm, open_incident
 from cc_tui.services.lifecycle import change_status
 from cc_tui.services.priorities import add_priority
 from tests import factories as f
@@ -43,25 +42,13 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OFFICE = ["mon-fri 08:00-12:00 13:00-17:00"]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+utc = f.utc
 
 
 @pytest.fixture
 def clock(monkeypatch):
     """The services' notion of now, set by the test."""
-    fake = Clock(T0)
-    for module in ("intake", "lifecycle", "deadlines", "incident_edit"):
-        monkeypatch.setattr(f"cc_tui.services.{module}.utcnow", fake, raising=False)
-    return fake
+    return f.fake_clock(monkeypatch, T0, ("intake", "lifecycle", "deadlines", "incident_edit"))
 
 
 @pytest.fixture
@@ -75,20 +62,7 @@ def desk(db, admin, clock):
         add_code(s, actor=admin, kind="reason", path="HW")
         add_code(s, actor=admin, kind="reason", path="HW/DISK")
         add_code(s, actor=admin, kind="problem", path="DESK/IT/PC/DISK")
-        add_priority(
-            s,
-            actor=admin,
-            code="P2",
-            name="Normal",
-            rank=2,
-            is_default=True,
-            response_minutes=60,
-            follow_up_minutes=120,
-            warning_minutes=240,
-            late_minutes=480,
-            resolve_minutes=960,
-            basis="business",
-        )
+        f.normal_priority(s, admin)
         add_priority(s, actor=admin, code="P1", name="Urgent", rank=1, response_minutes=15)
         agents = {}
         for login, role, dept, email in [
@@ -121,16 +95,7 @@ def actor(db, login):
 
 
 def register(db, admin, desk, **form) -> str:
-    values = {
-        "request_type": "action",
-        "customer_id": desk["customer"],
-        "title": "Disk full",
-        "reason": "HW/DISK",
-        "problem_code": "DESK/IT/PC/DISK",
-        **form,
-    }
-    with db.session() as s:
-        return open_incident(s, actor=admin, channel="phone", form=IntakeForm(**values)).number
+    return f.register(db, admin, desk["customer"], **form)
 
 
 def take(db, ref, login="olga"):
