@@ -32,6 +32,8 @@ from cc_tui.tui_support import (
     error_title,
     local_time,
 )
+from cc_tui.widgets.deadline_dialog import DeadlinesDialog
+from cc_tui.widgets.escalation_badge import STYLE, badge_clock, badge_words, deadline_explanation
 from cc_tui.widgets.incident_forms import CloseDialog, EventDialog, MessageLine, SolveDialog
 from cc_tui.widgets.timeline import TimelineList, minutes_text
 
@@ -39,24 +41,24 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
+    from cc_tui.services.deadlines import DeadlineView
     from cc_tui.services.event_types import EventTypeInfo
     from cc_tui.services.events import IncidentSummary, TimelineEntry, TimelinePage
 
 PAGE_SIZE = 50
 NBSP = "\u00a0"
-# The timer indicator counts minutes on the screen's clock between reloads.
+# The timer indicator and the escalation badge count on the screen's clock between reloads.
 TICK_SECONDS = 15
 KIND_LABELS = (
     ("all", "1", "All"),
     ("contact", "2", "Contacts"),
     ("system", "3", "System"),
 )
-ESCALATION_STYLE = {
-    "on_time": "$success",
-    "follow_up": "$warning",
-    "warning": "bold $warning",
-    "late": "bold $error",
-}
+
+
+def now() -> datetime:
+    """The screen's clock (snapshots fix it)."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -82,20 +84,24 @@ def show_incident(app: App, incident_id: int) -> None:
 
 @dataclass(frozen=True)
 class IncidentView:
-    """One load of the screen: the summary and the first page(s) of the timeline."""
+    """One load of the screen: the summary, its deadlines and how they were computed,
+    and the first page(s) of the timeline."""
 
     summary: IncidentSummary
     events: list[TimelineEntry]
     next_after: int | None
+    deadlines: DeadlineView | None = None
 
 
 def load_view(
     session: Session, *, incident_id: int, kind: str, newest_first: bool, count: int
 ) -> IncidentView:
-    """The summary and the first `count` events (pages of at most 500 each)."""
+    """The summary, the deadlines and the first `count` events (pages of at most 500)."""
+    from cc_tui.services.deadlines import deadline_view
     from cc_tui.services.events import incident_summary, timeline
 
     summary = incident_summary(session, ref=incident_id)
+    deadlines = deadline_view(session, ref=incident_id)
     events: list[TimelineEntry] = []
     after = None
     while True:
@@ -111,7 +117,7 @@ def load_view(
         after = page.next_after
         if after is None or len(events) >= count:
             break
-    return IncidentView(summary, events, after)
+    return IncidentView(summary, events, after, deadlines)
 
 
 def _label(value: str | None) -> str:
@@ -131,25 +137,54 @@ def _pair(label: str, value: str | None, style: str = "") -> Content:
     )
 
 
+def escalation_badge(view: IncidentSummary, now: datetime) -> Content:
+    """The escalation state in its colour, with the time left or overdue."""
+    d = view.detail
+    clock = badge_clock(
+        d.escalation,
+        status=d.status,
+        response_due=d.response_due,
+        resolve_due=d.resolve_due,
+        first_response_at=d.first_response_at,
+        paused_since=view.deadlines.get("paused_since"),
+    )
+    words = badge_words(clock, now)
+    if clock.stopped:
+        words += f" (clocks stopped: {_label(d.status)})"
+    return Content.styled(words.replace(" ", NBSP), STYLE[clock.state])
+
+
 def summary_content(
-    view: IncidentSummary, *, zone: tzinfo | None, me: str, now: datetime
+    view: IncidentSummary,
+    *,
+    zone: tzinfo | None,
+    me: str,
+    now: datetime,
+    manual: bool = False,
 ) -> Content:
     """The top of the screen; every value from the database is plain text."""
     d = view.detail
+    counts = view.counts
+    events = (
+        f"{_plural(counts['all'], 'event')} ({_plural(counts['contact'], 'contact')}, "
+        f"{counts['system']} system)"
+    )
     lines: list[Content] = []
     lines.append(
         Content.assemble(
             (d.number, "bold"),
             "  ",
             (d.title or "(no title)", "bold"),
-            ("  ·  " + d.type + " via " + d.channel, "dim"),
+            (f"  ·  {d.type} via {d.channel}  ·  {events}", "dim"),
         )
     )
     lines.append(
         Content.assemble(
             _pair("Status", _label(d.status), "bold"),
             _pair("Priority", d.priority, "bold"),
-            _pair("Escalation", _label(d.escalation), ESCALATION_STYLE.get(d.escalation, "")),
+            (f"Escalation{NBSP}", "dim"),
+            escalation_badge(view, now),
+            "   ",
             _pair("Owner", d.owner),
             _pair("Department", d.department),
         )
@@ -184,7 +219,6 @@ def summary_content(
     else:
         lines.append(_pair("Unit", None))
     deadlines = view.deadlines
-    counts = view.counts
     timer_parts: list[Any] = []
     for running in view.running_timers:
         elapsed = minutes_text(max(0, int((now - running.started_at).total_seconds() // 60)))
@@ -203,16 +237,14 @@ def summary_content(
         )
     )
     expected = deadlines.get("expected_close")
+    # The events count sits on the first line: this one needs the room for the mark.
+    by_hand = (f"✎{NBSP}deadlines{NBSP}set{NBSP}by{NBSP}hand", "bold $accent") if manual else ""
     lines.append(
         Content.assemble(
             _pair("Response due", local_time(deadlines.get("response_due"), zone) or None),
             _pair("Resolve due", local_time(deadlines.get("resolve_due"), zone) or None),
             _pair("Expected close", str(expected) if expected else None),
-            _pair(
-                "Events",
-                f"{counts['all']} ({_plural(counts['contact'], 'contact')}, "
-                f"{counts['system']} system)",
-            ),
+            by_hand,
         )
     )
     return Content("\n").join(lines)
@@ -264,6 +296,9 @@ class IncidentDetailScreen(ConsoleScreen):
         Binding("s", "solve", "Solve", id="incident.solve"),
         Binding("c", "close", "Close", id="incident.close"),
         Binding("o", "reopen", "Reopen", show=False, id="incident.reopen"),
+        # Shown on the steps line: the footer has no room left at 120 columns.
+        Binding("d", "toggle_deadlines", "Deadlines", show=False, id="incident.deadlines"),
+        Binding("D", "set_deadlines", "Deadlines by hand", show=False, id="incident.set_deadlines"),
         Binding("1", "kind('all')", "All events", show=False, id="incident.kind_all"),
         Binding("2", "kind('contact')", "Contacts", show=False, id="incident.kind_contact"),
         Binding("3", "kind('system')", "System", show=False, id="incident.kind_system"),
@@ -282,6 +317,8 @@ class IncidentDetailScreen(ConsoleScreen):
         self._request = 0
         self._zone: tzinfo | None = None
         self._me = ""
+        self._supervisor = False
+        self.show_deadlines = False
 
     @property
     def number(self) -> str:
@@ -290,6 +327,7 @@ class IncidentDetailScreen(ConsoleScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(id="incident-top"):
             yield Static(Content(f"{self.number}  loading…"), id="incident-summary-box")
+            yield Static(Content(""), id="deadline-panel")
             yield Static(Content(""), id="incident-steps")
             yield MessageLine(id="incident-message")
         with Horizontal(id="timeline-bar"):
@@ -307,6 +345,7 @@ class IncidentDetailScreen(ConsoleScreen):
     def database_ready(self, connection: Connection) -> None:
         self._zone = display_zone(connection.settings)
         self._me = connection.actor.login
+        self._supervisor = connection.actor.is_supervisor
         self.timeline.zone = self._zone
         self.set_interval(TICK_SECONDS, self._tick)
         self.run_service(
@@ -376,17 +415,24 @@ class IncidentDetailScreen(ConsoleScreen):
         if self.view is None:
             return
         summary = self.view.summary
+        deadlines = self.view.deadlines
         self.query_one("#incident-summary-box", Static).update(
-            summary_content(summary, zone=self._zone, me=self._me, now=datetime.now(UTC))
-        )
-        self.query_one("#incident-steps", Static).update(
-            steps_content(
-                summary.detail.status,
-                summary.detail.legal_next,
-                owner=summary.detail.owner,
+            summary_content(
+                summary,
+                zone=self._zone,
                 me=self._me,
+                now=now(),
+                manual=deadlines is not None and deadlines.manual,
             )
         )
+        self._show_deadlines()
+        d = summary.detail
+        steps = steps_content(d.status, d.legal_next, owner=d.owner, me=self._me)
+        what = "hide deadlines" if self.show_deadlines else "deadlines"
+        hint = Content.assemble(
+            ("   │  ", "dim"), (self._key("incident.deadlines", "d"), "bold $accent"), f" {what}"
+        )
+        self.query_one("#incident-steps", Static).update(Content.assemble(steps, hint))
 
     def _show_bar(self) -> None:
         parts: list[Any] = [("Timeline  ", "bold")]
@@ -401,9 +447,28 @@ class IncidentDetailScreen(ConsoleScreen):
             shown = len(self.timeline.children)
             self.query_one("#timeline-count", Static).update(Content(f"{shown} of {total} shown"))
 
+    def _show_deadlines(self) -> None:
+        panel = self.query_one("#deadline-panel", Static)
+        panel.display = self.show_deadlines
+        if not self.show_deadlines:
+            return
+        view = self.view.deadlines if self.view is not None else None
+        if view is None:
+            panel.update(Content("loading…"))
+            return
+        keys = f"{self._key('incident.deadlines', 'd')} hides"
+        if self._supervisor:
+            keys += f" · {self._key('incident.set_deadlines', 'D')} sets them by hand"
+        panel.border_title = "How the deadlines were computed"
+        panel.border_subtitle = keys
+        panel.update(deadline_explanation(view, self._zone, now()))
+
+    def _key(self, binding_id: str, default: str) -> str:
+        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+
     def _tick(self) -> None:
-        if self.view is not None and self.view.summary.running_timers:
-            self._show_summary()
+        # The badge's time left (and a running timer) move on between reloads.
+        self._show_summary()
 
     @on(TimelineList.NeedMore)
     def _more(self, _message: TimelineList.NeedMore) -> None:
@@ -472,6 +537,38 @@ class IncidentDetailScreen(ConsoleScreen):
         if kind != self.kind:
             self.kind = kind
             self.reload()
+
+    def action_toggle_deadlines(self) -> None:
+        self.show_deadlines = not self.show_deadlines
+        self._show_summary()
+
+    def action_set_deadlines(self) -> None:
+        view = self._need_view()
+        if view is None or self.connection is None:
+            return
+        try:
+            # The service's own rule, asked before anything is typed; it asks again on save.
+            self.connection.actor.require_supervisor("set deadlines by hand")
+        except RuleViolation as error:
+            self.say(error)
+            return
+        if view.deadlines is None:
+            return
+        dialog = DeadlinesDialog(
+            incident_id=self.incident_id,
+            number=self.number,
+            version=view.summary.detail.version,
+            view=view.deadlines,
+            zone=self._zone,
+        )
+
+        def finished(result: DeadlineView | None) -> None:
+            if result is None:
+                return
+            how = "set by hand" if result.manual else "computed by the rules again"
+            self.done(f"{result.number}: deadlines {how}")
+
+        self.app.push_screen(dialog, finished)
 
     def action_toggle_order(self) -> None:
         self.newest_first = not self.newest_first

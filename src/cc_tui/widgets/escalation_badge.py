@@ -164,18 +164,36 @@ DEADLINE_NAMES = {
 }
 
 
-def deadline_explanation(view: DeadlineView, zone: tzinfo | None = None) -> Content:
+def working_span(minutes: int) -> str:
+    """Working time in hours, never days: a working day is not 24 hours."""
+    hours, minutes = divmod(max(0, minutes), 60)
+    if not hours:
+        return f"{minutes}m"
+    return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+
+
+def deadline_explanation(
+    view: DeadlineView, zone: tzinfo | None = None, now: datetime | None = None
+) -> Content:
     """How each deadline was computed: offset, calendar, holidays skipped, pauses.
 
     For the incident screen, from `services.deadlines.deadline_view`.
     """
     plan = view.plan
+    now = now or datetime.now(UTC)
 
     def when(moment: datetime | None) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "–"
 
-    basis = f"{plan.basis} hours" if plan.basis and plan.basis != "all" else "all hours"
-    head = f"Calendar {plan.calendar} ({plan.calendar_tz}, {plan.calendar_source}); {basis}"
+    if plan.basis and plan.basis != "all":
+        head = (
+            f"Calendar {plan.calendar} ({plan.calendar_tz}, {plan.calendar_source}); "
+            f"{plan.basis} hours"
+        )
+    else:
+        head = "All hours count (24/7)"
+    if plan.start is not None:
+        head += f"; counted from the registration {when(plan.start)}"
     lines = [Content.assemble((head, "dim"))]
     for name, label in DEADLINE_NAMES.items():
         stored = view.deadlines.get(name)
@@ -187,7 +205,7 @@ def deadline_explanation(view: DeadlineView, zone: tzinfo | None = None) -> Cont
             parts.append("set by hand")
         elif minutes is not None:
             source = plan.offset_sources.get(name, "")
-            parts.append(f"{span_text(timedelta(minutes=minutes))} working time ({source})")
+            parts.append(f"{working_span(minutes)} working time ({source})")
             skipped = plan.holidays_skipped.get(name) or []
             if skipped:
                 parts.append("holidays skipped " + ", ".join(d.isoformat() for d in skipped))
@@ -197,7 +215,13 @@ def deadline_explanation(view: DeadlineView, zone: tzinfo | None = None) -> Cont
         for pause in plan.pauses:
             end = pause.ended_at.astimezone(zone).strftime("%H:%M") if pause.ended_at else "now"
             spans.append(f"{when(pause.started_at)}–{end}")
-        total = span_text(timedelta(minutes=view.paused_minutes))
+        # The stored total counts ended pauses; an open one counts until now.
+        running = sum(
+            int((now - pause.started_at).total_seconds() // 60)
+            for pause in plan.pauses
+            if pause.ended_at is None and pause.started_at < now
+        )
+        total = span_text(timedelta(minutes=view.paused_minutes + running))
         lines.append(Content(f"Paused (pending) {total}: " + "; ".join(spans)))
     for note in view.notes:
         lines.append(Content.assemble((note, "italic")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -85,9 +85,18 @@ def _change_text(entry: TimelineEntry) -> str:
     if value is None:
         return "cleared"
     shown = " ".join(str(value).split())
-    if not shown or (entry.text and shown in entry.text):
+    if not shown or (entry.text and (shown in entry.text or _is_time(shown))):
+        # The text says it already (a time there is readable, the stored one is ISO).
         return ""
     return shown if len(shown) <= 80 else shown[:79] + "…"
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 class EventItem(ListItem):
