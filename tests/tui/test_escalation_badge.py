@@ -49,6 +49,18 @@ def test_badge_words():
     ]
 
 
+def test_a_deadline_missed_before_any_escalation_is_not_called_on_time():
+    # A priority whose follow-up comes long after its response time.
+    missed = BadgeClock("on_time", NOW - timedelta(hours=15, minutes=20), "response")
+    assert badge_words(missed, NOW) == "response 15h20m overdue · not escalated yet"
+    assert badge_words(missed, NOW, compact=True) == "response 15h overdue"
+    cell = badge_text(missed, {"warning": "#ffaa00", "success": "#00ff00"}, NOW)
+    assert (cell.plain, str(cell.style)) == ("response 15h overdue", "#ffaa00")
+    # Still running: on time.
+    running = BadgeClock("on_time", NOW + timedelta(minutes=5), "response")
+    assert badge_text(running, {"success": "#00ff00"}, NOW).plain == "on time 5m left"
+
+
 def test_table_cells_take_the_theme_colours():
     cell = badge_text(
         BadgeClock("late", NOW - timedelta(minutes=5), "response"),

@@ -243,7 +243,7 @@ async def test_escalation_column_shows_the_state_and_the_time_left(db, admin, mo
         # The clock moves on without a reload.
         monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: NOW + timedelta(hours=1))
         app.screen._tick()
-        assert grid.get_cell(str(on_time), "escalation").plain == "on time 25m overdue"
+        assert grid.get_cell(str(on_time), "escalation").plain == "response 25m overdue"
 
 
 def test_opened_shows_the_year_only_for_other_years():

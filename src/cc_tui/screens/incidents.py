@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,15 +19,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.tui_support import ChangeBatch, Connection, display_zone, local_time, show_error
-from cc_tui.widgets.escalation_badge import (
-    LABEL,
-    STYLE,
-    BadgeClock,
-    badge_content,
-    badge_words,
-    clock_of,
-    span_text,
-)
+from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -72,42 +64,13 @@ def opened_text(moment: datetime, zone: tzinfo | None, today: datetime) -> str:
     return local.strftime("%Y-%m-%d")
 
 
-def short_span(delta: timedelta) -> str:
-    """`span_text`, without the minutes from 10 hours on: `35m`, `2h10m`, `16h`, `3d4h`."""
-    if timedelta(hours=10) <= delta < timedelta(days=1):
-        return f"{int(delta.total_seconds() // 3600)}h"
-    return span_text(delta)
-
-
-def column_words(clock: BadgeClock, moment: datetime) -> str:
-    """The badge in a column: `late 16h overdue`, `on time 35m left`, `warning paused`."""
-    label = LABEL[clock.state]
-    if clock.paused:
-        return f"{label} paused"
-    if clock.due is None:
-        return label
-    delta = clock.due - moment
-    if delta >= timedelta(0):
-        return f"{label} {short_span(delta)} left"
-    return f"{label} {short_span(-delta)} overdue"
-
-
 def escalation_cell(row: IncidentRow, variables: Mapping[str, str], moment: datetime) -> Text:
-    """The compact badge of an open incident; a dim mark once its clocks have stopped.
-
-    A `DataTable` cell is Rich text: the badge's theme variables are resolved here."""
+    """The compact badge of an open incident (`late 16h overdue`, `on time 35m left`); a
+    dim mark once its clocks have stopped."""
     clock = clock_of(row)
     if clock.stopped:
         return Text("–", style="dim", no_wrap=True)
-    style = STYLE[clock.state]
-    colour = variables.get(style.removeprefix("bold ").removeprefix("$"), "")
-    bold = "bold " if style.startswith("bold ") else ""
-    return Text(
-        column_words(clock, moment),
-        style=f"{bold}{colour}".strip(),
-        no_wrap=True,
-        overflow="ellipsis",
-    )
+    return badge_text(clock, variables, moment, compact=True)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ STYLE = {
     "warning": "bold $warning",
     "late": "bold $error",
 }
+# A deadline missed before the escalation ladder starts.
+OVERDUE_STYLE = "$warning"
 STOPPED = ("solved", "closed", "abandoned", "draft")
 # How often the console runs a sweep (seconds). Consoles on one PostgreSQL database do not
 # double the work: a sweep that finds another one running returns at once.
@@ -107,33 +109,63 @@ def span_text(delta: timedelta) -> str:
     return f"{days}d{hours}h" if hours else f"{days}d"
 
 
-def time_left(clock: BadgeClock, now: datetime) -> str | None:
+def short_span(delta: timedelta) -> str:
+    """`span_text` for a table column, without minutes from 10 hours on: 35m, 2h10m, 16h."""
+    if timedelta(hours=10) <= delta < timedelta(days=1):
+        return f"{int(delta.total_seconds() // 3600)}h"
+    return span_text(delta)
+
+
+def time_left(clock: BadgeClock, now: datetime, *, compact: bool = False) -> str | None:
     """'35m left', '2h overdue', 'paused', or None when no clock runs."""
     if clock.paused:
         return "paused"
     if clock.stopped or clock.due is None:
         return None
+    span = short_span if compact else span_text
     delta = clock.due - now
     if delta >= timedelta(0):
-        return f"{span_text(delta)} left"
-    return f"{span_text(-delta)} overdue"
+        return f"{span(delta)} left"
+    return f"{span(-delta)} overdue"
+
+
+def overdue_unescalated(clock: BadgeClock, now: datetime) -> bool:
+    """The clock shown has run out but the escalation ladder has not started (a priority
+    whose follow-up comes after its response time): "on time" would read as a lie."""
+    return (
+        clock.state == "on_time"
+        and not (clock.paused or clock.stopped)
+        and clock.due is not None
+        and clock.due < now
+    )
+
+
+def badge_style(clock: BadgeClock, now: datetime) -> str:
+    return OVERDUE_STYLE if overdue_unescalated(clock, now) else STYLE[clock.state]
 
 
 def badge_words(clock: BadgeClock, now: datetime, *, compact: bool = False) -> str:
-    """'late · response 2h overdue' (compact: 'late 2h overdue')."""
+    """'late · response 2h overdue' (compact: 'late 2h overdue'); an overdue clock before
+    any escalation: 'response 15h overdue · not escalated yet' (compact: without the tail)."""
+    left = time_left(clock, now, compact=compact)
+    if overdue_unescalated(clock, now):
+        words = f"{clock.clock or 'due'} {left}"
+        return words if compact else f"{words} · not escalated yet"
     label = LABEL[clock.state]
-    left = time_left(clock, now)
     if left is None:
         return label
-    if compact or clock.paused or clock.clock is None:
-        return f"{label} {left}" if compact else f"{label} · {left}"
+    if compact:
+        return f"{label} {left}"
+    if clock.paused or clock.clock is None:
+        return f"{label} · {left}"
     return f"{label} · {clock.clock} {left}"
 
 
 def badge_content(clock: BadgeClock, now: datetime | None = None, *, compact: bool = False):
     """The badge for a `Static` or a summary line (theme variables resolve on render)."""
     now = now or datetime.now(UTC)
-    return Content.styled(f" {badge_words(clock, now, compact=compact)} ", STYLE[clock.state])
+    words = badge_words(clock, now, compact=compact)
+    return Content.styled(f" {words} ", badge_style(clock, now))
 
 
 def badge_text(
@@ -147,7 +179,7 @@ def badge_text(
     `app.theme_variables`)."""
     now = now or datetime.now(UTC)
     words = badge_words(clock, now, compact=compact)
-    style = STYLE[clock.state]
+    style = badge_style(clock, now)
     bold = style.startswith("bold ")
     colour = variables.get(style.removeprefix("bold ").removeprefix("$"), "")
     return Text(
