@@ -152,11 +152,17 @@ def run_service(
         return None
     handle_error = on_error or (lambda error: show_error(node, error))
 
+    def shown(callback: Callable[[Any], Any], value: Any) -> None:
+        # The answer may arrive after the screen went away or the console began to close
+        # (its widgets are being removed): nobody is left to show it to.
+        if node is app or node.is_attached:
+            node.call_next(callback, value)  # Textual's calling rules (arity, coroutines)
+
     def deliver(callback: Callable[[Any], Any], value: Any) -> None:
         if get_current_worker().is_cancelled:
             return
         with contextlib.suppress(RuntimeError):  # the app is closing: nobody to show it to
-            app.call_from_thread(node.call_next, callback, value)
+            app.call_from_thread(node.call_next, shown, callback, value)
 
     def body() -> None:
         try:
