@@ -738,6 +738,132 @@ def test_cli_agents_search_but_do_not_write(kb, cli):
     assert refused.exit_code == 1 and "only a supervisor" in refused.stderr
 
 
+def test_cli_edit_makes_a_version_and_the_old_one_stays_readable(kb, cli, tmp_path):
+    body = tmp_path / "body.md"
+    body.write_text("1. Switch the printer off.\n2. Open the cover.\n", encoding="utf-8")
+    edited = cli(
+        "kb", "edit", "toner", "--title", "Toner swap", "--body-file", str(body),
+        "--tags", "printer", "--review", "2031-06-30", "--version", "1", "--json",
+    )  # fmt: skip
+    assert edited.exit_code == 0, edited.stderr
+    data = json.loads(edited.stdout)
+    shown = json.loads(cli("kb", "show", "toner", "--json").stdout)
+    assert data == {**shown, "action": "updated"}
+    assert (data["version"], data["title"], data["tags"]) == (2, "Toner swap", ["printer"])
+    assert data["review_on"] == "2031-06-30"
+    assert data["problem_codes"] == ["FIELD/PRINTERS/LASER/PICKUP"]  # not given: kept
+    assert "version 2" in edited.stderr
+
+    old = json.loads(cli("kb", "show", "toner", "--version", "1", "--json").stdout)
+    assert (old["version"], old["latest_version"]) == (1, 2)
+    assert (old["title"], "Pull the old cartridge out" in old["body"]) == (
+        "Toner cartridge replacement",
+        True,
+    )
+
+    # The same values again: no new version.
+    again = cli(
+        "kb", "edit", "toner", "--title", "Toner swap", "--body-file", str(body), "--json"
+    )  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+    assert (json.loads(again.stdout)["action"], json.loads(again.stdout)["version"]) == (
+        "unchanged",
+        2,
+    )
+    assert "unchanged" in again.stderr
+
+    # The body from stdin, as `kb add --body-file -` reads it; text output without --json.
+    piped = cli("kb", "edit", "toner", "--body-file", "-", input="Call the vendor.\n")
+    assert piped.exit_code == 0, piped.stderr
+    assert "v3 of 3" in piped.stdout and "Call the vendor." in piped.stdout
+
+    # An empty code option clears the codes.
+    cleared = cli("kb", "edit", "toner", "--problem-code", "", "--json")
+    assert cleared.exit_code == 0, cleared.stderr
+    assert json.loads(cleared.stdout)["problem_codes"] == []
+
+    versions = cli("kb", "versions", "toner", "--json")
+    assert versions.exit_code == 0, versions.stderr
+    rows = json.loads(versions.stdout)
+    assert [r["version"] for r in rows] == [4, 3, 2, 1]
+    assert set(rows[0]) == {"version", "edited_at", "edited_by", "title", "status"}
+    assert (rows[0]["edited_by"], rows[1]["title"], rows[-1]["title"]) == (
+        "admin",
+        "Toner swap",
+        "Toner cartridge replacement",
+    )
+    lines = cli("kb", "versions", "toner").stdout.splitlines()
+    assert lines[0].split() == ["version", "edited_at", "edited_by", "status", "title"]
+    assert [line.split()[0] for line in lines[2:]] == ["4", "3", "2", "1"]
+
+
+def test_cli_a_retired_article_leaves_search_and_suggestions_but_stays_readable(kb, cli, admin):
+    with kb.session() as s:
+        result = open_incident(
+            s,
+            actor=admin,
+            channel="phone",
+            form=IntakeForm(
+                request_type="action",
+                title="Toner smears",
+                description="The toner cartridge leaves smears",
+                reason="HW/PRINT",
+                problem_code="PICKUP",
+                priority=f.priority(s, "P3", rank=3, default=True).code,
+            ),
+        )
+    suggested = json.loads(cli("kb", "suggest", result.number, "--json").stdout)
+    assert "toner" in [x["slug"] for x in suggested]
+    assert "toner" in [h["slug"] for h in json.loads(cli("kb", "search", "toner", "--json").stdout)]
+
+    retired = cli("kb", "edit", "toner", "--status", "retired", "--json")
+    assert retired.exit_code == 0, retired.stderr
+    assert json.loads(retired.stdout)["status"] == "retired"
+
+    hits = json.loads(cli("kb", "search", "toner cartridge", "--json").stdout)
+    assert "toner" not in [h["slug"] for h in hits]
+    suggested = json.loads(cli("kb", "suggest", result.number, "--json").stdout)
+    assert "toner" not in [x["slug"] for x in suggested]
+    shown = cli("kb", "show", "toner", "--json")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["status"] == "retired"
+
+    # Published again, it is found again.
+    assert cli("kb", "edit", "toner", "--status", "published").exit_code == 0
+    hits = json.loads(cli("kb", "search", "toner cartridge", "--json").stdout)
+    assert hits[0]["slug"] == "toner"
+
+
+def test_cli_edit_errors_have_exit_codes(kb, cli):
+    assert cli("kb", "edit", "toner", "--title", "Swap").exit_code == 0  # now version 2
+    stale = cli("kb", "edit", "toner", "--title", "Mine", "--version", "1")
+    assert stale.exit_code == 4 and "changed by admin" in stale.stderr
+
+    nothing = cli("kb", "edit", "toner", "--json")
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.stderr
+    assert nothing.stdout == ""
+    assert cli("kb", "edit", "no-such", "--title", "x").exit_code == 3
+    assert cli("kb", "versions", "no-such").exit_code == 3
+    for args, message in [
+        (["--status", "archived"], "unknown article status"),
+        (["--review", "30.06.2031"], "YYYY-MM-DD"),
+        (["--kind", "memo"], "unknown article kind"),
+        (["--body", "x", "--body-file", "-"], "not both"),
+    ]:
+        result = cli("kb", "edit", "toner", *args)
+        assert result.exit_code == 2 and message in result.stderr, (args, result.stderr)
+    assert cli("kb", "edit", "toner", "--version", "0", "--title", "x").exit_code == 2
+
+    with kb.session() as s:
+        f.agent(s, "bob")
+    refused = cli("kb", "edit", "toner", "--title", "Mine", login="bob")
+    assert refused.exit_code == 1 and "only a supervisor" in refused.stderr
+    assert json.loads(cli("kb", "show", "toner", "--json").stdout)["title"] == "Swap"
+    assert [v["version"] for v in json.loads(cli("kb", "versions", "toner", "--json").stdout)] == [
+        2,
+        1,
+    ]
+
+
 def test_cli_search_on_incident_answered_and_suggest(kb, cli, admin):
     with kb.session() as s:
         draft = open_contact(s, actor=admin, channel="phone", request_type="information")

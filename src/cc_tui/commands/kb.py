@@ -11,7 +11,7 @@ import typer
 from cc_tui.commands.common import JSON_OPTION, command, emit, note, state, table
 
 app = typer.Typer(
-    help="Knowledge base: add, import, export, search, show, suggest, answered.",
+    help="Knowledge base: add, edit, versions, import, export, search, show, suggest, answered.",
     no_args_is_help=True,
 )
 
@@ -160,6 +160,123 @@ def add(
         data = _show_data(session, article.slug)
     note(f"article {article.slug} added")
     emit(data, as_json=as_json, human=_article_text)
+
+
+def _codes_option(values: list[str]) -> list[str] | None:
+    """A repeatable code option for an edit: absent keeps the article's codes, given values
+    replace them, and only empty values (`--problem-code ''`) clear them."""
+    if not values:
+        return None
+    return [v for v in values if v.strip()]
+
+
+@app.command()
+@command
+def edit(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="The article's slug."),
+    title: str | None = typer.Option(None, help="A new title."),
+    body_file: str | None = typer.Option(
+        None, "--body-file", help="Markdown file with the new body ('-' reads stdin)."
+    ),
+    body: str | None = typer.Option(None, help="The new body as text (instead of --body-file)."),
+    url: str | None = typer.Option(None, help="url articles: the http(s) address."),
+    phone: str | None = typer.Option(None, help="phone articles: the number to call."),
+    link: str | None = typer.Option(None, help="link articles: the slug it points to."),
+    kind: str | None = typer.Option(None, help="script, phone, url or link"),
+    tags: str | None = typer.Option(None, help="Comma-separated tags a,b (replace; '' clears)."),
+    problem_code: list[str] = typer.Option(
+        [],
+        "--problem-code",
+        help="Related service problem code (repeatable; replaces the list, '' clears it).",
+    ),
+    reason_code: list[str] = typer.Option(
+        [],
+        "--reason-code",
+        help="Related reason code GENERAL[/SPECIFIC] (repeatable; replaces the list, '' clears).",
+    ),
+    status: str | None = typer.Option(None, help="draft, published or retired"),
+    review: str | None = typer.Option(None, help="Review date YYYY-MM-DD."),
+    version: int | None = typer.Option(
+        None, min=1, help="The version you edited: refused if someone saved a newer one."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Edit an article: a new version when something changed, else "unchanged"."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.kb import update_article
+
+    if body_file is not None and body is not None:
+        raise UsageError("give --body-file or --body, not both", field="body")
+    changes = (title, body_file, body, url, phone, link, kind, tags, status, review)
+    if all(v is None for v in changes) and not problem_code and not reason_code:
+        raise UsageError(
+            "nothing to change: give at least one of --title, --body-file, --body, --url, "
+            "--phone, --link, --kind, --tags, --problem-code, --reason-code, --status, --review"
+        )
+    text = _read_body(body_file) if body_file is not None else body
+    review_on = _parse_date(review)
+    with state(ctx).work() as (session, actor):
+        result = update_article(
+            session,
+            actor=actor,
+            slug=slug,
+            expected_version=version,
+            kind=kind,
+            title=title,
+            body=text,
+            url=url,
+            phone=phone,
+            link=link,
+            tags=tags,
+            problem_codes=_codes_option(problem_code),
+            reason_codes=_codes_option(reason_code),
+            status=status,
+            review_on=review_on,
+        )
+        data = _show_data(session, result.article.slug)
+    data["action"] = result.action
+    note(f"article {data['slug']} {result.action} (version {data['version']})")
+    emit(data, as_json=as_json, human=_article_text)
+
+
+def _versions_text(rows, zone) -> str:
+    return table(
+        [
+            [
+                v.version,
+                v.edited_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                v.edited_by or "-",
+                v.status,
+                _safe(v.title),
+            ]
+            for v in rows
+        ],
+        ["version", "edited_at", "edited_by", "status", "title"],
+    )
+
+
+@app.command()
+@command
+def versions(
+    ctx: typer.Context,
+    slug: str = typer.Argument(..., help="The article's slug."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List an article's versions, newest first (read one with `kb show --version N`)."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.calendar import zone_of
+    from cc_tui.services.kb import list_versions
+
+    st = state(ctx)
+    with st.work(write=False) as (session, _actor):
+        rows = list_versions(session, slug=slug)
+    try:
+        # Times in the configured display zone; None is the system's zone.
+        zone = zone_of(st.settings.timezone) if st.settings.timezone else None
+    except UsageError:
+        zone = None
+    emit(rows, as_json=as_json, human=lambda r: _versions_text(r, zone))
 
 
 @app.command("import")
