@@ -518,6 +518,8 @@ def update_article(
 ) -> SaveResult:
     """Edit an article: a new version when anything changed. `None` keeps a field; an
     `expected_version` that is no longer current is refused (someone else edited it)."""
+    # Who may edit comes before whether the edit is current: an agent is told the rule.
+    actor.require_supervisor("write knowledge-base articles")
     article = article_row(session, slug)
     current = content_of(session, article)
     if expected_version is not None and expected_version != article.version:
