@@ -796,6 +796,12 @@ def test_cli_edit_makes_a_version_and_the_old_one_stays_readable(kb, cli, tmp_pa
     assert lines[0].split() == ["version", "edited_at", "edited_by", "status", "title"]
     assert [line.split()[0] for line in lines[2:]] == ["4", "3", "2", "1"]
 
+    # `--review none` removes the review date; other fields stay.
+    unreviewed = cli("kb", "edit", "toner", "--review", "none", "--json")
+    assert unreviewed.exit_code == 0, unreviewed.stderr
+    data = json.loads(unreviewed.stdout)
+    assert (data["review_on"], data["title"], data["version"]) == (None, "Toner swap", 5)
+
 
 def test_cli_a_retired_article_leaves_search_and_suggestions_but_stays_readable(kb, cli, admin):
     with kb.session() as s:

@@ -196,7 +196,7 @@ def edit(
         help="Related reason code GENERAL[/SPECIFIC] (repeatable; replaces the list, '' clears).",
     ),
     status: str | None = typer.Option(None, help="draft, published or retired"),
-    review: str | None = typer.Option(None, help="Review date YYYY-MM-DD."),
+    review: str | None = typer.Option(None, help="Review date YYYY-MM-DD ('none' clears it)."),
     version: int | None = typer.Option(
         None, min=1, help="The version you edited: refused if someone saved a newer one."
     ),
@@ -215,7 +215,8 @@ def edit(
             "--phone, --link, --kind, --tags, --problem-code, --reason-code, --status, --review"
         )
     text = _read_body(body_file) if body_file is not None else body
-    review_on = _parse_date(review)
+    clear_review = review is not None and review.strip().lower() == "none"
+    review_on = None if clear_review else _parse_date(review)
     with state(ctx).work() as (session, actor):
         result = update_article(
             session,
@@ -233,6 +234,7 @@ def edit(
             reason_codes=_codes_option(reason_code),
             status=status,
             review_on=review_on,
+            clear_review=clear_review,
         )
         data = _show_data(session, result.article.slug)
     data["action"] = result.action

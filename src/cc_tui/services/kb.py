@@ -515,9 +515,11 @@ def update_article(
     reason_codes: Sequence[str] | None = None,
     status: str | None = None,
     review_on: date | None = None,
+    clear_review: bool = False,
 ) -> SaveResult:
-    """Edit an article: a new version when anything changed. `None` keeps a field; an
-    `expected_version` that is no longer current is refused (someone else edited it)."""
+    """Edit an article: a new version when anything changed. `None` keeps a field
+    (`clear_review` removes the review date); an `expected_version` that is no longer
+    current is refused (someone else edited it)."""
     # Who may edit comes before whether the edit is current: an agent is told the rule.
     actor.require_supervisor("write knowledge-base articles")
     article = article_row(session, slug)
@@ -545,7 +547,7 @@ def update_article(
         problem_codes=tuple(problem_codes) if problem_codes is not None else current.problem_codes,
         reason_codes=tuple(reason_codes) if reason_codes is not None else current.reason_codes,
         status=status if status is not None else current.status,
-        review_on=review_on if review_on is not None else current.review_on,
+        review_on=None if clear_review else (review_on or current.review_on),
     )
     return save_article(session, actor=actor, slug=article.slug, content=content, create=False)
 
