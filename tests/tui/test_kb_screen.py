@@ -289,3 +289,240 @@ def test_snapshot_of_the_knowledge_base(snap_compare, tmp_path, monkeypatch):
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- supervisors edit the article in the preview ----------------------------------------------
+
+
+def dialog(app):
+    from cc_tui.widgets.kb_edit import ArticleDialog
+
+    screen = app.screen
+    return screen if isinstance(screen, ArticleDialog) else None
+
+
+def message(app) -> str:
+    return app.screen.query_one("#kb-message").render().plain
+
+
+async def open_editor(pilot, query: str, slug: str):
+    app = pilot.app
+    await typed(pilot, query)
+    await wait_until(pilot, lambda: shown_slug(app) == slug)
+    await pilot.press("ctrl+o")
+    await wait_until(pilot, lambda: dialog(app) is not None)
+    await pilot.pause()
+    return dialog(app)
+
+
+@pytest.fixture
+def kb_on_both(db):
+    with db.session() as session:
+        build_kb(session)
+    return db
+
+
+async def test_a_supervisor_edits_title_and_body_and_sees_the_new_version(kb_on_both):
+    from textual.widgets import Input, TextArea
+
+    from cc_tui.services.kb import get_article, list_versions
+
+    app = console(kb_on_both, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        editor = await open_editor(pilot, "toner", "toner")
+        assert editor.query_one("#title", Input).value == "Toner cartridge replacement"
+        await pilot.press("ctrl+u")  # the title has the focus: typed anew
+        await typed(pilot, "Replace the toner")
+        body = editor.query_one("#body", TextArea)
+        body.text = "1. Open the cover.\n2. Swap the cartridge.\n3. Print a test page."
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: "v2" in preview_text(app))
+        assert "Replace the toner" in preview_text(app)
+        assert "Step 1 of 3" in preview_text(app)
+        assert "toner saved as version 2" in message(app)
+        await wait_until(
+            pilot,
+            lambda: (
+                "Replace the toner"
+                in app.screen.query_one("#kb-results").get_option_at_index(0).prompt.plain
+            ),
+        )
+
+    with kb_on_both.session() as session:
+        versions = list_versions(session, slug="toner")
+        assert [(v.version, v.title) for v in versions] == [
+            (2, "Replace the toner"),
+            (1, "Toner cartridge replacement"),
+        ]
+        old = get_article(session, slug="toner", version=1)
+        assert old.body == "1. Open the cover.\n2. Swap the cartridge."
+        assert get_article(session, slug="toner").tags == ["printer"]  # not sent, kept
+
+
+async def test_a_linked_article_edited_stays_in_the_preview_with_its_way_back(kb_db):
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await typed(pilot, "error 312")
+        await wait_until(pilot, lambda: shown_slug(app) == "e312")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: shown_slug(app) == "paper-jam")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: dialog(app) is not None)
+        await pilot.press("ctrl+u")
+        await typed(pilot, "Paper jam in tray 2")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: "v2" in preview_text(app))
+        # The results refresh (the change feed too) without going back to the result.
+        await pilot.pause(0.5)
+        assert shown_slug(app) == "paper-jam" and "Paper jam in tray 2" in preview_text(app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: shown_slug(app) == "e312")
+
+
+async def test_retiring_takes_the_article_out_of_the_results(kb_db):
+    from textual.widgets import Select
+
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await typed(pilot, "printer")
+        await wait_until(pilot, lambda: len(results(app)) == 4)
+        app.screen.result_list.highlighted = results(app).index("paper-jam")
+        editor = await open_editor(pilot, "", "paper-jam")
+        editor.query_one("#status", Select).value = "retired"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: "paper-jam" not in results(app))
+        assert results(app)  # the other printer articles are still found
+        # The supervisor still sees what they retired, marked as such.
+        assert shown_slug(app) == "paper-jam"
+        assert "retired" in preview_text(app) and "v2" in preview_text(app)
+        assert "retired, left out of searches" in message(app)
+
+
+async def test_a_stale_version_is_refused_and_the_typed_text_kept(kb_db):
+    from textual.widgets import Input, TextArea
+
+    from cc_tui.services.kb import get_article, update_article
+
+    with kb_db.session() as session:
+        sue = f.agent(session, "sue", role="supervisor")
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        editor = await open_editor(pilot, "emergency", "emergency")
+        editor.query_one("#phone", Input).value = "+49 30 555 019 99"
+        editor.query_one("#body", TextArea).text = "Only at night."
+        # Meanwhile someone else saves the article.
+        with kb_db.session() as session:
+            update_article(session, actor=sue, slug="emergency", title="Facilities hotline")
+        await pilot.press("ctrl+s")
+        error = editor.query_one("#form-error")
+        await wait_until(pilot, lambda: "changed by sue" in error.render().plain)
+        assert "now version 2, you edited version 1" in error.render().plain
+        assert "^o edits the newer version" in error.render().plain
+        assert dialog(app) is editor
+        assert editor.query_one("#phone", Input).value == "+49 30 555 019 99"
+        assert editor.query_one("#body", TextArea).text == "Only at night."
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        # The preview follows the change feed to the other supervisor's version.
+        await wait_until(pilot, lambda: "Facilities hotline" in preview_text(app))
+
+    with kb_db.session() as session:
+        article = get_article(session, slug="emergency")
+        assert (article.version, article.phone) == (2, "+49 30 555 019 90")
+
+
+async def test_a_bad_review_date_is_shown_at_its_field_and_nothing_sent(kb_db):
+    from textual.widgets import Input
+
+    from cc_tui.services.kb import get_article
+
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        editor = await open_editor(pilot, "vendor", "drivers")
+        editor.query_one("#review", Input).value = "2026-13-01"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "YYYY-MM-DD" in editor.query_one("#review-error").render().plain
+        assert app.focused is editor.query_one("#review", Input)
+        # The service's own refusal shows at the field it names.
+        editor.query_one("#review", Input).value = "2026-06-30"
+        editor.query_one("#url", Input).value = "ftp://drivers.example"
+        await pilot.press("ctrl+s")
+        url_error = editor.query_one("#url-error")
+        await wait_until(pilot, lambda: "not an http(s) URL" in url_error.render().plain)
+        assert not editor.query_one("#review-error").render().plain
+        editor.query_one("#url", Input).value = "https://drivers.example/vireo/v2"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: "drivers.example/vireo/v2" in preview_text(app))
+
+    with kb_db.session() as session:
+        article = get_article(session, slug="drivers")
+        assert (article.version, str(article.review_on)) == (2, "2026-06-30")
+
+
+async def test_an_unchanged_save_says_so_and_closes(kb_db):
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await open_editor(pilot, "error 312", "e312")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: "e312 unchanged: still version 1" in message(app))
+
+
+async def test_an_agent_is_told_only_supervisors_edit_articles(kb_db):
+    with kb_db.session() as session:
+        f.agent(session, "bob")
+    app = console(kb_db, login="bob", mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await typed(pilot, "toner")
+        await wait_until(pilot, lambda: shown_slug(app) == "toner")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: "only a supervisor or admin" in message(app))
+        assert "edit knowledge-base articles" in message(app)
+        assert dialog(app) is None
+
+
+async def test_hostile_text_is_saved_and_shown_as_text(kb_db, monkeypatch):
+    from textual.widgets import Input, TextArea
+
+    from cc_tui.services.kb import get_article
+
+    app = console(kb_db, mode="kb")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        editor = await open_editor(pilot, "toner", "toner")
+        editor.query_one("#title", Input).value = f"Toner {HOSTILE}"
+        editor.query_one("#tags", Input).value = "printer, toner"
+        editor.query_one("#body", TextArea).text = f"1. {HOSTILE} first\n2. then [/] second"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: dialog(app) is None)
+        await wait_until(pilot, lambda: f"Toner {HOSTILE}" in preview_text(app))
+        await wait_until(
+            pilot,
+            lambda: (
+                HOSTILE in app.screen.query_one("#kb-results").get_option_at_index(0).prompt.plain
+            ),
+        )
+        # Opened again, the dialog holds the text as it was saved.
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: dialog(app) is not None)
+        editor = dialog(app)
+        assert editor.query_one("#title", Input).value == f"Toner {HOSTILE}"
+        assert HOSTILE in editor.query_one("#body", TextArea).text
+        await pilot.press("escape")
+        assert app.is_running
+
+    with kb_db.session() as session:
+        article = get_article(session, slug="toner")
+        assert (article.title, article.tags) == (f"Toner {HOSTILE}", ["printer", "toner"])

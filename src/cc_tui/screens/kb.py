@@ -10,6 +10,10 @@ or by posting `OpenKnowledgeBase`), the screen first shows the articles suggeste
 records the searches made on the incident's timeline (a search counts once it is
 submitted with Enter, an article is opened from it, or the screen is left with it shown),
 and one key records the article that answered the caller. Escape then returns to intake.
+
+Supervisors edit the article in the preview with one key (`ArticleDialog`): a save makes
+a new version, shown at once; a draft or retired article leaves the results but stays in
+the preview until another one is opened.
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ from textual.widget import Widget
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from cc_tui.errors import RuleViolation
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.tui_support import ChangeBatch, Connection, error_message
 from cc_tui.widgets.incident_forms import MessageLine
 from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
+from cc_tui.widgets.kb_edit import ArticleDialog
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
-    from cc_tui.services.kb import ArticleDetail
+    from cc_tui.services.kb import ArticleDetail, SaveResult
     from cc_tui.services.kb_search import KbHit, SearchContext, SearchRecord, Suggestion
 
 # Wait this long after the last keystroke before searching.
@@ -115,6 +121,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
         Binding("ctrl+n,ctrl+down", "step(1)", "Next step", id="kb.next_step"),
         Binding("ctrl+up", "step(-1)", "Previous step", show=False, id="kb.previous_step"),
         Binding("ctrl+s", "answered", "Answered", id="kb.answered"),
+        # Not ctrl+e: the search box uses it (end of line).
+        Binding("ctrl+o", "edit_article", "Edit", id="kb.edit"),
         *(
             Binding(str(n), f"follow_number({n})", f"Link {n}", show=False, id=f"kb.link{n}")
             for n in range(1, 10)
@@ -134,6 +142,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
         self._search_timer: Timer | None = None
         self._preview_timer: Timer | None = None
         self._search_request = 0
+        # A result highlighted again after a refresh, whose preview is not to be reloaded.
+        self._quiet_highlight: str | None = None
         self._article_request = 0
         self._writes: list[Callable[[], tuple[Callable, Callable] | None]] = []
         self._writing = False
@@ -196,6 +206,9 @@ class KnowledgeBaseScreen(ConsoleScreen):
         article = self.article
         if action == "answered":
             return self.context is not None and article is not None
+        if action == "edit_article":
+            # Shown to every agent: one who is not a supervisor is told why on the key.
+            return article is not None
         if action == "copy_number":
             return article is not None and bool(article.call_number)
         if action == "open_url":
@@ -291,6 +304,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if batch.touches("kb_article"):
             self._search_now(keep_highlight=True)
+            self._refresh_article()
         context = self.context
         if context is not None and context.incident_id in batch.incident_ids:
             self._load_context()
@@ -338,6 +352,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
         if request != self._search_request:
             return
         previous = self._highlighted_slug() if keep_highlight else None
+        # Refreshed after a change: the article in the preview stays there.
+        kept = self.article if keep_highlight else None
         self.results = results
         options = self.result_list
         options.clear_options()
@@ -345,8 +361,15 @@ class KnowledgeBaseScreen(ConsoleScreen):
         self._show_results_title()
         if results.hits:
             slugs = [hit.slug for hit in results.hits]
-            options.highlighted = slugs.index(previous) if previous in slugs else 0
-        elif not self.history:
+            if previous in slugs:
+                # Highlighted again, not opened again: the preview may show a linked article.
+                self._quiet_highlight = previous
+                options.highlighted = slugs.index(previous)
+            elif kept is None:
+                options.highlighted = 0
+            # Else the article shown left the results (now a draft, retired): it stays
+            # in the preview, nothing is highlighted, ↓ goes to the first result.
+        elif kept is None and not self.history:
             self.article = None
             self.call_after_refresh(self._show_empty_preview)
             self._refresh_keys()
@@ -380,9 +403,12 @@ class KnowledgeBaseScreen(ConsoleScreen):
 
     @on(OptionList.OptionHighlighted, "#kb-results")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        slug = event.option.id
+        quiet, self._quiet_highlight = self._quiet_highlight, None
+        if slug == quiet:
+            return
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        slug = event.option.id
         if slug is not None and (self.article is None or self.article.slug != slug):
             self._preview_timer = self.set_timer(
                 PREVIEW_DELAY_SECONDS, lambda: self.load_article(slug, reset_history=True)
@@ -608,6 +634,69 @@ class KnowledgeBaseScreen(ConsoleScreen):
             return
         self.app.open_url(article.url)
         self.say(f"opening {article.url}", error=False)
+
+    # -- editing (supervisors) ---------------------------------------------------------------
+
+    def action_edit_article(self) -> None:
+        article, connection = self.article, self.connection
+        if article is None or connection is None:
+            return
+        try:
+            # The service's own rule, asked before anything is typed; it asks again on save.
+            connection.actor.require_supervisor("edit knowledge-base articles")
+        except RuleViolation as error:
+            self.say(error)
+            return
+        self.app.push_screen(
+            ArticleDialog(article, edit_key=self.key("kb.edit", "ctrl+o")), self._edited
+        )
+
+    async def _edited(self, result: SaveResult | None) -> None:
+        if result is None:
+            return
+        saved = result.article
+        if result.action == "unchanged":
+            self.say(f"{saved.slug} unchanged: still version {saved.version}", error=False)
+        else:
+            note = {
+                "draft": ": a draft, left out of searches until published",
+                "retired": ": retired, left out of searches",
+            }.get(saved.status, "")
+            self.say(f"{saved.slug} saved as version {saved.version}{note}", error=False)
+        current = self.article
+        if current is not None and current.slug == saved.slug:
+            await self._show_newer(saved)
+        # A new title or status changes what the search finds.
+        self._search_now(keep_highlight=True)
+
+    async def _show_newer(self, article: ArticleDetail) -> None:
+        """Show another version of the article in the preview, at the same script step."""
+        self._article_request += 1  # a load still on its way would show the older one
+        self.article = article
+        self.step = min(self.step, max(len(article.steps) - 1, 0))
+        await self._render_article()
+
+    def _refresh_article(self) -> None:
+        """Someone saved an article: if it is the one shown, show their version."""
+        article = self.article
+        if article is None:
+            return
+        request = self._article_request
+
+        def work(session: Session, _actor: Actor) -> ArticleDetail:
+            from cc_tui.services.kb import get_article
+
+            return get_article(session, slug=article.slug)
+
+        async def loaded(fresh: ArticleDetail) -> None:
+            current = self.article
+            if request != self._article_request or current is None:
+                return  # another article was opened meanwhile
+            if current.slug == fresh.slug and current.version != fresh.version:
+                await self._show_newer(fresh)
+
+        # Its own group: it must not cancel the load of an article the agent just opened.
+        self.run_service(work, on_result=loaded, on_error=self.say, group="kb-article-refresh")
 
     # -- moving around -----------------------------------------------------------------------
 
