@@ -9,7 +9,7 @@ reloads by itself when the change feed reports a change to this incident.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,12 @@ from cc_tui.tui_support import (
     local_time,
 )
 from cc_tui.widgets.deadline_dialog import DeadlinesDialog
-from cc_tui.widgets.escalation_badge import STYLE, badge_clock, badge_words, deadline_explanation
+from cc_tui.widgets.escalation_badge import (
+    badge_clock,
+    badge_style,
+    badge_words,
+    deadline_explanation,
+)
 from cc_tui.widgets.incident_forms import CloseDialog, EventDialog, MessageLine, SolveDialog
 from cc_tui.widgets.timeline import TimelineList, minutes_text
 
@@ -84,8 +89,8 @@ def show_incident(app: App, incident_id: int) -> None:
 
 @dataclass(frozen=True)
 class IncidentView:
-    """One load of the screen: the summary, its deadlines and how they were computed,
-    and the first page(s) of the timeline."""
+    """One load of the screen: the summary, the first page(s) of the timeline and, while
+    the deadlines panel is open, how the deadlines were computed."""
 
     summary: IncidentSummary
     events: list[TimelineEntry]
@@ -94,14 +99,20 @@ class IncidentView:
 
 
 def load_view(
-    session: Session, *, incident_id: int, kind: str, newest_first: bool, count: int
+    session: Session,
+    *,
+    incident_id: int,
+    kind: str,
+    newest_first: bool,
+    count: int,
+    deadlines: bool = False,
 ) -> IncidentView:
-    """The summary, the deadlines and the first `count` events (pages of at most 500)."""
-    from cc_tui.services.deadlines import deadline_view
+    """The summary and the first `count` events (pages of at most 500); with `deadlines`
+    also how they were computed (calendar arithmetic: only while the panel shows it)."""
     from cc_tui.services.events import incident_summary, timeline
 
     summary = incident_summary(session, ref=incident_id)
-    deadlines = deadline_view(session, ref=incident_id)
+    explained = _deadline_view(session, incident_id) if deadlines else None
     events: list[TimelineEntry] = []
     after = None
     while True:
@@ -117,7 +128,13 @@ def load_view(
         after = page.next_after
         if after is None or len(events) >= count:
             break
-    return IncidentView(summary, events, after, deadlines)
+    return IncidentView(summary, events, after, explained)
+
+
+def _deadline_view(session: Session, incident_id: int) -> DeadlineView:
+    from cc_tui.services.deadlines import deadline_view
+
+    return deadline_view(session, ref=incident_id)
 
 
 def _label(value: str | None) -> str:
@@ -151,7 +168,7 @@ def escalation_badge(view: IncidentSummary, now: datetime) -> Content:
     words = badge_words(clock, now)
     if clock.stopped:
         words += f" (clocks stopped: {_label(d.status)})"
-    return Content.styled(words.replace(" ", NBSP), STYLE[clock.state])
+    return Content.styled(words.replace(" ", NBSP), badge_style(clock, now))
 
 
 def summary_content(
@@ -160,7 +177,6 @@ def summary_content(
     zone: tzinfo | None,
     me: str,
     now: datetime,
-    manual: bool = False,
 ) -> Content:
     """The top of the screen; every value from the database is plain text."""
     d = view.detail
@@ -238,6 +254,7 @@ def summary_content(
     )
     expected = deadlines.get("expected_close")
     # The events count sits on the first line: this one needs the room for the mark.
+    manual = d.deadlines_manual
     by_hand = (f"✎{NBSP}deadlines{NBSP}set{NBSP}by{NBSP}hand", "bold $accent") if manual else ""
     lines.append(
         Content.assemble(
@@ -375,13 +392,19 @@ class IncidentDetailScreen(ConsoleScreen):
         shown = len(self.timeline.children) if keep_position else 0
         count = max(PAGE_SIZE, min(shown, 2000))
         incident_id, kind, newest = self.incident_id, self.kind, self.newest_first
+        explain = self.show_deadlines
         keep = self.timeline.current.id if keep_position and self.timeline.current else None
         self._request += 1
         request = self._request
         self.loading = True
         self.run_service(
             lambda session, _actor: load_view(
-                session, incident_id=incident_id, kind=kind, newest_first=newest, count=count
+                session,
+                incident_id=incident_id,
+                kind=kind,
+                newest_first=newest,
+                count=count,
+                deadlines=explain,
             ),
             on_result=lambda view: self._show(request, view, keep),
             on_error=lambda error: self._load_failed(request, error),
@@ -415,15 +438,8 @@ class IncidentDetailScreen(ConsoleScreen):
         if self.view is None:
             return
         summary = self.view.summary
-        deadlines = self.view.deadlines
         self.query_one("#incident-summary-box", Static).update(
-            summary_content(
-                summary,
-                zone=self._zone,
-                me=self._me,
-                now=now(),
-                manual=deadlines is not None and deadlines.manual,
-            )
+            summary_content(summary, zone=self._zone, me=self._me, now=now())
         )
         self._show_deadlines()
         d = summary.detail
@@ -501,7 +517,9 @@ class IncidentDetailScreen(ConsoleScreen):
         if request != self._request or self.view is None:
             return
         self.loading = False
-        self.view = IncidentView(self.view.summary, self.view.events + page.events, page.next_after)
+        self.view = replace(
+            self.view, events=self.view.events + page.events, next_after=page.next_after
+        )
         await self.timeline.append_page(page.events, has_more=page.next_after is not None)
         self._show_bar()
 
@@ -541,6 +559,8 @@ class IncidentDetailScreen(ConsoleScreen):
     def action_toggle_deadlines(self) -> None:
         self.show_deadlines = not self.show_deadlines
         self._show_summary()
+        if self.show_deadlines and self.view is not None and self.view.deadlines is None:
+            self.reload(keep_position=True)
 
     def action_set_deadlines(self) -> None:
         view = self._need_view()
@@ -552,15 +572,6 @@ class IncidentDetailScreen(ConsoleScreen):
         except RuleViolation as error:
             self.say(error)
             return
-        if view.deadlines is None:
-            return
-        dialog = DeadlinesDialog(
-            incident_id=self.incident_id,
-            number=self.number,
-            version=view.summary.detail.version,
-            view=view.deadlines,
-            zone=self._zone,
-        )
 
         def finished(result: DeadlineView | None) -> None:
             if result is None:
@@ -568,7 +579,23 @@ class IncidentDetailScreen(ConsoleScreen):
             how = "set by hand" if result.manual else "computed by the rules again"
             self.done(f"{result.number}: deadlines {how}")
 
-        self.app.push_screen(dialog, finished)
+        def opened(current: DeadlineView) -> None:
+            # The dialog edits what is stored now, with the version it was read at.
+            dialog = DeadlinesDialog(
+                incident_id=self.incident_id,
+                number=self.number,
+                version=current.version,
+                view=current,
+                zone=self._zone,
+            )
+            self.app.push_screen(dialog, finished)
+
+        incident_id = self.incident_id
+        self.run_service(
+            lambda session, _actor: _deadline_view(session, incident_id),
+            on_result=opened,
+            group="incident-deadlines",
+        )
 
     def action_toggle_order(self) -> None:
         self.newest_first = not self.newest_first
