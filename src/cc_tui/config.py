@@ -10,8 +10,10 @@ import getpass
 import os
 import tomllib
 from contextvars import ContextVar
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field
@@ -88,6 +90,17 @@ class Settings(BaseSettings):
     @property
     def login(self) -> str:
         return self.agent or os.environ.get("USER") or getpass.getuser()
+
+    @property
+    def display_zone(self) -> tzinfo | None:
+        """The zone times are shown in: the configured one, else the system's (None, as
+        `astimezone(None)` reads it; also for a name this machine does not know)."""
+        if not self.timezone:
+            return None
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
 
 
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:

@@ -186,14 +186,7 @@ def run_service(
 
 def display_zone(settings: Settings | None) -> tzinfo | None:
     """The agent's display zone: the configured one, else the system's (None)."""
-    if settings is None or not settings.timezone:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    return settings.display_zone if settings is not None else None
 
 
 def local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:

@@ -444,45 +444,24 @@ _DEADLINE_LABELS = {
 }
 
 
-def _display_zone(st):
-    """The configured display zone for showing times; None is the system's zone (what
-    `astimezone(None)` uses), also when the configured name is unknown, as in the console."""
-    from cc_tui.errors import UsageError
-    from cc_tui.services.calendar import zone_of
-
-    try:
-        return zone_of(st.settings.timezone) if st.settings.timezone else None
-    except UsageError:
-        return None
-
-
 def _deadline_at(value: str | None, option: str, zone_name: str | None):
     """A deadline option: ISO 8601 (without an offset: display-zone time) or "none"."""
-    from datetime import UTC, datetime
-
     from cc_tui.errors import UsageError
-    from cc_tui.services.calendar import zone_of
+    from cc_tui.services.calendars import parse_instant
     from cc_tui.services.deadlines import UNSET
 
     if value is None:
         return UNSET
-    text = value.strip()
-    if text.lower() == "none":
+    if value.strip().lower() == "none":
         return None
+    field = option.removeprefix("--")
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"{option}: not a date and time: {value!r} "
-            "(ISO 8601, e.g. 2026-03-02T09:30+01:00, or none to clear it)",
-            field=option.removeprefix("--"),
-        ) from None
-    if moment.tzinfo is None:
-        # Read as the agent reads the console's times; an unknown configured zone is refused
-        # here rather than guessed.
-        zone = zone_of(zone_name) if zone_name else None
-        moment = moment.replace(tzinfo=zone) if zone else moment.astimezone()
-    return moment.astimezone(UTC)
+        # An unknown configured zone is refused here rather than guessed.
+        return parse_instant(value, default_tz=zone_name, field=field)
+    except UsageError as error:
+        # A bad time gets the hint; a bad configured zone (field "tz") is said as it is.
+        hint = ", or none to clear it" if error.field == field else ""
+        raise UsageError(f"{option}: {error.message}{hint}", field=field) from None
 
 
 def _deadlines_text(view, zone) -> str:
@@ -538,7 +517,7 @@ def deadlines(
     from cc_tui.services.deadlines import deadline_view
 
     st = state(ctx)
-    zone = _display_zone(st)
+    zone = st.settings.display_zone
     with st.work(write=False) as (session, _actor):
         view = deadline_view(session, ref=ref)
     emit(view, as_json=as_json, human=lambda v: _deadlines_text(v, zone))
@@ -574,7 +553,7 @@ def deadline(
         "late_at": _deadline_at(late, "--late", tz),
         "resolve_due": _deadline_at(resolve_due, "--resolve-due", tz),
     }
-    zone = _display_zone(st)
+    zone = st.settings.display_zone
     with st.work() as (session, actor):
         view = set_deadlines(
             session,

@@ -87,6 +87,15 @@ def _read_body(path: str) -> str:
         raise UsageError(f"cannot read {path}: {error.strerror or error}", field="body") from None
 
 
+def _body_text(body_file: str | None, body: str | None) -> str | None:
+    """The body from --body-file ('-': stdin) or --body; None when neither is given."""
+    from cc_tui.errors import UsageError
+
+    if body_file is not None and body is not None:
+        raise UsageError("give --body-file or --body, not both", field="body")
+    return _read_body(body_file) if body_file is not None else body
+
+
 def _parse_date(value: str | None) -> date | None:
     from cc_tui.errors import UsageError
 
@@ -133,12 +142,9 @@ def add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add an article (version 1)."""
-    from cc_tui.errors import UsageError
     from cc_tui.services.kb import add_article
 
-    if body_file is not None and body is not None:
-        raise UsageError("give --body-file or --body, not both", field="body")
-    text = _read_body(body_file) if body_file is not None else (body or "")
+    text = _body_text(body_file, body) or ""
     review_on = _parse_date(review)
     with state(ctx).work() as (session, actor):
         article = add_article(
@@ -206,15 +212,13 @@ def edit(
     from cc_tui.errors import UsageError
     from cc_tui.services.kb import update_article
 
-    if body_file is not None and body is not None:
-        raise UsageError("give --body-file or --body, not both", field="body")
     changes = (title, body_file, body, url, phone, link, kind, tags, status, review)
     if all(v is None for v in changes) and not problem_code and not reason_code:
         raise UsageError(
             "nothing to change: give at least one of --title, --body-file, --body, --url, "
             "--phone, --link, --kind, --tags, --problem-code, --reason-code, --status, --review"
         )
-    text = _read_body(body_file) if body_file is not None else body
+    text = _body_text(body_file, body)
     clear_review = review is not None and review.strip().lower() == "none"
     review_on = None if clear_review else _parse_date(review)
     with state(ctx).work() as (session, actor):
@@ -266,18 +270,12 @@ def versions(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List an article's versions, newest first (read one with `kb show --version N`)."""
-    from cc_tui.errors import UsageError
-    from cc_tui.services.calendar import zone_of
     from cc_tui.services.kb import list_versions
 
     st = state(ctx)
     with st.work(write=False) as (session, _actor):
         rows = list_versions(session, slug=slug)
-    try:
-        # Times in the configured display zone; None is the system's zone.
-        zone = zone_of(st.settings.timezone) if st.settings.timezone else None
-    except UsageError:
-        zone = None
+    zone = st.settings.display_zone
     emit(rows, as_json=as_json, human=lambda r: _versions_text(r, zone))
 
 

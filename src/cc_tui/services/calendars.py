@@ -186,8 +186,11 @@ def calendar_due(
     )
 
 
-def parse_instant(value: str | datetime, *, default_tz: str = "UTC", field: str = "at") -> datetime:
-    """ISO 8601 with any offset ('Z' too) -> aware UTC; no offset -> `default_tz`."""
+def parse_instant(
+    value: str | datetime, *, default_tz: str | None = "UTC", field: str = "at"
+) -> datetime:
+    """ISO 8601 with any offset ('Z' too) -> aware UTC; no offset -> `default_tz` (None:
+    the system's zone)."""
     from datetime import UTC
 
     if isinstance(value, datetime):
@@ -201,7 +204,9 @@ def parse_instant(value: str | datetime, *, default_tz: str = "UTC", field: str 
                 field=field,
             ) from None
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=zone_of(default_tz))
+        instant = (
+            instant.replace(tzinfo=zone_of(default_tz)) if default_tz else instant.astimezone()
+        )
     return instant.astimezone(UTC)
 
 
