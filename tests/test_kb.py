@@ -440,21 +440,28 @@ def test_script_steps_links_and_snippets():
 # -- suggestions -------------------------------------------------------------------------------
 
 
-def test_suggestions_put_articles_linked_to_the_incident_codes_first(kb, admin):
+def _printer_call(kb, admin, title: str, description: str):
+    """A printer pick-up request (reason HW/PRINT, problem code PICKUP) at priority P3."""
     with kb.session() as s:
-        result = open_incident(
+        return open_incident(
             s,
             actor=admin,
             channel="phone",
             form=IntakeForm(
                 request_type="action",
-                title="Drivers for the new printer model",
-                description="The vendor drivers do not install",
+                title=title,
+                description=description,
                 reason="HW/PRINT",
                 problem_code="PICKUP",
                 priority=f.priority(s, "P3", rank=3, default=True).code,
             ),
         )
+
+
+def test_suggestions_put_articles_linked_to_the_incident_codes_first(kb, admin):
+    result = _printer_call(
+        kb, admin, "Drivers for the new printer model", "The vendor drivers do not install"
+    )
     with kb.session() as s:
         found = suggest(s, incident_ref=result.number)
         assert slugs(found)[:3] == ["toner", "paper-jam", "hotline"]
@@ -804,20 +811,7 @@ def test_cli_edit_makes_a_version_and_the_old_one_stays_readable(kb, cli, tmp_pa
 
 
 def test_cli_a_retired_article_leaves_search_and_suggestions_but_stays_readable(kb, cli, admin):
-    with kb.session() as s:
-        result = open_incident(
-            s,
-            actor=admin,
-            channel="phone",
-            form=IntakeForm(
-                request_type="action",
-                title="Toner smears",
-                description="The toner cartridge leaves smears",
-                reason="HW/PRINT",
-                problem_code="PICKUP",
-                priority=f.priority(s, "P3", rank=3, default=True).code,
-            ),
-        )
+    result = _printer_call(kb, admin, "Toner smears", "The toner cartridge leaves smears")
     suggested = json.loads(cli("kb", "suggest", result.number, "--json").stdout)
     assert "toner" in [x["slug"] for x in suggested]
     assert "toner" in [h["slug"] for h in json.loads(cli("kb", "search", "toner", "--json").stdout)]
