@@ -49,8 +49,8 @@ from cc_tui.models import (  # noqa: E402
     Incident,
     Priority,
 )
-from cc_tui.services.escalation import SweepResult, escalate  # noqa: E402
-from cc_tui.services.timeline import seed_event_types  # noqa: E402
+from cc_tui.services.incidents.event_log import seed_event_types  # noqa: E402
+from cc_tui.services.sla.escalation import SweepResult, escalate  # noqa: E402
 
 TARGET_S = 3.0
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

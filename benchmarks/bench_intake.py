@@ -78,7 +78,7 @@ def prepare(db: Database, url: str, customers: int, incidents: int) -> str:
 def calls(db: Database, count: int, seed: int) -> tuple[object, list[dict]]:
     """The agent (an admin) and `count` calls: distinct customers (not blocked) with a
     unit each."""
-    from cc_tui.services.codes import list_codes
+    from cc_tui.services.directory.codes import list_codes
 
     rng = random.Random(seed)
     with db.session(write=False) as session:
@@ -119,7 +119,7 @@ def calls(db: Database, count: int, seed: int) -> tuple[object, list[dict]]:
 
 def one_call(db: Database, actor, n: int, call: dict) -> tuple[float, float, str]:
     """(contact ms, save ms, status) for one call, each a committed transaction."""
-    from cc_tui.services.intake import IntakeForm, open_contact, save_intake
+    from cc_tui.services.incidents.intake import IntakeForm, open_contact, save_intake
 
     started = time.perf_counter()
     with db.session() as session:

@@ -222,7 +222,7 @@ def measure(
 ) -> tuple[list[float], list[float], list[int]]:
     """Wall-clock and this process's CPU time per query (on a loaded machine the CPU time
     shows the work itself; on SQLite it is all of it, on PostgreSQL the client's part)."""
-    from cc_tui.services.kb_search import search
+    from cc_tui.services.kb.search import search
 
     times: list[float] = []
     cpu: list[float] = []

@@ -36,7 +36,7 @@ from sqlalchemy import text  # noqa: E402
 from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
 from cc_tui.models.customer import name_terms  # noqa: E402
-from cc_tui.services.normalize import email_key, fold, normalize_phone  # noqa: E402
+from cc_tui.normalize import email_key, fold, normalize_phone  # noqa: E402
 from common import CC_TUI, demo_cli_has, drop_pg, log, pg_url  # noqa: E402
 
 TARGET_P95_MS = 30.0
@@ -667,7 +667,7 @@ def keystrokes(db: Database, sample: int, seed: int) -> list[tuple[str, str]]:
 
 
 def measure(db: Database, queries: list[tuple[str, str]]) -> dict[str, list[float]]:
-    from cc_tui.services.customers import find_customers
+    from cc_tui.services.directory.customers import find_customers
 
     times: dict[str, list[float]] = defaultdict(list)
     for category, typed in queries:

@@ -319,7 +319,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def measure_board(db: Database, runs: int) -> dict:
-    from cc_tui.services.queues import agent_queue, department_queue, load
+    from cc_tui.services.routing.queues import agent_queue, department_queue, load
 
     with db.session(write=False) as session:
         first = load(session)
@@ -397,7 +397,7 @@ def _claimer(url: str, login: str, ready, start, results) -> None:
     """One claimer process: claim until the queue is empty."""
     from cc_tui.errors import NotFound
     from cc_tui.services.context import resolve_actor
-    from cc_tui.services.queues import claim_next
+    from cc_tui.services.routing.queues import claim_next
 
     db = Database(url, pool_size=1)
     with db.session(write=False) as session:

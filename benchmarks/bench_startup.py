@@ -4,7 +4,7 @@ Each run starts a fresh Python process on a pseudo-terminal (120x35, as a person
 terminal), so Textual runs its real driver. The child writes `time.monotonic()` (one clock
 for all processes on Linux) when Textual reports its first frame (`events.Ready`); the
 parent took the same clock just before starting the process. For cc-tui the child goes
-through the real entry point (`cc-tui --db URL --as LOGIN`: `cc_tui.launch.main`) and also
+through the real entry point (`cc-tui --db URL --as LOGIN`: `cc_tui.cli.main.main`) and also
 reports when the start screen (the intake form) is painted and when the settings are read,
 the database open and the agent signed in. cc-tui's first frame is the console's frame
 (header with the agent, mode tabs, footer with the keys); the start screen follows.
@@ -67,9 +67,9 @@ def stamp(what):
 
 # The console's own module, loaded a little earlier than `cc-tui` would (same total work),
 # so that launch.run_console starts this subclass, which only adds the time stamps.
-import cc_tui.app
+import cc_tui.console.app
 
-class Probe(cc_tui.app.CcTuiApp):
+class Probe(cc_tui.console.app.CcTuiApp):
     seen = set()
 
     def reached(self, what):
@@ -91,9 +91,9 @@ class Probe(cc_tui.app.CcTuiApp):
         stamp("failed")
         self.exit()
 
-cc_tui.app.CcTuiApp = Probe
+cc_tui.console.app.CcTuiApp = Probe
 sys.argv = ["cc-tui", "--db", url, "--as", "bench"]
-from cc_tui.launch import main  # the `cc-tui` console script's entry point
+from cc_tui.cli.main import main  # the `cc-tui` console script's entry point
 main()
 """
 

@@ -48,8 +48,8 @@ def build(db, *, incidents: int, events: int) -> str:
     from cc_tui.models import Event, EventType
     from cc_tui.models.base import utcnow
     from cc_tui.services.context import actor_of, bootstrap_admin
-    from cc_tui.services.intake import IntakeForm, open_incident
-    from cc_tui.services.timetrack import book_time, start_timer
+    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.timetrack import book_time, start_timer
 
     upgrade(db)
     numbers = []
@@ -108,7 +108,7 @@ def build(db, *, incidents: int, events: int) -> str:
 
 
 def measure(db, ref: str, runs: int) -> dict:
-    from cc_tui.services.events import incident_summary, timeline
+    from cc_tui.services.incidents.timeline import incident_summary, timeline
 
     def first_screen():
         with db.session(write=False) as s:

@@ -134,7 +134,7 @@ def empty_database(db) -> None:
         if db.is_sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
     # Reference rows the migrations seed come back, as on a freshly upgraded database.
-    from cc_tui.services.timeline import seed_event_types
+    from cc_tui.services.incidents.event_log import seed_event_types
 
     with db.session() as session:
         seed_event_types(session)
@@ -194,7 +194,7 @@ def cli(db, admin):
     """Run `cc-tui --db URL --as admin ARGS...` in-process; returns the Result."""
     from typer.testing import CliRunner
 
-    from cc_tui.cli import app
+    from cc_tui.cli.app import app
 
     runner = CliRunner()
     url = db.url.render_as_string(hide_password=False)

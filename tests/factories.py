@@ -14,9 +14,9 @@ from cc_tui.models import (
     SubcontractAgreement,
     Unit,
 )
-from cc_tui.services.codes import add_code
+from cc_tui.normalize import email_key, fold, normalize_phone
 from cc_tui.services.context import actor_of
-from cc_tui.services.normalize import email_key, fold, normalize_phone
+from cc_tui.services.directory.codes import add_code
 
 
 def customer(
@@ -167,17 +167,34 @@ class Clock:
         return self.now
 
 
+SERVICE_MODULES = {
+    "intake": "incidents.intake",
+    "lifecycle": "incidents.lifecycle",
+    "incident_edit": "incidents.edit",
+    "deadlines": "sla.deadlines",
+    "escalation": "sla.escalation",
+    "calendars": "worktime.calendars",
+    "queues": "routing.queues",
+    "routing": "routing.rules",
+    "timetrack": "incidents.timetrack",
+    "events": "incidents.timeline",
+    "timeline": "incidents.event_log",
+}
+
+
 def fake_clock(monkeypatch, now: datetime, modules: tuple[str, ...]) -> Clock:
     """Make `utcnow` in these service modules read a `Clock` starting at `now`."""
     fake = Clock(now)
     for module in modules:
-        monkeypatch.setattr(f"cc_tui.services.{module}.utcnow", fake, raising=False)
+        monkeypatch.setattr(
+            f"cc_tui.services.{SERVICE_MODULES[module]}.utcnow", fake, raising=False
+        )
     return fake
 
 
 def register(db, admin, customer: int, **form) -> str:
     """Save a disk-full action request for the customer (its number); `form` overrides."""
-    from cc_tui.services.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, open_incident
 
     values = {
         "request_type": "action",
@@ -194,7 +211,7 @@ def register(db, admin, customer: int, **form) -> str:
 def normal_priority(session, admin) -> None:
     """P2, the default: 1h response, 2h follow-up, 4h warning, 8h late, 16h resolve, in
     business hours."""
-    from cc_tui.services.priorities import add_priority
+    from cc_tui.services.sla.priorities import add_priority
 
     add_priority(
         session,

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cc_tui.errors import UsageError
-from cc_tui.services.calendar import (
+from cc_tui.services.worktime.hours import (
     WorkCalendar,
     add_working_minutes,
     always,

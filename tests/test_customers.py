@@ -10,9 +10,9 @@ from sqlalchemy import event, select, text
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Customer, Incident, Unit
 from cc_tui.models.customer import CustomerToken
-from cc_tui.services.agents import add_agent
 from cc_tui.services.context import resolve_actor
-from cc_tui.services.customers import (
+from cc_tui.services.directory.agents import add_agent
+from cc_tui.services.directory.customers import (
     add_contact,
     add_customer,
     customer_by_number,

@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from cc_tui.models import Event, EventType
-from cc_tui.services.agents import add_agent, add_department
-from cc_tui.services.calendars import add_calendar
-from cc_tui.services.codes import add_code
 from cc_tui.services.context import resolve_actor
-from cc_tui.services.deadlines import deadline_view, set_deadlines
-from cc_tui.services.escalation import escalate
-from cc_tui.services.incidents import get_incident
-from cc_tui.services.priorities import add_priority
-from cc_tui.services.queues import assign, bulk_move
-from cc_tui.services.routing import add_rule
+from cc_tui.services.directory.agents import add_agent, add_department
+from cc_tui.services.directory.codes import add_code
+from cc_tui.services.incidents.records import get_incident
+from cc_tui.services.routing.queues import assign, bulk_move
+from cc_tui.services.routing.rules import add_rule
+from cc_tui.services.sla.deadlines import deadline_view, set_deadlines
+from cc_tui.services.sla.escalation import escalate
+from cc_tui.services.sla.priorities import add_priority
+from cc_tui.services.worktime.calendars import add_calendar
 from tests import factories as f
 
 # Monday 2 March 2026, 09:00 in Berlin (08:00 UTC); office hours 08-12 and 13-17.

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from cc_tui.models import Incident
 from cc_tui.models.customer import name_terms
-from cc_tui.services.normalize import email_key, fold, normalize_phone
+from cc_tui.normalize import email_key, fold, normalize_phone
 
 OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 ALL_STATUSES = (*OPEN, "solved", "closed", "abandoned")
@@ -193,7 +193,7 @@ def _check_incidents(db) -> None:
 
 def test_demo_ends_with_an_escalation_sweep(db, admin, monkeypatch):
     """Clocks that run out while the demo loads are escalated before it returns."""
-    import cc_tui.services.demo as demo
+    import cc_tui.demo.generator as demo
     from cc_tui.models.base import utcnow
 
     # A load that took three days: its data is as of then, the board reads it now.
@@ -282,7 +282,7 @@ def _check_foreign_keys(db) -> None:
 
 def test_large_load_drops_and_restores_indexes_and_keys(db, admin, monkeypatch):
     """The path a million-incident load takes: indexes and keys are back afterwards."""
-    import cc_tui.services.demo as demo
+    import cc_tui.demo.generator as demo
 
     def catalog():
         if db.is_sqlite:
@@ -369,8 +369,8 @@ def test_same_seed_same_data(tmp_path):
     """Reproducible: two databases loaded at the same moment hold the same rows."""
     from cc_tui.db.engine import Database
     from cc_tui.db.migrate import upgrade
+    from cc_tui.demo.generator import load_demo
     from cc_tui.services.context import bootstrap_admin
-    from cc_tui.services.demo import load_demo
 
     moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     snapshots = []

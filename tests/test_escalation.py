@@ -20,21 +20,26 @@ from cc_tui.models import (
     Notification,
     Priority,
 )
-from cc_tui.services.agents import add_agent, add_department
-from cc_tui.services.calendars import add_calendar, add_holidays, calendar_due, show_calendar
-from cc_tui.services.codes import add_code
-from cc_tui.services.deadlines import deadline_view, plan_deadlines, set_deadlines
-from cc_tui.services.escalation import (
+from cc_tui.services.directory.agents import add_agent, add_department
+from cc_tui.services.directory.codes import add_code
+from cc_tui.services.incidents.edit import update_incident
+from cc_tui.services.incidents.lifecycle import change_status
+from cc_tui.services.incidents.records import get_incident, incident_detail
+from cc_tui.services.sla.deadlines import deadline_view, plan_deadlines, set_deadlines
+from cc_tui.services.sla.escalation import (
     add_escalation_action,
     escalate,
     escalate_all,
     mark_alerts_read,
     unread_alerts,
 )
-from cc_tui.services.incident_edit import update_incident
-from cc_tui.services.incidents import get_incident, incident_detail
-from cc_tui.services.lifecycle import change_status
-from cc_tui.services.priorities import add_priority
+from cc_tui.services.sla.priorities import add_priority
+from cc_tui.services.worktime.calendars import (
+    add_calendar,
+    add_holidays,
+    calendar_due,
+    show_calendar,
+)
 from tests import factories as f
 
 # Monday 2 March 2026, 09:00 in Berlin (08:00 UTC); office hours 08-12 and 13-17.
@@ -379,7 +384,7 @@ def test_a_supervisor_who_owns_the_incident_gets_one_alert(db, admin, desk):
 
 
 def test_first_response_stops_the_response_clocks_solved_stops_all(db, admin, desk):
-    from cc_tui.services.events import add_event_to_incident
+    from cc_tui.services.incidents.timeline import add_event_to_incident
 
     answered = register(db, admin, desk)
     solved = register(db, admin, desk)
@@ -745,7 +750,7 @@ def test_only_admins_change_calendars(db, admin, cli):
 
 
 def test_the_incident_screen_explains_each_deadline(db, admin, desk, clock):
-    from cc_tui.services.incidents import list_incidents
+    from cc_tui.services.incidents.records import list_incidents
     from cc_tui.widgets.escalation_badge import clock_of, deadline_explanation
 
     with db.session() as s:

@@ -68,7 +68,7 @@ def test_unknown_login_is_refused_with_how_to_add(db, admin, cli):
 def test_db_upgrade_makes_first_admin(tmp_sqlite_url):
     from typer.testing import CliRunner
 
-    from cc_tui.cli import app
+    from cc_tui.cli.app import app
 
     result = CliRunner().invoke(
         app, ["--db", tmp_sqlite_url, "--as", "maria", "db", "upgrade", "--json"]
@@ -97,7 +97,7 @@ def test_change_feed_sees_committed_changes_only(db, admin):
 
 def test_services_import_no_textual():
     code = (
-        "import sys, cc_tui.services, cc_tui.services.incidents, cc_tui.cli; "
+        "import sys, cc_tui.services, cc_tui.services.incidents.records, cc_tui.cli.app; "
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,8 +10,7 @@ from sqlmodel import select
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.intake import (
+from cc_tui.services.incidents.intake import (
     IntakeForm,
     abandon_contact,
     add_to_existing,
@@ -20,6 +19,7 @@ from cc_tui.services.intake import (
     open_incident,
     save_intake,
 )
+from cc_tui.services.incidents.records import incident_detail
 from tests import factories as f
 
 

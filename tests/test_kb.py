@@ -14,10 +14,16 @@ from sqlalchemy import text as sql
 
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident, KbArticle, KbSearch
-from cc_tui.services.intake import IntakeForm, open_contact, open_incident, save_intake
-from cc_tui.services.kb import add_article, get_article, list_versions, reindex_kb, update_article
-from cc_tui.services.kb_io import export_folder, import_folder, parse_article
-from cc_tui.services.kb_search import (
+from cc_tui.services.incidents.intake import IntakeForm, open_contact, open_incident, save_intake
+from cc_tui.services.kb.articles import (
+    add_article,
+    get_article,
+    list_versions,
+    reindex_kb,
+    update_article,
+)
+from cc_tui.services.kb.files import export_folder, import_folder, parse_article
+from cc_tui.services.kb.search import (
     list_searches,
     mark_answered,
     record_opened,
@@ -26,7 +32,7 @@ from cc_tui.services.kb_search import (
     search_on_incident,
     suggest,
 )
-from cc_tui.services.kb_text import (
+from cc_tui.services.kb.text import (
     article_links,
     find_phone,
     query_terms,
@@ -526,7 +532,7 @@ def test_answered_without_a_search_records_the_look_up(kb, admin):
 
 
 def test_searches_are_not_recorded_on_abandoned_contacts(kb, admin):
-    from cc_tui.services.intake import abandon_contact
+    from cc_tui.services.incidents.intake import abandon_contact
 
     with kb.session() as s:
         draft = open_contact(s, actor=admin, channel="phone")

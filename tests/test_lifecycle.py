@@ -7,9 +7,9 @@ import json
 import pytest
 
 from cc_tui.errors import Conflict, RuleViolation
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.intake import IntakeForm, open_incident
-from cc_tui.services.lifecycle import change_status
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.lifecycle import change_status
+from cc_tui.services.incidents.records import incident_detail
 from tests import factories as f
 
 
@@ -159,7 +159,7 @@ def test_cli_status_exit_codes(cli, inc):
 
 
 def test_field_changes_write_events_and_respect_versions(db, admin, inc):
-    from cc_tui.services.incident_edit import update_incident
+    from cc_tui.services.incidents.edit import update_incident
 
     with db.session() as s:
         f.priority(s, "P1", rank=1)

@@ -10,7 +10,8 @@ import pytest
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Calendar, WorkOrderTemplate
 from cc_tui.models.enums import CodeKind
-from cc_tui.services.agents import (
+from cc_tui.services.context import resolve_actor
+from cc_tui.services.directory.agents import (
     add_agent,
     add_department,
     list_agents,
@@ -19,16 +20,15 @@ from cc_tui.services.agents import (
     resolve_department,
     update_agent,
 )
-from cc_tui.services.codes import add_code, list_codes, resolve_code, resolve_pair
-from cc_tui.services.context import resolve_actor
-from cc_tui.services.customers import add_customer
-from cc_tui.services.priorities import (
+from cc_tui.services.directory.codes import add_code, list_codes, resolve_code, resolve_pair
+from cc_tui.services.directory.customers import add_customer
+from cc_tui.services.directory.units import add_contract
+from cc_tui.services.sla.priorities import (
     add_priority,
     default_priority_for,
     list_priorities,
     resolve_priority,
 )
-from cc_tui.services.units import add_contract
 
 HOSTILE = "[@click=app.quit]x[/]"
 

@@ -14,9 +14,9 @@ from cc_tui.db.engine import Database
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Event, EventType, Incident
 from cc_tui.models.base import utcnow
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.lifecycle import change_status
-from cc_tui.services.queues import (
+from cc_tui.services.incidents.lifecycle import change_status
+from cc_tui.services.incidents.records import incident_detail
+from cc_tui.services.routing.queues import (
     agent_queue,
     assign,
     bulk_move,

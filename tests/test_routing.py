@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Customer, Incident
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.intake import IntakeForm, open_incident
-from cc_tui.services.routing import (
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.records import incident_detail
+from cc_tui.services.routing.rules import (
     add_rule,
     deactivate_rule,
     list_rules,

@@ -13,14 +13,19 @@ from cc_tui.db.engine import Database
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident, TimeEntry
 from cc_tui.models.base import utcnow
-from cc_tui.services import event_types, events, timeline, timetrack
-from cc_tui.services.event_types import add_event_type, remove_event_type, update_event_type
-from cc_tui.services.events import add_event_to_incident, incident_summary
-from cc_tui.services.events import timeline as read_timeline
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.intake import IntakeForm, open_incident
-from cc_tui.services.lifecycle import change_status
-from cc_tui.services.timetrack import (
+from cc_tui.services.directory import event_types
+from cc_tui.services.directory.event_types import (
+    add_event_type,
+    remove_event_type,
+    update_event_type,
+)
+from cc_tui.services.incidents import event_log, timeline, timetrack
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.lifecycle import change_status
+from cc_tui.services.incidents.records import incident_detail
+from cc_tui.services.incidents.timeline import add_event_to_incident, incident_summary
+from cc_tui.services.incidents.timeline import timeline as read_timeline
+from cc_tui.services.incidents.timetrack import (
     agent_time,
     book_time,
     incident_time,
@@ -65,7 +70,7 @@ def add(db, actor, ref, type_code="Note", text="a note", **kw):
 
 
 def test_no_service_function_updates_or_deletes_events():
-    for module in (timeline, events, timetrack):
+    for module in (event_log, timeline, timetrack):
         names = [n for n, fn in inspect.getmembers(module, inspect.isfunction)]
         assert not [n for n in names if any(w in n for w in ("update", "delete", "edit"))], module
     # Event types may be changed; their functions never touch event rows.
@@ -152,7 +157,7 @@ def test_a_call_in_answered_by_the_owner_is_a_response(db, admin, world):
 
 
 def test_a_call_added_at_intake_by_the_owner_is_a_response(db, admin, world):
-    from cc_tui.services.intake import add_to_existing
+    from cc_tui.services.incidents.intake import add_to_existing
 
     inc, bob = world["inc"][1], world["bob"]
     with db.session() as s:

@@ -8,11 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.services.agents import add_agent
 from cc_tui.services.context import resolve_actor
-from cc_tui.services.customers import add_customer
-from cc_tui.services.priorities import add_priority
-from cc_tui.services.units import (
+from cc_tui.services.directory.agents import add_agent
+from cc_tui.services.directory.customers import add_customer
+from cc_tui.services.directory.units import (
     add_contract,
     add_subcontract,
     add_unit,
@@ -22,6 +21,7 @@ from cc_tui.services.units import (
     unit_info,
     units_of_customer,
 )
+from cc_tui.services.sla.priorities import add_priority
 
 TODAY = date.today()
 JAN = date(2026, 1, 1)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cc_tui.app import CcTuiApp
 from cc_tui.config import load_settings
+from cc_tui.console.app import CcTuiApp
 from cc_tui.models import Agent, Customer, Incident
 
 SIZE = (120, 35)

@@ -125,8 +125,8 @@ async def test_retry_after_the_admin_adds_the_agent(sqlite_db, sqlite_admin):
 
 
 async def test_unreachable_database_is_explained(tmp_path):
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
     app = CcTuiApp(settings=load_settings(database_url=url, agent="admin"))
@@ -142,8 +142,8 @@ async def test_unreachable_database_is_explained(tmp_path):
 
 
 async def test_corrupt_sqlite_file_is_named(tmp_path):
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database" * 300)
@@ -156,8 +156,8 @@ async def test_corrupt_sqlite_file_is_named(tmp_path):
 
 
 async def test_new_embedded_database_is_created_with_its_first_admin(tmp_path):
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     app = CcTuiApp(settings=load_settings(database_url=url, agent="olga"))
@@ -194,8 +194,8 @@ async def test_agent_name_with_markup_shows_literally(sqlite_db, sqlite_admin):
 
 async def test_settings_can_be_read_after_the_first_paint(sqlite_db, sqlite_admin):
     """What `cc-tui` does: the settings (pydantic) load in the start-up worker."""
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     url = sqlite_db.url.render_as_string(hide_password=False)
     app = CcTuiApp(
@@ -220,8 +220,8 @@ async def test_f1_shows_and_hides_the_keys(sqlite_db, sqlite_admin):
 
 
 async def test_default_embedded_database_is_created_in_the_data_folder(tmp_path, monkeypatch):
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     app = CcTuiApp(settings=load_settings(agent="olga"))
@@ -242,9 +242,9 @@ def test_first_paint_loads_no_database_layer(tmp_path):
 
     code = """
 import json, sys
-import cc_tui.app
+import cc_tui.console.app
 
-class Probe(cc_tui.app.CcTuiApp):
+class Probe(cc_tui.console.app.CcTuiApp):
     def run(self, **options):
         return super().run(headless=True, **options)
 
@@ -253,8 +253,8 @@ class Probe(cc_tui.app.CcTuiApp):
         print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
         self.exit()
 
-cc_tui.app.CcTuiApp = Probe
-from cc_tui.launch import main
+cc_tui.console.app.CcTuiApp = Probe
+from cc_tui.cli.main import main
 main()
 """
     url = f"sqlite:///{tmp_path / 'paint.sqlite3'}"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cc_tui.services.context import actor_of, bootstrap_admin
-from cc_tui.services.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
 from tests import factories as f
 from tests.tui.test_incident_screen import (
     incident_row,
@@ -145,7 +145,7 @@ async def test_a_supervisor_sets_deadlines_by_hand_and_back(timed_on_both):
 
 
 async def test_a_stale_version_shows_the_conflict_in_the_dialog(timed):
-    from cc_tui.services.deadlines import set_deadlines
+    from cc_tui.services.sla.deadlines import set_deadlines
 
     app = make_app(timed["url"])
     async with app.run_test(size=SIZE) as pilot:

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from cc_tui.models import Event, Incident
 from cc_tui.services.context import actor_of, bootstrap_admin, resolve_actor
-from cc_tui.services.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
 from tests import factories as f
 
 pytestmark = pytest.mark.tui
@@ -20,8 +20,8 @@ SIZE = (120, 40)
 
 
 def make_app(url: str, login: str = "admin"):
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import Settings
+    from cc_tui.console.app import CcTuiApp
 
     settings = Settings(database_url=url, agent=login, timezone="UTC", poll_seconds=0.2)
     return CcTuiApp(settings=settings, start_mode="incident")
@@ -177,7 +177,7 @@ async def test_refused_transition_shows_the_services_message(world):
 
 
 async def test_markup_in_event_text_is_shown_literally(world):
-    from cc_tui.services.events import add_event_to_incident
+    from cc_tui.services.incidents.timeline import add_event_to_incident
 
     with world["db"].session() as s:
         admin = resolve_actor(s, "admin")
@@ -191,7 +191,7 @@ async def test_markup_in_event_text_is_shown_literally(world):
 
 
 async def test_timer_key_and_live_refresh(world):
-    from cc_tui.services.events import add_event_to_incident
+    from cc_tui.services.incidents.timeline import add_event_to_incident
 
     app = make_app(world["url"])
     async with app.run_test(size=SIZE) as pilot:
@@ -231,7 +231,7 @@ async def test_correct_the_highlighted_event_by_keys(world):
 
 
 async def test_paging_on_reaches_older_events(world):
-    from cc_tui.services.events import add_event_to_incident
+    from cc_tui.services.incidents.timeline import add_event_to_incident
 
     with world["db"].session() as s:
         admin = resolve_actor(s, "admin")

@@ -15,12 +15,12 @@ from textual.widgets import DataTable, Static
 from cc_tui.errors import Unavailable
 from cc_tui.models import Department, Incident
 from cc_tui.screens.intake import IntakeScreen
-from cc_tui.services.codes import add_code
 from cc_tui.services.context import bootstrap_admin
-from cc_tui.services.customers import add_contact, add_customer
-from cc_tui.services.incidents import incident_detail
-from cc_tui.services.priorities import add_priority
-from cc_tui.services.units import add_contract, add_unit
+from cc_tui.services.directory.codes import add_code
+from cc_tui.services.directory.customers import add_contact, add_customer
+from cc_tui.services.directory.units import add_contract, add_unit
+from cc_tui.services.incidents.records import incident_detail
+from cc_tui.services.sla.priorities import add_priority
 from tests.tui.conftest import SIZE, console, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
@@ -295,7 +295,7 @@ async def test_blocked_customer_is_refused_with_the_banner_and_the_reason(
 async def test_flag_set_by_a_supervisor_during_the_call_appears_at_once(
     sqlite_db, desk, sqlite_admin
 ):
-    from cc_tui.services.customers import set_block
+    from cc_tui.services.directory.customers import set_block
 
     app = console(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
@@ -319,7 +319,7 @@ async def test_flag_set_by_a_supervisor_during_the_call_appears_at_once(
 
 
 async def test_failed_save_keeps_the_draft_and_retries(sqlite_db, desk, sqlite_admin, monkeypatch):
-    import cc_tui.services.intake as intake_service
+    import cc_tui.services.incidents.intake as intake_service
 
     real_save = intake_service.save_intake
     calls = {"n": 0}
@@ -489,8 +489,8 @@ def test_intake_snapshot(snap_compare, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     url = "sqlite:///intake.sqlite3"
     build_snapshot_database(url)
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     settings = load_settings(database_url=url, agent="admin", timezone="UTC", poll_seconds=0.2)
     app = CcTuiApp(settings=settings, start_mode="intake")

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from cc_tui.models import Agent, Event, Incident, KbSearch
 from cc_tui.services.context import actor_of, bootstrap_admin
-from cc_tui.services.intake import open_contact
-from cc_tui.services.kb import add_article
+from cc_tui.services.incidents.intake import open_contact
+from cc_tui.services.kb.articles import add_article
 from tests import factories as f
 from tests.tui.conftest import SIZE, console, signed_in, wait_until
 
@@ -272,8 +272,8 @@ def test_snapshot_of_the_knowledge_base(snap_compare, tmp_path, monkeypatch):
     with db.session() as session:
         build_kb(session)
     db.dispose()
-    from cc_tui.app import CcTuiApp
     from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
 
     settings = load_settings(database_url=url, agent="admin", timezone="UTC", poll_seconds=0.2)
     app = CcTuiApp(settings=settings, start_mode="kb")
@@ -295,7 +295,7 @@ def test_snapshot_of_the_knowledge_base(snap_compare, tmp_path, monkeypatch):
 
 
 def dialog(app):
-    from cc_tui.widgets.kb_edit import ArticleDialog
+    from cc_tui.dialogs.article import ArticleDialog
 
     screen = app.screen
     return screen if isinstance(screen, ArticleDialog) else None
@@ -325,7 +325,7 @@ def kb_on_both(db):
 async def test_a_supervisor_edits_title_and_body_and_sees_the_new_version(kb_on_both):
     from textual.widgets import Input, TextArea
 
-    from cc_tui.services.kb import get_article, list_versions
+    from cc_tui.services.kb.articles import get_article, list_versions
 
     app = console(kb_on_both, mode="kb")
     async with app.run_test(size=SIZE) as pilot:
@@ -407,7 +407,7 @@ async def test_retiring_takes_the_article_out_of_the_results(kb_db):
 async def test_a_stale_version_is_refused_and_the_typed_text_kept(kb_db):
     from textual.widgets import Input, TextArea
 
-    from cc_tui.services.kb import get_article, update_article
+    from cc_tui.services.kb.articles import get_article, update_article
 
     with kb_db.session() as session:
         sue = f.agent(session, "sue", role="supervisor")
@@ -441,7 +441,7 @@ async def test_a_stale_version_is_refused_and_the_typed_text_kept(kb_db):
 async def test_a_bad_review_date_is_shown_at_its_field_and_nothing_sent(kb_db):
     from textual.widgets import Input
 
-    from cc_tui.services.kb import get_article
+    from cc_tui.services.kb.articles import get_article
 
     app = console(kb_db, mode="kb")
     async with app.run_test(size=SIZE) as pilot:
@@ -496,7 +496,7 @@ async def test_an_agent_is_told_only_supervisors_edit_articles(kb_db):
 async def test_hostile_text_is_saved_and_shown_as_text(kb_db, monkeypatch):
     from textual.widgets import Input, TextArea
 
-    from cc_tui.services.kb import get_article
+    from cc_tui.services.kb.articles import get_article
 
     app = console(kb_db, mode="kb")
     async with app.run_test(size=SIZE) as pilot:

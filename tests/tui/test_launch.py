@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from cc_tui.launch import console_request
+from cc_tui.cli.main import console_request
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_everything_else_goes_to_typer(argv):
 
 
 def run_entry_point(*args: str) -> subprocess.CompletedProcess[str]:
-    code = "from cc_tui.launch import main; main()"
+    code = "from cc_tui.cli.main import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
     )
@@ -54,7 +54,7 @@ def run_entry_point(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_entry_point_imports_neither_the_cli_nor_textual_up_front():
     code = (
-        "import sys, cc_tui.launch; "
+        "import sys, cc_tui.cli.main; "
         "print(sorted(m for m in ('typer', 'textual', 'pydantic', 'sqlalchemy') "
         "if m in sys.modules))"
     )

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import DataTable, Static
 
-from cc_tui.app import CcTuiApp
 from cc_tui.config import load_settings
+from cc_tui.console.app import CcTuiApp
 from cc_tui.db.engine import Database
 from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority

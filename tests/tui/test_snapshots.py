@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from textual.widgets import DataTable
 
-from cc_tui.app import CcTuiApp
 from cc_tui.config import load_settings
+from cc_tui.console.app import CcTuiApp
 from cc_tui.db.engine import Database
 from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cc_tui.console.local_time import parse_local_time, zone_name
 from cc_tui.errors import UsageError
-from cc_tui.tui_support import parse_local_time, zone_name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

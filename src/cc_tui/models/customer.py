@@ -129,7 +129,7 @@ def name_terms(name: str) -> set[str]:
     """The words a name is found by: folded ('Müller' -> 'muller'), plus the German
     spelling of umlauts ('mueller') so either way of typing finds it."""
     # The one folding rule of the product (pure text, no I/O).
-    from cc_tui.services.normalize import fold
+    from cc_tui.normalize import fold
 
     text = unicodedata.normalize("NFC", name)
     words = set(_WORD.findall(fold(text)))

@@ -9,7 +9,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from cc_tui.tui_support import ChangeBatch, Connection, run_service
+from cc_tui.console.calls import Connection, run_service
+from cc_tui.console.messages import ChangeBatch
 from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
 
 if TYPE_CHECKING:

@@ -22,33 +22,29 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from cc_tui.console.calls import Connection, error_message, error_title
+from cc_tui.console.local_time import display_zone, local_time
+from cc_tui.console.messages import ChangeBatch
+from cc_tui.dialogs.deadlines import DeadlinesDialog
+from cc_tui.dialogs.form import MessageLine
+from cc_tui.dialogs.incident import CloseDialog, EventDialog, SolveDialog
 from cc_tui.errors import CcError, Conflict, RuleViolation
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.tui_support import (
-    ChangeBatch,
-    Connection,
-    display_zone,
-    error_message,
-    error_title,
-    local_time,
-)
-from cc_tui.widgets.deadline_dialog import DeadlinesDialog
 from cc_tui.widgets.escalation_badge import (
     badge_clock,
     badge_style,
     badge_words,
     deadline_explanation,
 )
-from cc_tui.widgets.incident_forms import CloseDialog, EventDialog, MessageLine, SolveDialog
 from cc_tui.widgets.timeline import TimelineList, minutes_text
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
-    from cc_tui.services.deadlines import DeadlineView
-    from cc_tui.services.event_types import EventTypeInfo
-    from cc_tui.services.events import IncidentSummary, TimelineEntry, TimelinePage
+    from cc_tui.services.directory.event_types import EventTypeInfo
+    from cc_tui.services.incidents.timeline import IncidentSummary, TimelineEntry, TimelinePage
+    from cc_tui.services.sla.deadlines import DeadlineView
 
 PAGE_SIZE = 50
 NBSP = "\u00a0"
@@ -109,7 +105,7 @@ def load_view(
 ) -> IncidentView:
     """The summary and the first `count` events (pages of at most 500); with `deadlines`
     also how they were computed (calendar arithmetic: only while the panel shows it)."""
-    from cc_tui.services.events import incident_summary, timeline
+    from cc_tui.services.incidents.timeline import incident_summary, timeline
 
     summary = incident_summary(session, ref=incident_id)
     explained = _deadline_view(session, incident_id) if deadlines else None
@@ -132,7 +128,7 @@ def load_view(
 
 
 def _deadline_view(session: Session, incident_id: int) -> DeadlineView:
-    from cc_tui.services.deadlines import deadline_view
+    from cc_tui.services.sla.deadlines import deadline_view
 
     return deadline_view(session, ref=incident_id)
 
@@ -375,7 +371,7 @@ class IncidentDetailScreen(ConsoleScreen):
 
     @staticmethod
     def _types(session: Session, _actor: Actor) -> list[EventTypeInfo]:
-        from cc_tui.services.event_types import list_event_types
+        from cc_tui.services.directory.event_types import list_event_types
 
         return list_event_types(session, include_system=False, active_only=True)
 
@@ -495,7 +491,7 @@ class IncidentDetailScreen(ConsoleScreen):
         after, request = self.view.next_after, self._request
 
         def work(session: Session, _actor: Actor) -> TimelinePage:
-            from cc_tui.services.events import timeline
+            from cc_tui.services.incidents.timeline import timeline
 
             return timeline(
                 session,
@@ -641,7 +637,7 @@ class IncidentDetailScreen(ConsoleScreen):
         incident_id, version = self.incident_id, view.summary.detail.version
 
         def work(session: Session, actor: Actor):
-            from cc_tui.services.lifecycle import change_status
+            from cc_tui.services.incidents.lifecycle import change_status
 
             return change_status(
                 session,
@@ -669,7 +665,7 @@ class IncidentDetailScreen(ConsoleScreen):
         incident_id, version = self.incident_id, view.summary.detail.version
 
         def work(session: Session, actor: Actor):
-            from cc_tui.services.queues import assign
+            from cc_tui.services.routing.queues import assign
 
             return assign(
                 session,
@@ -746,7 +742,7 @@ class IncidentDetailScreen(ConsoleScreen):
         incident_id = self.incident_id
 
         def work(session: Session, actor: Actor):
-            from cc_tui.services.timetrack import start_timer, stop_timer
+            from cc_tui.services.incidents.timetrack import start_timer, stop_timer
 
             if mine:
                 return stop_timer(session, actor=actor)

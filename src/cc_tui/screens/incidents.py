@@ -16,9 +16,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
+from cc_tui.console.calls import Connection, show_error
+from cc_tui.console.local_time import display_zone, local_time
+from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.tui_support import ChangeBatch, Connection, display_zone, local_time, show_error
 from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
-    from cc_tui.services.incidents import IncidentRow
+    from cc_tui.services.incidents.records import IncidentRow
 
 PAGE_SIZE = 100
 # Start loading the next page this many rows before the cursor reaches the last one.
@@ -92,7 +94,7 @@ def fetch_rows(
     session: Session, *, open_only: bool, before_id: int | None, count: int
 ) -> tuple[list[IncidentRow], bool]:
     """Up to `count` rows, newest first, below `before_id`; and whether more follow."""
-    from cc_tui.services.incidents import MAX_PAGE, list_incidents
+    from cc_tui.services.incidents.records import MAX_PAGE, list_incidents
 
     rows: list[IncidentRow] = []
     cursor = before_id
@@ -109,7 +111,7 @@ def fetch_rows(
 def load_page(
     session: Session, *, open_only: bool, before_id: int | None, count: int
 ) -> IncidentPage:
-    from cc_tui.services.incidents import list_incidents
+    from cc_tui.services.incidents.records import list_incidents
 
     rows, more = fetch_rows(session, open_only=open_only, before_id=before_id, count=count)
     any_incident = bool(rows) or bool(list_incidents(session, limit=1))
@@ -118,7 +120,7 @@ def load_page(
 
 def locate(session: Session, *, incident_id: int, open_only: bool, count: int) -> IncidentPage:
     """The list starting at one incident; the open filter is dropped if it hides it."""
-    from cc_tui.services.incidents import get_incident
+    from cc_tui.services.incidents.records import get_incident
 
     get_incident(session, incident_id)  # NotFound if there is no such incident
     before = incident_id + 1
@@ -442,7 +444,7 @@ class IncidentListScreen(ConsoleScreen):
         if self.connection is None:
             error_line.update(Content("The database is not open yet."))
             return
-        from cc_tui.services.incidents import parse_ref
+        from cc_tui.services.incidents.records import parse_ref
 
         try:
             incident_id = parse_ref(text)

@@ -24,16 +24,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from cc_tui.console.calls import Connection, error_message, show_error
+from cc_tui.console.local_time import display_zone, local_time
+from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError, NotFound, Unavailable
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.tui_support import (
-    ChangeBatch,
-    Connection,
-    display_zone,
-    error_message,
-    local_time,
-    show_error,
-)
 from cc_tui.widgets.unit_panel import BlockBanner
 
 # The form's widgets (DataTable, TextArea, the pickers) are imported with the form, when
@@ -46,17 +41,17 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widgets import DataTable, Select
 
-    from cc_tui.services.agents import AgentInfo
-    from cc_tui.services.codes import CodeInfo
+    from cc_tui.dialogs.new_customer import FieldError, NewCaller
     from cc_tui.services.context import Actor
-    from cc_tui.services.customers import CustomerInfo, CustomerMatch
-    from cc_tui.services.incidents import IncidentRow
-    from cc_tui.services.intake import ContactDraft, IntakeForm, IntakeResult
-    from cc_tui.services.priorities import PriorityInfo
-    from cc_tui.services.units import UnitInfo
+    from cc_tui.services.directory.agents import AgentInfo
+    from cc_tui.services.directory.codes import CodeInfo
+    from cc_tui.services.directory.customers import CustomerInfo, CustomerMatch
+    from cc_tui.services.directory.units import UnitInfo
+    from cc_tui.services.incidents.intake import ContactDraft, IntakeForm, IntakeResult
+    from cc_tui.services.incidents.records import IncidentRow
+    from cc_tui.services.sla.priorities import PriorityInfo
     from cc_tui.widgets.caller_search import CallerSearch
     from cc_tui.widgets.code_picker import Choice, CodePicker
-    from cc_tui.widgets.customer_dialog import FieldError, NewCaller
     from cc_tui.widgets.unit_panel import UnitPanel
 
 CHANNELS: tuple[tuple[str, str], ...] = (
@@ -152,9 +147,9 @@ class Catalog:
 
 
 def load_catalog(session: Session, _actor: Actor) -> Catalog:
-    from cc_tui.services.agents import list_agents
-    from cc_tui.services.codes import list_codes
-    from cc_tui.services.priorities import list_priorities
+    from cc_tui.services.directory.agents import list_agents
+    from cc_tui.services.directory.codes import list_codes
+    from cc_tui.services.sla.priorities import list_priorities
 
     return Catalog(
         reasons=list_codes(session, kind="reason"),
@@ -176,9 +171,9 @@ class CallerContext:
 
 
 def load_caller(session: Session, *, customer_id: int, unit_id: int | None = None) -> CallerContext:
-    from cc_tui.services.customers import get_customer
-    from cc_tui.services.intake import existing_incidents
-    from cc_tui.services.units import unit_info, units_of_customer
+    from cc_tui.services.directory.customers import get_customer
+    from cc_tui.services.directory.units import unit_info, units_of_customer
+    from cc_tui.services.incidents.intake import existing_incidents
 
     customer = get_customer(session, customer_id)
     unit = unit_info(session, unit_id) if unit_id is not None else None
@@ -446,7 +441,7 @@ class IntakeScreen(ConsoleScreen):
         country = self.connection.settings.default_country
 
         def work(session: Session, actor: Actor) -> ContactDraft:
-            from cc_tui.services.intake import open_contact
+            from cc_tui.services.incidents.intake import open_contact
 
             return open_contact(
                 session, actor=actor, channel=channel, request_type=rtype, default_country=country
@@ -609,7 +604,7 @@ class IntakeScreen(ConsoleScreen):
         self._preview_timer = None
 
         def work(session: Session, _actor: Actor) -> Preview:
-            from cc_tui.services.intake import existing_incidents
+            from cc_tui.services.incidents.intake import existing_incidents
 
             rows = existing_incidents(session, customer_id=match.customer_id)
             return Preview(match.customer_id, match.name, rows)
@@ -820,7 +815,7 @@ class IntakeScreen(ConsoleScreen):
             return
 
         def work(session: Session, _actor: Actor) -> UnitInfo:
-            from cc_tui.services.units import unit_by_serial
+            from cc_tui.services.directory.units import unit_by_serial
 
             return unit_by_serial(session, serial)
 
@@ -926,7 +921,7 @@ class IntakeScreen(ConsoleScreen):
         self._show_banner()
 
     def _clear_errors(self) -> None:
-        from cc_tui.widgets.customer_dialog import FieldError
+        from cc_tui.dialogs.new_customer import FieldError
 
         for line in self.query(FieldError):
             line.show("")
@@ -959,8 +954,8 @@ class IntakeScreen(ConsoleScreen):
 
     def build_form(self) -> IntakeForm:
         """The visible fields as the service's form; a bad date raises a CcError."""
-        from cc_tui.services.intake import IntakeForm
-        from cc_tui.widgets.customer_dialog import split_typed
+        from cc_tui.dialogs.new_customer import split_typed
+        from cc_tui.services.incidents.intake import IntakeForm
 
         shown = set(SECTIONS[self.request_type])
 
@@ -971,7 +966,7 @@ class IntakeScreen(ConsoleScreen):
 
         expected_close = None
         if "responsible" in shown and self.text_of("close-by"):
-            from cc_tui.services.units import parse_day
+            from cc_tui.services.directory.units import parse_day
 
             expected_close = parse_day(self.text_of("close-by"), "expected_close")
         reason = None
@@ -1068,7 +1063,7 @@ class IntakeScreen(ConsoleScreen):
         self._show_idle()
 
     def action_new_customer(self) -> None:
-        from cc_tui.widgets.customer_dialog import NewCustomerDialog
+        from cc_tui.dialogs.new_customer import NewCustomerDialog
 
         connection = self.connection
         if not self.in_call or connection is None:
@@ -1144,7 +1139,7 @@ class IntakeScreen(ConsoleScreen):
         kb_required = connection.settings.kb_search_required
 
         def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.intake import open_contact, save_intake
+            from cc_tui.services.incidents.intake import open_contact, save_intake
 
             draft_id = contact_id
             if draft_id is None:
@@ -1237,7 +1232,7 @@ class IntakeScreen(ConsoleScreen):
         country = connection.settings.default_country
 
         def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.intake import add_to_existing, open_contact
+            from cc_tui.services.incidents.intake import add_to_existing, open_contact
 
             draft_id = contact_id
             if draft_id is None and text:
@@ -1281,7 +1276,7 @@ class IntakeScreen(ConsoleScreen):
             self._abandon()
             return
 
-        from cc_tui.widgets.confirm import ConfirmDialog
+        from cc_tui.dialogs.confirm import ConfirmDialog
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -1307,7 +1302,7 @@ class IntakeScreen(ConsoleScreen):
         country = connection.settings.default_country
 
         def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.intake import abandon_contact, open_contact
+            from cc_tui.services.incidents.intake import abandon_contact, open_contact
 
             draft_id = contact_id
             if draft_id is None:

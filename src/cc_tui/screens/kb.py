@@ -33,19 +33,20 @@ from textual.widget import Widget
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from cc_tui.console.calls import Connection, error_message
+from cc_tui.console.messages import ChangeBatch
+from cc_tui.dialogs.article import ArticleDialog
+from cc_tui.dialogs.form import MessageLine
 from cc_tui.errors import RuleViolation
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.tui_support import ChangeBatch, Connection, error_message
-from cc_tui.widgets.incident_forms import MessageLine
 from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
-from cc_tui.widgets.kb_edit import ArticleDialog
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
-    from cc_tui.services.kb import ArticleDetail, SaveResult
-    from cc_tui.services.kb_search import KbHit, SearchContext, SearchRecord, Suggestion
+    from cc_tui.services.kb.articles import ArticleDetail, SaveResult
+    from cc_tui.services.kb.search import KbHit, SearchContext, SearchRecord, Suggestion
 
 # Wait this long after the last keystroke before searching.
 DEBOUNCE_SECONDS = 0.15
@@ -248,7 +249,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
             return
 
         def work(session: Session, _actor: Actor) -> SearchContext:
-            from cc_tui.services.kb_search import search_context
+            from cc_tui.services.kb.search import search_context
 
             return search_context(session, incident_ref=context.incident_id)
 
@@ -326,8 +327,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
         request = self._search_request
 
         def work(session: Session, _actor: Actor) -> _Results:
-            from cc_tui.services.kb_search import search, suggest
-            from cc_tui.services.kb_text import query_terms
+            from cc_tui.services.kb.search import search, suggest
+            from cc_tui.services.kb.text import query_terms
 
             if query_terms(query).empty and context is not None:
                 found = suggest(
@@ -483,7 +484,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
                 return None
 
             def work(session: Session, actor: Actor) -> int:
-                from cc_tui.services.kb_search import record_opened, record_search
+                from cc_tui.services.kb.search import record_opened, record_search
 
                 search_id = known
                 if search_id is None:
@@ -517,7 +518,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
             search_id = self.recorded.get(query)
 
             def work(session: Session, actor: Actor) -> SearchRecord:
-                from cc_tui.services.kb_search import mark_answered
+                from cc_tui.services.kb.search import mark_answered
 
                 return mark_answered(
                     session,
@@ -543,7 +544,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         request = self._article_request
 
         def work(session: Session, _actor: Actor) -> ArticleDetail:
-            from cc_tui.services.kb import get_article
+            from cc_tui.services.kb.articles import get_article
 
             return get_article(session, slug=slug)
 
@@ -607,7 +608,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
     @on(Markdown.LinkClicked)
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        from cc_tui.services.kb_text import link_target
+        from cc_tui.services.kb.text import link_target
 
         href = event.href.strip()
         target = link_target(href)
@@ -684,7 +685,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         request = self._article_request
 
         def work(session: Session, _actor: Actor) -> ArticleDetail:
-            from cc_tui.services.kb import get_article
+            from cc_tui.services.kb.articles import get_article
 
             return get_article(session, slug=article.slug)
 

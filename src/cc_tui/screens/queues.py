@@ -22,17 +22,19 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from cc_tui.console.calls import Connection, show_error
+from cc_tui.console.local_time import display_zone
+from cc_tui.console.messages import ChangeBatch
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.tui_support import ChangeBatch, Connection, display_zone, show_error
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from cc_tui.dialogs.assign import AssignChoice
     from cc_tui.services.context import Actor
-    from cc_tui.services.queues import AgentLoad, Load, QueueKey, QueueRow
-    from cc_tui.widgets.assign_dialogs import AssignChoice
+    from cc_tui.services.routing.queues import AgentLoad, Load, QueueKey, QueueRow
 
 PAGE_SIZE = 50
 # On a refresh keep at most this many rows (what was shown, paged in again).
@@ -108,7 +110,7 @@ def fetch_rows(
     session: Session, view: View, after: QueueKey | None, count: int
 ) -> tuple[list[QueueRow], bool]:
     """Up to `count` rows of a view after `after`; and whether more follow."""
-    from cc_tui.services.queues import MAX_PAGE, agent_queue, department_queue
+    from cc_tui.services.routing.queues import MAX_PAGE, agent_queue, department_queue
 
     rows: list[QueueRow] = []
     while len(rows) <= count:
@@ -127,7 +129,7 @@ def fetch_rows(
 def load_board(session: Session, actor: Actor, view: View | None, count: int) -> Board:
     """The whole board: every load count and the first `count` rows of the view."""
     from cc_tui.errors import NotFound
-    from cc_tui.services.queues import load
+    from cc_tui.services.routing.queues import load
 
     board = load(session)
     view = view or default_view(actor, board)
@@ -502,7 +504,7 @@ class QueuesScreen(ConsoleScreen):
         department = self.view.key if self.view and self.view.kind == "department" else None
 
         def claim(session: Session, actor: Actor):
-            from cc_tui.services.queues import claim_next
+            from cc_tui.services.routing.queues import claim_next
 
             return claim_next(session, actor=actor, department=department)
 
@@ -525,7 +527,7 @@ class QueuesScreen(ConsoleScreen):
         return [self._rows[current]] if current is not None else []
 
     def action_assign(self) -> None:
-        from cc_tui.widgets.assign_dialogs import AgentPicker
+        from cc_tui.dialogs.assign import AgentPicker
 
         rows = self._targets()
         if not rows or self.board is None:
@@ -538,7 +540,7 @@ class QueuesScreen(ConsoleScreen):
         self.app.push_screen(picker, lambda choice: self._apply(rows, choice, agent=True))
 
     def action_move(self) -> None:
-        from cc_tui.widgets.assign_dialogs import DepartmentPicker
+        from cc_tui.dialogs.assign import DepartmentPicker
 
         rows = self._targets()
         if not rows or self.board is None:
@@ -560,7 +562,7 @@ class QueuesScreen(ConsoleScreen):
         target = {"to_agent" if agent else "to_department": choice.target}
 
         def write(session: Session, actor: Actor):
-            from cc_tui.services.queues import assign, bulk_move
+            from cc_tui.services.routing.queues import assign, bulk_move
 
             if len(rows) == 1:
                 row = rows[0]

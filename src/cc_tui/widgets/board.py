@@ -14,7 +14,7 @@ from textual.widgets import Static
 from cc_tui.widgets.escalation_badge import STYLE, span_text
 
 if TYPE_CHECKING:
-    from cc_tui.services.queues import DepartmentLoad
+    from cc_tui.services.routing.queues import DepartmentLoad
 
 # Short labels so that a panel stays narrow (the board shows them side by side).
 STATUS_SHORT = (

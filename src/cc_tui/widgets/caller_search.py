@@ -21,13 +21,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static
 
-from cc_tui.tui_support import run_service, show_error
+from cc_tui.console.calls import run_service, show_error
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from cc_tui.services.context import Actor
-    from cc_tui.services.customers import CustomerMatch
+    from cc_tui.services.directory.customers import CustomerMatch
 
 # Wait this long after the last keystroke before looking up (typing fast costs nothing).
 DEBOUNCE_SECONDS = 0.15
@@ -239,7 +239,7 @@ class CallerSearch(Vertical):
         self.hint("searching…")
 
         def work(session: Session, _actor: Actor) -> Lookup:
-            from cc_tui.services.customers import find_customers
+            from cc_tui.services.directory.customers import find_customers
 
             return Lookup(
                 text, find_customers(session, text=text, default_country=country, limit=LIMIT)

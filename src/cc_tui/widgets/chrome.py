@@ -10,10 +10,10 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from cc_tui.screens import MODES, Mode
+from cc_tui.console.modes import MODES, Mode
 
 if TYPE_CHECKING:
-    from cc_tui.tui_support import Connection
+    from cc_tui.console.calls import Connection
 
 
 def identity_text(connection: Connection) -> str:

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from cc_tui.services.normalize import fold
+from cc_tui.normalize import fold
 
 # Candidates shown at once; the list scrolls past that.
 SHOWN = 8

@@ -14,9 +14,9 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
+from cc_tui.dialogs.new_customer import FieldError
 from cc_tui.widgets.caller_search import CallerSearch
 from cc_tui.widgets.code_picker import CodePicker
-from cc_tui.widgets.customer_dialog import FieldError
 from cc_tui.widgets.unit_panel import UnitPanel
 
 # (key, heading, width): fixed widths, so the table never measures its cells.

@@ -19,7 +19,7 @@ from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from cc_tui.services.kb import ArticleDetail
+    from cc_tui.services.kb.articles import ArticleDetail
 
 KIND_LABELS = {
     "script": "call script",

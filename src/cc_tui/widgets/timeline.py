@@ -18,10 +18,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
-from cc_tui.tui_support import local_time
+from cc_tui.console.local_time import local_time
 
 if TYPE_CHECKING:
-    from cc_tui.services.events import TimelineEntry
+    from cc_tui.services.incidents.timeline import TimelineEntry
 
 # Ask for the next page this many items before the cursor reaches the last one.
 PRELOAD_ITEMS = 5

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from cc_tui.services.units import UnitInfo
+    from cc_tui.services.directory.units import UnitInfo
 
 
 def _line(label: str, value: Content | str, style: str = "") -> Content:

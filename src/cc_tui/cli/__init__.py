@@ -1,0 +1,1 @@
+"""The command line: the `cc-tui` entry point (`main`), the Typer app and one module per noun."""

@@ -1,0 +1,91 @@
+"""The `cc-tui` command: with no command it opens the agent console."""
+
+from __future__ import annotations
+
+import typer
+
+from cc_tui.cli.commands import (
+    agent,
+    calendar,
+    code,
+    config,
+    contract,
+    customer,
+    db,
+    demo,
+    department,
+    escalate,
+    event_type,
+    incident,
+    kb,
+    priority,
+    queue,
+    rule,
+    time,
+    timer,
+    unit,
+)
+from cc_tui.cli.common import CliState, command
+
+app = typer.Typer(
+    name="cc-tui",
+    help="Call-center console: intake, incidents, queues, escalation, knowledge base.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db.app, name="db")
+app.add_typer(config.app, name="config")
+app.add_typer(incident.app, name="incident")
+app.add_typer(customer.app, name="customer")
+app.add_typer(unit.app, name="unit")
+app.add_typer(contract.app, name="contract")
+app.add_typer(code.app, name="code")
+app.add_typer(priority.app, name="priority")
+app.add_typer(agent.app, name="agent")
+app.add_typer(department.app, name="department")
+app.add_typer(demo.app, name="demo")
+app.add_typer(event_type.app, name="event-type")
+app.add_typer(timer.app, name="timer")
+app.add_typer(time.app, name="time")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(escalate.app, name="escalate")
+app.add_typer(kb.app, name="kb")
+app.add_typer(rule.app, name="rule")
+app.add_typer(queue.app, name="queue")
+
+
+@app.callback()
+@command
+def main_callback(
+    ctx: typer.Context,
+    db_url: str | None = typer.Option(
+        None, "--db", help="Database URL (sqlite:///PATH or postgresql+psycopg://...)."
+    ),
+    login: str | None = typer.Option(None, "--as", help="Agent login (default: OS login)."),
+    config_file: str | None = typer.Option(None, "--config", help="Settings file (TOML)."),
+) -> None:
+    ctx.obj = CliState(db_url=db_url, login=login, config_file=config_file)
+    if ctx.invoked_subcommand is None:
+        from cc_tui.cli.main import run_console
+
+        run_console(ctx.obj, mode="intake")
+
+
+@app.command()
+@command
+def queues(ctx: typer.Context) -> None:
+    """Open the console on the supervisor board (assignment queues)."""
+    from cc_tui.cli.main import run_console
+
+    run_console(ctx.obj, mode="queues")
+
+
+def main() -> None:
+    import sys
+
+    from cc_tui.cli.main import open_console_fast
+
+    if not open_console_fast(sys.argv[1:]):
+        app()

@@ -1,5 +1,0 @@
-"""The command-line face: one module per noun, assembled in `cc_tui.cli`.
-
-Modules here import only Typer at load time; services and the database are imported inside
-the commands, so `cc-tui --help` stays fast.
-"""

@@ -1,0 +1,263 @@
+"""Dialogs of the incident screen: add (or correct) an event, solve, close.
+
+Each dialog calls its service itself, in a thread worker. A refusal is shown next to the
+field the service named (or above the buttons), and the dialog stays open with everything
+typed, so nothing is lost; on success it closes with the service's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from cc_tui.console.calls import run_service
+from cc_tui.dialogs.form import FormDialog, MessageLine
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cc_tui.services.context import Actor
+    from cc_tui.services.directory.event_types import EventTypeInfo
+    from cc_tui.services.incidents.timeline import TimelineEntry
+
+
+def _text(area: TextArea) -> str:
+    return area.text.strip()
+
+
+class EventDialog(FormDialog[Any]):
+    """Add an event (type, text, optional duration), or a correction of one."""
+
+    FIELDS = ("type", "text", "minutes")
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"corrects": "text", "contact": "text"}
+    AUTO_FOCUS = "#text"
+
+    def __init__(
+        self,
+        *,
+        incident_id: int,
+        number: str,
+        types: Iterable[EventTypeInfo],
+        corrects: TimelineEntry | None = None,
+        default_type: str = "Note",
+    ) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.number = number
+        self.types = list(types)
+        self.corrects = corrects
+        codes = [t.code for t in self.types]
+        if corrects is not None and corrects.type in codes:
+            default_type = corrects.type
+        self.default_type = default_type if default_type in codes else (codes or [None])[0]
+
+    def compose(self) -> ComposeResult:
+        title = (
+            f"Correct event #{self.corrects.id} of {self.number}"
+            if self.corrects
+            else f"Add an event to {self.number}"
+        )
+        with VerticalScroll(id="dialog"):
+            yield Static(Content(title), id="dialog-title")
+            if self.corrects is not None:
+                yield Static(
+                    Content.assemble(
+                        "The original stays in the timeline; this event refers to it:\n",
+                        (self.corrects.text or "(no text)", "italic"),
+                    ),
+                    id="dialog-context",
+                )
+            yield Label(Content("Type"), classes="field-label")
+            yield Select(
+                [(Content(f"{t.name} ({t.code})"), t.code) for t in self.types],
+                value=self.default_type if self.default_type else Select.BLANK,
+                allow_blank=not self.types,
+                id="type",
+            )
+            yield self.field_error("type")
+            yield Label(Content("Text"), classes="field-label")
+            yield TextArea(id="text", soft_wrap=True, tab_behavior="focus")
+            yield self.field_error("text")
+            yield Label(Content("Duration in minutes (optional)"), classes="field-label")
+            yield Input(id="minutes", type="integer", max_length=4, placeholder="e.g. 5")
+            yield self.field_error("minutes")
+            yield from self.buttons("Add event")
+
+    def action_save(self) -> None:
+        select = self.query_one("#type", Select)
+        type_code = select.value if isinstance(select.value, str) else ""
+        text = self.query_one("#text", TextArea).text
+        raw = self.query_one("#minutes", Input).value.strip()
+        minutes = int(raw) if raw else None
+        incident_id = self.incident_id
+        corrects_id = self.corrects.id if self.corrects else None
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.incidents.timeline import add_event_to_incident
+
+            return add_event_to_incident(
+                session,
+                actor=actor,
+                ref=incident_id,
+                type_code=type_code,
+                text=text,
+                duration_minutes=minutes,
+                corrects_id=corrects_id,
+            )
+
+        self.run(work)
+
+
+class SolveDialog(FormDialog[Any]):
+    """Solved needs the actual problem, the actual solution and GENERAL/SPECIFIC
+    resolution codes: the service says which is missing, shown at that field."""
+
+    FIELDS = ("problem", "solution", "resolution")
+    AUTO_FOCUS = "#problem"
+
+    def __init__(
+        self,
+        *,
+        incident_id: int,
+        number: str,
+        version: int,
+        problem: str | None = None,
+        solution: str | None = None,
+        resolution: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.number = number
+        self.version = version
+        self.initial = (problem or "", solution or "", resolution or "")
+
+    def compose(self) -> ComposeResult:
+        problem, solution, resolution = self.initial
+        with VerticalScroll(id="dialog"):
+            yield Static(Content(f"Solve {self.number}"), id="dialog-title")
+            yield Label(Content("Actual problem"), classes="field-label")
+            yield TextArea(problem, id="problem", soft_wrap=True, tab_behavior="focus")
+            yield self.field_error("problem")
+            yield Label(Content("Actual solution"), classes="field-label")
+            yield TextArea(solution, id="solution", soft_wrap=True, tab_behavior="focus")
+            yield self.field_error("solution")
+            yield Label(Content("Resolution code (GENERAL/SPECIFIC)"), classes="field-label")
+            yield Input(resolution, id="resolution", placeholder="e.g. FIX/REPLACED")
+            yield self.field_error("resolution")
+            yield from self.buttons("Solve")
+
+    def on_mount(self) -> None:
+        def codes(session: Session, _actor: Actor) -> list[str]:
+            from cc_tui.services.directory.codes import list_codes
+
+            return [c.path for c in list_codes(session, kind="resolution") if "/" in c.path]
+
+        run_service(self, codes, on_result=self._suggest, on_error=lambda _e: None)
+
+    def _suggest(self, paths: list[str]) -> None:
+        self.query_one("#resolution", Input).suggester = SuggestFromList(
+            paths, case_sensitive=False
+        )
+
+    def action_save(self) -> None:
+        problem = _text(self.query_one("#problem", TextArea))
+        solution = _text(self.query_one("#solution", TextArea))
+        resolution = self.query_one("#resolution", Input).value.strip()
+        incident_id, version = self.incident_id, self.version
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.incidents.lifecycle import change_status
+
+            return change_status(
+                session,
+                actor=actor,
+                ref=incident_id,
+                to="solved",
+                expected_version=version,
+                problem=problem or None,
+                solution=solution or None,
+                resolution=resolution or None,
+            )
+
+        self.run(work)
+
+
+class CloseDialog(FormDialog[Any]):
+    """Close as accepted by the customer, or as a coordinator (supervisors)."""
+
+    FIELDS = ("note",)
+    AUTO_FOCUS = "#accepted"
+    BINDINGS: ClassVar = [
+        *FormDialog.BINDINGS,
+        Binding("a", "close(False)", "Customer accepted", show=False),
+        Binding("k", "close(True)", "As coordinator", show=False),
+    ]
+
+    def __init__(self, *, incident_id: int, number: str, version: int, status: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.number = number
+        self.version = version
+        self.status = status
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog"):
+            yield Static(Content(f"Close {self.number}"), id="dialog-title")
+            yield Static(
+                Content(
+                    f"It is {self.status.replace('_', ' ')}. A solved incident closes when the "
+                    "customer accepts the solution; a coordinator can close it at any time."
+                ),
+                id="dialog-context",
+            )
+            yield Label(Content("Note for the timeline (optional)"), classes="field-label")
+            yield Input(id="note", placeholder="why")
+            yield self.field_error("note")
+            yield MessageLine(id="form-error")
+            with Horizontal(id="dialog-buttons"):
+                yield Button(Content("Cancel"), id="cancel")
+                yield Button(Content("As coordinator (k)"), id="coordinator")
+                yield Button(Content("Customer accepted (a)"), id="accepted", variant="primary")
+            yield Static(
+                Content("a: customer accepted · k: as coordinator · esc cancels"),
+                id="dialog-hint",
+            )
+
+    def action_save(self) -> None:
+        self.action_close(False)
+
+    def action_close(self, coordinator: bool) -> None:
+        note = self.query_one("#note", Input).value.strip() or None
+        incident_id, version = self.incident_id, self.version
+
+        def work(session: Session, actor: Actor):
+            from cc_tui.services.incidents.lifecycle import change_status
+
+            return change_status(
+                session,
+                actor=actor,
+                ref=incident_id,
+                to="closed",
+                expected_version=version,
+                accepted=None if coordinator else True,
+                coordinator=coordinator,
+                note=note,
+            )
+
+        self.run(work)
+
+    @on(Button.Pressed, "#accepted")
+    def _accepted(self) -> None:
+        self.action_close(False)
+
+    @on(Button.Pressed, "#coordinator")
+    def _coordinator(self) -> None:
+        self.action_close(True)

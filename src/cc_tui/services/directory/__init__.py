@@ -1,0 +1,3 @@
+"""Who and what the desk knows: agents and departments, customers and contacts, units and
+contracts, codes and event types.
+"""

@@ -1,0 +1,162 @@
+"""Changing an incident's fields after it was registered, each change on the timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cc_tui.db.changes import record_change
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Agent, Code, Contact, Priority
+from cc_tui.models.enums import CodeKind, Status, SystemEvent
+from cc_tui.services.context import Actor
+from cc_tui.services.directory.codes import resolve_code, resolve_pair
+from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.incidents.lifecycle import lock_incident, touch
+from cc_tui.services.incidents.records import number
+
+_FINAL = (Status.DRAFT, Status.CLOSED, Status.ABANDONED)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()  # "not given", as opposed to None ("clear it")
+
+
+def update_incident(
+    session: Session,
+    *,
+    actor: Actor,
+    ref: str | int,
+    expected_version: int | None,
+    title: str | None = UNSET,
+    description: str | None = UNSET,
+    reason: str | None = UNSET,
+    request_kind: str | None = UNSET,
+    problem_code: str | None = UNSET,
+    priority: str | None = UNSET,
+    contact_id: int | None = UNSET,
+    responsible: str | None = UNSET,
+    expected_close: date | None = UNSET,
+) -> int:
+    """Apply the given changes; returns the new version. Nothing is written if one is bad."""
+    incident = lock_incident(session, ref, expected_version)
+    if incident.status in _FINAL:
+        raise RuleViolation(f"{number(incident.id or 0)} is {incident.status}; it cannot change")
+    changes: list[tuple[str, Any, Any, Any, Any]] = []  # field, old, new, shown old, shown new
+
+    def stage(field: str, new: Any, show=lambda v: v) -> None:
+        old = getattr(incident, field)
+        if old != new:
+            changes.append((field, old, new, show(old), show(new)))
+
+    if title is not UNSET:
+        text = (title or "").strip()
+        if not text:
+            raise UsageError("the title cannot be empty", field="title")
+        stage("title", text)
+    if description is not UNSET:
+        stage("description", (description or "").strip() or None)
+    if reason is not UNSET:
+        general, specific = (
+            resolve_pair(session, CodeKind.REASON, reason) if reason else (None, None)
+        )
+        stage("reason_general_id", general.id if general else None, _code_path(session))
+        stage("reason_specific_id", specific.id if specific else None, _code_path(session))
+    if request_kind is not UNSET:
+        code = resolve_code(session, CodeKind.REQUEST_TYPE, request_kind) if request_kind else None
+        stage("request_type_code_id", code.id if code else None, _code_path(session))
+    if problem_code is not UNSET:
+        code = resolve_code(session, CodeKind.PROBLEM, problem_code) if problem_code else None
+        stage("problem_code_id", code.id if code else None, _code_path(session))
+    if contact_id is not UNSET:
+        if contact_id is not None:
+            contact = session.get(Contact, contact_id)
+            if contact is None or contact.customer_id != incident.customer_id:
+                raise NotFound("no such contact person for this customer", field="contact")
+        stage("contact_id", contact_id)
+    if responsible is not UNSET:
+        agent_id = _agent_id(session, responsible) if responsible else None
+        stage("responsible_id", agent_id, _login(session))
+    if expected_close is not UNSET:
+        stage("expected_close", expected_close)
+    new_priority: Priority | None = None
+    if priority is not UNSET:
+        from cc_tui.services.sla.priorities import resolve_priority
+
+        if not priority:
+            raise UsageError("an incident keeps a priority; choose another code", field="priority")
+        new_priority = resolve_priority(session, priority)
+        stage("priority_id", new_priority.id, _priority_code(session))
+
+    if not changes:
+        return incident.version
+    for field, _old, new, shown_old, shown_new in changes:
+        setattr(incident, field, new)
+        kind = SystemEvent.PRIORITY if field == "priority_id" else SystemEvent.FIELD
+        name = field.removesuffix("_id")
+        system_event(
+            session,
+            incident=incident,
+            kind=kind,
+            author_id=actor.id,
+            text=f"{name}: {_text(shown_old)} -> {_text(shown_new)}",
+            data={"field": name, "from": shown_old, "to": shown_new},
+        )
+    if new_priority is not None:
+        from cc_tui.services.sla.deadlines import apply_deadlines
+
+        incident.priority_rank = new_priority.rank
+        apply_deadlines(session, incident, author_id=actor.id, why="priority changed")
+    touch(incident, actor)
+    record_change(
+        session,
+        entity="incident",
+        action="updated",
+        entity_id=incident.id,
+        incident_id=incident.id,
+        department_id=incident.department_id,
+        agent_id=actor.id,
+    )
+    return incident.version
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _code_path(session: Session):
+    def show(code_id: int | None) -> str | None:
+        code = session.get(Code, code_id) if code_id else None
+        return code.path if code else None
+
+    return show
+
+
+def _login(session: Session):
+    def show(agent_id: int | None) -> str | None:
+        agent = session.get(Agent, agent_id) if agent_id else None
+        return agent.login if agent else None
+
+    return show
+
+
+def _priority_code(session: Session):
+    def show(priority_id: int | None) -> str | None:
+        row = session.get(Priority, priority_id) if priority_id else None
+        return row.code if row else None
+
+    return show
+
+
+def _agent_id(session: Session, login: str) -> int:
+    agent_id = session.scalars(select(Agent.id).where(Agent.login == login.strip())).first()
+    if agent_id is None:
+        raise NotFound(f"no agent {login.strip()!r}", field="responsible")
+    return agent_id

@@ -1,0 +1,607 @@
+"""Call intake (M1-M4, M16): a contact is recorded the moment it starts, then saved as an
+incident, added to an existing incident, or abandoned (never silently deleted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from cc_tui.db.changes import record_change
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Agent, Contact, Customer, Incident, Unit
+from cc_tui.models.base import utcnow
+from cc_tui.models.enums import (
+    OPEN_STATUSES,
+    BlockLevel,
+    Channel,
+    CodeKind,
+    RequestType,
+    Status,
+    SystemEvent,
+)
+from cc_tui.normalize import email_key, normalize_phone
+from cc_tui.services.context import Actor
+from cc_tui.services.directory.codes import resolve_code, resolve_pair
+from cc_tui.services.incidents.event_log import append_event, system_event
+from cc_tui.services.incidents.lifecycle import lock_incident, touch
+from cc_tui.services.incidents.records import IncidentRow, list_incidents, number
+
+# The user event that records what the caller said, by the channel it came in on.
+INBOUND_EVENT = {
+    Channel.PHONE: "CallIn",
+    Channel.CTI: "CallIn",
+    Channel.WALK_IN: "CallIn",
+    Channel.EMAIL: "EmailIn",
+    Channel.FAX: "Note",
+    Channel.WEB: "Note",
+}
+
+
+def parse_channel(value: str) -> Channel:
+    try:
+        return Channel(value.strip().lower())
+    except ValueError:
+        raise UsageError(
+            f"unknown channel {value!r}; one of: {', '.join(c.value for c in Channel)}",
+            field="channel",
+        ) from None
+
+
+def parse_request_type(value: str) -> RequestType:
+    try:
+        return RequestType(value.strip().lower())
+    except ValueError:
+        raise UsageError(
+            f"unknown request type {value!r}; one of: {', '.join(t.value for t in RequestType)}",
+            field="type",
+        ) from None
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A contact in progress: it exists (and counts) before anything else is typed."""
+
+    id: int
+    number: str
+    channel: str
+    request_type: str
+    opened_at: object
+    version: int
+
+
+@dataclass
+class IntakeForm:
+    """What the agent typed; every field optional until the request type asks for it."""
+
+    request_type: str
+    customer_id: int | None = None
+    contact_id: int | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    caller_email: str | None = None
+    serial: str | None = None
+    title: str | None = None
+    description: str | None = None
+    question: str | None = None
+    answer: str | None = None
+    reason: str | None = None  # GENERAL or GENERAL/SPECIFIC
+    request_kind: str | None = None  # request-type dictionary code
+    problem_code: str | None = None
+    priority: str | None = None
+    responsible: str | None = None  # agent login
+    expected_close: date | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    id: int
+    number: str
+    status: str
+    version: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_contact(
+    session: Session,
+    *,
+    actor: Actor,
+    channel: str,
+    request_type: str = RequestType.ACTION,
+    caller_phone: str | None = None,
+    caller_email: str | None = None,
+    caller_name: str | None = None,
+    default_country: str = "DE",
+) -> ContactDraft:
+    """Record that a contact started (the agent has not typed anything yet)."""
+    chan = parse_channel(channel)
+    rtype = parse_request_type(request_type)
+    now = utcnow()
+    incident = Incident(
+        channel=chan,
+        request_type=rtype,
+        status=Status.DRAFT,
+        created_by_id=actor.id,
+        opened_at=now,
+        updated_at=now,
+        updated_by_id=actor.id,
+        caller_name=_clean(caller_name),
+        caller_phone=_clean(caller_phone),
+        caller_phone_e164=normalize_phone(caller_phone, default_country, strict=False)
+        if caller_phone
+        else None,
+        caller_email=_clean(caller_email),
+    )
+    session.add(incident)
+    session.flush()
+    system_event(
+        session,
+        incident=incident,
+        kind=SystemEvent.CONTACT,
+        author_id=actor.id,
+        text=f"{chan.value} contact started",
+        data={"channel": chan.value, "request_type": rtype.value},
+    )
+    _changed(session, incident, actor, "contact")
+    return ContactDraft(
+        incident.id or 0, number(incident.id or 0), chan, rtype, now, incident.version
+    )
+
+
+def abandon_contact(
+    session: Session, *, actor: Actor, contact_id: int, note: str | None = None
+) -> IntakeResult:
+    """The contact ended before anything was saved: keep it, marked abandoned."""
+    incident = _draft(session, contact_id)
+    now = utcnow()
+    incident.status = Status.ABANDONED
+    incident.contact_ended_at = now
+    touch(incident, actor, now)
+    seconds = int((now - incident.opened_at).total_seconds())
+    system_event(
+        session,
+        incident=incident,
+        kind=SystemEvent.CONTACT,
+        author_id=actor.id,
+        text=f"contact abandoned after {seconds} s" + (f": {note}" if note else ""),
+        data={"field": "status", "from": Status.DRAFT.value, "to": Status.ABANDONED.value},
+    )
+    _changed(session, incident, actor, "abandoned")
+    return IntakeResult(
+        incident.id or 0, number(incident.id or 0), incident.status, incident.version
+    )
+
+
+def save_intake(
+    session: Session,
+    *,
+    actor: Actor,
+    contact_id: int,
+    form: IntakeForm,
+    default_country: str = "DE",
+    kb_search_required: bool = False,
+) -> IntakeResult:
+    """Turn the contact into an incident, enforcing what its request type requires."""
+    # The incident's changes and its events are written in one flush at the end, not
+    # interleaved with every look-up (a dozen fewer round trips on a shared server).
+    with session.no_autoflush:
+        result = _save(session, actor, contact_id, form, default_country, kb_search_required)
+    session.flush()
+    return result
+
+
+def _save(
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    form: IntakeForm,
+    default_country: str,
+    kb_search_required: bool,
+) -> IntakeResult:
+    incident = _draft(session, contact_id)
+    rtype = parse_request_type(form.request_type)
+    warnings: list[str] = []
+
+    customer, contact, unit = _identify(session, form, default_country)
+    if customer is not None:
+        warnings.extend(_block_check(customer, rtype))
+    _required_fields(form, rtype)
+    if kb_search_required and rtype != RequestType.COMMENT and incident.kb_searches == 0:
+        raise RuleViolation(
+            "search the knowledge base before saving this request (the desk's policy)",
+            field="kb",
+        )
+
+    incident.request_type = rtype
+    incident.caller_name = _clean(form.caller_name) or incident.caller_name
+    if form.caller_phone:
+        incident.caller_phone = form.caller_phone.strip()
+        incident.caller_phone_e164 = normalize_phone(form.caller_phone, default_country)
+    if form.caller_email:
+        incident.caller_email = form.caller_email.strip()
+    incident.customer_id = customer.id if customer else None
+    incident.contact_id = contact.id if contact else None
+    incident.title = _clean(form.title) or _title_from(form, rtype)
+    incident.description = _clean(form.description)
+    incident.question = _clean(form.question)
+    incident.answer = _clean(form.answer)
+    incident.expected_close = form.expected_close
+    if unit is not None:
+        warnings.extend(_attach_unit(session, incident, unit))
+    _classify(session, incident, form, rtype)
+
+    now = utcnow()
+    incident.contact_ended_at = now
+    incident.registered_at = now
+    if rtype == RequestType.ACTION:
+        incident.status = Status.REGISTERED
+    else:
+        # Comments need no follow-up; an answered information request is done.
+        incident.status = Status.CLOSED
+        incident.closed_at = now
+        incident.customer_accepted = True if rtype == RequestType.INFORMATION else None
+    touch(incident, actor, now)
+
+    words = incident.description or incident.question or incident.title
+    append_event(
+        session,
+        incident=incident,
+        type_code=INBOUND_EVENT[Channel(incident.channel)],
+        author_id=actor.id,
+        text=words,
+        contact_id=incident.contact_id,
+        flush=False,
+    )
+    if rtype == RequestType.INFORMATION and incident.answer:
+        system_event(
+            session,
+            incident=incident,
+            kind=SystemEvent.FIELD,
+            author_id=actor.id,
+            text=f"answered: {incident.answer}",
+            data={"field": "answer", "from": None, "to": incident.answer},
+        )
+    system_event(
+        session,
+        incident=incident,
+        kind=SystemEvent.STATUS,
+        author_id=actor.id,
+        text=f"draft -> {incident.status}",
+        data={"field": "status", "from": Status.DRAFT.value, "to": incident.status},
+    )
+    if rtype == RequestType.ACTION:
+        from cc_tui.services.routing.rules import apply_routing
+
+        apply_routing(session, actor=actor, incident=incident, now=now)
+    from cc_tui.services.sla.deadlines import apply_deadlines
+
+    apply_deadlines(session, incident, now=now, author_id=actor.id)
+    _changed(session, incident, actor, "registered")
+    return IntakeResult(
+        incident.id or 0, number(incident.id or 0), incident.status, incident.version, warnings
+    )
+
+
+def open_incident(
+    session: Session,
+    *,
+    actor: Actor,
+    channel: str,
+    form: IntakeForm,
+    default_country: str = "DE",
+    kb_search_required: bool = False,
+) -> IntakeResult:
+    """Contact and incident in one step (scripts, the CTI bridge, the mail reader)."""
+    draft = open_contact(
+        session,
+        actor=actor,
+        channel=channel,
+        request_type=form.request_type,
+        caller_phone=form.caller_phone,
+        caller_email=form.caller_email,
+        caller_name=form.caller_name,
+        default_country=default_country,
+    )
+    return save_intake(
+        session,
+        actor=actor,
+        contact_id=draft.id,
+        form=form,
+        default_country=default_country,
+        kb_search_required=kb_search_required,
+    )
+
+
+def add_to_existing(
+    session: Session,
+    *,
+    actor: Actor,
+    target_ref: str | int,
+    text: str,
+    contact_id: int | None = None,
+    caller_contact_id: int | None = None,
+    event_type: str | None = None,
+) -> IntakeResult:
+    """Record the call as an event on an open incident instead of a duplicate.
+
+    The contact record (if one was started) stays, closed and linked to the incident, so
+    volume reports still count it.
+    """
+    if not text or not text.strip():
+        raise UsageError("say what the caller said (the event text)", field="text")
+    target = lock_incident(session, target_ref, None)
+    if target.status not in OPEN_STATUSES and target.status != Status.SOLVED:
+        raise RuleViolation(
+            f"{number(target.id or 0)} is {target.status}; open a new incident instead"
+        )
+    channel = Channel.PHONE
+    if contact_id is not None:
+        draft = _draft(session, contact_id)
+        channel = Channel(draft.channel)
+        now = utcnow()
+        draft.status = Status.CLOSED
+        draft.closed_at = now
+        draft.contact_ended_at = now
+        draft.duplicate_of_id = target.id
+        draft.customer_id = target.customer_id
+        draft.title = f"Call added to {number(target.id or 0)}"
+        touch(draft, actor, now)
+        system_event(
+            session,
+            incident=draft,
+            kind=SystemEvent.LINK,
+            author_id=actor.id,
+            text=f"added to {number(target.id or 0)}",
+            data={"field": "duplicate_of", "from": None, "to": number(target.id or 0)},
+        )
+        _changed(session, draft, actor, "linked")
+    event = append_event(
+        session,
+        incident=target,
+        type_code=event_type or INBOUND_EVENT[channel],
+        author_id=actor.id,
+        text=text.strip(),
+        contact_id=caller_contact_id,
+        data={"contact": number(contact_id)} if contact_id else None,
+    )
+    # The owner taking the customer's call is a response (services/events.py decides).
+    from cc_tui.models import EventType
+    from cc_tui.services.incidents.timeline import stamp_first_response
+
+    etype = session.get(EventType, event.event_type_id)
+    stamp_first_response(target, etype, author_id=actor.id, at=event.at)
+    touch(target, actor)
+    _changed(session, target, actor, "event")
+    return IntakeResult(
+        target.id or 0,
+        number(target.id or 0),
+        target.status,
+        target.version,
+        [f"event {event.id} added"],
+    )
+
+
+def existing_incidents(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    contact_id: int | None = None,
+    unit_id: int | None = None,
+    limit: int = 20,
+) -> list[IncidentRow]:
+    """Open incidents of a caller (customer, contact or unit), newest first."""
+    conditions = []
+    if customer_id is not None:
+        conditions.append(Incident.customer_id == customer_id)
+    if contact_id is not None:
+        conditions.append(Incident.contact_id == contact_id)
+    if unit_id is not None:
+        conditions.append(Incident.unit_id == unit_id)
+    if not conditions:
+        return []
+    ids = session.scalars(
+        select(Incident.id)
+        .where(or_(*conditions), Incident.status.in_(OPEN_STATUSES))
+        .order_by(Incident.id.desc())
+        .limit(limit)
+    ).all()
+    if not ids:
+        return []
+    return list_incidents(session, ids=list(ids), limit=limit)
+
+
+# --- the pieces -----------------------------------------------------------------------
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    return text or None
+
+
+def _draft(session: Session, contact_id: int) -> Incident:
+    incident = lock_incident(session, contact_id, None)
+    if incident.status != Status.DRAFT:
+        raise RuleViolation(
+            f"{number(incident.id or 0)} is {incident.status}, not a contact in progress"
+        )
+    return incident
+
+
+def _identify(
+    session: Session, form: IntakeForm, default_country: str
+) -> tuple[Customer | None, Contact | None, Unit | None]:
+    """The customer, contact and unit the form names, checked to belong together."""
+    customer = None
+    if form.customer_id is not None:
+        customer = session.get(Customer, form.customer_id)
+        if customer is None:
+            raise NotFound(f"no customer with id {form.customer_id}", field="customer")
+    contact = None
+    if form.contact_id is not None:
+        contact = session.get(Contact, form.contact_id)
+        if contact is None:
+            raise NotFound(f"no contact person with id {form.contact_id}", field="contact")
+        if customer is None:
+            customer = session.get(Customer, contact.customer_id)
+        elif contact.customer_id != customer.id:
+            raise RuleViolation(
+                f"contact {contact.name} belongs to another customer", field="contact"
+            )
+    unit = None
+    if form.serial and form.serial.strip():
+        unit = session.scalars(
+            select(Unit).where(Unit.serial == form.serial.strip().upper())
+        ).first()
+        if unit is None:
+            raise NotFound(f"no unit with serial number {form.serial.strip()!r}", field="serial")
+        if customer is None:
+            customer = session.get(Customer, unit.customer_id)
+        elif unit.customer_id != customer.id:
+            raise RuleViolation(f"unit {unit.serial} belongs to another customer", field="serial")
+    if customer is None and (form.caller_phone or form.caller_email):
+        customer, found_contact = _customer_by_address(session, form, default_country)
+        contact = contact or found_contact
+    return customer, contact, unit
+
+
+def _customer_by_address(
+    session: Session, form: IntakeForm, default_country: str
+) -> tuple[Customer | None, Contact | None]:
+    """The one customer whose phone or e-mail (or a contact's) is exactly the caller's."""
+    found: dict[int, Contact | None] = {}
+    if form.caller_phone:
+        e164 = normalize_phone(form.caller_phone, default_country)
+        for cid in session.scalars(
+            select(Customer.id).where(or_(Customer.phone_e164 == e164, Customer.fax_e164 == e164))
+        ):
+            found.setdefault(cid, None)
+        for contact in session.scalars(
+            select(Contact).where(or_(Contact.phone_e164 == e164, Contact.mobile_e164 == e164))
+        ):
+            found[contact.customer_id] = contact
+    if form.caller_email:
+        key = email_key(form.caller_email)
+        for cid in session.scalars(select(Customer.id).where(Customer.email_key == key)):
+            found.setdefault(cid, None)
+        for contact in session.scalars(select(Contact).where(Contact.email_key == key)):
+            found[contact.customer_id] = contact
+    if len(found) > 1:
+        raise UsageError(
+            f"{len(found)} customers share that phone/e-mail; choose one by --customer",
+            field="customer",
+        )
+    if not found:
+        return None, None
+    customer_id, contact = next(iter(found.items()))
+    return session.get(Customer, customer_id), contact
+
+
+def _block_check(customer: Customer, rtype: RequestType) -> list[str]:
+    if customer.block_level == BlockLevel.BLOCK:
+        if rtype == RequestType.ACTION:
+            reason = (customer.block_reason or "").rstrip(".")
+            raise RuleViolation(
+                f"{customer.name} is blocked: {reason}. Tell the customer; "
+                "information requests and comments can still be recorded",
+                field="customer",
+            )
+        return [f"customer blocked: {customer.block_reason}"]
+    if customer.block_level == BlockLevel.WARN:
+        return [f"customer warning: {customer.block_reason}"]
+    return []
+
+
+def _required_fields(form: IntakeForm, rtype: RequestType) -> None:
+    if rtype == RequestType.ACTION:
+        if not (_clean(form.title) or _clean(form.description)):
+            raise UsageError("an action request needs a title or a description", field="title")
+        if not _clean(form.reason):
+            raise UsageError("an action request needs a reason code", field="reason")
+    elif rtype == RequestType.INFORMATION:
+        if not _clean(form.question):
+            raise UsageError("an information request needs the question asked", field="question")
+        if not _clean(form.answer):
+            raise UsageError("an information request needs the answer given", field="answer")
+    elif not (_clean(form.description) or _clean(form.title)):
+        raise UsageError("a comment needs its text", field="description")
+
+
+def _title_from(form: IntakeForm, rtype: RequestType) -> str | None:
+    source = form.description or form.question
+    if not source:
+        return None
+    first = source.strip().splitlines()[0]
+    return first[:120]
+
+
+def _attach_unit(session: Session, incident: Incident, unit: Unit) -> list[str]:
+    """Attach the unit with its warranty, contract and subcontract as of today."""
+    from cc_tui.services.directory.units import unit_info
+
+    info = unit_info(session, unit.id)
+    incident.unit_id = unit.id
+    incident.under_warranty = info.under_warranty
+    incident.contract_id = info.contract.id if info.contract and info.contract.active_now else None
+    incident.subcontract_id = info.subcontract.id if info.subcontract else None
+    notes = []
+    if info.subcontract is not None:
+        notes.append(
+            f"unit under subcontract {info.subcontract.code} ({info.subcontract.subcontractor})"
+        )
+    return notes
+
+
+def _classify(session: Session, incident: Incident, form: IntakeForm, rtype: RequestType) -> None:
+    from cc_tui.services.sla.priorities import default_priority_for, resolve_priority
+
+    if form.reason and form.reason.strip():
+        general, specific = resolve_pair(session, CodeKind.REASON, form.reason)
+        incident.reason_general_id = general.id
+        incident.reason_specific_id = specific.id if specific else None
+    if form.request_kind and form.request_kind.strip():
+        incident.request_type_code_id = resolve_code(
+            session, CodeKind.REQUEST_TYPE, form.request_kind
+        ).id
+    if form.problem_code and form.problem_code.strip():
+        problem = resolve_code(session, CodeKind.PROBLEM, form.problem_code)
+        incident.problem_code_id = problem.id
+        incident.department_id = incident.department_id or problem.department_id
+    if form.responsible and form.responsible.strip():
+        agent = session.scalars(
+            select(Agent).where(Agent.login == form.responsible.strip())
+        ).first()
+        if agent is None:
+            raise NotFound(f"no agent {form.responsible.strip()!r}", field="responsible")
+        incident.responsible_id = agent.id
+    priority = None
+    if form.priority and form.priority.strip():
+        priority = resolve_priority(session, form.priority.strip())
+    elif rtype == RequestType.ACTION:
+        priority = default_priority_for(
+            session, contract_id=incident.contract_id, customer_id=incident.customer_id
+        )
+        if priority is None:
+            raise UsageError(
+                "an action request needs a priority (no contract, customer or system default)",
+                field="priority",
+            )
+    if priority is not None:
+        incident.priority_id = priority.id
+        incident.priority_rank = priority.rank
+
+
+def _changed(session: Session, incident: Incident, actor: Actor, action: str) -> None:
+    record_change(
+        session,
+        entity="incident",
+        action=action,
+        entity_id=incident.id,
+        incident_id=incident.id,
+        department_id=incident.department_id,
+        agent_id=actor.id,
+    )

@@ -1,0 +1,262 @@
+"""The incident lifecycle (M7): one state machine, its rules, and optimistic locking.
+
+registered -> assigned -> in_process -> solved -> closed, plus pending (clocks paused),
+transferred (handed to work orders) and reopen (solved -> in_process when the customer does
+not accept). A coordinator (supervisor or admin) may close at any time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from cc_tui.db.changes import record_change
+from cc_tui.errors import Conflict, RuleViolation, UsageError
+from cc_tui.models import Agent, Code, Incident, IncidentPause
+from cc_tui.models.base import utcnow
+from cc_tui.models.enums import CodeKind, Status, SystemEvent
+from cc_tui.services.context import Actor
+from cc_tui.services.directory.codes import resolve_pair
+from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.incidents.records import get_incident, number, parse_ref
+
+S = Status
+LEGAL: dict[str, tuple[str, ...]] = {
+    S.DRAFT: (),  # drafts become incidents through intake (save or abandon)
+    S.REGISTERED: (S.ASSIGNED, S.IN_PROCESS, S.PENDING, S.TRANSFERRED, S.SOLVED, S.CLOSED),
+    S.ASSIGNED: (S.IN_PROCESS, S.REGISTERED, S.PENDING, S.TRANSFERRED, S.SOLVED, S.CLOSED),
+    S.IN_PROCESS: (S.SOLVED, S.PENDING, S.TRANSFERRED, S.ASSIGNED, S.CLOSED),
+    S.PENDING: (S.IN_PROCESS, S.ASSIGNED, S.SOLVED, S.CLOSED),
+    S.TRANSFERRED: (S.IN_PROCESS, S.SOLVED, S.CLOSED),
+    S.SOLVED: (S.CLOSED, S.IN_PROCESS),
+    S.CLOSED: (),
+    S.ABANDONED: (),
+}
+
+
+def legal_targets(status: str) -> tuple[str, ...]:
+    return LEGAL.get(status, ())
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    number: str
+    previous: str
+    status: str
+    version: int
+    legal_next: tuple[str, ...]
+
+
+def lock_incident(session: Session, ref: str | int, expected_version: int | None) -> Incident:
+    """Load an incident for change, locked against concurrent writers, and check the version
+    the caller read. SQLite sessions hold the write lock already (BEGIN IMMEDIATE)."""
+    incident_id = parse_ref(ref)
+    incident = session.scalars(
+        select(Incident).where(Incident.id == incident_id).with_for_update()
+    ).first()
+    if incident is None:
+        return get_incident(session, incident_id)  # raises NotFound with the number
+    if expected_version is not None and incident.version != expected_version:
+        raise stale(session, incident, expected_version)
+    return incident
+
+
+def stale(session: Session, incident: Incident, expected_version: int) -> Conflict:
+    who = session.get(Agent, incident.updated_by_id) if incident.updated_by_id else None
+    when = incident.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+    return Conflict(
+        f"{number(incident.id or 0)} was changed by {who.login if who else 'someone'} at {when} "
+        f"since you read it (version {incident.version}, yours {expected_version}): reload"
+    )
+
+
+def touch(incident: Incident, actor: Actor, now: datetime | None = None) -> None:
+    """Mark a change: bump the version other editors compare against."""
+    incident.version += 1
+    incident.updated_at = now or utcnow()
+    incident.updated_by_id = actor.id
+
+
+def change_status(
+    session: Session,
+    *,
+    actor: Actor,
+    ref: str | int,
+    to: str,
+    expected_version: int | None = None,
+    problem: str | None = None,
+    solution: str | None = None,
+    resolution: str | None = None,
+    accepted: bool | None = None,
+    coordinator: bool = False,
+    note: str | None = None,
+) -> TransitionResult:
+    """Move an incident to `to`, enforcing what each state requires."""
+    try:
+        target = Status(to)
+    except ValueError:
+        raise UsageError(
+            f"unknown status {to!r}; one of: {', '.join(s.value for s in Status)}", field="status"
+        ) from None
+    incident = lock_incident(session, ref, expected_version)
+    previous = incident.status
+    label = number(incident.id or 0)
+    if target.value == previous:
+        raise RuleViolation(f"{label} is {previous} already")
+    legal = legal_targets(previous)
+    if target not in legal:
+        allowed = ", ".join(legal) if legal else "none: it is final"
+        raise RuleViolation(
+            f"{label} cannot go from {previous} to {target.value}; allowed: {allowed}",
+            field="status",
+        )
+
+    now = utcnow()
+    if target == S.SOLVED:
+        _require_resolution(session, incident, actor, problem, solution, resolution)
+        incident.solved_at = now
+    elif target == S.CLOSED:
+        _close(incident, actor, previous, accepted, coordinator)
+        incident.closed_at = now
+    elif target == S.IN_PROCESS and previous == S.SOLVED:
+        # Reopened: the customer did not accept the solution.
+        incident.customer_accepted = False
+        incident.solved_at = None
+    if target in (S.ASSIGNED, S.IN_PROCESS) and incident.owner_id is None:
+        incident.owner_id = actor.id
+        incident.assigned_at = incident.assigned_at or now
+    if target == S.REGISTERED:
+        incident.owner_id = None  # handed back to the department queue
+
+    _pause_clock(session, incident, previous, target, now)
+    incident.status = target
+    touch(incident, actor, now)
+    text = f"{previous} -> {target.value}" + (f": {note}" if note else "")
+    system_event(
+        session,
+        incident=incident,
+        kind=SystemEvent.STATUS,
+        author_id=actor.id,
+        text=text,
+        data={"field": "status", "from": previous, "to": target.value},
+    )
+    record_change(
+        session,
+        entity="incident",
+        action="status",
+        entity_id=incident.id,
+        incident_id=incident.id,
+        department_id=incident.department_id,
+        agent_id=actor.id,
+    )
+    return TransitionResult(label, previous, target.value, incident.version, legal_targets(target))
+
+
+def _require_resolution(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    problem: str | None,
+    solution: str | None,
+    resolution: str | None,
+) -> None:
+    """Solved needs the actual problem, the actual solution and both resolution codes."""
+    if resolution:
+        general, specific = resolve_pair(session, CodeKind.RESOLUTION, resolution)
+        _set_field(session, incident, actor, "resolution_general_id", general.id)
+        _set_field(session, incident, actor, "resolution_specific_id", specific and specific.id)
+    if problem is not None and problem.strip():
+        _set_field(session, incident, actor, "actual_problem", problem.strip())
+    if solution is not None and solution.strip():
+        _set_field(session, incident, actor, "actual_solution", solution.strip())
+    missing = []
+    if not incident.actual_problem:
+        missing.append(("problem", "the actual problem"))
+    if not incident.actual_solution:
+        missing.append(("solution", "the actual solution"))
+    if incident.resolution_general_id is None:
+        missing.append(("resolution", "a general resolution code"))
+    if incident.resolution_specific_id is None:
+        missing.append(("resolution", "a specific resolution code (GENERAL/SPECIFIC)"))
+    if missing:
+        needs = ", ".join(what for _, what in missing)
+        raise RuleViolation(f"solved needs {needs}", field=missing[0][0])
+
+
+def _set_field(session: Session, incident: Incident, actor: Actor, field: str, value) -> None:
+    old = getattr(incident, field)
+    if old == value:
+        return
+    setattr(incident, field, value)
+    system_event(
+        session,
+        incident=incident,
+        kind=SystemEvent.FIELD,
+        author_id=actor.id,
+        text=f"{field.removesuffix('_id')} set",
+        data={
+            "field": field,
+            "from": _show(session, field, old),
+            "to": _show(session, field, value),
+        },
+    )
+
+
+def _show(session: Session, field: str, value):
+    """Codes are shown by path in the timeline, not by id."""
+    if value is not None and field.startswith("resolution_"):
+        code = session.get(Code, value)
+        return code.path if code else value
+    return value
+
+
+def _close(
+    incident: Incident, actor: Actor, previous: str, accepted: bool | None, coordinator: bool
+) -> None:
+    if accepted and coordinator:
+        raise UsageError("close either as accepted by the customer or by a coordinator, not both")
+    if coordinator:
+        actor.require_supervisor("close an incident as coordinator")
+        incident.closed_by_coordinator = True
+        incident.customer_accepted = None if previous != S.SOLVED else incident.customer_accepted
+        return
+    if previous != S.SOLVED:
+        raise RuleViolation(
+            f"only a solved incident can be closed as accepted; {number(incident.id or 0)} is "
+            f"{previous} (a coordinator can close it: --coordinator)",
+            field="status",
+        )
+    if not accepted:
+        raise RuleViolation(
+            "closing needs the customer's acceptance (--accepted) or a coordinator "
+            "(--coordinator); if the customer does not accept, reopen it (in_process)"
+        )
+    incident.customer_accepted = True
+    incident.closed_by_coordinator = False
+
+
+def _pause_clock(
+    session: Session, incident: Incident, previous: str, target: Status, now: datetime
+) -> None:
+    """Time in pending does not count: store each pause so deadlines can be recomputed."""
+    if target == S.PENDING:
+        incident.paused_since = now
+        session.add(IncidentPause(incident_id=incident.id, started_at=now))
+    elif previous == S.PENDING:
+        pause = session.scalars(
+            select(IncidentPause)
+            .where(IncidentPause.incident_id == incident.id, IncidentPause.ended_at.is_(None))
+            .order_by(IncidentPause.id.desc())
+        ).first()
+        started = pause.started_at if pause else incident.paused_since or now
+        if pause is not None:
+            pause.ended_at = now
+        incident.paused_minutes += int((now - started).total_seconds() // 60)
+        incident.paused_since = None
+        from cc_tui.services.sla.deadlines import apply_deadlines
+
+        # The clocks resume: the deadlines move by the pause.
+        apply_deadlines(session, incident, now=now, why="pending ended")

@@ -1,0 +1,365 @@
+"""Reading incidents: references (INC-1042 / 1042) and paged lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from cc_tui.errors import NotFound, UsageError
+from cc_tui.models import (
+    Agent,
+    Code,
+    Contact,
+    Customer,
+    Department,
+    Event,
+    EventType,
+    Incident,
+    Priority,
+    ServiceContract,
+    SubcontractAgreement,
+    Unit,
+)
+from cc_tui.models.enums import OPEN_STATUSES, Status
+
+_REF = re.compile(r"^\s*(?:INC-?)?(\d{1,18})\s*$", re.IGNORECASE)
+MAX_PAGE = 500
+
+
+def parse_ref(ref: str | int) -> int:
+    """`INC-1042`, `inc1042` or `1042` -> 1042."""
+    if isinstance(ref, int):
+        return ref
+    match = _REF.match(ref)
+    if not match:
+        raise UsageError(f"not an incident number: {ref!r} (expected INC-1042 or 1042)")
+    return int(match.group(1))
+
+
+def number(incident_id: int) -> str:
+    return f"INC-{incident_id}"
+
+
+def get_incident(session: Session, ref: str | int) -> Incident:
+    incident_id = parse_ref(ref)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {number(incident_id)}")
+    return incident
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One line of an incident list."""
+
+    id: int
+    number: str
+    status: str
+    type: str
+    channel: str
+    title: str | None
+    customer_id: int | None
+    customer: str | None
+    priority: str | None
+    owner: str | None
+    department: str | None
+    escalation: str
+    opened_at: datetime
+    # What the escalation badge shows (time left or overdue).
+    response_due: datetime | None = None
+    resolve_due: datetime | None = None
+    first_response_at: datetime | None = None
+    paused_since: datetime | None = None
+
+
+def list_incidents(
+    session: Session,
+    *,
+    status: str | None = None,
+    customer_id: int | None = None,
+    open_only: bool = False,
+    owner_id: int | None = None,
+    department_id: int | None = None,
+    before_id: int | None = None,
+    ids: list[int] | None = None,
+    limit: int = 100,
+) -> list[IncidentRow]:
+    """Newest first, one page; pass the last row's id as `before_id` for the next page."""
+    if status is not None and status not in {s.value for s in Status}:
+        raise UsageError(f"unknown status {status!r}; one of: {', '.join(s.value for s in Status)}")
+    limit = max(1, min(limit, MAX_PAGE))
+    owner = aliased(Agent)
+    query = (
+        select(
+            Incident.id,
+            Incident.status,
+            Incident.request_type,
+            Incident.channel,
+            Incident.title,
+            Incident.customer_id,
+            Customer.name,
+            Priority.code,
+            owner.login,
+            Department.code,
+            Incident.escalation,
+            Incident.opened_at,
+            Incident.response_due,
+            Incident.resolve_due,
+            Incident.first_response_at,
+            Incident.paused_since,
+        )
+        .outerjoin(Customer, Customer.id == Incident.customer_id)
+        .outerjoin(Priority, Priority.id == Incident.priority_id)
+        .outerjoin(owner, owner.id == Incident.owner_id)
+        .outerjoin(Department, Department.id == Incident.department_id)
+        .order_by(Incident.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(Incident.status == status)
+    elif open_only:
+        query = query.where(Incident.status.in_(OPEN_STATUSES))
+    if customer_id is not None:
+        query = query.where(Incident.customer_id == customer_id)
+    if owner_id is not None:
+        query = query.where(Incident.owner_id == owner_id)
+    if department_id is not None:
+        query = query.where(Incident.department_id == department_id)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
+    if ids is not None:
+        query = query.where(Incident.id.in_(ids))
+    return [
+        IncidentRow(
+            id=row[0],
+            number=number(row[0]),
+            status=row[1],
+            type=row[2],
+            channel=row[3],
+            title=row[4],
+            customer_id=row[5],
+            customer=row[6],
+            priority=row[7],
+            owner=row[8],
+            department=row[9],
+            escalation=row[10],
+            opened_at=row[11],
+            response_due=row[12],
+            resolve_due=row[13],
+            first_response_at=row[14],
+            paused_since=row[15],
+        )
+        for row in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    at: datetime
+    type: str
+    kind: str
+    author: str
+    text: str | None
+    contact_id: int | None
+    duration_minutes: int | None
+    corrects_id: int | None
+    data: dict | None
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    """Everything `incident show` prints and the incident screen displays."""
+
+    id: int
+    number: str
+    status: str
+    type: str
+    channel: str
+    title: str | None
+    description: str | None
+    question: str | None
+    answer: str | None
+    caller: dict
+    customer: dict | None
+    contact: dict | None
+    unit: dict | None
+    reason: dict
+    request_kind: str | None
+    problem_code: str | None
+    priority: str | None
+    owner: str | None
+    responsible: str | None
+    department: str | None
+    resolution: dict
+    customer_accepted: bool | None
+    closed_by_coordinator: bool | None
+    escalation: str
+    response_due: datetime | None
+    follow_up_at: datetime | None
+    warning_at: datetime | None
+    late_at: datetime | None
+    resolve_due: datetime | None
+    # Set by hand (`cc-tui incident deadline`): priority, contract and calendar changes keep them.
+    deadlines_manual: bool
+    paused_minutes: int
+    opened_at: datetime
+    registered_at: datetime | None
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    expected_close: date | None
+    duplicate_of: str | None
+    version: int
+    updated_at: datetime
+    updated_by: str | None
+    legal_next: tuple[str, ...]
+    # Booked minutes of all agents (a running timer counts once it is stopped).
+    time_spent_minutes: int
+    events: list[EventRow]
+
+
+def incident_detail(
+    session: Session, ref: str | int, *, events_limit: int | None = None
+) -> IncidentDetail:
+    """An incident with its names resolved and its timeline (oldest first)."""
+    from cc_tui.services.incidents.lifecycle import legal_targets
+    from cc_tui.services.incidents.timetrack import minutes_on_incident
+
+    inc = get_incident(session, ref)
+
+    def code_path(code_id: int | None) -> str | None:
+        code = session.get(Code, code_id) if code_id else None
+        return code.path if code else None
+
+    def code_leaf(code_id: int | None) -> str | None:
+        code = session.get(Code, code_id) if code_id else None
+        return code.code if code else None
+
+    def login(agent_id: int | None) -> str | None:
+        agent = session.get(Agent, agent_id) if agent_id else None
+        return agent.login if agent else None
+
+    customer = session.get(Customer, inc.customer_id) if inc.customer_id else None
+    contact = session.get(Contact, inc.contact_id) if inc.contact_id else None
+    priority = session.get(Priority, inc.priority_id) if inc.priority_id else None
+    dept = session.get(Department, inc.department_id) if inc.department_id else None
+    return IncidentDetail(
+        id=inc.id or 0,
+        number=number(inc.id or 0),
+        status=inc.status,
+        type=inc.request_type,
+        channel=inc.channel,
+        title=inc.title,
+        description=inc.description,
+        question=inc.question,
+        answer=inc.answer,
+        caller={"name": inc.caller_name, "phone": inc.caller_phone, "email": inc.caller_email},
+        customer=None
+        if customer is None
+        else {
+            "id": customer.id,
+            "number": customer.number,
+            "name": customer.name,
+            "block_level": customer.block_level,
+            "block_reason": customer.block_reason,
+        },
+        contact=None
+        if contact is None
+        else {"id": contact.id, "name": contact.name, "phone": contact.phone},
+        unit=_unit_block(session, inc),
+        reason={
+            "general": code_leaf(inc.reason_general_id),
+            "specific": code_leaf(inc.reason_specific_id),
+        },
+        request_kind=code_path(inc.request_type_code_id),
+        problem_code=code_path(inc.problem_code_id),
+        priority=priority.code if priority else None,
+        owner=login(inc.owner_id),
+        responsible=login(inc.responsible_id),
+        department=dept.code if dept else None,
+        resolution={
+            "general": code_leaf(inc.resolution_general_id),
+            "specific": code_leaf(inc.resolution_specific_id),
+            "problem": inc.actual_problem,
+            "solution": inc.actual_solution,
+        },
+        customer_accepted=inc.customer_accepted,
+        closed_by_coordinator=inc.closed_by_coordinator,
+        escalation=inc.escalation,
+        response_due=inc.response_due,
+        follow_up_at=inc.follow_up_at,
+        warning_at=inc.warning_at,
+        late_at=inc.late_at,
+        resolve_due=inc.resolve_due,
+        deadlines_manual=inc.deadlines_manual,
+        paused_minutes=inc.paused_minutes,
+        opened_at=inc.opened_at,
+        registered_at=inc.registered_at,
+        first_response_at=inc.first_response_at,
+        solved_at=inc.solved_at,
+        closed_at=inc.closed_at,
+        expected_close=inc.expected_close,
+        duplicate_of=number(inc.duplicate_of_id) if inc.duplicate_of_id else None,
+        version=inc.version,
+        updated_at=inc.updated_at,
+        updated_by=login(inc.updated_by_id),
+        legal_next=legal_targets(inc.status),
+        time_spent_minutes=minutes_on_incident(session, inc.id or 0),
+        events=list_events(session, inc.id or 0, limit=events_limit),
+    )
+
+
+def _unit_block(session: Session, inc: Incident) -> dict | None:
+    unit = session.get(Unit, inc.unit_id) if inc.unit_id else None
+    if unit is None:
+        return None
+    contract = session.get(ServiceContract, inc.contract_id) if inc.contract_id else None
+    sub = session.get(SubcontractAgreement, inc.subcontract_id) if inc.subcontract_id else None
+    under = inc.under_warranty
+    if under is None:
+        under = unit.warranty_until is not None and unit.warranty_until >= date.today()
+    return {
+        "serial": unit.serial,
+        "item": unit.item,
+        "unit_type": unit.unit_type,
+        "under_warranty": bool(under),
+        "warranty_until": unit.warranty_until,
+        "contract": None
+        if contract is None
+        else {"code": contract.code, "coverage": contract.coverage},
+        "subcontract": None
+        if sub is None
+        else {"code": sub.code, "subcontractor": sub.subcontractor},
+    }
+
+
+def list_events(
+    session: Session, incident_id: int, *, limit: int | None = None, newest_first: bool = False
+) -> list[EventRow]:
+    query = (
+        select(
+            Event.id,
+            Event.at,
+            EventType.code,
+            Event.kind,
+            Agent.login,
+            Event.text,
+            Event.contact_id,
+            Event.duration_minutes,
+            Event.corrects_id,
+            Event.data,
+        )
+        .join(EventType, EventType.id == Event.event_type_id)
+        .join(Agent, Agent.id == Event.author_id)
+        .where(Event.incident_id == incident_id)
+        .order_by(Event.id.desc() if newest_first else Event.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [EventRow(*row) for row in session.execute(query)]

@@ -1,0 +1,307 @@
+"""Agents adding to an incident's timeline, and reading it back (M8).
+
+Events are append-only: this module (like every other) has no way to update or delete
+one, and the database refuses it too (migration 0004). A correction is a new event that
+refers to the one it corrects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from cc_tui.db.changes import record_change
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Agent, Contact, Event, EventType, Incident
+from cc_tui.models.enums import Direction, EventKind
+from cc_tui.services.context import Actor
+from cc_tui.services.incidents.event_log import add_user_event
+from cc_tui.services.incidents.lifecycle import lock_incident, touch
+from cc_tui.services.incidents.records import (
+    MAX_PAGE,
+    IncidentDetail,
+    get_incident,
+    incident_detail,
+    number,
+)
+
+# Inbound contact types that are a response when the incident's owner takes them: the
+# customer calls and the owner answers. (An e-mail in is not an answer to anyone.)
+ANSWERED_BY_OWNER = frozenset({"callin"})
+
+KINDS = ("all", "user", "system", "contact")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event as the timeline shows it, names resolved."""
+
+    id: int
+    at: datetime
+    type: str
+    type_name: str
+    kind: str
+    direction: str
+    is_contact: bool
+    author: str
+    author_name: str
+    text: str | None
+    contact_id: int | None
+    contact_name: str | None
+    duration_minutes: int | None
+    corrects_id: int | None
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AddedEvent(TimelineEntry):
+    """The new event, with what it did to the incident."""
+
+    incident: str = ""
+    version: int = 0
+    first_response: bool = False
+    first_response_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    incident: str
+    kind: str
+    newest_first: bool
+    events: list[TimelineEntry]
+    # Pass as `after` to read the next page; None on the last page.
+    next_after: int | None
+
+
+@dataclass(frozen=True)
+class RunningTimer:
+    agent: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """The top of the incident screen: the incident without its events, plus clocks,
+    time and how many events of each kind its timeline holds."""
+
+    detail: IncidentDetail
+    deadlines: dict[str, Any]
+    time_spent_minutes: int
+    running_timers: list[RunningTimer]
+    counts: dict[str, int]
+
+
+def counts_as_first_response(etype: EventType, *, author_id: int, owner_id: int | None) -> bool:
+    """An outbound customer contact, or a customer's call the owner answered."""
+    if etype.is_system or not etype.is_contact:
+        return False
+    if etype.direction == Direction.OUTBOUND:
+        return True
+    return (
+        etype.direction == Direction.INBOUND
+        and etype.code.lower() in ANSWERED_BY_OWNER
+        and owner_id is not None
+        and author_id == owner_id
+    )
+
+
+def stamp_first_response(
+    incident: Incident, etype: EventType, *, author_id: int, at: datetime
+) -> bool:
+    """Set the first-response time once; later contacts never move it."""
+    if incident.first_response_at is not None:
+        return False
+    if not counts_as_first_response(etype, author_id=author_id, owner_id=incident.owner_id):
+        return False
+    incident.first_response_at = at
+    return True
+
+
+def add_event_to_incident(
+    session: Session,
+    *,
+    actor: Actor,
+    ref: str | int,
+    type_code: str,
+    text: str,
+    contact_id: int | None = None,
+    duration_minutes: int | None = None,
+    corrects_id: int | None = None,
+    expected_version: int | None = None,
+) -> AddedEvent:
+    incident = lock_incident(session, ref, expected_version)
+    label = number(incident.id or 0)
+    if incident.status == "draft":
+        raise RuleViolation("save the contact as an incident before adding events to it")
+    if contact_id is not None:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise NotFound(f"no contact person with id {contact_id}", field="contact")
+        if contact.customer_id != incident.customer_id:
+            raise RuleViolation(
+                f"{contact.name} is not a contact of this incident's customer", field="contact"
+            )
+    if corrects_id is not None:
+        original = session.get(Event, corrects_id)
+        if original is None:
+            raise NotFound(f"no event {corrects_id} to correct", field="corrects")
+        if original.incident_id != incident.id:
+            raise RuleViolation(
+                f"event {corrects_id} belongs to {number(original.incident_id)}, not {label}",
+                field="corrects",
+            )
+    event = add_user_event(
+        session,
+        actor_id=actor.id,
+        incident=incident,
+        type_code=type_code,
+        text=text,
+        contact_id=contact_id,
+        duration_minutes=duration_minutes,
+        corrects_id=corrects_id,
+    )
+    etype = session.get(EventType, event.event_type_id)
+    assert etype is not None
+    stamped = stamp_first_response(incident, etype, author_id=actor.id, at=event.at)
+    touch(incident, actor)
+    record_change(
+        session,
+        entity="event",
+        action="added",
+        entity_id=event.id,
+        incident_id=incident.id,
+        department_id=incident.department_id,
+        agent_id=actor.id,
+    )
+    session.flush()
+    entry = _entries(session, _entry_query().where(Event.id == event.id))[0]
+    return AddedEvent(
+        **vars(entry),
+        incident=label,
+        version=incident.version,
+        first_response=stamped,
+        first_response_at=incident.first_response_at,
+    )
+
+
+def _entry_query():
+    author = aliased(Agent)
+    return (
+        select(
+            Event.id,
+            Event.at,
+            EventType.code,
+            EventType.name,
+            Event.kind,
+            EventType.direction,
+            EventType.is_contact,
+            author.login,
+            author.name,
+            Event.text,
+            Event.contact_id,
+            Contact.name,
+            Event.duration_minutes,
+            Event.corrects_id,
+            Event.data,
+        )
+        .join(EventType, EventType.id == Event.event_type_id)
+        .join(author, author.id == Event.author_id)
+        .outerjoin(Contact, Contact.id == Event.contact_id)
+    )
+
+
+def _entries(session: Session, query) -> list[TimelineEntry]:
+    return [TimelineEntry(*row) for row in session.execute(query)]
+
+
+def parse_kind(kind: str) -> str:
+    value = kind.strip().lower()
+    if value not in KINDS:
+        raise UsageError(f"unknown event kind {kind!r}; one of: {', '.join(KINDS)}", field="kind")
+    return value
+
+
+def timeline(
+    session: Session,
+    *,
+    ref: str | int,
+    kind: str = "all",
+    newest_first: bool = False,
+    limit: int = 50,
+    after: int | None = None,
+) -> TimelinePage:
+    """One page of an incident's events, keyset-paged on the event id.
+
+    `after` is the last id of the previous page (in the chosen order); `contact` keeps the
+    events whose type counts as a customer contact.
+    """
+    kind = parse_kind(kind)
+    if limit < 1:
+        raise UsageError("a page holds at least one event", field="limit")
+    limit = min(limit, MAX_PAGE)
+    incident = get_incident(session, ref)
+    query = _entry_query().where(Event.incident_id == incident.id)
+    if kind in (EventKind.USER, EventKind.SYSTEM):
+        query = query.where(Event.kind == kind)
+    elif kind == "contact":
+        query = query.where(EventType.is_contact.is_(True))
+    if after is not None:
+        query = query.where(Event.id < after if newest_first else Event.id > after)
+    query = query.order_by(Event.id.desc() if newest_first else Event.id).limit(limit + 1)
+    rows = _entries(session, query)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TimelinePage(
+        incident=number(incident.id or 0),
+        kind=kind,
+        newest_first=newest_first,
+        events=rows,
+        next_after=rows[-1].id if more and rows else None,
+    )
+
+
+def event_counts(session: Session, incident_id: int) -> dict[str, int]:
+    """How many events of each kind (one grouped read, no rows loaded)."""
+    counts = {"all": 0, "user": 0, "system": 0, "contact": 0}
+    query = (
+        select(Event.kind, EventType.is_contact, func.count())
+        .join(EventType, EventType.id == Event.event_type_id)
+        .where(Event.incident_id == incident_id)
+        .group_by(Event.kind, EventType.is_contact)
+    )
+    for kind, is_contact, n in session.execute(query):
+        counts["all"] += n
+        counts[kind] = counts.get(kind, 0) + n
+        if is_contact:
+            counts["contact"] += n
+    return counts
+
+
+def incident_summary(session: Session, *, ref: str | int) -> IncidentSummary:
+    from cc_tui.services.incidents.timetrack import running_on_incident
+
+    detail = incident_detail(session, ref, events_limit=0)
+    incident = get_incident(session, detail.id)
+    return IncidentSummary(
+        detail=detail,
+        deadlines={
+            "response_due": incident.response_due,
+            "follow_up_at": incident.follow_up_at,
+            "warning_at": incident.warning_at,
+            "late_at": incident.late_at,
+            "resolve_due": incident.resolve_due,
+            "expected_close": incident.expected_close,
+            "paused_since": incident.paused_since,
+        },
+        time_spent_minutes=detail.time_spent_minutes,
+        running_timers=[
+            RunningTimer(agent=login, started_at=started)
+            for login, started in running_on_incident(session, detail.id)
+        ],
+        counts=event_counts(session, detail.id),
+    )

@@ -1,0 +1,1 @@
+"""Working time: the calendar arithmetic (pure) and calendars as data."""
