@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.worker import get_current_worker
 
@@ -21,10 +21,12 @@ from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, Unavailabl
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-    from textual.dom import DOMNode
+    from textual.app import App
+    from textual.widget import Widget
     from textual.worker import Worker
 
     from cc_tui.config import Settings
+    from cc_tui.console.app import CcTuiApp
     from cc_tui.db.engine import Database
     from cc_tui.services.context import Actor
 
@@ -63,7 +65,7 @@ def error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def show_error(node: DOMNode, error: BaseException) -> None:
+def show_error(node: Widget | App[Any], error: BaseException) -> None:
     """The default way a failed service call reaches the agent: an error notification."""
     if not isinstance(error, CcError):
         # A bug, not a refusal: keep the details in the log for whoever fixes it.
@@ -78,7 +80,7 @@ def show_error(node: DOMNode, error: BaseException) -> None:
 
 
 def run_service(
-    node: DOMNode,
+    node: Widget | App[Any],
     work: Callable[[Session, Actor], T],
     *,
     on_result: Callable[[T], Any],
@@ -97,8 +99,8 @@ def run_service(
     Returns None (and says why) when the database is not open yet.
     """
     # Taken here, on the app's thread: `node.app` means nothing inside the worker thread.
-    app = node.app
-    connection = app.connection  # type: ignore[attr-defined]
+    app = cast("CcTuiApp", node.app)  # Textual types it as a plain App
+    connection = app.connection
     if connection is None:
         node.notify("The database is not open yet.", severity="warning", timeout=4)
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import Screen
 from textual.widget import Widget
@@ -15,8 +15,10 @@ from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+    from textual import getters
     from textual.worker import Worker
 
+    from cc_tui.console.app import CcTuiApp
     from cc_tui.services.context import Actor
 
 T = TypeVar("T")
@@ -27,7 +29,12 @@ class ConsoleScreen(Screen):
     load their data in `database_ready()` and follow others' work in `changes_arrived()`.
     """
 
-    MODE: ClassVar[str | None] = None
+    # A class attribute; the starting screen sets it per instance (the tab it shows).
+    MODE: str | None = None
+
+    if TYPE_CHECKING:
+        # For the checker only: Textual types `self.app` as a plain App.
+        app = getters.app(CcTuiApp)
 
     def compose(self) -> Iterable[Widget]:
         yield ConsoleHeader()
@@ -40,9 +47,9 @@ class ConsoleScreen(Screen):
 
     def on_mount(self) -> None:
         app = self.app
-        app.connection_signal.subscribe(self, self._connection_changed)  # type: ignore[attr-defined]
-        app.changes_signal.subscribe(self, self.changes_arrived)  # type: ignore[attr-defined]
-        connection = app.connection  # type: ignore[attr-defined]
+        app.connection_signal.subscribe(self, self._connection_changed)
+        app.changes_signal.subscribe(self, self.changes_arrived)
+        connection = app.connection
         if connection is not None:
             self.call_next(self.database_ready, connection)
 
@@ -52,7 +59,7 @@ class ConsoleScreen(Screen):
 
     @property
     def connection(self) -> Connection | None:
-        return self.app.connection  # type: ignore[attr-defined]
+        return self.app.connection
 
     def database_ready(self, connection: Connection) -> None:
         """The database is open and the agent known: load what the screen shows."""

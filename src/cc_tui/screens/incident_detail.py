@@ -476,7 +476,7 @@ class IncidentDetailScreen(ConsoleScreen):
         panel.update(deadline_explanation(view, self._zone, now()))
 
     def _key(self, binding_id: str, default: str) -> str:
-        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+        return self.app.key_display(binding_id, default)
 
     def _tick(self) -> None:
         # The badge's time left (and a running timer) move on between reloads.

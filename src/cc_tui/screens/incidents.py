@@ -370,7 +370,7 @@ class IncidentListScreen(ConsoleScreen):
         if has_rows:
             return
         if not page.any_incident:
-            key = self.app.key_display("mode.intake", "f2")  # type: ignore[attr-defined]
+            key = self.app.key_display("mode.intake", "f2")
             empty.update(Content(f"No incidents yet — press {key} to take a call"))
         elif page.open_only:
             all_key = self._key("incidents.all", "a")
@@ -379,7 +379,7 @@ class IncidentListScreen(ConsoleScreen):
             empty.update(Content("No incidents here."))
 
     def _key(self, binding_id: str, default: str) -> str:
-        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+        return self.app.key_display(binding_id, default)
 
     def _show_status(self) -> None:
         status = self.query_one("#incident-status", Static)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on
 from textual.actions import SkipAction
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from rich.text import Text
     from sqlmodel import Session
     from textual.timer import Timer
-    from textual.widgets import DataTable, Select
+    from textual.widgets import DataTable, Input, Select, TextArea
 
     from cc_tui.dialogs.new_customer import FieldError, NewCaller
     from cc_tui.services.context import Actor
@@ -313,25 +313,25 @@ class IntakeScreen(ConsoleScreen):
     # -- small helpers -------------------------------------------------------------------------
 
     def _key(self, binding_id: str, default: str) -> str:
-        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+        return self.app.key_display(binding_id, default)
 
     @property
     def caller_search(self) -> CallerSearch:
-        return self.query_one("#caller")  # type: ignore[return-value]
+        return cast("CallerSearch", self.query_one("#caller"))
 
     @property
     def existing_table(self) -> DataTable[Text]:
-        return self.query_one("#existing")  # type: ignore[return-value]
+        return cast("DataTable[Text]", self.query_one("#existing"))
 
     def picker(self, name: str) -> CodePicker:
-        return self.query_one(f"#{name}")  # type: ignore[return-value]
+        return cast("CodePicker", self.query_one(f"#{name}"))
 
     @property
     def unit_panel(self) -> UnitPanel:
-        return self.query_one("#unit-panel")  # type: ignore[return-value]
+        return cast("UnitPanel", self.query_one("#unit-panel"))
 
     def error_line(self, row: str) -> FieldError:
-        return self.query_one(f"#{row}-error")  # type: ignore[return-value]
+        return cast("FieldError", self.query_one(f"#{row}-error"))
 
     def text_of(self, name: str) -> str:
         widget = self.query_one(f"#{name}")
@@ -342,7 +342,7 @@ class IntakeScreen(ConsoleScreen):
 
     @property
     def contact_person(self) -> int | None:
-        value = self.query_one("#contact-person").value  # type: ignore[attr-defined]
+        value = cast("Select[int]", self.query_one("#contact-person")).value
         return value if isinstance(value, int) else None
 
     def _show_card(self, content: Content) -> None:
@@ -675,7 +675,7 @@ class IntakeScreen(ConsoleScreen):
         self._show_default_priority()
 
     def _set_contacts(self, contacts, selected: int | None) -> None:
-        select: Select[int] = self.query_one("#contact-person")  # type: ignore[assignment]
+        select = cast("Select[int]", self.query_one("#contact-person"))
         options = []
         for contact in contacts:
             extra = " · ".join(p for p in (contact.role, contact.phone or contact.mobile) if p)
@@ -687,7 +687,7 @@ class IntakeScreen(ConsoleScreen):
             select.set_options(options)
             self._contact_options = current
         ids = {c.id for c in contacts}
-        if selected in ids:
+        if selected is not None and selected in ids:
             select.value = selected
 
     def _show_banner(self) -> None:
@@ -898,9 +898,9 @@ class IntakeScreen(ConsoleScreen):
         self.caller_search.reset()
         self._show_card(Content(""))
         for name in ("title", "close-by"):
-            self.query_one(f"#{name}").value = ""  # type: ignore[attr-defined]
+            cast("Input", self.query_one(f"#{name}")).value = ""
         for name in ("description", "question", "answer"):
-            self.query_one(f"#{name}").text = ""  # type: ignore[attr-defined]
+            cast("TextArea", self.query_one(f"#{name}")).text = ""
         for name in (
             "reason-general",
             "reason-specific",

@@ -406,7 +406,7 @@ class QueuesScreen(ConsoleScreen):
             empty.update(Content(f"The {self.view.key} queue is empty: nobody is waiting."))
 
     def _key(self, binding_id: str, default: str) -> str:
-        return self.app.key_display(binding_id, default)  # type: ignore[attr-defined]
+        return self.app.key_display(binding_id, default)
 
     def _current_id(self) -> int | None:
         table = self.table

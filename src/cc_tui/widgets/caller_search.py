@@ -25,7 +25,9 @@ from cc_tui.console.calls import run_service, show_error
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+    from textual import getters
 
+    from cc_tui.console.app import CcTuiApp
     from cc_tui.services.context import Actor
     from cc_tui.services.directory.customers import CustomerMatch
 
@@ -76,6 +78,10 @@ def match_cells(match: CustomerMatch, colours: dict[str, str]) -> tuple[Text, ..
 
 class CallerSearch(Vertical):
     """Find the caller; posts `Highlighted` while choosing, `Picked` on `enter`."""
+
+    if TYPE_CHECKING:
+        # For the checker only: Textual types `self.app` as a plain App.
+        app = getters.app(CcTuiApp)
 
     DEFAULT_CSS = """
     CallerSearch {
@@ -230,7 +236,7 @@ class CallerSearch(Vertical):
         text = self.text
         if len(text) < MIN_CHARS or self.picked_text is not None:
             return
-        connection = self.app.connection  # type: ignore[attr-defined]
+        connection = self.app.connection
         if connection is None:
             self.hint("The database is not open yet.")
             return
@@ -270,7 +276,7 @@ class CallerSearch(Vertical):
             noun = "match" if count == 1 else "matches"
             self.hint(f"{count}{more} {noun} · ↑↓ choose · enter picks")
         else:
-            new_key = self.app.key_display("intake.new_customer", "ctrl+n")  # type: ignore[attr-defined]
+            new_key = self.app.key_display("intake.new_customer", "ctrl+n")
             self.hint(
                 Content.assemble(
                     "No customer matches ", (repr(lookup.text), "bold"), f" · {new_key} adds one"

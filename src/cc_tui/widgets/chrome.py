@@ -13,6 +13,9 @@ from textual.widgets import Static
 from cc_tui.console.modes import MODES, Mode
 
 if TYPE_CHECKING:
+    from textual import getters
+
+    from cc_tui.console.app import CcTuiApp
     from cc_tui.console.calls import Connection
 
 
@@ -31,6 +34,10 @@ def database_text(connection: Connection) -> str:
 
 class ConsoleHeader(Horizontal):
     """One line: the product, the agent (login, name, role) and the database in use."""
+
+    if TYPE_CHECKING:
+        # For the checker only: Textual types `self.app` as a plain App.
+        app = getters.app(CcTuiApp)
 
     DEFAULT_CSS = """
     ConsoleHeader {
@@ -69,8 +76,8 @@ class ConsoleHeader(Horizontal):
         yield Static(id="header-database")
 
     def on_mount(self) -> None:
-        self.app.connection_signal.subscribe(self, self._show)  # type: ignore[attr-defined]
-        self._show(self.app.connection)  # type: ignore[attr-defined]
+        self.app.connection_signal.subscribe(self, self._show)
+        self._show(self.app.connection)
 
     def _show(self, connection: Connection | None) -> None:
         identity = self.query_one("#header-identity", Static)
@@ -81,7 +88,7 @@ class ConsoleHeader(Horizontal):
             identity.update(Content(identity_text(connection)))
             database.update(Content(database_text(connection)))
             return
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.app.settings
         who = f"{settings.login} · " if settings is not None else ""
         if failed:
             identity.update(Content(f"{who}not signed in"))
@@ -94,13 +101,17 @@ class ConsoleHeader(Horizontal):
 class ModeTab(Static):
     """One mode's name with its key; a click switches to it."""
 
+    if TYPE_CHECKING:
+        # For the checker only: Textual types `self.app` as a plain App.
+        app = getters.app(CcTuiApp)
+
     def __init__(self, mode: Mode, *, active: bool) -> None:
         super().__init__(id=f"tab-{mode.name}", classes="-active" if active else "")
         self.mode = mode
         self.tooltip = mode.help
 
     def show_key(self) -> None:
-        key = self.app.key_display(self.mode.binding_id, self.mode.key)  # type: ignore[attr-defined]
+        key = self.app.key_display(self.mode.binding_id, self.mode.key)
         self.update(Content.assemble((key, "bold"), " ", self.mode.label))
 
     def on_click(self, event: events.Click) -> None:
@@ -110,6 +121,10 @@ class ModeTab(Static):
 
 class ModeTabs(Horizontal):
     """The console's modes and their keys; the current one highlighted."""
+
+    if TYPE_CHECKING:
+        # For the checker only: Textual types `self.app` as a plain App.
+        app = getters.app(CcTuiApp)
 
     DEFAULT_CSS = """
     ModeTabs {
@@ -143,7 +158,7 @@ class ModeTabs(Horizontal):
 
     def on_mount(self) -> None:
         # The agent's keymap may arrive with the settings, after the first paint.
-        self.app.connection_signal.subscribe(self, self._show_keys)  # type: ignore[attr-defined]
+        self.app.connection_signal.subscribe(self, self._show_keys)
         self._show_keys()
 
     def _show_keys(self, _connection: object = None) -> None:
