@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from cc_tui.clock import now as utcnow  # noqa: E402
 from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
 from cc_tui.models import Agent, KbArticle  # noqa: E402
-from cc_tui.models.base import utcnow  # noqa: E402
 from common import drop_pg, log, pg_url  # noqa: E402
 
 TARGETS_P95_MS = {"two_words": 20.0, "prefix_3": 100.0}

@@ -44,9 +44,9 @@ def build(db, *, incidents: int, events: int) -> str:
     from sqlalchemy import insert, select
     from tests import factories as f
 
+    from cc_tui.clock import now as utcnow
     from cc_tui.db.migrate import upgrade
     from cc_tui.models import Event, EventType
-    from cc_tui.models.base import utcnow
     from cc_tui.services.context import actor_of, bootstrap_admin
     from cc_tui.services.incidents.intake import IntakeForm, open_incident
     from cc_tui.services.incidents.timetrack import book_time, start_timer

@@ -158,7 +158,7 @@ def utc(*args: int) -> datetime:
 
 
 class Clock:
-    """The services' notion of now, set by the test (`clock.now = ...`)."""
+    """The program's notion of now, set by the test (`clock.now = ...`)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -167,28 +167,12 @@ class Clock:
         return self.now
 
 
-SERVICE_MODULES = {
-    "intake": "incidents.intake",
-    "lifecycle": "incidents.lifecycle",
-    "incident_edit": "incidents.edit",
-    "deadlines": "sla.deadlines",
-    "escalation": "sla.escalation",
-    "calendars": "worktime.calendars",
-    "queues": "routing.queues",
-    "routing": "routing.rules",
-    "timetrack": "incidents.timetrack",
-    "events": "incidents.timeline",
-    "timeline": "incidents.event_log",
-}
+def fake_clock(monkeypatch, now: datetime) -> Clock:
+    """Make the program's clock (`cc_tui.clock`) read a `Clock` starting at `now`."""
+    import cc_tui.clock
 
-
-def fake_clock(monkeypatch, now: datetime, modules: tuple[str, ...]) -> Clock:
-    """Make `utcnow` in these service modules read a `Clock` starting at `now`."""
     fake = Clock(now)
-    for module in modules:
-        monkeypatch.setattr(
-            f"cc_tui.services.{SERVICE_MODULES[module]}.utcnow", fake, raising=False
-        )
+    monkeypatch.setattr(cc_tui.clock, "source", fake)
     return fake
 
 

@@ -49,9 +49,7 @@ ALWAYS_DUE = {
 
 @pytest.fixture
 def clock(monkeypatch):
-    return f.fake_clock(
-        monkeypatch, T0, ("intake", "lifecycle", "deadlines", "incident_edit", "queues")
-    )
+    return f.fake_clock(monkeypatch, T0)
 
 
 @pytest.fixture

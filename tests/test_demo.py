@@ -194,11 +194,18 @@ def _check_incidents(db) -> None:
 def test_demo_ends_with_an_escalation_sweep(db, admin, monkeypatch):
     """Clocks that run out while the demo loads are escalated before it returns."""
     import cc_tui.demo.generator as demo
-    from cc_tui.models.base import utcnow
+    from cc_tui.clock import system_now
+    from tests import factories as f
 
     # A load that took three days: its data is as of then, the board reads it now.
-    started = utcnow() - timedelta(days=3)
-    monkeypatch.setattr(demo, "utcnow", lambda: started)
+    clock = f.fake_clock(monkeypatch, system_now() - timedelta(days=3))
+    sweep = demo._sweep
+
+    def sweep_three_days_later(*args):
+        clock.now = system_now()
+        return sweep(*args)
+
+    monkeypatch.setattr(demo, "_sweep", sweep_three_days_later)
     summary = demo.load_demo(db, login="admin")
     assert summary.escalated > 0
     now = datetime.now(UTC)

@@ -52,8 +52,8 @@ utc = f.utc
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The services' notion of now, set by the test."""
-    return f.fake_clock(monkeypatch, T0, ("intake", "lifecycle", "deadlines", "incident_edit"))
+    """The program's notion of now, set by the test."""
+    return f.fake_clock(monkeypatch, T0)
 
 
 @pytest.fixture

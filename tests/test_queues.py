@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cc_tui import clock
 from cc_tui.db.engine import Database
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Event, EventType, Incident
-from cc_tui.models.base import utcnow
 from cc_tui.services.incidents.lifecycle import change_status
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.routing.queues import (
@@ -31,7 +31,7 @@ ESC = ("on_time", "follow_up", "warning", "late")
 
 def make(session, dept_id, creator_id, *, n=1, owner_id=None, status="registered", **kw):
     """Incidents written straight to the table (queue tests need many, fast)."""
-    now = utcnow()
+    now = clock.now()
     rows = []
     for _ in range(n):
         rank = kw.get("escalation_rank", 0)
@@ -84,7 +84,7 @@ def one(db, team, **kw):
 
 
 def test_queue_order_escalation_priority_due_age(db, team):
-    now = utcnow()
+    now = clock.now()
     with db.session() as s:
         d, c = team["desk"], team["admin"].id
         old_late = make(s, d, c, escalation_rank=3, priority_rank=4)[0]
@@ -111,7 +111,7 @@ def test_queue_order_escalation_priority_due_age(db, team):
 
 def test_keyset_pages_walk_the_whole_queue_once(db, team):
     rng = random.Random(5)
-    now = utcnow()
+    now = clock.now()
     with db.session() as s:
         for _ in range(60):
             make(

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from cc_tui import clock
 from cc_tui.db.engine import Database
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident, TimeEntry
-from cc_tui.models.base import utcnow
 from cc_tui.services.directory import event_types
 from cc_tui.services.directory.event_types import (
     add_event_type,
@@ -249,7 +249,7 @@ def test_timer_survives_a_restart(db, admin, world):
 
 def test_one_running_timer_per_agent(db, admin, world):
     first, second = world["inc"][0], world["inc"][1]
-    t0 = utcnow() - timedelta(hours=1)
+    t0 = clock.now() - timedelta(hours=1)
     with db.session() as s:
         start_timer(s, actor=admin, ref=first, now=t0)
         start_timer(s, actor=world["bob"], ref=first, now=t0)  # two agents, one incident: fine
@@ -273,7 +273,7 @@ def test_one_running_timer_per_agent(db, admin, world):
 
 def test_stop_books_minutes_with_a_note_and_writes_the_timeline(db, admin, world):
     inc = world["inc"][0]
-    t0 = utcnow() - timedelta(hours=2)
+    t0 = clock.now() - timedelta(hours=2)
     with pytest.raises(RuleViolation, match="no timer"), db.session() as s:
         stop_timer(s, actor=admin)
     with db.session() as s:

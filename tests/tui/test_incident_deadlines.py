@@ -67,14 +67,12 @@ def when(moment: datetime) -> str:
 
 async def test_the_badge_shows_the_time_left_and_counts_on(timed, monkeypatch):
     due = incident_row(timed["db"], timed["id"]).response_due
-    monkeypatch.setattr("cc_tui.screens.incident_detail.now", lambda: due - timedelta(minutes=35))
+    clock = f.fake_clock(monkeypatch, due - timedelta(minutes=35))
     app = make_app(timed["url"])
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(pilot, timed["id"])
         assert "Escalation on time · response 35m left" in summary_text(screen)
-        monkeypatch.setattr(
-            "cc_tui.screens.incident_detail.now", lambda: due + timedelta(hours=2, minutes=10)
-        )
+        clock.now = due + timedelta(hours=2, minutes=10)
         screen._tick()  # the screen's clock, without waiting for it
         assert "response 2h10m overdue" in summary_text(screen)
 

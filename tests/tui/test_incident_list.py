@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Static
 from cc_tui.db.changes import record_change
 from cc_tui.models import Incident
 from cc_tui.screens.incidents import PAGE_SIZE
+from tests.factories import fake_clock
 from tests.tui.conftest import SIZE, add_incidents, console, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
@@ -201,7 +202,7 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 async def test_escalation_column_shows_the_state_and_the_time_left(db, admin, monkeypatch):
     """Runs on SQLite and on PostgreSQL."""
-    monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: NOW)
+    clock = fake_clock(monkeypatch, NOW)
     late, on_time, responded, paused, closed = add_incidents(db, admin, 5)
     clocks = {
         late: {"escalation": "late", "response_due": NOW - timedelta(hours=2, minutes=10)},
@@ -241,7 +242,7 @@ async def test_escalation_column_shows_the_state_and_the_time_left(db, admin, mo
         await pilot.pause()
         assert "Escalation late · clocks stopped" in text_of(app, "#incident-summary-text")
         # The clock moves on without a reload.
-        monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: NOW + timedelta(hours=1))
+        clock.now = NOW + timedelta(hours=1)
         app.screen._tick()
         assert grid.get_cell(str(on_time), "escalation").plain == "response 25m overdue"
 

@@ -351,7 +351,7 @@ def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
     # A relative path: the header shows the same database name on every machine.
     monkeypatch.chdir(tmp_path)
     # A fixed clock: the escalation badge shows the time left.
-    monkeypatch.setattr("cc_tui.screens.incident_detail.now", lambda: T0 + timedelta(hours=5))
+    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
     url = "sqlite:///incident.sqlite3"
     incident_id = build_snapshot_database(url)
     app = make_app(url)

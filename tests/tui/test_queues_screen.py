@@ -20,6 +20,7 @@ from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.services.context import actor_of, bootstrap_admin
 from cc_tui.widgets.board import DepartmentPanel
+from tests.factories import fake_clock
 from tests.tui.conftest import SIZE, console, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
@@ -96,7 +97,7 @@ def build(db, *, hostile: bool = False) -> dict:
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr("cc_tui.screens.queues.now", lambda: NOW)
+    fake_clock(monkeypatch, NOW)
 
 
 def queue(app) -> DataTable:
@@ -286,7 +287,7 @@ async def test_untrusted_text_shows_as_text(sqlite_db, fixed_clock):
 def test_snapshot_of_the_board(snap_compare, tmp_path, monkeypatch):
     # A relative path, so the header names the same database on every machine.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("cc_tui.screens.queues.now", lambda: NOW)
+    fake_clock(monkeypatch, NOW)
     url = "sqlite:///board.sqlite3"
     db = Database(url)
     upgrade(db)

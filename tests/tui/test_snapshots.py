@@ -17,6 +17,7 @@ from cc_tui.db.engine import Database
 from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.services.context import bootstrap_admin
+from tests.factories import fake_clock
 from tests.tui.conftest import SIZE, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
@@ -90,7 +91,7 @@ def test_incident_list(snap_compare, tmp_path, monkeypatch):
     # A relative path, so the header names the same database on every machine.
     monkeypatch.chdir(tmp_path)
     # A fixed clock: badges count from it, and it decides the year shown for "Opened".
-    monkeypatch.setattr("cc_tui.screens.incidents.now", lambda: OPENED + timedelta(hours=2))
+    fake_clock(monkeypatch, OPENED + timedelta(hours=2))
     url = "sqlite:///snapshot.sqlite3"
     build_database(url)
     settings = load_settings(database_url=url, agent="maria", timezone="UTC", poll_seconds=0.2)

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.engine import Database
 from cc_tui.demo import data as D
 from cc_tui.demo.bulk import (
@@ -65,7 +66,6 @@ from cc_tui.models import (
     SubcontractAgreement,
     WorkOrderTemplate,
 )
-from cc_tui.models.base import utcnow
 from cc_tui.normalize import email_key, fold, normalize_phone
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.incidents.event_log import seed_event_types
@@ -150,7 +150,7 @@ def load_demo(
             raise UsageError(f"{name} must be 0 or more, not {value}")
     say = progress or (lambda _message: None)
     started = time.monotonic()
-    moment = (now or utcnow()).astimezone(UTC).replace(second=0, microsecond=0)
+    moment = (now or clock.now()).astimezone(UTC).replace(second=0, microsecond=0)
 
     with db.session() as session:
         actor = resolve_actor(session, login)
@@ -245,7 +245,7 @@ def _mark(loader: BulkLoader, action: str, count: int) -> None:
     loader.execute(
         f"INSERT INTO change (at, entity, entity_id, action) VALUES ({p}, {p}, {p}, {p})",
         (
-            utcnow() if not loader.sqlite else utcnow().strftime("%Y-%m-%d %H:%M:%S.%f"),
+            clock.now() if not loader.sqlite else clock.now().strftime("%Y-%m-%d %H:%M:%S.%f"),
             MARKER_ENTITY,
             count,
             action,

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class Department(SQLModel, table=True):
@@ -18,7 +19,7 @@ class Department(SQLModel, table=True):
     # Support engineers work remotely; a service department does on-site work.
     on_site: bool = False
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class Agent(SQLModel, table=True):
@@ -35,4 +36,4 @@ class Agent(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

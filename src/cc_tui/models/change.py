@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class Change(SQLModel, table=True):
@@ -16,7 +17,7 @@ class Change(SQLModel, table=True):
         primary_key=True,
         sa_type=BigInteger().with_variant(Integer(), "sqlite"),
     )
-    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     # What changed: "incident", "event", "customer", "queue", "kb", ...
     entity: str = Field(max_length=40)
     entity_id: int | None = None

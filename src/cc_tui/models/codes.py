@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class WorkOrderTemplate(SQLModel, table=True):
@@ -70,7 +71,7 @@ class Priority(SQLModel, table=True):
     calendar_id: int | None = Field(default=None, foreign_key="calendar.id")
     is_default: bool = False
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class EscalationAction(SQLModel, table=True):

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class Customer(SQLModel, table=True):
@@ -62,8 +63,8 @@ class Customer(SQLModel, table=True):
     block_reason: str | None = Field(default=None, max_length=500)
     priority_id: int | None = Field(default=None, foreign_key="priority.id")
     notes: str | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     # The agent who wrote the current version (named when a stale update is refused).
     updated_by_id: int | None = None
     version: int = 1
@@ -91,7 +92,7 @@ class Contact(SQLModel, table=True):
     email_key: str | None = Field(default=None, max_length=254)
     is_primary: bool = False
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 # Code-point order on PostgreSQL too, so a prefix is one range scan of the index.

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class EventType(SQLModel, table=True):
@@ -48,7 +49,7 @@ class Event(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id")
     event_type_id: int = Field(foreign_key="event_type.id")
     kind: str = Field(default="user", max_length=10)
-    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     author_id: int = Field(foreign_key="agent.id")
     text: str | None = None
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
@@ -83,4 +84,4 @@ class TimeEntry(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     minutes: int = 0
     note: str | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

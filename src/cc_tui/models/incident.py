@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 _OPEN = "status IN ('registered','assigned','in_process','pending','transferred')"
 # Open and not pending: the escalation clocks run (migration 0006).
@@ -121,7 +122,7 @@ class Incident(SQLModel, table=True):
     routing_rule_id: int | None = Field(default=None, foreign_key="routing_rule.id")
 
     # Contact timing: opened the moment the contact started, ended when saved/abandoned.
-    opened_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    opened_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     contact_ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     registered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -159,7 +160,7 @@ class Incident(SQLModel, table=True):
     kb_searches: int = 0
 
     version: int = 1
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     updated_by_id: int | None = Field(default=None, foreign_key="agent.id")
 
     @property

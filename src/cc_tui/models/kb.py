@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class KbArticle(SQLModel, table=True):
@@ -33,8 +34,8 @@ class KbArticle(SQLModel, table=True):
     review_on: date | None = None
     author_id: int | None = Field(default=None, foreign_key="agent.id")
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class KbArticleVersion(SQLModel, table=True):
@@ -52,7 +53,7 @@ class KbArticleVersion(SQLModel, table=True):
     tags: str = Field(default="", max_length=500)
     status: str = Field(default="published", max_length=10)
     edited_by_id: int | None = Field(default=None, foreign_key="agent.id")
-    edited_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    edited_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class KbArticleCode(SQLModel, table=True):
@@ -72,7 +73,7 @@ class KbSearch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
-    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     query: str = ""
     results: list[Any] | None = Field(default=None, sa_type=JSON)
     opened_article_id: int | None = Field(default=None, foreign_key="kb_article.id")

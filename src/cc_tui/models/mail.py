@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class MailMessage(SQLModel, table=True):
@@ -29,7 +30,7 @@ class MailMessage(SQLModel, table=True):
     error: str | None = None
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="event.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class MailAttachment(SQLModel, table=True):

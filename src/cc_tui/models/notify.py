@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class Notification(SQLModel, table=True):
@@ -30,5 +31,5 @@ class Notification(SQLModel, table=True):
     status: str = Field(default="queued", max_length=10)
     attempts: int = 0
     error: str | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class ServiceContract(SQLModel, table=True):
@@ -25,7 +26,7 @@ class ServiceContract(SQLModel, table=True):
     priority_id: int | None = Field(default=None, foreign_key="priority.id")
     response_minutes: int | None = None
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 
 class SubcontractAgreement(SQLModel, table=True):
@@ -60,4 +61,4 @@ class Unit(SQLModel, table=True):
     warranty_until: date | None = None
     contract_id: int | None = Field(default=None, foreign_key="service_contract.id", index=True)
     location: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

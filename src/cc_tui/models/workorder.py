@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui import clock
+from cc_tui.models.base import UtcDateTime
 
 
 class WorkOrder(SQLModel, table=True):
@@ -32,7 +33,7 @@ class WorkOrder(SQLModel, table=True):
     # The billable service order's number in the ERP (cross-reference).
     cross_reference: str | None = Field(default=None, max_length=80, index=True)
     created_by_id: int = Field(foreign_key="agent.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     version: int = 1
 
@@ -42,5 +43,5 @@ class IncidentWorkOrder(SQLModel, table=True):
 
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id", primary_key=True, index=True)
-    linked_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    linked_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     linked_by_id: int = Field(foreign_key="agent.id")

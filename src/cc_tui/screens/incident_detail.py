@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from cc_tui import clock
 from cc_tui.console.calls import Connection, error_message, error_title
 from cc_tui.console.local_time import display_zone, local_time
 from cc_tui.console.messages import ChangeBatch
@@ -55,11 +56,6 @@ KIND_LABELS = (
     ("contact", "2", "Contacts"),
     ("system", "3", "System"),
 )
-
-
-def now() -> datetime:
-    """The screen's clock (snapshots fix it)."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -435,7 +431,7 @@ class IncidentDetailScreen(ConsoleScreen):
             return
         summary = self.view.summary
         self.query_one("#incident-summary-box", Static).update(
-            summary_content(summary, zone=self._zone, me=self._me, now=now())
+            summary_content(summary, zone=self._zone, me=self._me, now=clock.now())
         )
         self._show_deadlines()
         d = summary.detail
@@ -473,7 +469,7 @@ class IncidentDetailScreen(ConsoleScreen):
             keys += f" · {self._key('incident.set_deadlines', 'D')} sets them by hand"
         panel.border_title = "How the deadlines were computed"
         panel.border_subtitle = keys
-        panel.update(deadline_explanation(view, self._zone, now()))
+        panel.update(deadline_explanation(view, self._zone, clock.now()))
 
     def _key(self, binding_id: str, default: str) -> str:
         return self.app.key_display(binding_id, default)

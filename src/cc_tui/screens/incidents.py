@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
+from cc_tui import clock
 from cc_tui.console.calls import Connection, show_error
 from cc_tui.console.local_time import display_zone, local_time
 from cc_tui.console.messages import ChangeBatch
@@ -51,11 +52,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("title", "Title", 18),
     ("opened", "Opened", 11),
 )
-
-
-def now() -> datetime:
-    """The list's clock (snapshots fix it)."""
-    return datetime.now(UTC)
 
 
 def opened_text(moment: datetime, zone: tzinfo | None, today: datetime) -> str:
@@ -138,7 +134,7 @@ def row_cells(
     moment: datetime | None = None,
 ) -> tuple[Text, ...]:
     """One table row. Every value is plain `Text`: a title is never read as markup."""
-    moment = moment or now()
+    moment = moment or clock.now()
 
     def cell(value: str | None) -> Text:
         return Text(value or "–", no_wrap=True, overflow="ellipsis")
@@ -178,7 +174,7 @@ def summary(row: IncidentRow, zone: tzinfo | None, moment: datetime | None = Non
         pair("Type", row.type),
         pair("Channel", row.channel),
         ("Escalation", "dim"),
-        escalation_summary(row, moment or now()),
+        escalation_summary(row, moment or clock.now()),
         "  ",
         pair("Opened", local_time(row.opened_at, zone)),
         "\n",
@@ -248,7 +244,7 @@ class IncidentListScreen(ConsoleScreen):
 
     def _tick(self) -> None:
         """Count the shown badges on; rows whose text stays the same are left alone."""
-        table, moment = self.table, now()
+        table, moment = self.table, clock.now()
         for row_id, row in self._rows.items():
             cell = escalation_cell(row, self._variables, moment)
             key = str(row_id)
@@ -323,7 +319,7 @@ class IncidentListScreen(ConsoleScreen):
         self.has_more = page.has_more
         self._rows = {row.id: row for row in page.rows}
         self._variables = self.app.theme_variables
-        moment = now()
+        moment = clock.now()
         with self.app.batch_update():
             table.clear()
             for row in page.rows:
@@ -344,7 +340,7 @@ class IncidentListScreen(ConsoleScreen):
             return
         self.busy = False
         self.has_more = page.has_more
-        table, moment = self.table, now()
+        table, moment = self.table, clock.now()
         for row in page.rows:
             if row.id in self._rows:
                 continue  # already shown (it moved down while new ones arrived)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from cc_tui import clock
 from cc_tui.console.calls import Connection, show_error
 from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
@@ -70,11 +71,6 @@ AGENT_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("oldest", "Oldest", 10),
     ("since", "Waiting", 7),
 )
-
-
-def now() -> datetime:
-    """The board's clock (tests and snapshots fix it)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -253,7 +249,7 @@ class QueuesScreen(ConsoleScreen):
         self.busy = False
         same_view = board.view == self.view
         self.board, self.view, self.has_more = board, board.view, board.has_more
-        self.refreshed_at = now()
+        self.refreshed_at = clock.now()
         self._variables = self.app.theme_variables
         table = self.table
         current = self._current_id() if keep_position and same_view else None
@@ -294,7 +290,7 @@ class QueuesScreen(ConsoleScreen):
 
     def _cells(self, row: QueueRow) -> tuple[Text, ...]:
         """One queue row; every value is plain `Text`, never markup."""
-        moment = self.refreshed_at or now()
+        moment = self.refreshed_at or clock.now()
         since = row.registered_at or row.opened_at
         return (
             self._mark(row.id),
@@ -315,7 +311,7 @@ class QueuesScreen(ConsoleScreen):
 
     def _show_panels(self, board: Load) -> None:
         strip = self.query_one("#dept-strip", HorizontalScroll)
-        moment = self.refreshed_at or now()
+        moment = self.refreshed_at or clock.now()
         wanted = [d for d in board.departments if d.open or d.code]
         panels = {p.code: p for p in strip.query(DepartmentPanel)}
         codes = [d.code for d in wanted]
@@ -339,7 +335,7 @@ class QueuesScreen(ConsoleScreen):
         current = None
         if table.row_count:
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        moment = self.refreshed_at or now()
+        moment = self.refreshed_at or clock.now()
         table.clear()
         # Grouped by team, so a supervisor reads their own people together.
         for a in sorted(agents, key=lambda a: (a.department is None, a.department or "", a.login)):

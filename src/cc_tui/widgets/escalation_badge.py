@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
+
+# `clock` names a badge's clock in this module.
+from cc_tui.clock import now as current_time
 
 if TYPE_CHECKING:
     from cc_tui.services.sla.deadlines import DeadlineView
@@ -149,7 +152,7 @@ def badge_words(clock: BadgeClock, now: datetime, *, compact: bool = False) -> s
 
 def badge_content(clock: BadgeClock, now: datetime | None = None, *, compact: bool = False):
     """The badge for a `Static` or a summary line (theme variables resolve on render)."""
-    now = now or datetime.now(UTC)
+    now = now or current_time()
     words = badge_words(clock, now, compact=compact)
     return Content.styled(f" {words} ", badge_style(clock, now))
 
@@ -163,7 +166,7 @@ def badge_text(
 ) -> Text:
     """The badge as a `DataTable` cell (Rich text: theme variables resolved here; pass
     `app.theme_variables`)."""
-    now = now or datetime.now(UTC)
+    now = now or current_time()
     words = badge_words(clock, now, compact=compact)
     style = badge_style(clock, now)
     bold = style.startswith("bold ")
@@ -198,7 +201,7 @@ def deadline_explanation(
     For the incident screen, from `services.deadlines.deadline_view`.
     """
     plan = view.plan
-    now = now or datetime.now(UTC)
+    now = now or current_time()
 
     def when(moment: datetime | None) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "–"

@@ -32,10 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
-from cc_tui.models.base import utcnow
 from cc_tui.models.customer import TERM_LENGTH, CustomerToken, name_terms, write_terms
 from cc_tui.models.enums import OPEN_STATUSES, BlockLevel
 from cc_tui.normalize import (
@@ -515,7 +515,7 @@ def update_customer(
         .values(
             **values,
             version=expected_version + 1,
-            updated_at=utcnow(),
+            updated_at=clock.now(),
             updated_by_id=actor.id,
         )
         .execution_options(synchronize_session=False)

@@ -14,10 +14,10 @@ from datetime import date
 from sqlalchemy import case, or_, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Calendar, Customer, Priority, ServiceContract, SubcontractAgreement, Unit
-from cc_tui.models.base import utcnow
 from cc_tui.services.context import Actor
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_./\-]{0,39}$")
@@ -71,7 +71,7 @@ class UnitInfo:
 
 
 def today() -> date:
-    return utcnow().date()
+    return clock.now().date()
 
 
 def parse_day(text: str | None, field: str) -> date | None:

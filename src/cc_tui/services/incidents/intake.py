@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Unit
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import (
     OPEN_STATUSES,
     BlockLevel,
@@ -119,7 +119,7 @@ def open_contact(
     """Record that a contact started (the agent has not typed anything yet)."""
     chan = parse_channel(channel)
     rtype = parse_request_type(request_type)
-    now = utcnow()
+    now = clock.now()
     incident = Incident(
         channel=chan,
         request_type=rtype,
@@ -156,7 +156,7 @@ def abandon_contact(
 ) -> IntakeResult:
     """The contact ended before anything was saved: keep it, marked abandoned."""
     incident = _draft(session, contact_id)
-    now = utcnow()
+    now = clock.now()
     incident.status = Status.ABANDONED
     incident.contact_ended_at = now
     touch(incident, actor, now)
@@ -233,7 +233,7 @@ def _save(
         warnings.extend(_attach_unit(session, incident, unit))
     _classify(session, incident, form, rtype)
 
-    now = utcnow()
+    now = clock.now()
     incident.contact_ended_at = now
     incident.registered_at = now
     if rtype == RequestType.ACTION:
@@ -341,7 +341,7 @@ def add_to_existing(
     if contact_id is not None:
         draft = _draft(session, contact_id)
         channel = Channel(draft.channel)
-        now = utcnow()
+        now = clock.now()
         draft.status = Status.CLOSED
         draft.closed_at = now
         draft.contact_ended_at = now

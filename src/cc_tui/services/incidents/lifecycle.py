@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Incident, IncidentPause
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import CodeKind, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_pair
@@ -76,7 +76,7 @@ def stale(session: Session, incident: Incident, expected_version: int) -> Confli
 def touch(incident: Incident, actor: Actor, now: datetime | None = None) -> None:
     """Mark a change: bump the version other editors compare against."""
     incident.version += 1
-    incident.updated_at = now or utcnow()
+    incident.updated_at = now or clock.now()
     incident.updated_by_id = actor.id
 
 
@@ -114,7 +114,7 @@ def change_status(
             field="status",
         )
 
-    now = utcnow()
+    now = clock.now()
     if target == S.SOLVED:
         _require_resolution(session, incident, actor, problem, solution, resolution)
         incident.solved_at = now

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.errors import NotFound, UsageError
 from cc_tui.models import (
     Agent,
@@ -323,7 +324,10 @@ def _unit_block(session: Session, inc: Incident) -> dict | None:
     sub = session.get(SubcontractAgreement, inc.subcontract_id) if inc.subcontract_id else None
     under = inc.under_warranty
     if under is None:
-        under = unit.warranty_until is not None and unit.warranty_until >= date.today()
+        under = (
+            unit.warranty_until is not None
+            and unit.warranty_until >= clock.now().astimezone().date()
+        )
     return {
         "serial": unit.serial,
         "item": unit.item,

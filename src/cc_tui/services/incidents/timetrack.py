@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Incident, TimeEntry
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import Status
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import append_event
@@ -160,7 +160,7 @@ def start_timer(
 ) -> TimerStarted:
     """Start the agent's timer on an incident; a timer running elsewhere is stopped and
     booked first."""
-    now = now or utcnow()
+    now = now or clock.now()
     incident = get_incident(session, ref)
     label = number(incident.id or 0)
     if incident.status in NO_TIMER_STATUSES:
@@ -200,7 +200,7 @@ def stop_timer(
     running = _running(session, actor.id)
     if running is None:
         raise RuleViolation("no timer is running (start one with `cc-tui timer start INC-...`)")
-    return _stop(session, actor, running, _clean_note(note), now or utcnow())
+    return _stop(session, actor, running, _clean_note(note), now or clock.now())
 
 
 def timer_status(session: Session, *, actor: Actor, now: datetime | None = None) -> TimerStatus:
@@ -208,7 +208,7 @@ def timer_status(session: Session, *, actor: Actor, now: datetime | None = None)
     if running is None:
         return TimerStatus(False)
     incident = session.get(Incident, running.incident_id)
-    seconds = ((now or utcnow()) - running.started_at).total_seconds()
+    seconds = ((now or clock.now()) - running.started_at).total_seconds()
     return TimerStatus(
         running=True,
         incident=number(running.incident_id),
@@ -233,7 +233,7 @@ def book_time(
         raise UsageError(
             f"minutes must be 1 to {MAX_ENTRY_MINUTES}, not {minutes}", field="minutes"
         )
-    now = now or utcnow()
+    now = now or clock.now()
     incident = get_incident(session, ref)
     label = number(incident.id or 0)
     if incident.status in NO_BOOKING_STATUSES:

@@ -17,10 +17,10 @@ from datetime import date, datetime
 from sqlalchemy import select, text
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, NotFound, UsageError
 from cc_tui.models import Agent, Code, KbArticle, KbArticleCode, KbArticleVersion
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import ArticleKind, ArticleStatus, CodeKind
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code
@@ -385,7 +385,7 @@ def _detail(
         edited_by=_login(session, edited_by),
         edited_at=edited_at,
         review_on=content.review_on,
-        review_due=content.review_on is not None and content.review_on <= utcnow().date(),
+        review_due=content.review_on is not None and content.review_on <= clock.now().date(),
         call_number=(content.phone or find_phone(content.body))
         if content.kind == ArticleKind.PHONE
         else None,
@@ -567,7 +567,7 @@ def save_article(
     if article is not None and create is True:
         raise Conflict(f"an article {slug!r} exists already", field="slug")
     checked = _check_content(session, content, slug)
-    now = utcnow()
+    now = clock.now()
     if article is None:
         article = KbArticle(slug=slug, kind=checked.kind, title=checked.title, author_id=actor.id)
         article.created_at = now

@@ -18,10 +18,10 @@ from sqlalchemy import and_, case, func, literal_column, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import CcError, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import ESCALATION_RANK, OPEN_STATUSES, Escalation, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_agent, resolve_department
@@ -240,7 +240,7 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
     picked with FOR UPDATE SKIP LOCKED inside the UPDATE; SQLite write transactions begin
     IMMEDIATE, so claims there run one after another."""
     dept = _own_department(session, actor, department)
-    now = utcnow()
+    now = clock.now()
     pick = (
         select(Incident.id)
         .where(_is_open(), Incident.department_id == dept.id, Incident.owner_id.is_(None))
@@ -445,7 +445,7 @@ def assign(
     """
     target = _target(session, to_agent, to_department)
     incident = lock_incident(session, ref, expected_version)
-    result = _assign_locked(session, actor, incident, target, reason, utcnow())
+    result = _assign_locked(session, actor, incident, target, reason, clock.now())
     if result is None:
         where = (
             target.agent.login
@@ -478,7 +478,7 @@ def bulk_move(
     if not ids:
         raise UsageError("no incidents to move")
     target = _target(session, to_agent, to_department)
-    now = utcnow()
+    now = clock.now()
     cache = CalendarCache(session)
     result = BulkResult()
     try:
@@ -663,7 +663,7 @@ def load(session: Session) -> Load:
                 oldest=waiting.get(tally.oldest_id) if tally.oldest_id else None,
             )
         )
-    return Load(at=utcnow(), departments=departments, agents=agents, total_open=total)
+    return Load(at=clock.now(), departments=departments, agents=agents, total_open=total)
 
 
 def _dept_load(

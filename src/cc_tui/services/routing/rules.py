@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, literal, literal_column, select, update
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Customer, Department, Incident, Priority, RoutingRule, Unit
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import OPEN_STATUSES, CodeKind, Role, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import parse_skills, resolve_agent, resolve_department
@@ -482,7 +482,7 @@ def apply_routing(
                 data={"rule": None},
             )
         return None
-    now = now or utcnow()
+    now = now or clock.now()
     incident.department_id = decision.department_id
     incident.routing_rule_id = decision.rule_id
     system_event(

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import (
@@ -32,7 +33,6 @@ from cc_tui.models import (
     Priority,
     ServiceContract,
 )
-from cc_tui.models.base import utcnow
 from cc_tui.models.enums import (
     ESCALATION_RANK,
     OPEN_STATUSES,
@@ -129,7 +129,7 @@ def plan_deadlines(
     cache: CalendarCache | None = None,
 ) -> DeadlinePlan:
     """What the rules say the deadlines are (ignores deadlines set by hand)."""
-    now = to_utc(now) if now else utcnow()
+    now = to_utc(now) if now else clock.now()
     cache = cache or CalendarCache(session)
     priority = session.get(Priority, incident.priority_id) if incident.priority_id else None
     contract = session.get(ServiceContract, incident.contract_id) if incident.contract_id else None
@@ -272,7 +272,7 @@ def apply_deadlines(
     """
     if incident.registered_at is None or incident.status not in OPEN_STATUSES:
         return False
-    now = to_utc(now) if now else utcnow()
+    now = to_utc(now) if now else clock.now()
     before = {name: getattr(incident, name) for name in (*DEADLINES, "escalate_at")}
     before["escalation"] = incident.escalation
     if not incident.deadlines_manual:
@@ -341,7 +341,7 @@ def recompute_open(
     if contract_id is not None:
         query = query.where(Incident.contract_id == contract_id)
     cache = CalendarCache(session)
-    now = to_utc(now) if now else utcnow()
+    now = to_utc(now) if now else clock.now()
     changed = 0
     for incident in session.scalars(query.order_by(Incident.id).execution_options(yield_per=500)):
         if apply_deadlines(session, incident, now=now, cache=cache, author_id=author_id):
@@ -417,7 +417,7 @@ def set_deadlines(
         raise UsageError("either set deadlines by hand or return to the computed ones")
     if not automatic and not given:
         raise UsageError("give at least one deadline to set")
-    now = utcnow()
+    now = clock.now()
     old = {name: getattr(incident, name) for name in DEADLINES}
     if automatic:
         incident.deadlines_manual = False
@@ -463,7 +463,7 @@ def deadline_view(session: Session, *, ref: str | int, now: datetime | None = No
     """The stored deadlines and how the rules compute them (for the incident screen)."""
     from cc_tui.services.incidents.records import get_incident
 
-    return _view(session, get_incident(session, ref), to_utc(now) if now else utcnow())
+    return _view(session, get_incident(session, ref), to_utc(now) if now else clock.now())
 
 
 def _view(session: Session, incident: Incident, now: datetime) -> DeadlineView:

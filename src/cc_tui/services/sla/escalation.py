@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import CHANNEL, record_change
 from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import (
@@ -40,7 +41,7 @@ from cc_tui.models import (
     Notification,
     Priority,
 )
-from cc_tui.models.base import UtcDateTime, utcnow
+from cc_tui.models.base import UtcDateTime
 from cc_tui.models.enums import (
     ESCALATION_RANK,
     Escalation,
@@ -134,7 +135,7 @@ def escalate(
     """Run one sweep as of `at` (default now) over at most `limit` due incidents."""
     if limit < 1:
         raise UsageError("a sweep batch needs at least one incident")
-    now = to_utc(at) if at else utcnow()
+    now = to_utc(at) if at else clock.now()
     pg = session.get_bind().dialect.name == "postgresql"
     if (
         pg
@@ -156,7 +157,7 @@ def escalate_all(
     they have none left), so the loop ends; it stops early when another sweep holds the
     PostgreSQL lock (that one is doing the work).
     """
-    now = to_utc(at) if at else utcnow()
+    now = to_utc(at) if at else clock.now()
     total: SweepResult | None = None
     while True:
         with db.session() as session:
@@ -535,7 +536,7 @@ class _Sweep:
                     """,
                     channel=channel.value,
                     queued=NotificationStatus.QUEUED.value,
-                    stamp=utcnow(),
+                    stamp=clock.now(),
                     **params,
                 ).rowcount
             )
@@ -551,7 +552,7 @@ class _Sweep:
             FROM sweep_change c CROSS JOIN incident i
             WHERE i.id = c.incident_id AND c.new_rank > c.old_rank
             """,
-            stamp=utcnow(),
+            stamp=clock.now(),
             author=author,
         )
 
@@ -746,6 +747,6 @@ def mark_alerts_read(session: Session, *, agent_id: int, ids: Iterable[int]) -> 
             Notification.agent_id == agent_id,
             Notification.channel == NotificationChannel.ALERT,
         )
-        .values(status=NotificationStatus.READ, sent_at=utcnow())
+        .values(status=NotificationStatus.READ, sent_at=clock.now())
     )
     return result.rowcount or 0

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Calendar, CalendarDay, CalendarHours
-from cc_tui.models.base import utcnow
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_calendar
 from cc_tui.services.worktime.hours import (
@@ -278,7 +278,7 @@ def region_holidays(region: str, years: Iterable[int] | None = None) -> dict[dat
             )
         subdivision = matches[0]
     if years is None:
-        this_year = utcnow().year
+        this_year = clock.now().year
         years = range(this_year - HOLIDAY_YEARS_BACK, this_year + HOLIDAY_YEARS_AHEAD + 1)
     found = holidays_pkg.country_holidays(country, subdiv=subdivision, years=list(years))
     return {day: str(day_name) for day, day_name in found.items()}
