@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from cc_tui.db.engine import Database
     from cc_tui.services.context import Actor
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 
@@ -83,20 +84,20 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def command(fn: F) -> F:
+def command(fn: Callable[P, R]) -> Callable[P, R]:
     """Report domain errors as one line on stderr and exit with their code."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except CcError as error:
             fail(error)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def fail(error: CcError) -> None:
+def fail(error: CcError) -> NoReturn:
     typer.echo(f"cc-tui: {error.message}", err=True)
     raise typer.Exit(int(error.exit_code))
 

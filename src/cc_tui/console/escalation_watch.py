@@ -17,6 +17,7 @@ from cc_tui.widgets.escalation_badge import LABEL
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.notifications import SeverityLevel
 
     from cc_tui.console.calls import Connection
     from cc_tui.console.messages import ChangeBatch
@@ -127,7 +128,7 @@ def show_alerts(app: App, alerts: Sequence[Alert]) -> list[int]:
     """A toast per alert, one bell for any warning or late one; returns the ids shown."""
     loud = False
     for alert in alerts:
-        severity = "error" if alert.state == "late" else "warning"
+        severity: SeverityLevel = "error" if alert.state == "late" else "warning"
         if alert.state not in LOUD:
             severity = "information"
         loud = loud or alert.state in LOUD
@@ -135,7 +136,7 @@ def show_alerts(app: App, alerts: Sequence[Alert]) -> list[int]:
         app.notify(
             alert.subject or alert.body,
             title=f"{alert.number}: {LABEL.get(alert.state, alert.state)}",
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             timeout=20 if alert.state in LOUD else 8,
             markup=False,
         )

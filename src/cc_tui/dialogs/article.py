@@ -12,7 +12,7 @@ stays open with everything typed until the save succeeds; it closes with the ser
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -104,7 +104,7 @@ class ArticleDialog(FormDialog[Any]):
     """Edit the current version of one article; a save makes the next version."""
 
     DEFAULT_CSS = FormDialog.DEFAULT_CSS + ARTICLE_DIALOG_CSS
-    FIELDS: ClassVar[tuple[str, ...]] = ("title", "tags", "status", "review", "body")
+    FIELDS: tuple[str, ...] = ("title", "tags", "status", "review", "body")
     AUTO_FOCUS = "#title"
 
     def __init__(self, article: ArticleDetail, *, edit_key: str = "ctrl+o") -> None:

@@ -178,7 +178,7 @@ class AgentPicker(PickerDialog):
         )
 
     def rows(self, text: str) -> list[tuple[str, tuple[Text, ...]]]:
-        found = []
+        found: list[tuple[str, tuple[Text, ...]]] = []
         for a in self._agents:
             words = " ".join([a.login, a.name, a.department or "", *a.skills]).lower()
             if text and text not in words:
@@ -221,7 +221,7 @@ class DepartmentPicker(PickerDialog):
         self._departments = [d for d in departments if d.code and d.code != exclude]
 
     def rows(self, text: str) -> list[tuple[str, tuple[Text, ...]]]:
-        found = []
+        found: list[tuple[str, tuple[Text, ...]]] = []
         for d in self._departments:
             kind = "on site" if d.on_site else "support"
             if text and text not in f"{d.code} {d.name} {kind}".lower():

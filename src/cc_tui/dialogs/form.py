@@ -106,7 +106,7 @@ class FormDialog(ModalScreen[T]):
         Binding("escape", "cancel", "Cancel"),
     ]
     # Field names the service may report, in the order they appear.
-    FIELDS: ClassVar[tuple[str, ...]] = ()
+    FIELDS: tuple[str, ...] = ()  # an article's dialog adds its kind's field per instance
     # Service field names that are shown at another field.
     FIELD_ALIASES: ClassVar[dict[str, str]] = {}
     saving = False

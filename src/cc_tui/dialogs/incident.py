@@ -57,7 +57,9 @@ class EventDialog(FormDialog[Any]):
         codes = [t.code for t in self.types]
         if corrects is not None and corrects.type in codes:
             default_type = corrects.type
-        self.default_type = default_type if default_type in codes else (codes or [None])[0]
+        self.default_type: str | None = (
+            default_type if default_type in codes else (codes[0] if codes else None)
+        )
 
     def compose(self) -> ComposeResult:
         title = (

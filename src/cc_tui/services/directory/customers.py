@@ -342,7 +342,7 @@ def add_customer(
     session: Session,
     *,
     actor: Actor,
-    name: str,
+    name: str | None,
     phone: str | None = None,
     email: str | None = None,
     fax: str | None = None,

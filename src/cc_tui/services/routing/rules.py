@@ -351,10 +351,10 @@ class _Facts:
 def _facts(session: Session, incident: Incident) -> _Facts:
     unit = session.get(Unit, incident.unit_id) if incident.unit_id else None
     customer = session.get(Customer, incident.customer_id) if incident.customer_id else None
-    reasons = {incident.reason_general_id, incident.reason_specific_id} - {None}
+    reasons = (incident.reason_general_id, incident.reason_specific_id)
     return _Facts(
         unit_type=unit.unit_type.strip().lower() if unit and unit.unit_type else None,
-        reason_ids=frozenset(reasons),  # type: ignore[arg-type]
+        reason_ids=frozenset(r for r in reasons if r is not None),
         problem_code_id=incident.problem_code_id,
         region=customer.region.strip().lower() if customer and customer.region else None,
         priority_id=incident.priority_id,
