@@ -53,7 +53,8 @@ class _TomlSource(PydanticBaseSettingsSource):
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise UsageError(f"cannot read config file {self.path}: {exc}") from exc
         # Accept both a flat file and one with a [cc-tui] table.
-        return data.get(APP_NAME, data)
+        table: dict[str, Any] = data.get(APP_NAME, data)
+        return table
 
 
 class Settings(BaseSettings):

@@ -13,12 +13,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.engine import Database
 from cc_tui.models.change import Change
+
+if TYPE_CHECKING:
+    import psycopg
 
 CHANNEL = "cc_tui"
 
@@ -68,12 +72,13 @@ def record_change(
 
 
 def latest_change_id(session: Session) -> int:
-    return session.exec(select(func.coalesce(func.max(Change.id), 0))).one()[0]
+    latest: int = session.execute(select(func.coalesce(func.max(col(Change.id)), 0))).one()[0]
+    return latest
 
 
 def changes_since(session: Session, after_id: int, *, limit: int = 500) -> list[ChangeInfo]:
-    rows = session.exec(
-        select(Change).where(Change.id > after_id).order_by(Change.id).limit(limit)
+    rows = session.execute(
+        select(Change).where(col(Change.id) > after_id).order_by(col(Change.id)).limit(limit)
     ).all()
     return [_info(row[0]) for row in rows]
 
@@ -101,11 +106,11 @@ class ChangeListener:
     def __init__(self, db: Database, *, poll_seconds: float = 1.0) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
         with db.session(write=False) as session:
             self.last_id = latest_change_id(session)
 
-    def _listen_connection(self):
+    def _listen_connection(self) -> psycopg.Connection[Any]:
         if self._conn is None:
             import psycopg
 

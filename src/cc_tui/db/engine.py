@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, create_engine
 
 from cc_tui.errors import CcError, RuleViolation, Unavailable, UsageError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sqlalchemy import Connection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -38,7 +45,7 @@ def parse_url(url: str) -> URL:
     )
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy's "begin" hook below issue BEGIN itself (pysqlite's own is too late).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -49,7 +56,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # Writers start with BEGIN IMMEDIATE: they queue on the write lock at once instead of
     # failing later when a read transaction tries to upgrade after another writer committed.
     mode = conn.get_execution_options().get("sqlite_begin", "")

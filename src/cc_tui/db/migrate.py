@@ -6,16 +6,21 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc, inspect
 
 from cc_tui.db.engine import Database
 from cc_tui.errors import Unavailable
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _config(connection=None):
+def _config(connection: Connection | None = None) -> Config:
     # Alembic is imported here, not at module level: the console's start-up does not need it.
     from alembic.config import Config
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,6 +22,10 @@ from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
 from cc_tui.models.base import UtcDateTime
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.orm import Mapper
 
 
 class Customer(SQLModel, table=True):
@@ -107,6 +112,9 @@ class CustomerToken(SQLModel, table=True):
     them: call `services.customers.rebuild_search_index` after one.
     """
 
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # set by SQLModel; its stubs do not declare it
+
     __tablename__ = "customer_token"
     __table_args__ = (
         Index("ix_customer_token_term", "term", "customer_id"),
@@ -159,20 +167,22 @@ def write_terms(
 
 
 @event.listens_for(Customer, "after_insert")
-def _customer_inserted(_mapper, connection: Connection, target: Customer) -> None:
+def _customer_inserted(_mapper: Mapper[Any], connection: Connection, target: Customer) -> None:
+    assert target.id is not None  # inserted: the database gave it one
     write_terms(connection, customer_id=target.id, contact_id=None, name=target.name, replace=False)
 
 
 @event.listens_for(Customer, "after_update")
-def _customer_updated(_mapper, connection: Connection, target: Customer) -> None:
+def _customer_updated(_mapper: Mapper[Any], connection: Connection, target: Customer) -> None:
     if inspect(target).attrs.name.history.has_changes():
+        assert target.id is not None  # a stored row
         write_terms(
             connection, customer_id=target.id, contact_id=None, name=target.name, replace=True
         )
 
 
 @event.listens_for(Contact, "after_insert")
-def _contact_inserted(_mapper, connection: Connection, target: Contact) -> None:
+def _contact_inserted(_mapper: Mapper[Any], connection: Connection, target: Contact) -> None:
     write_terms(
         connection,
         customer_id=target.customer_id,
@@ -183,7 +193,7 @@ def _contact_inserted(_mapper, connection: Connection, target: Contact) -> None:
 
 
 @event.listens_for(Contact, "after_update")
-def _contact_updated(_mapper, connection: Connection, target: Contact) -> None:
+def _contact_updated(_mapper: Mapper[Any], connection: Connection, target: Contact) -> None:
     attrs = inspect(target).attrs
     if attrs.name.history.has_changes() or attrs.customer_id.history.has_changes():
         connection.execute(

@@ -68,9 +68,9 @@ PG_TITLE_VECTOR = (
 PG_VECTOR = f"{PG_TITLE_VECTOR} || setweight(to_tsvector('simple'::regconfig, kb_fold(body)), 'D')"
 
 
-def _pg_unaccent_schema(bind) -> str | None:
+def _pg_unaccent_schema(bind: sa.Connection) -> str | None:
     """The schema of the unaccent extension, installing it when allowed; None if not."""
-    found = bind.execute(
+    found: str | None = bind.execute(
         sa.text(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
             "WHERE e.extname = 'unaccent'"

@@ -27,7 +27,7 @@ UNASSIGNED = OPEN + " AND owner_id IS NULL"
 # Owned only: else a planner may read an unassigned queue from this index (owner_id IS NULL
 # as its first column gives the same order) and filter every department's rows.
 OWNED = OPEN + " AND owner_id IS NOT NULL"
-ORDER = [
+ORDER: list[str | sa.TextClause] = [
     sa.text("escalation_rank DESC"),
     "priority_rank",
     sa.text("(response_due IS NULL)"),
