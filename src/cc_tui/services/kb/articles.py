@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -268,7 +268,7 @@ def _check_slug(slug: str) -> str:
 
 
 def _article(session: Session, slug: str) -> KbArticle | None:
-    return session.scalars(select(KbArticle).where(KbArticle.slug == slug)).first()
+    return session.scalars(select(KbArticle).where(col(KbArticle.slug) == slug)).first()
 
 
 def article_row(session: Session, slug: str) -> KbArticle:
@@ -280,9 +280,9 @@ def article_row(session: Session, slug: str) -> KbArticle:
 
 def _codes_of(session: Session, article_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     rows = session.execute(
-        select(Code.kind, Code.path)
-        .join(KbArticleCode, KbArticleCode.code_id == Code.id)
-        .where(KbArticleCode.article_id == article_id)
+        select(col(Code.kind), col(Code.path))
+        .join(KbArticleCode, col(KbArticleCode.code_id) == col(Code.id))
+        .where(col(KbArticleCode.article_id) == article_id)
         .order_by(Code.path)
     ).all()
     problem = tuple(path for kind, path in rows if kind == CodeKind.PROBLEM)
@@ -328,7 +328,8 @@ def get_article(session: Session, *, slug: str, version: int | None = None) -> A
     if version is not None and version != article.version:
         row = session.scalars(
             select(KbArticleVersion).where(
-                KbArticleVersion.article_id == article.id, KbArticleVersion.version == version
+                col(KbArticleVersion.article_id) == article.id,
+                col(KbArticleVersion.version) == version,
             )
         ).first()
         if row is None:
@@ -398,13 +399,13 @@ def _detail(
 def _title_of(session: Session, slug: str | None) -> str | None:
     if not slug:
         return None
-    return session.scalars(select(KbArticle.title).where(KbArticle.slug == slug)).first()
+    return session.scalars(select(col(KbArticle.title)).where(col(KbArticle.slug) == slug)).first()
 
 
 def _version_row(session: Session, article_id: int, version: int) -> KbArticleVersion | None:
     return session.scalars(
         select(KbArticleVersion).where(
-            KbArticleVersion.article_id == article_id, KbArticleVersion.version == version
+            col(KbArticleVersion.article_id) == article_id, col(KbArticleVersion.version) == version
         )
     ).first()
 
@@ -414,8 +415,8 @@ def list_versions(session: Session, *, slug: str) -> list[VersionInfo]:
     article = article_row(session, slug)
     rows = session.scalars(
         select(KbArticleVersion)
-        .where(KbArticleVersion.article_id == article.id)
-        .order_by(KbArticleVersion.version.desc())
+        .where(col(KbArticleVersion.article_id) == article.id)
+        .order_by(col(KbArticleVersion.version).desc())
     ).all()
     return [
         VersionInfo(r.version, r.title, r.status, _login(session, r.edited_by_id), r.edited_at)
@@ -434,11 +435,11 @@ def list_articles(
     """Articles in slug order, one page; pass the last slug as `after_slug` for the next."""
     query = select(KbArticle).order_by(KbArticle.slug).limit(max(1, min(limit, 1000)))
     if kind is not None:
-        query = query.where(KbArticle.kind == parse_kind(kind).value)
+        query = query.where(col(KbArticle.kind) == parse_kind(kind).value)
     if status is not None:
-        query = query.where(KbArticle.status == parse_status(status).value)
+        query = query.where(col(KbArticle.status) == parse_status(status).value)
     if after_slug is not None:
-        query = query.where(KbArticle.slug > after_slug)
+        query = query.where(col(KbArticle.slug) > after_slug)
     return [
         ArticleSummary(a.slug, a.title, a.kind, a.status, a.version, a.updated_at)
         for a in session.scalars(query).all()
@@ -618,14 +619,14 @@ def _set_codes(session: Session, article_id: int, content: ArticleContent) -> No
     existing = {
         row.code_id: row
         for row in session.scalars(
-            select(KbArticleCode).where(KbArticleCode.article_id == article_id)
+            select(KbArticleCode).where(col(KbArticleCode.article_id) == article_id)
         ).all()
     }
     for code_id, row in existing.items():
         if code_id not in wanted:
             session.delete(row)
-    for code_id in wanted - set(existing):
-        session.add(KbArticleCode(article_id=article_id, code_id=code_id or 0))
+    for new_id in wanted - set(existing):
+        session.add(KbArticleCode(article_id=article_id, code_id=new_id or 0))
     session.flush()
 
 
@@ -641,4 +642,5 @@ def reindex_kb(session: Session) -> int:
     else:
         session.execute(text("REINDEX INDEX ix_kb_article_title"))
         session.execute(text("REINDEX INDEX ix_kb_article_search"))
-    return session.execute(text("SELECT count(*) FROM kb_article")).scalar_one()
+    count: int = session.execute(text("SELECT count(*) FROM kb_article")).scalar_one()
+    return count

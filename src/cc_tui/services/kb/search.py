@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy import text as sql
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -28,6 +29,9 @@ from cc_tui.services.incidents.event_log import system_event
 from cc_tui.services.incidents.records import get_incident, number
 from cc_tui.services.kb.articles import article_row, normalize_tags, parse_kind, parse_status
 from cc_tui.services.kb.text import STOPWORDS, QueryTerms, clean_line, query_terms, snippet
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 MAX_LIMIT = 100
 # bm25 weights per FTS5 column (title, body, tags): a word in the title counts most.
@@ -285,8 +289,12 @@ def _hits(
         row.id: row
         for row in session.execute(
             select(
-                KbArticle.id, KbArticle.slug, KbArticle.title, KbArticle.kind, KbArticle.body
-            ).where(KbArticle.id.in_(ids))
+                col(KbArticle.id),
+                col(KbArticle.slug),
+                col(KbArticle.title),
+                col(KbArticle.kind),
+                col(KbArticle.body),
+            ).where(col(KbArticle.id).in_(ids))
         ).all()
     }
     result = []
@@ -379,15 +387,15 @@ def _form_codes(
     try:
         if reason:
             general, specific = resolve_pair(session, CodeKind.REASON, reason)
-            for code in (specific, general):
-                if code is not None:
-                    codes.append((code.id or 0, f"reason code {code.path}"))
+            for found in (specific, general):
+                if found is not None:
+                    codes.append((found.id or 0, f"reason code {found.path}"))
     except (NotFound, UsageError):
         pass
     return codes
 
 
-def _linked(session: Session, code_id: int):
+def _linked(session: Session, code_id: int) -> Sequence[Row[Any]]:
     return session.execute(
         sql(
             "SELECT a.id, a.slug, a.title, a.kind, a.body FROM kb_article a "
@@ -478,7 +486,7 @@ def record_search(
     # Not an edit of the incident: no new version, so nobody's open form goes stale.
     session.execute(
         update(Incident)
-        .where(Incident.id == incident.id)
+        .where(col(Incident.id) == incident.id)
         .values(kb_searches=Incident.kb_searches + 1)
         .execution_options(synchronize_session=False)
     )
@@ -597,8 +605,8 @@ def mark_answered(
     else:
         searches = session.scalars(
             select(KbSearch)
-            .where(KbSearch.incident_id == incident.id)
-            .order_by(KbSearch.id.desc())
+            .where(col(KbSearch.incident_id) == incident.id)
+            .order_by(col(KbSearch.id).desc())
             .limit(50)
         ).all()
         row = next((s for s in searches if s.opened_article_id == article.id), None)
@@ -637,6 +645,6 @@ def list_searches(session: Session, *, incident_ref: str | int) -> list[SearchRe
     """The searches recorded on an incident, oldest first."""
     incident = get_incident(session, incident_ref)
     rows = session.scalars(
-        select(KbSearch).where(KbSearch.incident_id == incident.id).order_by(KbSearch.id)
+        select(KbSearch).where(col(KbSearch.incident_id) == incident.id).order_by(col(KbSearch.id))
     ).all()
     return [_record(session, row) for row in rows]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -184,7 +185,7 @@ def script_steps(body: str) -> list[str]:
     return steps
 
 
-def _split(lines: list[str], starts_step) -> list[str]:
+def _split(lines: list[str], starts_step: Callable[[str], bool]) -> list[str]:
     """Steps start at lines that `starts_step`; text before the first joins the first."""
     intro: list[str] = []
     steps: list[list[str]] = []

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Calendar, CalendarDay, CalendarHours
+from cc_tui.models.base import stored_id
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_calendar
 from cc_tui.services.worktime.hours import (
@@ -105,12 +106,14 @@ def load_calendar(session: Session, calendar_id: int) -> WorkCalendar:
         raise NotFound(f"no calendar with id {calendar_id}", field="calendar")
     week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     for hours in session.scalars(
-        select(CalendarHours).where(CalendarHours.calendar_id == calendar_id)
+        select(CalendarHours).where(col(CalendarHours.calendar_id) == calendar_id)
     ):
         week[hours.weekday].append((hours.start_minute, hours.end_minute))
     days = {
         d.day: parse_intervals(d.hours) if d.hours.strip() else ()
-        for d in session.scalars(select(CalendarDay).where(CalendarDay.calendar_id == calendar_id))
+        for d in session.scalars(
+            select(CalendarDay).where(col(CalendarDay.calendar_id) == calendar_id)
+        )
     }
     return WorkCalendar(
         tz=row.tz, weekly=tuple(tuple(day) for day in week), days=days, name=row.name
@@ -139,7 +142,9 @@ class CalendarCache:
 def calendar_info(session: Session, row: Calendar, *, with_days: bool = False) -> CalendarInfo:
     cal = load_calendar(session, row.id or 0)
     day_rows = session.scalars(
-        select(CalendarDay).where(CalendarDay.calendar_id == row.id).order_by(CalendarDay.day)
+        select(CalendarDay)
+        .where(col(CalendarDay.calendar_id) == row.id)
+        .order_by(col(CalendarDay.day))
     ).all()
     days = [_day_info(d) for d in day_rows]
     return CalendarInfo(
@@ -246,11 +251,11 @@ def add_calendar(
         for start, end in intervals:
             session.add(
                 CalendarHours(
-                    calendar_id=row.id, weekday=weekday, start_minute=start, end_minute=end
+                    calendar_id=stored_id(row), weekday=weekday, start_minute=start, end_minute=end
                 )
             )
     for day, day_name in sorted(region_days.items()):
-        session.add(CalendarDay(calendar_id=row.id, day=day, name=day_name[:200], hours=""))
+        session.add(CalendarDay(calendar_id=stored_id(row), day=day, name=day_name[:200], hours=""))
     session.flush()
     _changed(session, row, actor, "added")
     return calendar_info(session, row)
@@ -302,7 +307,7 @@ def add_holidays(
         d.day: d
         for d in session.scalars(
             select(CalendarDay).where(
-                CalendarDay.calendar_id == row.id, CalendarDay.day.in_(wanted)
+                col(CalendarDay.calendar_id) == row.id, col(CalendarDay.day).in_(wanted)
             )
         )
     }
@@ -310,7 +315,9 @@ def add_holidays(
     for day in wanted:
         found = existing_rows.get(day)
         if found is None:
-            session.add(CalendarDay(calendar_id=row.id, day=day, name=_name(name), hours=""))
+            session.add(
+                CalendarDay(calendar_id=stored_id(row), day=day, name=_name(name), hours="")
+            )
             added.append(day)
         elif found.hours.strip():
             found.hours = ""
@@ -339,10 +346,12 @@ def set_day(
     row = resolve_calendar(session, calendar)
     text = " ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in intervals)
     found = session.scalars(
-        select(CalendarDay).where(CalendarDay.calendar_id == row.id, CalendarDay.day == when)
+        select(CalendarDay).where(
+            col(CalendarDay.calendar_id) == row.id, col(CalendarDay.day) == when
+        )
     ).first()
     if found is None:
-        found = CalendarDay(calendar_id=row.id, day=when, name=_name(name), hours=text)
+        found = CalendarDay(calendar_id=stored_id(row), day=when, name=_name(name), hours=text)
         session.add(found)
     else:
         found.hours = text
@@ -362,8 +371,8 @@ def remove_days(
         raise UsageError("give at least one day (YYYY-MM-DD)", field="day")
     row = resolve_calendar(session, calendar)
     present = session.scalars(
-        select(CalendarDay.day).where(
-            CalendarDay.calendar_id == row.id, CalendarDay.day.in_(wanted)
+        select(col(CalendarDay.day)).where(
+            col(CalendarDay.calendar_id) == row.id, col(CalendarDay.day).in_(wanted)
         )
     ).all()
     if not present:
@@ -371,7 +380,9 @@ def remove_days(
             f"calendar {row.name} has none of those days as a holiday or exception", field="day"
         )
     session.execute(
-        delete(CalendarDay).where(CalendarDay.calendar_id == row.id, CalendarDay.day.in_(present))
+        delete(CalendarDay).where(
+            col(CalendarDay.calendar_id) == row.id, col(CalendarDay.day).in_(present)
+        )
     )
     session.flush()
     recomputed = _after_change(session, row, actor)
