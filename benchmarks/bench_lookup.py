@@ -35,8 +35,12 @@ from sqlalchemy import text  # noqa: E402
 
 from cc_tui.db.engine import Database  # noqa: E402
 from cc_tui.db.migrate import upgrade  # noqa: E402
-from cc_tui.models.customer import name_terms  # noqa: E402
-from cc_tui.normalize import email_key, fold, normalize_phone  # noqa: E402
+from cc_tui.normalize import (  # noqa: E402
+    email_key,
+    fold,
+    name_terms,
+    normalize_phone,
+)
 from common import CC_TUI, demo_cli_has, drop_pg, log, pg_url  # noqa: E402
 
 TARGET_P95_MS = 30.0

@@ -17,6 +17,7 @@ from cc_tui.models import (
 from cc_tui.normalize import email_key, fold, normalize_phone
 from cc_tui.services.context import actor_of
 from cc_tui.services.directory.codes import add_code
+from cc_tui.services.directory.customers import index_names
 
 
 def customer(
@@ -44,6 +45,7 @@ def customer(
     )
     session.add(row)
     session.flush()
+    index_names(session, row)
     return row
 
 
@@ -59,6 +61,7 @@ def contact(session, customer_row, name="Anna Nowak", *, phone=None, email=None)
     )
     session.add(row)
     session.flush()
+    index_names(session, row)
     return row
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
-from cc_tui.models import Customer, Incident, Unit
+from cc_tui.models import Contact, Customer, Incident, Unit
 from cc_tui.models.customer import CustomerToken
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.directory.agents import add_agent
@@ -19,6 +19,7 @@ from cc_tui.services.directory.customers import (
     customer_by_ref,
     find_customers,
     get_customer,
+    index_names,
     phone_prefix,
     rebuild_search_index,
     set_block,
@@ -399,14 +400,23 @@ def test_rebuild_search_index_writes_the_same_words(db, admin, people):
     assert ("mueller", people["mueller"], None) in after
 
 
-def test_orm_written_rows_are_searchable(db, admin):
-    """Rows written straight through the ORM (imports, test data) get their name words."""
+def test_orm_written_rows_are_searchable_once_indexed(db, admin):
+    """Rows written straight through the ORM (imports, test data) get their name words from
+    `index_names`; the model writes none by itself, and a second call replaces the words."""
     with db.session() as s:
         row = Customer(number="X-1", name="Zebra Zentrale", search_name="zebra zentrale")
         s.add(row)
         s.flush()
+        person = Contact(customer_id=row.id, name="Quincy Quade", search_name="quincy quade")
+        s.add(person)
+        s.flush()
+        assert s.scalars(select(CustomerToken)).all() == []
+        index_names(s, row, person)
         row.name = "Yak Yard"
+        s.flush()
+        index_names(s, row)
     assert _names(_find(db, "yard")) == ["Yak Yard"]
+    assert _names(_find(db, "quade")) == ["Yak Yard"]
     assert _find(db, "zentrale") == []
 
 

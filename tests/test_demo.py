@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 
 from cc_tui.models import Incident
-from cc_tui.models.customer import name_terms
-from cc_tui.normalize import email_key, fold, normalize_phone
+from cc_tui.normalize import email_key, fold, name_terms, normalize_phone
 
 OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 ALL_STATUSES = (*OPEN, "solved", "closed", "abandoned")

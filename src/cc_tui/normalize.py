@@ -24,6 +24,20 @@ def fold(value: str) -> str:
 
 _EXTRA = str.maketrans({"ø": "o", "æ": "ae", "ł": "l", "đ": "d", "œ": "oe", "ı": "i", "þ": "th"})
 
+_WORD = re.compile(r"[^\W_]+")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+# The longest word the customer look-up stores (the width of `customer_token.term`).
+TERM_LENGTH = 60
+
+
+def name_terms(name: str) -> set[str]:
+    """The words a name is found by: folded ('Müller' -> 'muller'), plus the German
+    spelling of umlauts ('mueller') so either way of typing finds it."""
+    text = unicodedata.normalize("NFC", name)
+    words = set(_WORD.findall(fold(text)))
+    words |= set(_WORD.findall(fold(text.casefold().translate(_UMLAUTS))))
+    return {w[:TERM_LENGTH] for w in words}
+
 
 def normalize_phone(raw: str, default_country: str = "DE", *, strict: bool = True) -> str | None:
     """E.164 form of a phone number as typed ('030/1234567' -> '+49301234567').

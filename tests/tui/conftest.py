@@ -11,6 +11,7 @@ import pytest
 from cc_tui.config import load_settings
 from cc_tui.console.app import CcTuiApp
 from cc_tui.models import Agent, Customer, Incident
+from cc_tui.services.directory.customers import index_names
 
 SIZE = (120, 35)
 START = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
@@ -58,6 +59,7 @@ def add_incidents(
             row = Customer(number="K-1", name=customer, search_name=customer.lower())
             session.add(row)
             session.flush()
+            index_names(session, row)
             customer_id = row.id
         incidents = [
             Incident(

@@ -19,6 +19,7 @@ from cc_tui.db.engine import Database
 from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.services.context import actor_of, bootstrap_admin
+from cc_tui.services.directory.customers import index_names
 from cc_tui.widgets.board import DepartmentPanel
 from tests.factories import fake_clock
 from tests.tui.conftest import SIZE, console, signed_in, wait_until
@@ -59,6 +60,7 @@ def build(db, *, hostile: bool = False) -> dict:
         )
         s.add_all([*people.values(), p1, p3, customer])
         s.flush()
+        index_names(s, customer)
         ids = {}
         spec = (
             # key, title, department, owner, status, priority, escalation rank, minutes ago

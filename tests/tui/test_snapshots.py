@@ -17,6 +17,7 @@ from cc_tui.db.engine import Database
 from cc_tui.db.migrate import upgrade
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.services.context import bootstrap_admin
+from cc_tui.services.directory.customers import index_names
 from tests.factories import fake_clock
 from tests.tui.conftest import SIZE, signed_in, wait_until
 
@@ -69,6 +70,7 @@ def build_database(url: str) -> None:
         }
         session.add_all([*agents.values(), *priorities.values(), *customers.values()])
         session.flush()
+        index_names(session, *customers.values())
         for title, status, customer, priority, owner, department, minutes in INCIDENTS:
             session.add(
                 Incident(

@@ -30,7 +30,6 @@ import multiprocessing
 import os
 import random
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -66,7 +65,7 @@ from cc_tui.models import (
     SubcontractAgreement,
     WorkOrderTemplate,
 )
-from cc_tui.normalize import email_key, fold, normalize_phone
+from cc_tui.normalize import email_key, fold, name_terms, normalize_phone
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.incidents.event_log import seed_event_types
 
@@ -835,19 +834,6 @@ def _slug(text: str) -> str:
     return "-".join(p for p in _ascii(text).replace(".", "-").split("-") if p)[:40]
 
 
-_TERM_EXTRA = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-
-
-def _name_terms(name: str) -> set[str]:
-    """Words of a name for the customer look-up table (as migration 0003 indexes them)."""
-    import re
-
-    name = unicodedata.normalize("NFC", name)
-    words = set(re.findall(r"[^\W_]+", fold(name)))
-    words |= set(re.findall(r"[^\W_]+", fold(name.casefold().translate(_TERM_EXTRA))))
-    return {w[:60] for w in words}
-
-
 def _person(rng: random.Random, country: str) -> str:
     female = rng.random() < 0.5
     first = rng.choice(D.FIRST_NAMES[country][0 if female else 1])
@@ -1130,7 +1116,7 @@ class CustomerFactory:
                 )
             )
             if self.world.has_tokens:
-                for term in _name_terms(name):
+                for term in name_terms(name):
                     out["customer_token"].append((self._next("customer_token"), term, cid, None))
 
             # Contact persons: private customers are their own contact.
@@ -1162,7 +1148,7 @@ class CustomerFactory:
                     )
                 )
                 if self.world.has_tokens and not private:
-                    for term in _name_terms(person):
+                    for term in name_terms(person):
                         out["customer_token"].append(
                             (self._next("customer_token"), term, cid, contact_id)
                         )

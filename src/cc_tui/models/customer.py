@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import (
-    CheckConstraint,
-    Connection,
-    Index,
-    String,
-    delete,
-    event,
-    insert,
-    inspect,
-    text,
-)
+from sqlalchemy import CheckConstraint, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
 from cc_tui.models.base import UtcDateTime
-
-if TYPE_CHECKING:
-    from sqlalchemy import Table
-    from sqlalchemy.orm import Mapper
+from cc_tui.normalize import TERM_LENGTH
 
 
 class Customer(SQLModel, table=True):
@@ -101,19 +85,17 @@ class Contact(SQLModel, table=True):
 
 
 # Code-point order on PostgreSQL too, so a prefix is one range scan of the index.
-_TERM = String(60).with_variant(String(60, collation="C"), "postgresql")
+_TERM = String(TERM_LENGTH).with_variant(String(TERM_LENGTH, collation="C"), "postgresql")
 
 
 class CustomerToken(SQLModel, table=True):
     """One word of a customer's or contact's folded name: look-up by the prefix of any word.
 
-    Kept in step by the listeners below whenever a name is written through the ORM (contact
-    rows carry `contact_id`; the customer's own name has it NULL). Bulk Core inserts bypass
-    them: call `services.customers.rebuild_search_index` after one.
+    Written by the customer service whenever it writes a name (contact rows carry
+    `contact_id`; the customer's own name has it NULL): `services.directory.customers`
+    `write_terms`, `index_names` for rows added elsewhere, `rebuild_search_index` after a
+    bulk load that wrote no words of its own.
     """
-
-    if TYPE_CHECKING:
-        __table__: ClassVar[Table]  # set by SQLModel; its stubs do not declare it
 
     __tablename__ = "customer_token"
     __table_args__ = (
@@ -127,82 +109,3 @@ class CustomerToken(SQLModel, table=True):
     contact_id: int | None = Field(
         default=None, foreign_key="contact.id", ondelete="CASCADE", index=True
     )
-
-
-_WORD = re.compile(r"[^\W_]+")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-TERM_LENGTH = 60
-
-
-def name_terms(name: str) -> set[str]:
-    """The words a name is found by: folded ('Müller' -> 'muller'), plus the German
-    spelling of umlauts ('mueller') so either way of typing finds it."""
-    # The one folding rule of the product (pure text, no I/O).
-    from cc_tui.normalize import fold
-
-    text = unicodedata.normalize("NFC", name)
-    words = set(_WORD.findall(fold(text)))
-    words |= set(_WORD.findall(fold(text.casefold().translate(_UMLAUTS))))
-    return {w[:TERM_LENGTH] for w in words}
-
-
-def write_terms(
-    connection: Connection, *, customer_id: int, contact_id: int | None, name: str, replace: bool
-) -> None:
-    """(Re)write the words of one name: the customer's own (contact_id None) or a contact's."""
-    table = CustomerToken.__table__
-    if replace:
-        owner = (
-            table.c.contact_id.is_(None)
-            if contact_id is None
-            else (table.c.contact_id == contact_id)
-        )
-        connection.execute(delete(table).where(table.c.customer_id == customer_id, owner))
-    rows = [
-        {"term": t, "customer_id": customer_id, "contact_id": contact_id}
-        for t in sorted(name_terms(name))
-    ]
-    if rows:
-        connection.execute(insert(table), rows)
-
-
-@event.listens_for(Customer, "after_insert")
-def _customer_inserted(_mapper: Mapper[Any], connection: Connection, target: Customer) -> None:
-    assert target.id is not None  # inserted: the database gave it one
-    write_terms(connection, customer_id=target.id, contact_id=None, name=target.name, replace=False)
-
-
-@event.listens_for(Customer, "after_update")
-def _customer_updated(_mapper: Mapper[Any], connection: Connection, target: Customer) -> None:
-    if inspect(target).attrs.name.history.has_changes():
-        assert target.id is not None  # a stored row
-        write_terms(
-            connection, customer_id=target.id, contact_id=None, name=target.name, replace=True
-        )
-
-
-@event.listens_for(Contact, "after_insert")
-def _contact_inserted(_mapper: Mapper[Any], connection: Connection, target: Contact) -> None:
-    write_terms(
-        connection,
-        customer_id=target.customer_id,
-        contact_id=target.id,
-        name=target.name,
-        replace=False,
-    )
-
-
-@event.listens_for(Contact, "after_update")
-def _contact_updated(_mapper: Mapper[Any], connection: Connection, target: Contact) -> None:
-    attrs = inspect(target).attrs
-    if attrs.name.history.has_changes() or attrs.customer_id.history.has_changes():
-        connection.execute(
-            delete(CustomerToken.__table__).where(CustomerToken.__table__.c.contact_id == target.id)
-        )
-        write_terms(
-            connection,
-            customer_id=target.customer_id,
-            contact_id=target.id,
-            name=target.name,
-            replace=False,
-        )

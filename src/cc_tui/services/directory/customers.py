@@ -36,12 +36,14 @@ from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
-from cc_tui.models.customer import TERM_LENGTH, CustomerToken, name_terms, write_terms
+from cc_tui.models.customer import CustomerToken
 from cc_tui.models.enums import OPEN_STATUSES, BlockLevel
 from cc_tui.normalize import (
+    TERM_LENGTH,
     email_key,
     fold,
     looks_like_phone,
+    name_terms,
     normalize_phone,
     validate_email,
 )
@@ -121,6 +123,46 @@ class CustomerMatch:
 
 def query_words(text: str) -> list[str]:
     return [w[:TERM_LENGTH] for w in _WORD.findall(fold(unicodedata.normalize("NFC", text)))]
+
+
+def write_terms(
+    session: Session, *, customer_id: int, contact_id: int | None, name: str, replace: bool
+) -> None:
+    """(Re)write the words of one name: the customer's own (contact_id None) or a contact's.
+
+    Every function here that writes a name calls it in the same transaction; with `replace`
+    the owner's old words go first."""
+    if replace:
+        if contact_id is None:
+            stale = and_(
+                CustomerToken.customer_id == customer_id, CustomerToken.contact_id.is_(None)
+            )
+        else:
+            stale = CustomerToken.contact_id == contact_id
+        session.execute(delete(CustomerToken).where(stale))
+    rows = [
+        {"term": t, "customer_id": customer_id, "contact_id": contact_id}
+        for t in sorted(name_terms(name))
+    ]
+    if rows:
+        session.execute(insert(CustomerToken), rows)
+
+
+def index_names(session: Session, *rows: Customer | Contact) -> None:
+    """Write the name words of customers and contacts added without this module (test data,
+    an import through the ORM), after they were flushed; their old words are replaced."""
+    for row in rows:
+        assert row.id is not None, "flush the rows first"
+        if isinstance(row, Customer):
+            write_terms(session, customer_id=row.id, contact_id=None, name=row.name, replace=True)
+        else:
+            write_terms(
+                session,
+                customer_id=row.customer_id,
+                contact_id=row.id,
+                name=row.name,
+                replace=True,
+            )
 
 
 def rebuild_search_index(session: Session, *, batch: int = 5000) -> int:
@@ -403,7 +445,10 @@ def add_customer(
     if number_text is None:
         _assign_number(session, customer)
         session.flush()
-    assert customer.id is not None  # its name words were written on insert (models.customer)
+    assert customer.id is not None
+    write_terms(
+        session, customer_id=customer.id, contact_id=None, name=customer.name, replace=False
+    )
     record_change(
         session, entity="customer", action="added", entity_id=customer.id, agent_id=actor.id
     )
@@ -525,9 +570,8 @@ def update_customer(
         # Changed between our read and our write (another agent's transaction).
         raise _conflict(session, _customer(session, customer_id))
     if "name" in values:
-        # A Core UPDATE fires no ORM listener: rewrite the name words here.
         write_terms(
-            session.connection(),
+            session,
             customer_id=customer_id,
             contact_id=None,
             name=values["name"],
@@ -581,7 +625,10 @@ def add_contact(
     )
     session.add(contact)
     session.flush()
-    assert contact.id is not None  # its name words were written on insert (models.customer)
+    assert contact.id is not None
+    write_terms(
+        session, customer_id=customer_id, contact_id=contact.id, name=contact.name, replace=False
+    )
     record_change(
         session, entity="contact", action="added", entity_id=contact.id, agent_id=actor.id
     )
