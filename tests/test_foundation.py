@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -95,10 +96,66 @@ def test_change_feed_sees_committed_changes_only(db, admin):
         listener.close()
 
 
-def test_services_import_no_textual():
+HEADLESS = ("services", "models", "db", "config", "errors", "normalize", "demo")
+
+
+def _modules(*packages: str) -> list[str]:
+    """Every module of the given top-level parts of cc_tui, found on disk (not by importing)."""
+    import cc_tui
+
+    root = Path(cc_tui.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        name = ".".join(parts)
+        # Alembic's env.py runs the migrations when imported; the revisions load only there.
+        if name.startswith("cc_tui.db.migrations"):
+            continue
+        if any(name == f"cc_tui.{p}" or name.startswith(f"cc_tui.{p}.") for p in packages):
+            found.append(name)
+    return found
+
+
+def _first_to_load(modules: list[str], unwanted: tuple[str, ...]) -> str:
+    """Import `modules` one by one in a fresh interpreter; the first that loads an unwanted
+    package, with the package, or 'none'."""
     code = (
-        "import sys, cc_tui.services, cc_tui.services.incidents.records, cc_tui.cli.app; "
-        "print('textual' in sys.modules)"
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"    loaded = [p for p in {unwanted!r} if p in sys.modules]\n"
+        "    if loaded:\n"
+        "        print(name, *loaded)\n"
+        "        break\n"
+        "else:\n"
+        "    print('none')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    return out.stdout.strip()
+
+
+def test_headless_modules_load_no_terminal_ui():
+    """Services, models, the database layer, settings, errors, folding and the demo data set
+    run under the commands and in workers: importing any of them loads no Textual, Rich or
+    Typer (the import contracts in pyproject.toml say the same about the source)."""
+    modules = _modules(*HEADLESS)
+    assert {
+        "cc_tui.services.directory.customers",
+        "cc_tui.services.incidents.records",
+        "cc_tui.models.customer",
+        "cc_tui.db.engine",
+        "cc_tui.config",
+        "cc_tui.normalize",
+        "cc_tui.demo.generator",
+    } <= set(modules)
+    assert _first_to_load(modules, ("textual", "rich", "typer")) == "none"
+
+
+def test_commands_load_no_textual_nor_database_layer():
+    """The command line without the console: `cc-tui --help` and every command module load
+    no Textual, and no SQLAlchemy before a command runs."""
+    modules = ["cc_tui.cli.app", *_modules("cli.commands")]
+    assert "cc_tui.cli.commands.incident" in modules
+    assert _first_to_load(modules, ("textual", "sqlalchemy")) == "none"
