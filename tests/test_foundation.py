@@ -96,7 +96,7 @@ def test_change_feed_sees_committed_changes_only(db, admin):
         listener.close()
 
 
-HEADLESS = ("services", "models", "db", "config", "errors", "normalize", "demo")
+HEADLESS = ("services", "models", "db", "config", "errors", "normalize", "clock", "demo")
 
 
 def _modules(*packages: str) -> list[str]:
@@ -137,9 +137,9 @@ def _first_to_load(modules: list[str], unwanted: tuple[str, ...]) -> str:
 
 
 def test_headless_modules_load_no_terminal_ui():
-    """Services, models, the database layer, settings, errors, folding and the demo data set
-    run under the commands and in workers: importing any of them loads no Textual, Rich or
-    Typer (the import contracts in pyproject.toml say the same about the source)."""
+    """Services, models, the database layer, settings, errors, folding, the clock and the demo
+    data set run under the commands and in workers: importing any of them loads no Textual,
+    Rich or Typer (the import contracts in pyproject.toml say the same about the source)."""
     modules = _modules(*HEADLESS)
     assert {
         "cc_tui.services.directory.customers",
