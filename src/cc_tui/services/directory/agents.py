@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -53,7 +53,7 @@ def resolve_calendar(session: Session, name: str) -> Calendar:
         select(Calendar).where(func.lower(Calendar.name) == name.strip().lower())
     ).first()
     if found is None:
-        names = session.scalars(select(Calendar.name).order_by(Calendar.name)).all()
+        names = session.scalars(select(col(Calendar.name)).order_by(col(Calendar.name))).all()
         listing = ", ".join(names) if names else "none defined yet"
         raise NotFound(f"no calendar {name.strip()!r}; known: {listing}", field="calendar")
     return found
@@ -109,7 +109,7 @@ def add_department(
 def list_departments(session: Session, *, include_inactive: bool = False) -> list[DepartmentInfo]:
     query = select(Department).order_by(Department.code)
     if not include_inactive:
-        query = query.where(Department.active.is_(True))
+        query = query.where(col(Department.active).is_(True))
     return [department_info(session, d) for d in session.scalars(query).all()]
 
 
@@ -125,7 +125,7 @@ def resolve_department(session: Session, code: str) -> Department:
         raise UsageError("empty department code", field="department")
     found = _find_department(session, code)
     if found is None:
-        codes = session.scalars(select(Department.code).order_by(Department.code)).all()
+        codes = session.scalars(select(col(Department.code)).order_by(col(Department.code))).all()
         listing = ", ".join(codes) if codes else "none defined yet"
         raise NotFound(f"no department {code.strip()!r}; known: {listing}", field="department")
     return found
@@ -194,7 +194,7 @@ def add_agent(
         )
     if not name or not name.strip():
         raise UsageError("an agent needs a name", field="name")
-    if session.scalars(select(Agent).where(Agent.login == text)).first() is not None:
+    if session.scalars(select(Agent).where(col(Agent.login) == text)).first() is not None:
         raise RuleViolation(f"agent {text} exists already", field="login")
     agent = Agent(
         login=text,
@@ -223,9 +223,9 @@ def list_agents(
 ) -> list[AgentInfo]:
     query = select(Agent).order_by(Agent.login)
     if department:
-        query = query.where(Agent.department_id == resolve_department(session, department).id)
+        query = query.where(col(Agent.department_id) == resolve_department(session, department).id)
     if not include_inactive:
-        query = query.where(Agent.active.is_(True))
+        query = query.where(col(Agent.active).is_(True))
     return [agent_info(session, a) for a in session.scalars(query).all()]
 
 
@@ -234,7 +234,7 @@ def resolve_agent(session: Session, login: str) -> Agent:
     text = login.strip()
     if not text:
         raise UsageError("empty agent login", field="agent")
-    found = session.scalars(select(Agent).where(Agent.login == text)).first()
+    found = session.scalars(select(Agent).where(col(Agent.login) == text)).first()
     if found is None:
         found = session.scalars(
             select(Agent).where(func.lower(Agent.login) == text.lower())

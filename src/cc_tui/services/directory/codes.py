@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -78,7 +78,9 @@ def split_path(kind: CodeKind, path: str) -> list[str]:
 
 
 def _find(session: Session, kind: CodeKind, path: str) -> Code | None:
-    return session.scalars(select(Code).where(Code.kind == kind, Code.path == path)).first()
+    return session.scalars(
+        select(Code).where(col(Code.kind) == kind, col(Code.path) == path)
+    ).first()
 
 
 def _department(session: Session, code: str) -> Department:
@@ -126,7 +128,7 @@ def add_code(
         if code_kind != CodeKind.PROBLEM:
             raise UsageError("only problem codes carry a work-order template")
         template = session.scalars(
-            select(WorkOrderTemplate).where(WorkOrderTemplate.code == work_order_template)
+            select(WorkOrderTemplate).where(col(WorkOrderTemplate.code) == work_order_template)
         ).first()
         if template is None:
             raise NotFound(f"no work-order template {work_order_template!r}")
@@ -205,18 +207,18 @@ def list_codes(
     """Codes of a kind in path order; `parent` limits to the children of a path, `prefix`
     to codes whose path or name starts with it (completion as you type)."""
     code_kind = parse_kind(kind)
-    query = select(Code).where(Code.kind == code_kind, Code.active.is_(True))
+    query = select(Code).where(col(Code.kind) == code_kind, col(Code.active).is_(True))
     depth = None
     if parent is not None:
         base = parent.strip().strip("/").upper()
         # autoescape: '_' and '%' are legal in codes and must not act as LIKE wildcards.
-        query = query.where(Code.path.startswith(base + "/", autoescape=True))
+        query = query.where(col(Code.path).startswith(base + "/", autoescape=True))
         depth = base.count("/") + 1
     if prefix:
         text = prefix.strip().upper()
         query = query.where(
-            (Code.path.startswith(text, autoescape=True))
-            | (Code.code.startswith(text, autoescape=True))
+            (col(Code.path).startswith(text, autoescape=True))
+            | (col(Code.code).startswith(text, autoescape=True))
             | (func.upper(Code.name).startswith(text, autoescape=True))
         )
     rows = session.scalars(query.order_by(Code.path).limit(limit)).all()
@@ -235,7 +237,7 @@ def resolve_code(session: Session, kind: str | CodeKind, ref: str) -> Code:
         return found
     if "/" not in text:
         matches = session.scalars(
-            select(Code).where(Code.kind == code_kind, Code.code == text).limit(3)
+            select(Code).where(col(Code.kind) == code_kind, col(Code.code) == text).limit(3)
         ).all()
         if len(matches) == 1:
             return matches[0]

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     and_,
     delete,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -180,8 +181,8 @@ def rebuild_search_index(session: Session, *, batch: int = 5000) -> int:
             pending.clear()
 
     sources = (
-        select(Customer.id, literal(None).label("contact_id"), Customer.name),
-        select(Contact.customer_id, Contact.id, Contact.name),
+        select(col(Customer.id), literal(None).label("contact_id"), col(Customer.name)),
+        select(col(Contact.customer_id), col(Contact.id), col(Contact.name)),
     )
     for source in sources:
         for customer_id, contact_id, name in session.execute(source).yield_per(batch):
@@ -302,8 +303,8 @@ def _contact_info(contact: Contact) -> ContactInfo:
 def customer_info(session: Session, customer: Customer) -> CustomerInfo:
     contacts = session.scalars(
         select(Contact)
-        .where(Contact.customer_id == customer.id, Contact.active.is_(True))
-        .order_by(Contact.is_primary.desc(), Contact.name, Contact.id)
+        .where(col(Contact.customer_id) == customer.id, col(Contact.active).is_(True))
+        .order_by(col(Contact.is_primary).desc(), col(Contact.name), col(Contact.id))
     ).all()
     priority = session.get(Priority, customer.priority_id) if customer.priority_id else None
     return CustomerInfo(
@@ -343,7 +344,7 @@ def get_customer(session: Session, customer_id: int) -> CustomerInfo:
 def customer_by_number(session: Session, number: str) -> CustomerInfo:
     text = number.strip()
     found = session.scalars(
-        select(Customer).where(Customer.number.in_({text, text.upper()}))
+        select(Customer).where(col(Customer.number).in_({text, text.upper()}))
     ).first()
     if found is None:
         raise NotFound(f"no customer number {text!r}", field="customer")
@@ -360,7 +361,7 @@ def customer_by_ref(session: Session, ref: str | int) -> CustomerInfo:
     if text.isdigit():
         found = session.get(Customer, int(text))
         if found is None:
-            found = session.scalars(select(Customer).where(Customer.number == text)).first()
+            found = session.scalars(select(Customer).where(col(Customer.number) == text)).first()
         if found is None:
             raise NotFound(f"no customer with id or number {text}", field="customer")
         return customer_info(session, found)
@@ -374,7 +375,9 @@ def _assign_number(session: Session, customer: Customer) -> None:
     """K-<100000 + id>: unique without a counter table, also under concurrent intake."""
     base = f"{NUMBER_PREFIX}{NUMBER_BASE + (customer.id or 0)}"
     candidate, suffix = base, 1
-    while session.scalars(select(Customer.id).where(Customer.number == candidate)).first():
+    while session.scalars(
+        select(col(Customer.id)).where(col(Customer.number) == candidate)
+    ).first():
         suffix += 1
         candidate = f"{base}-{suffix}"
     customer.number = candidate
@@ -413,7 +416,9 @@ def add_customer(
     number_text = _number(number) if number and number.strip() else None
     if (
         number_text is not None
-        and session.scalars(select(Customer.id).where(Customer.number == number_text)).first()
+        and session.scalars(
+            select(col(Customer.id)).where(col(Customer.number) == number_text)
+        ).first()
     ):
         raise RuleViolation(f"customer number {number_text} is taken", field="number")
     customer_name = _name(name)
@@ -541,7 +546,9 @@ def update_customer(
         new_number = _number(fields["number"])
         if (
             new_number != customer.number
-            and session.scalars(select(Customer.id).where(Customer.number == new_number)).first()
+            and session.scalars(
+                select(col(Customer.id)).where(col(Customer.number) == new_number)
+            ).first()
         ):
             raise RuleViolation(f"customer number {new_number} is taken", field="number")
         values["number"] = new_number
@@ -554,9 +561,9 @@ def update_customer(
             actor.require_supervisor("change a customer's block flag")
         values["block_level"], values["block_reason"] = new_level, new_reason
 
-    result = session.execute(
+    result = session.exec(
         update(Customer)
-        .where(Customer.id == customer_id, Customer.version == expected_version)
+        .where(col(Customer.id) == customer_id, col(Customer.version) == expected_version)
         .values(
             **values,
             version=expected_version + 1,
@@ -606,7 +613,7 @@ def add_contact(
     if is_primary:
         session.execute(
             update(Contact)
-            .where(Contact.customer_id == customer_id, Contact.is_primary.is_(True))
+            .where(col(Contact.customer_id) == customer_id, col(Contact.is_primary).is_(True))
             .values(is_primary=False)
             .execution_options(synchronize_session=False)
         )
@@ -787,7 +794,9 @@ def _by_email(session: Session, hits: _Hits, query: str) -> None:
     if not key:
         return
     models = (Customer, Contact)
-    exact = [select(*_owner_columns(m)).where(m.email_key == key).limit(hits.limit) for m in models]
+    exact = [
+        select(*_owner_columns(m)).where(col(m.email_key) == key).limit(hits.limit) for m in models
+    ]
     _collect(session, hits, exact, "email", RANK_EXACT)
     if hits.full():
         return
@@ -844,12 +853,12 @@ def _by_identifier(session: Session, hits: _Hits, query: str) -> None:
         return
     candidates = {query, query.upper()}
     numbers = candidates | ({f"{NUMBER_PREFIX}{query}"} if query.isdigit() else set())
-    stmt = union_all(
-        select(literal("number"), Customer.id, literal(None), literal(None)).where(
-            Customer.number.in_(numbers)
+    stmt: CompoundSelect[str, int | None, int | None, str | None] = union_all(
+        select(literal("number"), col(Customer.id), literal(None), literal(None)).where(
+            col(Customer.number).in_(numbers)
         ),
-        select(literal("serial"), Unit.customer_id, Unit.id, Unit.serial).where(
-            Unit.serial.in_(candidates)
+        select(literal("serial"), col(Unit.customer_id), col(Unit.id), col(Unit.serial)).where(
+            col(Unit.serial).in_(candidates)
         ),
     )
     for kind, customer_id, unit_id, serial in session.execute(stmt):
@@ -861,7 +870,10 @@ def _by_name(session: Session, hits: _Hits, query: str) -> None:
     if folded:
         column = _c(session, Customer.search_name)
         rows = session.execute(
-            select(Customer.id).where(_prefix(column, folded)).order_by(column).limit(hits.limit)
+            select(col(Customer.id))
+            .where(_prefix(column, folded))
+            .order_by(column)
+            .limit(hits.limit)
         )
         for (customer_id,) in rows:
             hits.add(_Hit(customer_id, "name", RANK_NAME))
@@ -923,17 +935,17 @@ def _token_search(
     # OFFSET 0 keeps PostgreSQL from turning the probe into a hash join over the table,
     # which it picks when it misjudges how many rows a text range holds.
     driver = aliased(CustomerToken)
-    stmt = select(driver.customer_id, driver.contact_id).where(matches(driver, *words[0]))
+    stmt = select(col(driver.customer_id), col(driver.contact_id)).where(matches(driver, *words[0]))
     for i in range(1, len(words)):
         table = aliased(CustomerToken)
         probe = (
             select(literal(1))
             .select_from(table)
             .where(
-                table.customer_id == driver.customer_id,
+                col(table.customer_id) == col(driver.customer_id),
                 # No index can serve this: the probe must go by customer_id (an index on
                 # contact_id would pick every customer-name row for NULL).
-                func.coalesce(table.contact_id, 0) == func.coalesce(driver.contact_id, 0),
+                func.coalesce(col(table.contact_id), 0) == func.coalesce(col(driver.contact_id), 0),
                 also(table, *words[i]),
             )
             .offset(0)
@@ -943,7 +955,7 @@ def _token_search(
         # Near words are few but may each have many rows: stop at the limit, unsorted.
         stmt = stmt.limit(hits.limit * 4)
     else:
-        stmt = stmt.order_by(driver.term, driver.customer_id).limit(hits.limit * 4)
+        stmt = stmt.order_by(col(driver.term), col(driver.customer_id)).limit(hits.limit * 4)
     for customer_id, contact_id in session.execute(stmt):
         hits.add(
             _Hit(
@@ -1031,7 +1043,9 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
     ids = [h.customer_id for h in hits]
     open_count = (
         select(func.count())
-        .where(Incident.customer_id == Customer.id, Incident.status.in_(OPEN_STATUSES))
+        .where(
+            col(Incident.customer_id) == col(Customer.id), col(Incident.status).in_(OPEN_STATUSES)
+        )
         .correlate(Customer)
         .scalar_subquery()
     )
@@ -1039,23 +1053,25 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
         row[0]: row
         for row in session.execute(
             select(
-                Customer.id,
-                Customer.number,
-                Customer.name,
-                Customer.city,
-                Customer.phone,
-                Customer.email,
-                Customer.region,
-                Customer.block_level,
-                Customer.block_reason,
+                col(Customer.id),
+                col(Customer.number),
+                col(Customer.name),
+                col(Customer.city),
+                col(Customer.phone),
+                col(Customer.email),
+                col(Customer.region),
+                col(Customer.block_level),
+                col(Customer.block_reason),
                 open_count,
-            ).where(Customer.id.in_(ids))
+            ).where(col(Customer.id).in_(ids))
         )
     }
     contact_ids = [h.contact_id for h in hits if h.contact_id is not None]
     contacts: dict[int, str] = {}
     if contact_ids:
-        rows = session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids)))
+        rows = session.execute(
+            select(col(Contact.id), col(Contact.name)).where(col(Contact.id).in_(contact_ids))
+        )
         contacts = {contact_id: name for contact_id, name in rows}
     result = []
     for hit in hits:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -86,11 +86,11 @@ def list_event_types(
     session: Session, *, include_system: bool = True, active_only: bool = False
 ) -> list[EventTypeInfo]:
     """User types first (by code), then the system kinds."""
-    query = select(EventType).order_by(EventType.is_system, EventType.code)
+    query = select(EventType).order_by(col(EventType.is_system), col(EventType.code))
     if not include_system:
-        query = query.where(EventType.is_system.is_(False))
+        query = query.where(col(EventType.is_system).is_(False))
     if active_only:
-        query = query.where(EventType.active.is_(True))
+        query = query.where(col(EventType.active).is_(True))
     return [_info(row) for row in session.scalars(query)]
 
 
@@ -166,7 +166,7 @@ def remove_event_type(session: Session, *, actor: Actor, code: str) -> EventType
     row = _find(session, code)
     _refuse_system(row, "deleted")
     used = session.scalar(
-        select(func.count()).select_from(Event).where(Event.event_type_id == row.id)
+        select(func.count()).select_from(Event).where(col(Event.event_type_id) == row.id)
     )
     if used:
         raise RuleViolation(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import case, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -155,7 +155,7 @@ def contract_info(
 
 def _find_contract(session: Session, code: str) -> ServiceContract | None:
     return session.scalars(
-        select(ServiceContract).where(ServiceContract.code == code.strip().upper())
+        select(ServiceContract).where(col(ServiceContract.code) == code.strip().upper())
     ).first()
 
 
@@ -222,7 +222,7 @@ def list_contracts(
 ) -> list[ContractInfo]:
     query = select(ServiceContract).order_by(ServiceContract.code)
     if customer_id is not None:
-        query = query.where(ServiceContract.customer_id == customer_id)
+        query = query.where(col(ServiceContract.customer_id) == customer_id)
     return [contract_info(session, c, on=on) for c in session.scalars(query).all()]
 
 
@@ -271,7 +271,7 @@ def add_subcontract(
     if customer_id is not None:
         _customer(session, customer_id)
     if session.scalars(
-        select(SubcontractAgreement.id).where(SubcontractAgreement.code == text)
+        select(col(SubcontractAgreement.id)).where(col(SubcontractAgreement.code) == text)
     ).first():
         raise RuleViolation(f"subcontract agreement {text} exists already", field="code")
     agreement = SubcontractAgreement(
@@ -301,21 +301,21 @@ def subcontract_for(
     day = on or today()
     A = SubcontractAgreement
     specificity = (
-        case((A.customer_id.is_not(None), 1), else_=0)
-        + case((A.item.is_not(None), 1), else_=0)
-        + case((A.unit_type.is_not(None), 1), else_=0)
+        case((col(A.customer_id).is_not(None), 1), else_=0)
+        + case((col(A.item).is_not(None), 1), else_=0)
+        + case((col(A.unit_type).is_not(None), 1), else_=0)
     )
     query = (
         select(A)
         .where(
-            A.active.is_(True),
-            A.starts_on <= day,
-            or_(A.ends_on.is_(None), A.ends_on >= day),
-            or_(A.customer_id.is_(None), A.customer_id == unit.customer_id),
-            or_(A.item.is_(None), A.item == unit.item),
-            or_(A.unit_type.is_(None), A.unit_type == unit.unit_type),
+            col(A.active).is_(True),
+            col(A.starts_on) <= day,
+            or_(col(A.ends_on).is_(None), col(A.ends_on) >= day),
+            or_(col(A.customer_id).is_(None), col(A.customer_id) == unit.customer_id),
+            or_(col(A.item).is_(None), col(A.item) == unit.item),
+            or_(col(A.unit_type).is_(None), col(A.unit_type) == unit.unit_type),
         )
-        .order_by(specificity.desc(), A.starts_on.desc(), A.id.desc())
+        .order_by(specificity.desc(), col(A.starts_on).desc(), col(A.id).desc())
         .limit(1)
     )
     return session.scalars(query).first()
@@ -360,7 +360,7 @@ def _serial(value: str) -> str:
 
 def _find_unit(session: Session, serial: str) -> Unit | None:
     text = serial.strip()
-    return session.scalars(select(Unit).where(Unit.serial.in_({text, text.upper()}))).first()
+    return session.scalars(select(Unit).where(col(Unit.serial).in_({text, text.upper()}))).first()
 
 
 def add_unit(
@@ -432,6 +432,6 @@ def units_of_customer(
 ) -> list[UnitInfo]:
     _customer(session, customer_id)
     units = session.scalars(
-        select(Unit).where(Unit.customer_id == customer_id).order_by(Unit.serial)
+        select(Unit).where(col(Unit.customer_id) == customer_id).order_by(col(Unit.serial))
     ).all()
     return [unit_info_of(session, u, on=on) for u in units]
