@@ -136,10 +136,11 @@ def write_terms(
     if replace:
         if contact_id is None:
             stale = and_(
-                CustomerToken.customer_id == customer_id, CustomerToken.contact_id.is_(None)
+                col(CustomerToken.customer_id) == customer_id,
+                col(CustomerToken.contact_id).is_(None),
             )
         else:
-            stale = CustomerToken.contact_id == contact_id
+            stale = col(CustomerToken.contact_id) == contact_id
         session.execute(delete(CustomerToken).where(stale))
     rows = [
         {"term": t, "customer_id": customer_id, "contact_id": contact_id}
