@@ -70,11 +70,12 @@ class CliState:
     @contextmanager
     def work(self, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
         """One transaction on behalf of the agent at the console."""
-        from cc_tui.services.context import resolve_actor
+        from cc_tui.services.context import sign_in
 
         db = self.database()
+        settings = self.settings
         with db.session(write=write) as session:
-            yield session, resolve_actor(session, self.settings.login)
+            yield session, sign_in(session, settings.agent, settings.login)
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -180,7 +180,7 @@ class CcTuiApp(App[None]):
             # Deferred imports: SQLAlchemy and the services load here, off the first paint.
             from cc_tui.config import default_database_url
             from cc_tui.db.engine import Database
-            from cc_tui.services.context import resolve_actor
+            from cc_tui.services.context import sign_in
             from cc_tui.services.setup import prepare_database
 
             url = settings.effective_database_url
@@ -190,7 +190,7 @@ class CcTuiApp(App[None]):
             db = Database(url)
             prepare_database(db, settings.login)
             with db.session(write=False) as session:
-                actor = resolve_actor(session, settings.login)
+                actor = sign_in(session, settings.agent, settings.login)
         except CcError as error:
             self.post_message(DatabaseFailed(error))
             return

@@ -8,7 +8,9 @@ which is one indexed read.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +41,27 @@ class ChangeInfo:
     agent_id: int | None
 
 
+@functools.cache
+def os_login() -> str:
+    """The OS account running this process, from the system (not $USER, which anyone sets)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        import getpass
+
+        return getpass.getuser()
+
+
+def acted_by(session: Session) -> str | None:
+    """Who makes this session's changes: the OS login on SQLite. On PostgreSQL a trigger
+    writes the connection's role (`session_user`), which no client can choose."""
+    if session.get_bind().dialect.name == "postgresql":
+        return None
+    return os_login()
+
+
 def record_change(
     session: Session,
     *,
@@ -56,6 +79,7 @@ def record_change(
         incident_id=incident_id,
         department_id=department_id,
         agent_id=agent_id,
+        acted_by=acted_by(session),
     )
     session.add(change)
     session.flush()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def parse_url(url: str) -> URL:
@@ -134,6 +135,13 @@ class Database:
             raise
         except exc.IntegrityError as error:
             raise RuleViolation(f"refused by the database: {_first_line(error.orig)}") from error
+        except exc.ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                # The database role's grants refused it: a refusal by role, like the services'.
+                raise RuleViolation(
+                    f"refused by the database: {_first_line(error.orig)}"
+                ) from error
+            raise self.unavailable(error) from error
         except (exc.OperationalError, exc.InterfaceError) as error:
             raise self.unavailable(error) from error
         except exc.DatabaseError as error:
@@ -148,6 +156,14 @@ class Database:
             if "readonly" in detail or "unable to open" in detail:
                 return Unavailable(f"cannot write database {self.describe()}: {detail}")
             return Unavailable(f"database {self.describe()}: {detail}")
+        if "role" in detail and ("does not exist" in detail or "not permitted to log in" in detail):
+            # The server refused the login: say what an admin runs.
+            user = self.url.username or "your OS login"
+            detail += (
+                f" (an admin of the database adds or reactivates {user} with "
+                f"`cc-tui agent add` / `cc-tui agent update --active`, or creates the roles "
+                f"of existing agents with `cc-tui db roles sync`)"
+            )
         return Unavailable(f"database {self.describe()} unavailable: {detail}")
 
     def dispose(self) -> None:

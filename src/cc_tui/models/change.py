@@ -25,3 +25,5 @@ class Change(SQLModel, table=True):
     incident_id: int | None = Field(default=None, index=True)
     department_id: int | None = None
     agent_id: int | None = None
+    # Who made it: the database role (PostgreSQL, set by a trigger) or the OS login (SQLite).
+    acted_by: str | None = Field(default=None, max_length=80)

@@ -58,6 +58,8 @@ class Event(SQLModel, table=True):
     corrects_id: int | None = Field(default=None, foreign_key="event.id")
     # System events: {"field": ..., "from": ..., "to": ...} and similar.
     data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # Who wrote it (see Change.acted_by); differs from the author when an admin acts for them.
+    acted_by: str | None = Field(default=None, max_length=80)
 
 
 class TimeEntry(SQLModel, table=True):

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 
 def identity_text(connection: Connection) -> str:
     actor = connection.actor
+    # An admin acting for another agent: "katrin as jonas".
+    login = f"{actor.acted_by} as {actor.login}" if actor.acted_by else actor.login
     if actor.name and actor.name != actor.login:
-        return f"{actor.login} · {actor.name} · {actor.role}"
-    return f"{actor.login} · {actor.role}"
+        return f"{login} · {actor.name} · {actor.role}"
+    return f"{login} · {actor.role}"
 
 
 def database_text(connection: Connection) -> str:

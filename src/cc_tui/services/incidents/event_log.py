@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from cc_tui.db.changes import acted_by
 from cc_tui.errors import NotFound
 from cc_tui.models import Event, EventType, Incident
 from cc_tui.models.enums import Direction, EventKind, SystemEvent
@@ -112,6 +113,7 @@ def append_event(
         duration_minutes=duration_minutes,
         corrects_id=corrects_id,
         data=data,
+        acted_by=acted_by(session),
     )
     session.add(event)
     if flush:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from cc_tui import clock
@@ -95,9 +95,19 @@ def _running(session: Session, agent_id: int) -> TimeEntry | None:
     ).first()
 
 
+# The first key of the advisory locks that serialise one agent's timer changes.
+_TIMER_LOCK = 0x7C71
+
+
 def _lock_agent(session: Session, agent_id: int) -> None:
     # Serialises one agent's timer changes on PostgreSQL (SQLite writers hold the lock).
-    session.scalars(select(Agent.id).where(Agent.id == agent_id).with_for_update()).first()
+    # An advisory lock, not SELECT ... FOR UPDATE on the agent row: a row lock needs UPDATE
+    # privilege on `agent`, which an agent's database role does not have.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, :agent)"),
+            {"key": _TIMER_LOCK, "agent": agent_id},
+        )
 
 
 def _clean_note(note: str | None) -> str | None:
