@@ -1,10 +1,12 @@
-"""Getting a database ready for use: schema and first admin."""
+"""Getting a database ready for use: schema, first admin, and (PostgreSQL) its roles."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cc_tui.db.engine import Database
 from cc_tui.db.migrate import SchemaStatus, ensure_schema, upgrade
-from cc_tui.services.context import bootstrap_admin
+from cc_tui.services.context import bootstrap_admin, database_login
 
 _prepared: set[str] = set()
 
@@ -22,10 +24,46 @@ def prepare_database(db: Database, login: str) -> SchemaStatus | None:
     return status
 
 
-def upgrade_database(db: Database, login: str) -> tuple[SchemaStatus, str | None]:
-    """`cc-tui db upgrade`: migrate, and make the invoking login admin of an empty database."""
+@dataclass(frozen=True)
+class Upgraded:
+    status: SchemaStatus
+    admin: str | None  # the first admin, made of the invoking login on an empty database
+    # PostgreSQL: what to tell the person about the roles (None: all set, or SQLite).
+    roles_note: str | None = None
+    roles_script: str | None = None
+
+
+def upgrade_database(db: Database, login: str) -> Upgraded:
+    """`cc-tui db upgrade`: migrate, make the invoking login admin of an empty database, and
+    on PostgreSQL create the group roles and grant their privileges again."""
     status = upgrade(db)
     with db.session() as session:
-        admin = bootstrap_admin(session, login)
+        agent = bootstrap_admin(session, login)
+        admin = agent.login if agent else None
+        note, script = _set_up_roles(session, admin)
     _prepared.add(str(db.url))
-    return status, admin.login if admin else None
+    return Upgraded(status, admin, note, script)
+
+
+def _set_up_roles(session, admin: str | None) -> tuple[str | None, str | None]:
+    from cc_tui.db import roles
+
+    connected = database_login(session)
+    if connected is None:
+        return None, None
+    if not connected.operator:
+        return (
+            f"the roles' privileges were not granted again: run `cc-tui db upgrade` as the "
+            f"database's owner (you are {connected.role})",
+            None,
+        )
+    done = roles.set_up(session.connection())
+    if not done.granted:
+        return (
+            f"{connected.role} may not create roles: a superuser runs `cc-tui db roles sql` "
+            f"(or the script below) with psql on {done.database}, then `cc-tui db roles sync`",
+            done.script,
+        )
+    if admin is not None:
+        roles.provision_login(session, login=admin, role="admin", active=True)
+    return None, None

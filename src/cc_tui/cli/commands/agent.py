@@ -6,6 +6,22 @@ import typer
 
 from cc_tui.cli.common import JSON_OPTION, command, emit, state, table
 
+PASSWORD_STDIN = typer.Option(
+    False,
+    "--password-stdin",
+    help="PostgreSQL: read the login role's password from stdin (none: peer or certificate).",
+)
+
+
+def _password(from_stdin: bool) -> str | None:
+    """The first line on stdin, never an argument (arguments show in `ps` and history)."""
+    if not from_stdin:
+        return None
+    import sys
+
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 app = typer.Typer(help="Agents: add, list, change (admin).", no_args_is_help=True)
 
 
@@ -32,11 +48,13 @@ def add(
     skills: str = typer.Option("", "--skills", help="Comma-separated skill tags."),
     region: str | None = typer.Option(None, "--region", help="Region the agent covers."),
     email: str | None = typer.Option(None, "--email", help="E-mail address."),
+    password_stdin: bool = PASSWORD_STDIN,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add an agent (admin)."""
+    """Add an agent (admin); on PostgreSQL also its login role."""
     from cc_tui.services.directory.agents import add_agent
 
+    password = _password(password_stdin)
     with state(ctx).work() as (session, actor):
         info = add_agent(
             session,
@@ -48,6 +66,7 @@ def add(
             skills=skills,
             region=region,
             email=email,
+            password=password,
         )
     emit(info, as_json=as_json, human=lambda a: f"agent {a.login} ({a.role}) added")
 
@@ -84,11 +103,13 @@ def update(
     active: bool | None = typer.Option(
         None, "--active/--inactive", help="Activate or deactivate the login."
     ),
+    password_stdin: bool = PASSWORD_STDIN,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change an agent's role, department, skills or status (admin)."""
     from cc_tui.services.directory.agents import UNCHANGED, update_agent
 
+    password = _password(password_stdin)
     with state(ctx).work() as (session, actor):
         info = update_agent(
             session,
@@ -101,5 +122,6 @@ def update(
             region=UNCHANGED if region is None else region,
             email=UNCHANGED if email is None else email,
             active=active,
+            password=password,
         )
     emit(info, as_json=as_json, human=lambda a: f"agent {a.login} changed")

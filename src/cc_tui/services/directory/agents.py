@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -16,6 +17,9 @@ from cc_tui.models import Agent, Calendar, Department
 from cc_tui.models.enums import Role
 from cc_tui.normalize import validate_email
 from cc_tui.services.context import Actor
+
+if TYPE_CHECKING:
+    from cc_tui.db.roles import LoginRole
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,39}$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,79}$")
@@ -184,7 +188,10 @@ def add_agent(
     skills: Iterable[str] | str = (),
     region: str | None = None,
     email: str | None = None,
+    password: str | None = None,
 ) -> AgentInfo:
+    """Add an agent; on a PostgreSQL database with roles, also its login role (with a
+    password if given; none for peer or certificate authentication)."""
     actor.require_admin("add agents")
     text = login.strip()
     if not _LOGIN.match(text):
@@ -207,6 +214,7 @@ def add_agent(
     )
     session.add(agent)
     session.flush()
+    _login_role(session, agent, password)
     record_change(
         session,
         entity="agent",
@@ -256,8 +264,11 @@ def update_agent(
     region: object = UNCHANGED,
     email: object = UNCHANGED,
     active: bool | None = None,
+    password: str | None = None,
 ) -> AgentInfo:
-    """Change an agent; `department=None` takes the agent out of any department."""
+    """Change an agent; `department=None` takes the agent out of any department. On a
+    PostgreSQL database with roles the login role follows: another group for another role,
+    no LOGIN while deactivated, a new password if given."""
     actor.require_admin("change agents")
     agent = resolve_agent(session, login)
     changed: list[str] = []
@@ -291,10 +302,14 @@ def update_agent(
             raise RuleViolation("you cannot deactivate yourself", field="active")
         agent.active = active
         changed.append("active")
+    if password is not None:
+        changed.append("password")
     if not changed:
         raise UsageError("nothing to change")
     session.add(agent)
     session.flush()
+    if {"role", "active", "password"} & set(changed):
+        _login_role(session, agent, password)
     record_change(
         session,
         entity="agent",
@@ -304,3 +319,38 @@ def update_agent(
         agent_id=actor.id,
     )
     return agent_info(session, agent)
+
+
+def _login_role(session: Session, agent: Agent, password: str | None) -> None:
+    from cc_tui.db import roles
+
+    if not roles.roles_enabled(session):
+        if password is not None:
+            raise UsageError(
+                "this database has no login roles to set a password on (SQLite, or a "
+                "PostgreSQL database before `cc-tui db upgrade` created its roles)",
+                field="password",
+            )
+        return
+    roles.provision_login(
+        session, login=agent.login, role=agent.role, active=agent.active, password=password
+    )
+
+
+def sync_login_roles(session: Session, *, actor: Actor) -> list[LoginRole]:
+    """`cc-tui db roles sync`: a login role for every agent (created before roles existed,
+    or changed by hand), in its role's group, LOGIN only while active."""
+    from cc_tui.db import roles
+
+    actor.require_admin("create the agents' database roles")
+    if session.get_bind().dialect.name != "postgresql":
+        raise UsageError("an embedded SQLite database has no roles")
+    if not roles.roles_enabled(session):
+        raise RuleViolation(
+            "this database has no group roles yet: run `cc-tui db upgrade` as its owner "
+            "(or `cc-tui db roles sql` for a superuser)"
+        )
+    agents = session.scalars(select(Agent).order_by(Agent.login)).all()
+    return [
+        roles.provision_login(session, login=a.login, role=a.role, active=a.active) for a in agents
+    ]
