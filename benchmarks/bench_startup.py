@@ -66,7 +66,7 @@ def stamp(what):
         out.write(f"{what} {time.monotonic()}\\n")
 
 # The console's own module, loaded a little earlier than `cc-tui` would (same total work),
-# so that launch.run_console starts this subclass, which only adds the time stamps.
+# so that cli.start_console starts this subclass, which only adds the time stamps.
 import cc_tui.console.app
 
 class Probe(cc_tui.console.app.CcTuiApp):

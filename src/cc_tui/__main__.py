@@ -1,3 +1,3 @@
-from cc_tui.cli.app import main
+from cc_tui.cli.main import main
 
 main()

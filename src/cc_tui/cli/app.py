@@ -68,7 +68,7 @@ def main_callback(
 ) -> None:
     ctx.obj = CliState(db_url=db_url, login=login, config_file=config_file)
     if ctx.invoked_subcommand is None:
-        from cc_tui.cli.main import run_console
+        from cc_tui.cli.start_console import run_console
 
         run_console(ctx.obj, mode="intake")
 
@@ -77,15 +77,6 @@ def main_callback(
 @command
 def queues(ctx: typer.Context) -> None:
     """Open the console on the supervisor board (assignment queues)."""
-    from cc_tui.cli.main import run_console
+    from cc_tui.cli.start_console import run_console
 
     run_console(ctx.obj, mode="queues")
-
-
-def main() -> None:
-    import sys
-
-    from cc_tui.cli.main import open_console_fast
-
-    if not open_console_fast(sys.argv[1:]):
-        app()

@@ -1,5 +1,5 @@
-"""The `cc-tui` entry point, and starting the Textual console (kept apart from the CLI, so
-that no other command imports Textual).
+"""The `cc-tui` entry point: the console straight away when that is all the command line asks
+for, else the Typer app (`cli.app`); the console itself is started by `cli.start_console`.
 
 Opening the console is the most frequent use of `cc-tui`, and agents open it many times a
 day. When the command line asks for nothing but the console (`cc-tui [--db URL] [--as LOGIN]
@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-    from cc_tui.cli.common import CliState
     from cc_tui.config import Settings
 
-# The global options (see `cli.main_callback`) and the settings each one fills.
+# The global options (see `cli.app.main_callback`) and the settings each one fills.
 CONSOLE_OPTIONS = {"--db": "database_url", "--as": "agent", "--config": "config_file"}
 CONSOLE_COMMANDS = {"queues": "queues"}
 
@@ -61,6 +60,7 @@ def open_console_fast(argv: Sequence[str]) -> bool:
     request = console_request(argv)
     if request is None:
         return False
+    from cc_tui.cli.start_console import start_console
     from cc_tui.errors import CcError, UsageError
 
     options, mode = request
@@ -85,19 +85,3 @@ def open_console_fast(argv: Sequence[str]) -> bool:
         sys.stderr.write(f"cc-tui: {error.message}\n")
         raise SystemExit(int(error.exit_code)) from None
     return True
-
-
-def run_console(state: CliState, *, mode: str) -> None:
-    """The console for the Typer path (`cc-tui --db URL queues` and the like)."""
-    start_console(lambda: state.settings, mode=mode)
-
-
-def start_console(settings: Callable[[], Settings], *, mode: str) -> None:
-    from cc_tui.console.app import CcTuiApp
-
-    # The settings are read in the app's start-up worker, after the first frame.
-    app = CcTuiApp(settings_loader=settings, start_mode=mode, home=mode == "intake")
-    app.run()
-    if app.startup_error is not None:
-        # Quit from the start-up error: the shell also gets the one line and the exit code.
-        raise app.startup_error
