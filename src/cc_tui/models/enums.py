@@ -54,7 +54,8 @@ class Escalation(StrEnum):
     LATE = "late"
 
 
-ESCALATION_RANK = {
+# Keyed by the enum; rows hold the plain text, which finds the same entries.
+ESCALATION_RANK: dict[str, int] = {
     Escalation.ON_TIME: 0,
     Escalation.FOLLOW_UP: 1,
     Escalation.WARNING: 2,

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -224,8 +224,8 @@ def _pauses(session: Session, incident: Incident) -> list[Pause]:
         return []
     rows = session.scalars(
         select(IncidentPause)
-        .where(IncidentPause.incident_id == incident.id)
-        .order_by(IncidentPause.started_at, IncidentPause.id)
+        .where(col(IncidentPause.incident_id) == incident.id)
+        .order_by(col(IncidentPause.started_at), col(IncidentPause.id))
     ).all()
     return [Pause(row.started_at, row.ended_at) for row in rows]
 
@@ -319,31 +319,35 @@ def recompute_open(
     Returns how many incidents' stored clocks changed.
     """
     query = select(Incident).where(
-        Incident.status.in_(OPEN_STATUSES),
-        Incident.registered_at.is_not(None),
-        Incident.deadlines_manual.is_(False),
+        col(Incident.status).in_(OPEN_STATUSES),
+        col(Incident.registered_at).is_not(None),
+        col(Incident.deadlines_manual).is_(False),
     )
     if calendar_id is not None:
         uses = or_(
-            Incident.priority_id.in_(
-                select(Priority.id).where(Priority.calendar_id == calendar_id)
+            col(Incident.priority_id).in_(
+                select(col(Priority.id)).where(col(Priority.calendar_id) == calendar_id)
             ),
-            Incident.department_id.in_(
-                select(Department.id).where(Department.calendar_id == calendar_id)
+            col(Incident.department_id).in_(
+                select(col(Department.id)).where(col(Department.calendar_id) == calendar_id)
             ),
-            Incident.contract_id.in_(
-                select(ServiceContract.id).where(ServiceContract.calendar_id == calendar_id)
+            col(Incident.contract_id).in_(
+                select(col(ServiceContract.id)).where(
+                    col(ServiceContract.calendar_id) == calendar_id
+                )
             ),
         )
         query = query.where(uses)
     if priority_id is not None:
-        query = query.where(Incident.priority_id == priority_id)
+        query = query.where(col(Incident.priority_id) == priority_id)
     if contract_id is not None:
-        query = query.where(Incident.contract_id == contract_id)
+        query = query.where(col(Incident.contract_id) == contract_id)
     cache = CalendarCache(session)
     now = to_utc(now) if now else clock.now()
     changed = 0
-    for incident in session.scalars(query.order_by(Incident.id).execution_options(yield_per=500)):
+    for incident in session.scalars(
+        query.order_by(col(Incident.id)).execution_options(yield_per=500)
+    ):
         if apply_deadlines(session, incident, now=now, cache=cache, author_id=author_id):
             changed += 1
             record_change(
@@ -360,7 +364,7 @@ def recompute_open(
 
 def system_agent_id(session: Session) -> int:
     """The agent row that authors what the clocks do by themselves (never logs in)."""
-    found = session.scalars(select(Agent.id).where(Agent.login == SYSTEM_LOGIN)).first()
+    found = session.scalars(select(col(Agent.id)).where(col(Agent.login) == SYSTEM_LOGIN)).first()
     if found is not None:
         return found
     agent = Agent(login=SYSTEM_LOGIN, name="cc-tui (automatic)", role=Role.AGENT, active=False)

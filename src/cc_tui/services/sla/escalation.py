@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import CHANNEL, record_change
@@ -41,7 +41,7 @@ from cc_tui.models import (
     Notification,
     Priority,
 )
-from cc_tui.models.base import UtcDateTime
+from cc_tui.models.base import UtcDateTime, stored_id
 from cc_tui.models.enums import (
     ESCALATION_RANK,
     Escalation,
@@ -57,6 +57,9 @@ from cc_tui.services.sla.deadlines import system_agent_id
 from cc_tui.services.worktime.hours import to_utc
 
 if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+    from sqlmodel import SQLModel
+
     from cc_tui.db.engine import Database
 
 # Any constant works; it only has to be the same for every sweep.
@@ -178,7 +181,7 @@ class _Sweep:
         self.recompute: dict[int, str] = {}
 
     # Every statement binds `now` through the column type, so SQLite compares like with like.
-    def sql(self, statement: str, **params):
+    def sql(self, statement: str, **params: Any) -> CursorResult[Any]:
         clause = text(statement)
         params = dict(params)
         if ":now" in statement:
@@ -186,7 +189,8 @@ class _Sweep:
         binds = [
             bindparam(name, type_=UtcDateTime()) for name in ("now", "stamp") if name in params
         ]
-        return self.session.execute(clause.bindparams(*binds), params)
+        # A textual statement: SQLAlchemy types its result as the plain Result.
+        return cast("CursorResult[Any]", self.session.execute(clause.bindparams(*binds), params))
 
     def execute(self) -> SweepResult:
         session = self.session
@@ -338,7 +342,7 @@ class _Sweep:
         if not priority_ids:
             return 0
         rows = self.session.scalars(
-            select(EscalationAction).where(EscalationAction.priority_id.in_(priority_ids))
+            select(EscalationAction).where(col(EscalationAction.priority_id).in_(priority_ids))
         ).all()
         rows = sorted(rows, key=lambda a: (ESCALATION_RANK[a.at_state], a.position, a.id or 0))
         done = 0
@@ -355,7 +359,9 @@ class _Sweep:
                 done += self._notify_action(action, reached, params)
         return done
 
-    def _raise(self, action: EscalationAction, reached: str, params: dict, author: int) -> int:
+    def _raise(
+        self, action: EscalationAction, reached: str, params: dict[str, Any], author: int
+    ) -> int:
         target = self.session.get(Priority, action.target_priority_id)
         if target is None:
             return 0
@@ -398,7 +404,9 @@ class _Sweep:
             self.recompute.setdefault(incident_id, f"priority raised at {state}")
         return len(raised)
 
-    def _reassign(self, action: EscalationAction, reached: str, params: dict, author: int) -> int:
+    def _reassign(
+        self, action: EscalationAction, reached: str, params: dict[str, Any], author: int
+    ) -> int:
         agent = self.session.get(Agent, action.target_agent_id) if action.target_agent_id else None
         dept_id = action.target_department_id or (agent.department_id if agent else None)
         dept = self.session.get(Department, dept_id) if dept_id else None
@@ -476,7 +484,7 @@ class _Sweep:
             self.recompute.setdefault(incident_id, f"reassigned at {action.at_state}")
         return len(moved)
 
-    def _notify_action(self, action: EscalationAction, reached: str, params: dict) -> int:
+    def _notify_action(self, action: EscalationAction, reached: str, params: dict[str, Any]) -> int:
         """Alert a department's supervisors or one agent, beyond the usual recipients."""
         if action.target_agent_id:
             who = "a.id = :target AND a.active = TRUE"
@@ -511,7 +519,7 @@ class _Sweep:
         """
         return self._insert_notifications(recipients, {})
 
-    def _insert_notifications(self, recipients: str, params: dict) -> tuple[int, int]:
+    def _insert_notifications(self, recipients: str, params: dict[str, Any]) -> tuple[int, int]:
         state = _STATE_SQL.format(r="r.new_rank")
         subject = f"'INC-' || r.incident_id || ' is ' || {state} || ': ' || COALESCE(i.title, '')"
         body = (
@@ -571,7 +579,7 @@ class _Sweep:
             # The set-based statements changed these rows behind the session's back.
             query = (
                 select(Incident)
-                .where(Incident.id.in_(chunk))
+                .where(col(Incident.id).in_(chunk))
                 .execution_options(populate_existing=True)
             )
             for incident in self.session.scalars(query):
@@ -643,7 +651,7 @@ def add_escalation_action(
             + ", ".join(k.value for k in EscalationActionKind),
             field="action",
         )
-    row = EscalationAction(priority_id=prio.id, at_state=state, action=kind)
+    row = EscalationAction(priority_id=stored_id(prio), at_state=state, action=kind)
     if kind == EscalationActionKind.RAISE_PRIORITY:
         if not target_priority:
             raise UsageError("raising needs the priority to raise to", field="target")
@@ -665,7 +673,9 @@ def add_escalation_action(
             raise UsageError(f"{what} needs a department or an agent", field="target")
     if position is None:
         existing = session.scalars(
-            select(EscalationAction.position).where(EscalationAction.priority_id == prio.id)
+            select(col(EscalationAction.position)).where(
+                col(EscalationAction.priority_id) == prio.id
+            )
         ).all()
         position = max(existing, default=0) + 1
     row.position = position
@@ -682,20 +692,23 @@ def list_escalation_actions(session: Session, *, priority: str | None = None) ->
     if priority:
         from cc_tui.services.sla.priorities import resolve_priority
 
-        query = query.where(EscalationAction.priority_id == resolve_priority(session, priority).id)
+        query = query.where(
+            col(EscalationAction.priority_id) == resolve_priority(session, priority).id
+        )
     rows = session.scalars(query).all()
     infos = [_action_info(session, row) for row in rows]
     return sorted(infos, key=lambda a: (a.priority, ESCALATION_RANK[a.at_state], a.position))
 
 
 def _action_info(session: Session, row: EscalationAction) -> ActionInfo:
-    def code(model, row_id, attr):
+    def code(model: type[SQLModel], row_id: int | None, attr: str) -> str | None:
         found = session.get(model, row_id) if row_id else None
-        return getattr(found, attr) if found else None
+        value: str | None = getattr(found, attr) if found else None
+        return value
 
     return ActionInfo(
         id=row.id or 0,
-        priority=code(Priority, row.priority_id, "code"),
+        priority=code(Priority, row.priority_id, "code") or "",  # a required reference
         position=row.position,
         at_state=row.at_state,
         action=row.action,
@@ -713,12 +726,12 @@ def unread_alerts(session: Session, *, agent_id: int, limit: int = 50) -> list[A
     rows = session.scalars(
         select(Notification)
         .where(
-            Notification.agent_id == agent_id,
-            Notification.channel == NotificationChannel.ALERT,
-            Notification.status == NotificationStatus.QUEUED,
-            Notification.reason.like("escalation:%"),
+            col(Notification.agent_id) == agent_id,
+            col(Notification.channel) == NotificationChannel.ALERT,
+            col(Notification.status) == NotificationStatus.QUEUED,
+            col(Notification.reason).like("escalation:%"),
         )
-        .order_by(Notification.id)
+        .order_by(col(Notification.id))
         .limit(limit)
     ).all()
     return [
@@ -740,12 +753,12 @@ def mark_alerts_read(session: Session, *, agent_id: int, ids: Iterable[int]) -> 
     wanted = list(ids)
     if not wanted:
         return 0
-    result = session.execute(
+    result = session.exec(
         update(Notification)
         .where(
-            Notification.id.in_(wanted),
-            Notification.agent_id == agent_id,
-            Notification.channel == NotificationChannel.ALERT,
+            col(Notification.id).in_(wanted),
+            col(Notification.agent_id) == agent_id,
+            col(Notification.channel) == NotificationChannel.ALERT,
         )
         .values(status=NotificationStatus.READ, sent_at=clock.now())
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -129,7 +129,7 @@ def add_priority(
     if is_default:
         # Only one default: the new one takes the flag.
         session.execute(
-            update(Priority).where(Priority.is_default.is_(True)).values(is_default=False)
+            update(Priority).where(col(Priority.is_default).is_(True)).values(is_default=False)
         )
     priority = Priority(
         code=text,
@@ -138,7 +138,11 @@ def add_priority(
         is_default=is_default,
         basis=basis,
         calendar_id=calendar_id,
-        **offsets,
+        response_minutes=response_minutes,
+        follow_up_minutes=follow_up_minutes,
+        warning_minutes=warning_minutes,
+        late_minutes=late_minutes,
+        resolve_minutes=resolve_minutes,
     )
     session.add(priority)
     session.flush()
@@ -150,9 +154,9 @@ def add_priority(
 
 def list_priorities(session: Session, *, include_inactive: bool = False) -> list[PriorityInfo]:
     """Most urgent first."""
-    query = select(Priority).order_by(Priority.rank, Priority.code)
+    query = select(Priority).order_by(col(Priority.rank), col(Priority.code))
     if not include_inactive:
-        query = query.where(Priority.active.is_(True))
+        query = query.where(col(Priority.active).is_(True))
     return [priority_info(session, p) for p in session.scalars(query).all()]
 
 
@@ -163,7 +167,9 @@ def resolve_priority(session: Session, code: str) -> Priority:
     found = _find(session, code)
     if found is None or not found.active:
         valid = session.scalars(
-            select(Priority.code).where(Priority.active.is_(True)).order_by(Priority.rank)
+            select(col(Priority.code))
+            .where(col(Priority.active).is_(True))
+            .order_by(col(Priority.rank))
         ).all()
         listing = ", ".join(valid) if valid else "none defined yet"
         raise NotFound(f"no priority {code.strip()!r}; valid: {listing}", field="priority")
@@ -188,6 +194,6 @@ def default_priority_for(
                 return priority
     return session.scalars(
         select(Priority)
-        .where(Priority.is_default.is_(True), Priority.active.is_(True))
-        .order_by(Priority.id)
+        .where(col(Priority.is_default).is_(True), col(Priority.active).is_(True))
+        .order_by(col(Priority.id))
     ).first()
