@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -51,7 +52,7 @@ def update_incident(
         raise RuleViolation(f"{number(incident.id or 0)} is {incident.status}; it cannot change")
     changes: list[tuple[str, Any, Any, Any, Any]] = []  # field, old, new, shown old, shown new
 
-    def stage(field: str, new: Any, show=lambda v: v) -> None:
+    def stage(field: str, new: Any, show: Callable[[Any], Any] = lambda v: v) -> None:
         old = getattr(incident, field)
         if old != new:
             changes.append((field, old, new, show(old), show(new)))
@@ -131,7 +132,7 @@ def _text(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _code_path(session: Session):
+def _code_path(session: Session) -> Callable[[int | None], str | None]:
     def show(code_id: int | None) -> str | None:
         code = session.get(Code, code_id) if code_id else None
         return code.path if code else None
@@ -139,7 +140,7 @@ def _code_path(session: Session):
     return show
 
 
-def _login(session: Session):
+def _login(session: Session) -> Callable[[int | None], str | None]:
     def show(agent_id: int | None) -> str | None:
         agent = session.get(Agent, agent_id) if agent_id else None
         return agent.login if agent else None
@@ -147,7 +148,7 @@ def _login(session: Session):
     return show
 
 
-def _priority_code(session: Session):
+def _priority_code(session: Session) -> Callable[[int | None], str | None]:
     def show(priority_id: int | None) -> str | None:
         row = session.get(Priority, priority_id) if priority_id else None
         return row.code if row else None
@@ -156,7 +157,9 @@ def _priority_code(session: Session):
 
 
 def _agent_id(session: Session, login: str) -> int:
-    agent_id = session.scalars(select(Agent.id).where(Agent.login == login.strip())).first()
+    agent_id = session.scalars(
+        select(col(Agent.id)).where(col(Agent.login) == login.strip())
+    ).first()
     if agent_id is None:
         raise NotFound(f"no agent {login.strip()!r}", field="responsible")
     return agent_id

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import acted_by
 from cc_tui.errors import NotFound
 from cc_tui.models import Event, EventType, Incident
+from cc_tui.models.base import stored_id
 from cc_tui.models.enums import Direction, EventKind, SystemEvent
 
 # The event types every database has. System kinds are written by the services only.
@@ -44,7 +45,7 @@ SYSTEM_TYPE_NAMES: dict[SystemEvent, str] = {
 def seed_event_types(session: Session) -> None:
     """Create the default and system event types that are missing (idempotent)."""
     forget_event_types(session)
-    existing = set(session.scalars(select(EventType.code)).all())
+    existing = set(session.scalars(select(col(EventType.code))).all())
     for code, name, direction, is_contact in DEFAULT_USER_TYPES:
         if code not in existing:
             session.add(EventType(code=code, name=name, direction=direction, is_contact=is_contact))
@@ -104,8 +105,8 @@ def append_event(
     the events of one operation go to the database in one statement."""
     etype = event_type(session, type_code)
     event = Event(
-        incident_id=incident.id,
-        event_type_id=etype.id,
+        incident_id=stored_id(incident),
+        event_type_id=stored_id(etype),
         kind=kind,
         author_id=author_id,
         text=text,

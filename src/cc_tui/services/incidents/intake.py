@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Unit
+from cc_tui.models.base import stored_id
 from cc_tui.models.enums import (
     OPEN_STATUSES,
     BlockLevel,
@@ -371,7 +372,7 @@ def add_to_existing(
     from cc_tui.models import EventType
     from cc_tui.services.incidents.timeline import stamp_first_response
 
-    etype = session.get(EventType, event.event_type_id)
+    etype = session.get_one(EventType, event.event_type_id)
     stamp_first_response(target, etype, author_id=actor.id, at=event.at)
     touch(target, actor)
     _changed(session, target, actor, "event")
@@ -393,24 +394,24 @@ def existing_incidents(
     limit: int = 20,
 ) -> list[IncidentRow]:
     """Open incidents of a caller (customer, contact or unit), newest first."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if customer_id is not None:
-        conditions.append(Incident.customer_id == customer_id)
+        conditions.append(col(Incident.customer_id) == customer_id)
     if contact_id is not None:
-        conditions.append(Incident.contact_id == contact_id)
+        conditions.append(col(Incident.contact_id) == contact_id)
     if unit_id is not None:
-        conditions.append(Incident.unit_id == unit_id)
+        conditions.append(col(Incident.unit_id) == unit_id)
     if not conditions:
         return []
     ids = session.scalars(
-        select(Incident.id)
-        .where(or_(*conditions), Incident.status.in_(OPEN_STATUSES))
-        .order_by(Incident.id.desc())
+        select(col(Incident.id))
+        .where(or_(*conditions), col(Incident.status).in_(OPEN_STATUSES))
+        .order_by(col(Incident.id).desc())
         .limit(limit)
     ).all()
     if not ids:
         return []
-    return list_incidents(session, ids=list(ids), limit=limit)
+    return list_incidents(session, ids=[i for i in ids if i is not None], limit=limit)
 
 
 # --- the pieces -----------------------------------------------------------------------
@@ -455,7 +456,7 @@ def _identify(
     unit = None
     if form.serial and form.serial.strip():
         unit = session.scalars(
-            select(Unit).where(Unit.serial == form.serial.strip().upper())
+            select(Unit).where(col(Unit.serial) == form.serial.strip().upper())
         ).first()
         if unit is None:
             raise NotFound(f"no unit with serial number {form.serial.strip()!r}", field="serial")
@@ -473,22 +474,26 @@ def _customer_by_address(
     session: Session, form: IntakeForm, default_country: str
 ) -> tuple[Customer | None, Contact | None]:
     """The one customer whose phone or e-mail (or a contact's) is exactly the caller's."""
-    found: dict[int, Contact | None] = {}
+    found: dict[int | None, Contact | None] = {}
     if form.caller_phone:
         e164 = normalize_phone(form.caller_phone, default_country)
         for cid in session.scalars(
-            select(Customer.id).where(or_(Customer.phone_e164 == e164, Customer.fax_e164 == e164))
+            select(col(Customer.id)).where(
+                or_(col(Customer.phone_e164) == e164, col(Customer.fax_e164) == e164)
+            )
         ):
             found.setdefault(cid, None)
         for contact in session.scalars(
-            select(Contact).where(or_(Contact.phone_e164 == e164, Contact.mobile_e164 == e164))
+            select(Contact).where(
+                or_(col(Contact.phone_e164) == e164, col(Contact.mobile_e164) == e164)
+            )
         ):
             found[contact.customer_id] = contact
     if form.caller_email:
         key = email_key(form.caller_email)
-        for cid in session.scalars(select(Customer.id).where(Customer.email_key == key)):
+        for cid in session.scalars(select(col(Customer.id)).where(col(Customer.email_key) == key)):
             found.setdefault(cid, None)
-        for contact in session.scalars(select(Contact).where(Contact.email_key == key)):
+        for contact in session.scalars(select(Contact).where(col(Contact.email_key) == key)):
             found[contact.customer_id] = contact
     if len(found) > 1:
         raise UsageError(
@@ -497,8 +502,8 @@ def _customer_by_address(
         )
     if not found:
         return None, None
-    customer_id, contact = next(iter(found.items()))
-    return session.get(Customer, customer_id), contact
+    customer_id, caller = next(iter(found.items()))
+    return session.get(Customer, customer_id), caller
 
 
 def _block_check(customer: Customer, rtype: RequestType) -> list[str]:
@@ -543,7 +548,7 @@ def _attach_unit(session: Session, incident: Incident, unit: Unit) -> list[str]:
     """Attach the unit with its warranty, contract and subcontract as of today."""
     from cc_tui.services.directory.units import unit_info
 
-    info = unit_info(session, unit.id)
+    info = unit_info(session, stored_id(unit))
     incident.unit_id = unit.id
     incident.under_warranty = info.under_warranty
     incident.contract_id = info.contract.id if info.contract and info.contract.active_now else None
@@ -573,7 +578,7 @@ def _classify(session: Session, incident: Incident, form: IntakeForm, rtype: Req
         incident.department_id = incident.department_id or problem.department_id
     if form.responsible and form.responsible.strip():
         agent = session.scalars(
-            select(Agent).where(Agent.login == form.responsible.strip())
+            select(Agent).where(col(Agent.login) == form.responsible.strip())
         ).first()
         if agent is None:
             raise NotFound(f"no agent {form.responsible.strip()!r}", field="responsible")

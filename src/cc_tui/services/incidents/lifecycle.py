@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import Conflict, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Incident, IncidentPause
+from cc_tui.models.base import stored_id
 from cc_tui.models.enums import CodeKind, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_pair
@@ -55,7 +57,7 @@ def lock_incident(session: Session, ref: str | int, expected_version: int | None
     the caller read. SQLite sessions hold the write lock already (BEGIN IMMEDIATE)."""
     incident_id = parse_ref(ref)
     incident = session.scalars(
-        select(Incident).where(Incident.id == incident_id).with_for_update()
+        select(Incident).where(col(Incident.id) == incident_id).with_for_update()
     ).first()
     if incident is None:
         return get_incident(session, incident_id)  # raises NotFound with the number
@@ -186,7 +188,7 @@ def _require_resolution(
         raise RuleViolation(f"solved needs {needs}", field=missing[0][0])
 
 
-def _set_field(session: Session, incident: Incident, actor: Actor, field: str, value) -> None:
+def _set_field(session: Session, incident: Incident, actor: Actor, field: str, value: Any) -> None:
     old = getattr(incident, field)
     if old == value:
         return
@@ -205,7 +207,7 @@ def _set_field(session: Session, incident: Incident, actor: Actor, field: str, v
     )
 
 
-def _show(session: Session, field: str, value):
+def _show(session: Session, field: str, value: Any) -> Any:
     """Codes are shown by path in the timeline, not by id."""
     if value is not None and field.startswith("resolution_"):
         code = session.get(Code, value)
@@ -244,12 +246,14 @@ def _pause_clock(
     """Time in pending does not count: store each pause so deadlines can be recomputed."""
     if target == S.PENDING:
         incident.paused_since = now
-        session.add(IncidentPause(incident_id=incident.id, started_at=now))
+        session.add(IncidentPause(incident_id=stored_id(incident), started_at=now))
     elif previous == S.PENDING:
         pause = session.scalars(
             select(IncidentPause)
-            .where(IncidentPause.incident_id == incident.id, IncidentPause.ended_at.is_(None))
-            .order_by(IncidentPause.id.desc())
+            .where(
+                col(IncidentPause.incident_id) == incident.id, col(IncidentPause.ended_at).is_(None)
+            )
+            .order_by(col(IncidentPause.id).desc())
         ).first()
         started = pause.started_at if pause else incident.paused_since or now
         if pause is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.errors import NotFound, UsageError
@@ -97,44 +98,44 @@ def list_incidents(
     owner = aliased(Agent)
     query = (
         select(
-            Incident.id,
-            Incident.status,
-            Incident.request_type,
-            Incident.channel,
-            Incident.title,
-            Incident.customer_id,
-            Customer.name,
-            Priority.code,
-            owner.login,
-            Department.code,
-            Incident.escalation,
-            Incident.opened_at,
-            Incident.response_due,
-            Incident.resolve_due,
-            Incident.first_response_at,
-            Incident.paused_since,
+            col(Incident.id),
+            col(Incident.status),
+            col(Incident.request_type),
+            col(Incident.channel),
+            col(Incident.title),
+            col(Incident.customer_id),
+            col(Customer.name),
+            col(Priority.code),
+            col(owner.login),
+            col(Department.code),
+            col(Incident.escalation),
+            col(Incident.opened_at),
+            col(Incident.response_due),
+            col(Incident.resolve_due),
+            col(Incident.first_response_at),
+            col(Incident.paused_since),
         )
-        .outerjoin(Customer, Customer.id == Incident.customer_id)
-        .outerjoin(Priority, Priority.id == Incident.priority_id)
-        .outerjoin(owner, owner.id == Incident.owner_id)
-        .outerjoin(Department, Department.id == Incident.department_id)
-        .order_by(Incident.id.desc())
+        .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
+        .outerjoin(Priority, col(Priority.id) == col(Incident.priority_id))
+        .outerjoin(owner, col(owner.id) == col(Incident.owner_id))
+        .outerjoin(Department, col(Department.id) == col(Incident.department_id))
+        .order_by(col(Incident.id).desc())
         .limit(limit)
     )
     if status is not None:
-        query = query.where(Incident.status == status)
+        query = query.where(col(Incident.status) == status)
     elif open_only:
-        query = query.where(Incident.status.in_(OPEN_STATUSES))
+        query = query.where(col(Incident.status).in_(OPEN_STATUSES))
     if customer_id is not None:
-        query = query.where(Incident.customer_id == customer_id)
+        query = query.where(col(Incident.customer_id) == customer_id)
     if owner_id is not None:
-        query = query.where(Incident.owner_id == owner_id)
+        query = query.where(col(Incident.owner_id) == owner_id)
     if department_id is not None:
-        query = query.where(Incident.department_id == department_id)
+        query = query.where(col(Incident.department_id) == department_id)
     if before_id is not None:
-        query = query.where(Incident.id < before_id)
+        query = query.where(col(Incident.id) < before_id)
     if ids is not None:
-        query = query.where(Incident.id.in_(ids))
+        query = query.where(col(Incident.id).in_(ids))
     return [
         IncidentRow(
             id=row[0],
@@ -170,7 +171,7 @@ class EventRow:
     contact_id: int | None
     duration_minutes: int | None
     corrects_id: int | None
-    data: dict | None
+    data: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -186,18 +187,18 @@ class IncidentDetail:
     description: str | None
     question: str | None
     answer: str | None
-    caller: dict
-    customer: dict | None
-    contact: dict | None
-    unit: dict | None
-    reason: dict
+    caller: dict[str, Any]
+    customer: dict[str, Any] | None
+    contact: dict[str, Any] | None
+    unit: dict[str, Any] | None
+    reason: dict[str, Any]
     request_kind: str | None
     problem_code: str | None
     priority: str | None
     owner: str | None
     responsible: str | None
     department: str | None
-    resolution: dict
+    resolution: dict[str, Any]
     customer_accepted: bool | None
     closed_by_coordinator: bool | None
     escalation: str
@@ -316,7 +317,7 @@ def incident_detail(
     )
 
 
-def _unit_block(session: Session, inc: Incident) -> dict | None:
+def _unit_block(session: Session, inc: Incident) -> dict[str, Any] | None:
     unit = session.get(Unit, inc.unit_id) if inc.unit_id else None
     if unit is None:
         return None
@@ -348,21 +349,21 @@ def list_events(
 ) -> list[EventRow]:
     query = (
         select(
-            Event.id,
-            Event.at,
-            EventType.code,
-            Event.kind,
-            Agent.login,
-            Event.text,
-            Event.contact_id,
-            Event.duration_minutes,
-            Event.corrects_id,
-            Event.data,
+            col(Event.id),
+            col(Event.at),
+            col(EventType.code),
+            col(Event.kind),
+            col(Agent.login),
+            col(Event.text),
+            col(Event.contact_id),
+            col(Event.duration_minutes),
+            col(Event.corrects_id),
+            col(Event.data),
         )
-        .join(EventType, EventType.id == Event.event_type_id)
-        .join(Agent, Agent.id == Event.author_id)
-        .where(Event.incident_id == incident_id)
-        .order_by(Event.id.desc() if newest_first else Event.id)
+        .join(EventType, col(EventType.id) == col(Event.event_type_id))
+        .join(Agent, col(Agent.id) == col(Event.author_id))
+        .where(col(Event.incident_id) == incident_id)
+        .order_by(col(Event.id).desc() if newest_first else col(Event.id))
     )
     if limit is not None:
         query = query.limit(limit)

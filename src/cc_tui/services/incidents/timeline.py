@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -179,7 +179,7 @@ def add_event_to_incident(
         agent_id=actor.id,
     )
     session.flush()
-    entry = _entries(session, _entry_query().where(Event.id == event.id))[0]
+    entry = _entries(session, _entry_query().where(col(Event.id) == event.id))[0]
     return AddedEvent(
         **vars(entry),
         incident=label,
@@ -189,33 +189,33 @@ def add_event_to_incident(
     )
 
 
-def _entry_query():
+def _entry_query() -> Select[*tuple[Any, ...]]:
     author = aliased(Agent)
     return (
         select(
-            Event.id,
-            Event.at,
-            EventType.code,
-            EventType.name,
-            Event.kind,
-            EventType.direction,
-            EventType.is_contact,
-            author.login,
-            author.name,
-            Event.text,
-            Event.contact_id,
-            Contact.name,
-            Event.duration_minutes,
-            Event.corrects_id,
-            Event.data,
+            col(Event.id),
+            col(Event.at),
+            col(EventType.code),
+            col(EventType.name),
+            col(Event.kind),
+            col(EventType.direction),
+            col(EventType.is_contact),
+            col(author.login),
+            col(author.name),
+            col(Event.text),
+            col(Event.contact_id),
+            col(Contact.name),
+            col(Event.duration_minutes),
+            col(Event.corrects_id),
+            col(Event.data),
         )
-        .join(EventType, EventType.id == Event.event_type_id)
-        .join(author, author.id == Event.author_id)
-        .outerjoin(Contact, Contact.id == Event.contact_id)
+        .join(EventType, col(EventType.id) == col(Event.event_type_id))
+        .join(author, col(author.id) == col(Event.author_id))
+        .outerjoin(Contact, col(Contact.id) == col(Event.contact_id))
     )
 
 
-def _entries(session: Session, query) -> list[TimelineEntry]:
+def _entries(session: Session, query: Select[*tuple[Any, ...]]) -> list[TimelineEntry]:
     return [TimelineEntry(*row) for row in session.execute(query)]
 
 
@@ -245,14 +245,14 @@ def timeline(
         raise UsageError("a page holds at least one event", field="limit")
     limit = min(limit, MAX_PAGE)
     incident = get_incident(session, ref)
-    query = _entry_query().where(Event.incident_id == incident.id)
+    query = _entry_query().where(col(Event.incident_id) == incident.id)
     if kind in (EventKind.USER, EventKind.SYSTEM):
-        query = query.where(Event.kind == kind)
+        query = query.where(col(Event.kind) == kind)
     elif kind == "contact":
-        query = query.where(EventType.is_contact.is_(True))
+        query = query.where(col(EventType.is_contact).is_(True))
     if after is not None:
-        query = query.where(Event.id < after if newest_first else Event.id > after)
-    query = query.order_by(Event.id.desc() if newest_first else Event.id).limit(limit + 1)
+        query = query.where(col(Event.id) < after if newest_first else col(Event.id) > after)
+    query = query.order_by(col(Event.id).desc() if newest_first else col(Event.id)).limit(limit + 1)
     rows = _entries(session, query)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -269,10 +269,10 @@ def event_counts(session: Session, incident_id: int) -> dict[str, int]:
     """How many events of each kind (one grouped read, no rows loaded)."""
     counts = {"all": 0, "user": 0, "system": 0, "contact": 0}
     query = (
-        select(Event.kind, EventType.is_contact, func.count())
-        .join(EventType, EventType.id == Event.event_type_id)
-        .where(Event.incident_id == incident_id)
-        .group_by(Event.kind, EventType.is_contact)
+        select(col(Event.kind), col(EventType.is_contact), func.count())
+        .join(EventType, col(EventType.id) == col(Event.event_type_id))
+        .where(col(Event.incident_id) == incident_id)
+        .group_by(col(Event.kind), col(EventType.is_contact))
     )
     for kind, is_contact, n in session.execute(query):
         counts["all"] += n

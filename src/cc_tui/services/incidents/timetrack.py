@@ -7,11 +7,13 @@ writes a Note on the incident's timeline (readable by whoever opens it) and a ch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -91,7 +93,9 @@ def _info(session: Session, entry: TimeEntry) -> TimeEntryInfo:
 
 def _running(session: Session, agent_id: int) -> TimeEntry | None:
     return session.scalars(
-        select(TimeEntry).where(TimeEntry.agent_id == agent_id, TimeEntry.ended_at.is_(None))
+        select(TimeEntry).where(
+            col(TimeEntry.agent_id) == agent_id, col(TimeEntry.ended_at).is_(None)
+        )
     ).first()
 
 
@@ -154,7 +158,9 @@ def _write(
     )
 
 
-def _stop(session: Session, actor: Actor, entry: TimeEntry, note: str | None, now: datetime):
+def _stop(
+    session: Session, actor: Actor, entry: TimeEntry, note: str | None, now: datetime
+) -> TimeEntryInfo:
     entry.ended_at = max(now, entry.started_at)
     entry.minutes = elapsed_minutes(entry.started_at, now)
     entry.note = note
@@ -268,8 +274,8 @@ def minutes_on_incident(session: Session, incident_id: int) -> int:
     """Booked minutes (running timers count once they are stopped)."""
     return int(
         session.scalar(
-            select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
-                TimeEntry.incident_id == incident_id, TimeEntry.ended_at.is_not(None)
+            select(func.coalesce(func.sum(col(TimeEntry.minutes)), 0)).where(
+                col(TimeEntry.incident_id) == incident_id, col(TimeEntry.ended_at).is_not(None)
             )
         )
         or 0
@@ -278,10 +284,10 @@ def minutes_on_incident(session: Session, incident_id: int) -> int:
 
 def running_on_incident(session: Session, incident_id: int) -> list[tuple[str, datetime]]:
     query = (
-        select(Agent.login, TimeEntry.started_at)
-        .join(Agent, Agent.id == TimeEntry.agent_id)
-        .where(TimeEntry.incident_id == incident_id, TimeEntry.ended_at.is_(None))
-        .order_by(TimeEntry.started_at)
+        select(col(Agent.login), col(TimeEntry.started_at))
+        .join(Agent, col(Agent.id) == col(TimeEntry.agent_id))
+        .where(col(TimeEntry.incident_id) == incident_id, col(TimeEntry.ended_at).is_(None))
+        .order_by(col(TimeEntry.started_at))
     )
     return [(login, started) for login, started in session.execute(query)]
 
@@ -289,9 +295,9 @@ def running_on_incident(session: Session, incident_id: int) -> list[tuple[str, d
 def incident_time(session: Session, *, ref: str | int) -> TimeSummary:
     incident = get_incident(session, ref)
     query = (
-        select(Agent.login, func.sum(TimeEntry.minutes), func.count())
-        .join(Agent, Agent.id == TimeEntry.agent_id)
-        .where(TimeEntry.incident_id == incident.id, TimeEntry.ended_at.is_not(None))
+        select(col(Agent.login), func.sum(col(TimeEntry.minutes)), func.count())
+        .join(Agent, col(Agent.id) == col(TimeEntry.agent_id))
+        .where(col(TimeEntry.incident_id) == incident.id, col(TimeEntry.ended_at).is_not(None))
         .group_by(Agent.login)
         .order_by(Agent.login)
     )
@@ -306,22 +312,22 @@ def agent_time(
     until: datetime | None = None,
 ) -> TimeSummary:
     """An agent's booked minutes per incident, optionally for entries started in a period."""
-    agent_id = session.scalar(select(Agent.id).where(Agent.login == login))
+    agent_id = session.scalar(select(col(Agent.id)).where(col(Agent.login) == login))
     if agent_id is None:
         raise NotFound(f"no agent {login!r}", field="agent")
-    query = select(TimeEntry.incident_id, func.sum(TimeEntry.minutes), func.count()).where(
-        TimeEntry.agent_id == agent_id, TimeEntry.ended_at.is_not(None)
-    )
+    query = select(
+        col(TimeEntry.incident_id), func.sum(col(TimeEntry.minutes)), func.count()
+    ).where(col(TimeEntry.agent_id) == agent_id, col(TimeEntry.ended_at).is_not(None))
     if since is not None:
-        query = query.where(TimeEntry.started_at >= since)
+        query = query.where(col(TimeEntry.started_at) >= since)
     if until is not None:
-        query = query.where(TimeEntry.started_at < until)
-    query = query.group_by(TimeEntry.incident_id).order_by(TimeEntry.incident_id)
+        query = query.where(col(TimeEntry.started_at) < until)
+    query = query.group_by(col(TimeEntry.incident_id)).order_by(col(TimeEntry.incident_id))
     rows = [(number(incident_id), n, c) for incident_id, n, c in session.execute(query)]
     return _summary(login, rows)
 
 
-def _summary(scope: str, rows) -> TimeSummary:
+def _summary(scope: str, rows: Iterable[Any]) -> TimeSummary:
     by = [TimeTotal(key, int(minutes or 0), int(count)) for key, minutes, count in rows]
     return TimeSummary(
         scope=scope,
