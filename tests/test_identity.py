@@ -469,3 +469,27 @@ def test_sqlite_as_picks_the_agent_and_the_os_login_is_recorded(sqlite_db, sqlit
     assert refused.exit_code == 2 and "no login roles" in refused.stderr
     no_roles = sqlite_cli("db", "roles", "sync")
     assert no_roles.exit_code == 2
+
+
+def test_a_new_embedded_database_is_its_os_users_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from cc_tui.config import default_database_url
+
+    path = default_database_url().removeprefix("sqlite:///")
+    assert path.startswith(str(tmp_path))
+    result = CliRunner().invoke(app, ["--as", "olga", "agent", "list", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
+
+
+def test_over_the_local_socket_the_login_is_the_role(team):
+    """The team server's set-up: no host in the URL, so libpq uses the local socket (peer
+    authentication there; trust on this test server) and the role names the agent."""
+    _katrin, jonas, _maria = _set_up(team)
+    url = f"postgresql+psycopg://{jonas}@/{team.name}"
+    added = CliRunner().invoke(app, ["--db", url, "customer", "add", "--name", "Acme"])
+    assert added.exit_code == 0, added.stderr
+    assert _last_change(team) == (jonas, jonas)
+    refused = CliRunner().invoke(app, ["--db", url, "--as", team.login("katrin"), "agent", "list"])
+    assert refused.exit_code == 1

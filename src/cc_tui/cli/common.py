@@ -57,8 +57,9 @@ class CliState:
                 # The embedded database's folder is ours to create (first run on a machine).
                 from cc_tui.config import default_database_url
 
+                # One person's data: the folder is the OS user's alone (0700).
                 Path(default_database_url().removeprefix("sqlite:///")).parent.mkdir(
-                    parents=True, exist_ok=True
+                    mode=0o700, parents=True, exist_ok=True
                 )
             self._db = Database(self.settings.effective_database_url)
         if check_schema:

@@ -318,6 +318,7 @@ def _make_data_folder(url: str) -> None:
     if url.startswith(prefix):
         path = Path(url[len(prefix) :])
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # One person's data: the folder is the OS user's alone (0700).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
             raise Unavailable(f"cannot create the folder {path.parent}: {error}") from error

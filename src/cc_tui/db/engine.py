@@ -7,6 +7,7 @@ Driver errors are turned into the domain's `Unavailable` so a person reads one c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,6 +119,15 @@ class Database:
             raise Unavailable(f"database path {path} is a directory, not a SQLite file")
         if not path.parent.exists():
             raise Unavailable(f"cannot open database {path}: folder {path.parent} does not exist")
+        # A new embedded database is one person's: readable and writable by its OS user only
+        # (SQLite gives its -wal and -shm files the same mode). An empty file is an empty
+        # database.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise Unavailable(f"cannot create database {path}: {error}") from error
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
