@@ -24,6 +24,7 @@ from cc_tui.cli.commands import (
     time,
     timer,
     unit,
+    wo,
 )
 from cc_tui.cli.common import CliState, command
 
@@ -54,6 +55,7 @@ app.add_typer(escalate.app, name="escalate")
 app.add_typer(kb.app, name="kb")
 app.add_typer(rule.app, name="rule")
 app.add_typer(queue.app, name="queue")
+app.add_typer(wo.app, name="wo")
 
 
 @app.callback()

@@ -186,3 +186,30 @@ class ChangeListener:
 
 def incidents_in(changes: Iterable[ChangeInfo]) -> set[int]:
     return {c.incident_id for c in changes if c.incident_id is not None}
+
+
+def record_changes(session: Session, rows: list[dict]) -> None:
+    """Many changes of one operation (a work order closing its incidents): one INSERT and,
+    on PostgreSQL, one notification for all of them."""
+    if not rows:
+        return
+    from sqlalchemy import insert
+
+    now = rows[0].get("at")
+    values = [
+        {
+            "at": now,
+            "entity_id": None,
+            "incident_id": None,
+            "department_id": None,
+            "agent_id": None,
+            **row,
+        }
+        for row in rows
+    ]
+    session.execute(insert(Change), values)
+    if session.get_bind().dialect.name == "postgresql":
+        payload = json.dumps({"entity": rows[0]["entity"], "count": len(rows)})
+        session.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+        )

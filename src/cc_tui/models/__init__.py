@@ -12,7 +12,7 @@ from cc_tui.models.mail import MailAttachment, MailMessage
 from cc_tui.models.notify import Notification
 from cc_tui.models.routing import RoutingRule
 from cc_tui.models.unit import ServiceContract, SubcontractAgreement, Unit
-from cc_tui.models.workorder import IncidentWorkOrder, WorkOrder
+from cc_tui.models.workorder import IncidentWorkOrder, WorkOrder, WorkOrderEvent
 
 __all__ = [
     "Agent",
@@ -44,5 +44,6 @@ __all__ = [
     "TimeEntry",
     "Unit",
     "WorkOrder",
+    "WorkOrderEvent",
     "WorkOrderTemplate",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
@@ -27,6 +27,9 @@ class WorkOrderTemplate(SQLModel, table=True):
     description: str | None = None
     estimated_minutes: int | None = None
     billable: bool = False
+    # The checklist an order made from it starts with (a list of task texts; migration 0009).
+    tasks: list[str] | None = Field(default=None, sa_type=JSON)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
 
 
 class Code(SQLModel, table=True):

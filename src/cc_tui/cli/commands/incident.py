@@ -565,3 +565,61 @@ def deadline(
         )
     note(f"{view.number}: deadlines {'computed' if not view.manual else 'set by hand'}")
     emit(view, as_json=as_json, human=lambda v: _deadlines_text(v, zone))
+
+
+def _transfer_text(result) -> str:
+    orders = ", ".join(f"{o.number} ({o.kind}, {o.status})" for o in result.work_orders)
+    return f"{result.incident['number']} {result.incident['status']}: {orders}"
+
+
+@app.command()
+@command
+def transfer(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    kind: str | None = typer.Option(None, help="service, subcontract or repair."),
+    repair_kind: str | None = typer.Option(None, help="Repairs: depot, delivery, receipt, loan."),
+    template: list[str] = typer.Option(
+        [], "--template", help="Template code (default: the problem code's); repeat for more."
+    ),
+    billable: bool = typer.Option(False, "--billable", help="A charged service order."),
+    xref: str | None = typer.Option(None, help="Billable: the ERP service order number."),
+    destination: str | None = typer.Option(None, help="Billable: the ERP destination type."),
+    to_subcontractor: bool = typer.Option(
+        False, "--to-subcontractor", help="To the unit's subcontractor (its agreement)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Hand an action request to new work orders; it becomes transferred."""
+    from cc_tui.services.workorders.orders import transfer as hand_over
+
+    with state(ctx).work() as (session, actor):
+        result = hand_over(
+            session,
+            actor=actor,
+            ref=ref,
+            kind=kind,
+            repair_kind=repair_kind,
+            templates=template,
+            billable=billable,
+            xref=xref,
+            destination=destination,
+            to_subcontractor=to_subcontractor,
+        )
+    emit(result, as_json=as_json, human=_transfer_text)
+
+
+@app.command("link-wo")
+@command
+def link_wo(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    wo: str = typer.Argument(..., help="The open work order: WO-17 or 17."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Link an incident to an existing open work order; it becomes transferred."""
+    from cc_tui.services.workorders.orders import link
+
+    with state(ctx).work() as (session, actor):
+        result = link(session, actor=actor, ref=ref, wo=wo)
+    emit(result, as_json=as_json, human=_transfer_text)

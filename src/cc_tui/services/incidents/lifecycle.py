@@ -264,3 +264,101 @@ def _pause_clock(
 
         # The clocks resume: the deadlines move by the pause.
         apply_deadlines(session, incident, now=now, why="pending ended")
+
+
+# Moves the work-order service makes on its own, on top of LEGAL (M10): reopening a work
+# order takes the incidents its completion closed back to transferred.
+WORK_ORDER_ONLY: dict[str, tuple[str, ...]] = {S.CLOSED: (S.TRANSFERRED,)}
+
+
+@dataclass(frozen=True)
+class SystemMove:
+    """One incident's move in `move_many`; `note` ends its status event's text."""
+
+    incident: Incident
+    to: str
+    note: str
+    data: dict | None = None
+
+
+def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> None:
+    """System moves of many incidents in one go (a work order completing for a thousand
+    callers). Each is checked against LEGAL and WORK_ORDER_ONLY, stamped, versioned and told
+    on its timeline; the events and the change-feed rows are written in one statement each.
+    The incidents must be locked by the caller (`lock_incidents`)."""
+    if not moves:
+        return
+    from sqlalchemy import insert
+
+    from cc_tui.db.changes import record_changes
+    from cc_tui.models import Event
+    from cc_tui.models.enums import EventKind
+    from cc_tui.services.incidents.event_log import event_type
+
+    now = clock.now()
+    type_id = event_type(session, SystemEvent.STATUS.value).id
+    events: list[dict] = []
+    changes: list[dict] = []
+    for m in moves:
+        incident, target = m.incident, Status(m.to)
+        previous = incident.status
+        allowed = legal_targets(previous) + WORK_ORDER_ONLY.get(previous, ())
+        if target not in allowed:
+            raise RuleViolation(
+                f"{number(incident.id or 0)} cannot go from {previous} to {target.value}",
+                field="status",
+            )
+        if target == S.SOLVED:
+            incident.solved_at = now
+        elif target == S.CLOSED:
+            incident.closed_at = now
+            incident.closed_by_coordinator = False
+        elif previous == S.CLOSED:
+            incident.closed_at = None
+            incident.solved_at = None
+        if S.PENDING in (previous, target):
+            _pause_clock(session, incident, previous, target, now)
+        incident.status = target
+        touch(incident, actor, now)
+        events.append(
+            {
+                "incident_id": incident.id,
+                "event_type_id": type_id,
+                "kind": EventKind.SYSTEM.value,
+                "at": now,
+                "author_id": actor.id,
+                "text": f"{previous} -> {target.value}: {m.note}",
+                "contact_id": None,
+                "duration_minutes": None,
+                "corrects_id": None,
+                "data": {"field": "status", "from": previous, "to": target.value, **(m.data or {})},
+            }
+        )
+        changes.append(
+            {
+                "at": now,
+                "entity": "incident",
+                "action": "status",
+                "entity_id": incident.id,
+                "incident_id": incident.id,
+                "department_id": incident.department_id,
+                "agent_id": actor.id,
+            }
+        )
+    session.flush()
+    session.execute(insert(Event), events)
+    record_changes(session, changes)
+
+
+def lock_incidents(session: Session, condition) -> list[Incident]:
+    """The incidents matching `condition`, locked in id order (two writers never deadlock),
+    read afresh: a concurrent writer's committed change is seen after the wait."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(condition)
+            .order_by(Incident.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )

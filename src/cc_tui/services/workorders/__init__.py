@@ -1,0 +1,1 @@
+"""Work orders (M10): templates, transfers of action requests, the order's lifecycle."""
