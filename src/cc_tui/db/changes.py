@@ -188,7 +188,7 @@ def incidents_in(changes: Iterable[ChangeInfo]) -> set[int]:
     return {c.incident_id for c in changes if c.incident_id is not None}
 
 
-def record_changes(session: Session, rows: list[dict]) -> None:
+def record_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     """Many changes of one operation (a work order closing its incidents): one INSERT and,
     on PostgreSQL, one notification for all of them."""
     if not rows:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -132,7 +132,7 @@ def _lock_order(session: Session, ref: str | int) -> WorkOrder:
     order_id = parse_wo(ref)
     order = session.scalars(
         select(WorkOrder)
-        .where(WorkOrder.id == order_id)
+        .where(col(WorkOrder.id) == order_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
@@ -156,9 +156,9 @@ def order_info(session: Session, order: WorkOrder, *, events: bool = True) -> Wo
         session.get(SubcontractAgreement, order.subcontract_id) if order.subcontract_id else None
     )
     linked = session.scalars(
-        select(IncidentWorkOrder.incident_id)
-        .where(IncidentWorkOrder.work_order_id == order.id)
-        .order_by(IncidentWorkOrder.incident_id)
+        select(col(IncidentWorkOrder.incident_id))
+        .where(col(IncidentWorkOrder.work_order_id) == order.id)
+        .order_by(col(IncidentWorkOrder.incident_id))
     ).all()
     resolution = "/".join(
         p
@@ -171,10 +171,10 @@ def order_info(session: Session, order: WorkOrder, *, events: bool = True) -> Wo
     timeline: list[OrderEvent] = []
     if events:
         rows = session.execute(
-            select(WorkOrderEvent, Agent.login)
-            .join(Agent, Agent.id == WorkOrderEvent.author_id)
-            .where(WorkOrderEvent.work_order_id == order.id)
-            .order_by(WorkOrderEvent.id)
+            select(WorkOrderEvent, col(Agent.login))
+            .join(Agent, col(Agent.id) == col(WorkOrderEvent.author_id))
+            .where(col(WorkOrderEvent.work_order_id) == order.id)
+            .order_by(col(WorkOrderEvent.id))
         ).all()
         timeline = [
             OrderEvent(
@@ -257,48 +257,49 @@ def list_orders(
     limit = max(1, min(limit, MAX_PAGE))
     count = (
         select(func.count())
-        .where(IncidentWorkOrder.work_order_id == WorkOrder.id)
+        .where(col(IncidentWorkOrder.work_order_id) == col(WorkOrder.id))
         .correlate(WorkOrder)
         .scalar_subquery()
     )
     query = (
-        select(WorkOrder, Department.code, Agent.login, count)
-        .outerjoin(Department, Department.id == WorkOrder.department_id)
-        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .order_by(WorkOrder.id.desc())
+        select(WorkOrder, col(Department.code), col(Agent.login), count)
+        .outerjoin(Department, col(Department.id) == col(WorkOrder.department_id))
+        .outerjoin(Agent, col(Agent.id) == col(WorkOrder.assignee_id))
+        .order_by(col(WorkOrder.id).desc())
         .limit(limit)
     )
     if status is not None:
-        query = query.where(WorkOrder.status == status)
+        query = query.where(col(WorkOrder.status) == status)
     elif open_only:
-        query = query.where(WorkOrder.status.in_(OPEN_ORDER))
+        query = query.where(col(WorkOrder.status).in_(OPEN_ORDER))
     if department:
-        query = query.where(WorkOrder.department_id == resolve_department(session, department).id)
+        dept_id = resolve_department(session, department).id
+        query = query.where(col(WorkOrder.department_id) == dept_id)
     if assignee:
-        query = query.where(WorkOrder.assignee_id == resolve_agent(session, assignee).id)
+        query = query.where(col(WorkOrder.assignee_id) == resolve_agent(session, assignee).id)
     if incident is not None:
         incident_id = parse_ref(incident)
         query = query.where(
-            WorkOrder.id.in_(
-                select(IncidentWorkOrder.work_order_id).where(
-                    IncidentWorkOrder.incident_id == incident_id
+            col(WorkOrder.id).in_(
+                select(col(IncidentWorkOrder.work_order_id)).where(
+                    col(IncidentWorkOrder.incident_id) == incident_id
                 )
             )
         )
     if text and text.strip():
         words = text.strip()
         if _REF.match(words):
-            query = query.where(WorkOrder.id == parse_wo(words))
+            query = query.where(col(WorkOrder.id) == parse_wo(words))
         else:
             pattern = f"%{words.lower()}%"
             query = query.where(
                 or_(
-                    func.lower(WorkOrder.title).like(pattern),
-                    func.lower(WorkOrder.cross_reference).like(pattern),
+                    func.lower(col(WorkOrder.title)).like(pattern),
+                    func.lower(col(WorkOrder.cross_reference)).like(pattern),
                 )
             )
     if before is not None:
-        query = query.where(WorkOrder.id < parse_wo(before))
+        query = query.where(col(WorkOrder.id) < parse_wo(before))
     return [
         WorkOrderRow(
             number=wo_number(o.id or 0),
@@ -338,39 +339,43 @@ def candidates(session: Session, ref: str | int, *, limit: int = 20) -> list[Can
     if incident.customer_id:
         customer = session.get(Customer, incident.customer_id)
         region = customer.region if customer else None
-    same_unit = Incident.unit_id == incident.unit_id if incident.unit_id else None
-    same_customer = Incident.customer_id == incident.customer_id if incident.customer_id else None
-    same_region = Customer.region == region if region else None
+    same_unit = col(Incident.unit_id) == incident.unit_id if incident.unit_id else None
+    same_customer = (
+        col(Incident.customer_id) == incident.customer_id if incident.customer_id else None
+    )
+    same_region = col(Customer.region) == region if region else None
     tests = [t for t in (same_unit, same_customer, same_region) if t is not None]
     if not tests:
         return []
-    mine = select(IncidentWorkOrder.work_order_id).where(
-        IncidentWorkOrder.incident_id == incident.id
+    mine = select(col(IncidentWorkOrder.work_order_id)).where(
+        col(IncidentWorkOrder.incident_id) == incident.id
     )
     hits = (
-        select(IncidentWorkOrder.work_order_id.label("wo"), func.min(_rank(tests)).label("rank"))
-        .join(Incident, Incident.id == IncidentWorkOrder.incident_id)
-        .outerjoin(Customer, Customer.id == Incident.customer_id)
-        .join(WorkOrder, WorkOrder.id == IncidentWorkOrder.work_order_id)
+        select(
+            col(IncidentWorkOrder.work_order_id).label("wo"), func.min(_rank(tests)).label("rank")
+        )
+        .join(Incident, col(Incident.id) == col(IncidentWorkOrder.incident_id))
+        .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
+        .join(WorkOrder, col(WorkOrder.id) == col(IncidentWorkOrder.work_order_id))
         .where(
-            WorkOrder.problem_code_id == incident.problem_code_id,
-            WorkOrder.status.in_(OPEN_ORDER),
-            WorkOrder.id.not_in(mine),
+            col(WorkOrder.problem_code_id) == incident.problem_code_id,
+            col(WorkOrder.status).in_(OPEN_ORDER),
+            col(WorkOrder.id).not_in(mine),
             or_(*tests),
         )
-        .group_by(IncidentWorkOrder.work_order_id)
+        .group_by(col(IncidentWorkOrder.work_order_id))
         .subquery()
     )
     count = (
         select(func.count())
-        .where(IncidentWorkOrder.work_order_id == WorkOrder.id)
+        .where(col(IncidentWorkOrder.work_order_id) == col(WorkOrder.id))
         .correlate(WorkOrder)
         .scalar_subquery()
     )
     rows = session.execute(
         select(WorkOrder, hits.c.rank, count)
-        .join(hits, hits.c.wo == WorkOrder.id)
-        .order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
+        .join(hits, hits.c.wo == col(WorkOrder.id))
+        .order_by(col(WorkOrder.created_at).desc(), col(WorkOrder.id).desc())
         .limit(limit)
     ).all()
     words = [*_match_words(same_unit, same_customer), "region"]
@@ -410,12 +415,12 @@ class IncidentOrder:
 def orders_of_incident(session: Session, ref: str | int) -> list[IncidentOrder]:
     incident_id = parse_ref(ref)
     rows = session.execute(
-        select(WorkOrder, Department.code, Agent.login)
-        .join(IncidentWorkOrder, IncidentWorkOrder.work_order_id == WorkOrder.id)
-        .outerjoin(Department, Department.id == WorkOrder.department_id)
-        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(IncidentWorkOrder.incident_id == incident_id)
-        .order_by(WorkOrder.id)
+        select(WorkOrder, col(Department.code), col(Agent.login))
+        .join(IncidentWorkOrder, col(IncidentWorkOrder.work_order_id) == col(WorkOrder.id))
+        .outerjoin(Department, col(Department.id) == col(WorkOrder.department_id))
+        .outerjoin(Agent, col(Agent.id) == col(WorkOrder.assignee_id))
+        .where(col(IncidentWorkOrder.incident_id) == incident_id)
+        .order_by(col(WorkOrder.id))
     ).all()
     return [
         IncidentOrder(wo_number(o.id or 0), o.kind, o.status, o.title, dept, login)
@@ -869,7 +874,8 @@ def _order_event(
 
 
 def _linked_ids(order_id: int):
-    return select(IncidentWorkOrder.incident_id).where(IncidentWorkOrder.work_order_id == order_id)
+    link = IncidentWorkOrder
+    return select(col(link.incident_id)).where(col(link.work_order_id) == order_id)
 
 
 def _settle(
@@ -881,7 +887,7 @@ def _settle(
     assert order.id is not None
     incidents = lifecycle.lock_incidents(
         session,
-        Incident.id.in_(_linked_ids(order.id)) & (Incident.status == Status.TRANSFERRED),
+        col(Incident.id).in_(_linked_ids(order.id)) & (col(Incident.status) == Status.TRANSFERRED),
     )
     if not incidents:
         return []
@@ -890,14 +896,14 @@ def _settle(
         incident_id: (total, done, completed)
         for incident_id, total, done, completed in session.execute(
             select(
-                link.incident_id,
+                col(link.incident_id),
                 func.count(),
-                func.sum(case((WorkOrder.status.in_(TERMINAL), 1), else_=0)),
-                func.sum(case((WorkOrder.status == W.COMPLETED, 1), else_=0)),
+                func.sum(case((col(WorkOrder.status).in_(TERMINAL), 1), else_=0)),
+                func.sum(case((col(WorkOrder.status) == W.COMPLETED, 1), else_=0)),
             )
-            .join(WorkOrder, WorkOrder.id == link.work_order_id)
-            .where(link.incident_id.in_(_linked_ids(order.id)))
-            .group_by(link.incident_id)
+            .join(WorkOrder, col(WorkOrder.id) == col(link.work_order_id))
+            .where(col(link.incident_id).in_(_linked_ids(order.id)))
+            .group_by(col(link.incident_id))
         )
     }
     closing = [i for i in incidents if _all_done(tally.get(i.id)) and tally[i.id][2] > 0]
@@ -942,8 +948,8 @@ def _settle(
         session.execute(
             update(IncidentWorkOrder)
             .where(
-                IncidentWorkOrder.work_order_id == order.id,
-                IncidentWorkOrder.incident_id.in_([i.id for i in closing]),
+                col(IncidentWorkOrder.work_order_id) == order.id,
+                col(IncidentWorkOrder.incident_id).in_([i.id for i in closing]),
             )
             .values(closed_incident=True)
         )
@@ -983,13 +989,13 @@ def _completing_orders(
         return {i.id or 0: order for i in closing}
     found: dict[int, WorkOrder] = {}
     rows = session.execute(
-        select(IncidentWorkOrder.incident_id, WorkOrder)
-        .join(WorkOrder, WorkOrder.id == IncidentWorkOrder.work_order_id)
+        select(col(IncidentWorkOrder.incident_id), WorkOrder)
+        .join(WorkOrder, col(WorkOrder.id) == col(IncidentWorkOrder.work_order_id))
         .where(
-            IncidentWorkOrder.incident_id.in_([i.id for i in closing]),
-            WorkOrder.status == W.COMPLETED,
+            col(IncidentWorkOrder.incident_id).in_([i.id for i in closing]),
+            col(WorkOrder.status) == W.COMPLETED,
         )
-        .order_by(WorkOrder.completed_at, WorkOrder.id)
+        .order_by(col(WorkOrder.completed_at), col(WorkOrder.id))
     ).all()
     for incident_id, done in rows:
         found[incident_id] = done  # the last one wins
@@ -1000,14 +1006,14 @@ def _reopen(session: Session, actor: Actor, order: WorkOrder, now: datetime) -> 
     """The order is open again: the incidents closed by their work orders go back to
     Transferred (an incident a coordinator closed stays closed)."""
     assert order.id is not None
-    closed_by_orders = select(IncidentWorkOrder.incident_id).where(
-        IncidentWorkOrder.closed_incident.is_(True)
+    closed_by_orders = select(col(IncidentWorkOrder.incident_id)).where(
+        col(IncidentWorkOrder.closed_incident).is_(True)
     )
     incidents = lifecycle.lock_incidents(
         session,
-        Incident.id.in_(_linked_ids(order.id))
-        & Incident.id.in_(closed_by_orders)
-        & (Incident.status == Status.CLOSED),
+        col(Incident.id).in_(_linked_ids(order.id))
+        & col(Incident.id).in_(closed_by_orders)
+        & (col(Incident.status) == Status.CLOSED),
     )
     if not incidents:
         return []
@@ -1024,7 +1030,7 @@ def _reopen(session: Session, actor: Actor, order: WorkOrder, now: datetime) -> 
     )
     session.execute(
         update(IncidentWorkOrder)
-        .where(IncidentWorkOrder.incident_id.in_([i.id for i in incidents]))
+        .where(col(IncidentWorkOrder.incident_id).in_([i.id for i in incidents]))
         .values(closed_incident=False)
     )
     _order_event(

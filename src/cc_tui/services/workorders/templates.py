@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
@@ -92,7 +92,8 @@ def template_info(session: Session, row: WorkOrderTemplate) -> TemplateInfo:
 
 def resolve_template(session: Session, code: str) -> WorkOrderTemplate:
     text = code.strip().upper()
-    row = session.scalars(select(WorkOrderTemplate).where(WorkOrderTemplate.code == text)).first()
+    query = select(WorkOrderTemplate).where(col(WorkOrderTemplate.code) == text)
+    row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"no work-order template {text}", field="template")
     return row
@@ -126,7 +127,8 @@ def add_template(
     checklist = [t.strip() for t in tasks if t and t.strip()]
     if len(checklist) > MAX_TASKS:
         raise UsageError(f"at most {MAX_TASKS} tasks", field="task")
-    if session.scalars(select(WorkOrderTemplate.id).where(WorkOrderTemplate.code == text)).first():
+    taken = select(col(WorkOrderTemplate.id)).where(col(WorkOrderTemplate.code) == text)
+    if session.scalars(taken).first():
         raise RuleViolation(f"work-order template {text} exists already", field="code")
     row = WorkOrderTemplate(
         code=text,
@@ -148,5 +150,5 @@ def add_template(
 
 
 def list_templates(session: Session) -> list[TemplateInfo]:
-    rows = session.scalars(select(WorkOrderTemplate).order_by(WorkOrderTemplate.code))
+    rows = session.scalars(select(WorkOrderTemplate).order_by(col(WorkOrderTemplate.code)))
     return [template_info(session, row) for row in rows]

@@ -15,7 +15,6 @@ status, department or technician) and the link candidates (same problem code).
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import cc_tui.models.base
@@ -39,7 +38,7 @@ def _add_reference(table: str, column: str, target: str) -> None:
 def upgrade() -> None:
     op.add_column("work_order_template", sa.Column("tasks", sa.JSON(), nullable=True))
     _add_reference("work_order_template", "department_id", "department")
-    text = sqlmodel.sql.sqltypes.AutoString
+    text = sa.String
     moment = cc_tui.models.base.UtcDateTime(timezone=True)
     for column in (
         sa.Column("destination_type", text(length=40), nullable=True),
