@@ -195,10 +195,14 @@ def record_changes(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     from sqlalchemy import insert
 
-    now = rows[0].get("at")
+    from cc_tui import clock
+
+    now = rows[0].get("at") or clock.now()
+    who = acted_by(session)
     values = [
         {
             "at": now,
+            "acted_by": who,
             "entity_id": None,
             "incident_id": None,
             "department_id": None,

@@ -42,6 +42,7 @@ AGENT_WRITES = {
     "unit": "INSERT, UPDATE",
     "work_order": "INSERT, UPDATE",
     "incident_work_order": "INSERT, UPDATE",
+    "work_order_event": "INSERT",
     "kb_search": "INSERT, UPDATE",
     "notification": "INSERT, UPDATE",
     "mail_message": "INSERT, UPDATE",

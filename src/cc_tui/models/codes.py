@@ -27,7 +27,7 @@ class WorkOrderTemplate(SQLModel, table=True):
     description: str | None = None
     estimated_minutes: int | None = None
     billable: bool = False
-    # The checklist an order made from it starts with (a list of task texts; migration 0009).
+    # The checklist an order made from it starts with (a list of task texts; migration 0010).
     tasks: list[str] | None = Field(default=None, sa_type=JSON)
     department_id: int | None = Field(default=None, foreign_key="department.id")
 

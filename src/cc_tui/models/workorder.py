@@ -18,7 +18,7 @@ class WorkOrder(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('service','subcontract','repair')", name="kind"),
         CheckConstraint("status IN ('open','in_progress','completed','cancelled')", name="status"),
-        # The work-order list pages newest first, by status and by department (migration 0009).
+        # The work-order list pages newest first, by status and by department (migration 0010).
         Index("ix_work_order_status_id", "status", "id"),
         Index("ix_work_order_department", "department_id", "status", "id"),
         Index("ix_work_order_assignee", "assignee_id", "status", "id"),

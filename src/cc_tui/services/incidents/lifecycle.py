@@ -290,13 +290,14 @@ def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> Non
         return
     from sqlalchemy import insert
 
-    from cc_tui.db.changes import record_changes
+    from cc_tui.db.changes import acted_by, record_changes
     from cc_tui.models import Event
     from cc_tui.models.enums import EventKind
     from cc_tui.services.incidents.event_log import event_type
 
     now = clock.now()
     type_id = event_type(session, SystemEvent.STATUS.value).id
+    who = acted_by(session)
     events: list[dict] = []
     changes: list[dict] = []
     for m in moves:
@@ -331,6 +332,7 @@ def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> Non
                 "contact_id": None,
                 "duration_minutes": None,
                 "corrects_id": None,
+                "acted_by": who,
                 "data": {"field": "status", "from": previous, "to": target.value, **(m.data or {})},
             }
         )

@@ -113,7 +113,7 @@ def add_template(
     department: str | None = None,
     billable: bool = False,
 ) -> TemplateInfo:
-    actor.require_supervisor("add work-order templates")
+    actor.require_admin("add work-order templates")
     text = code.strip().upper()
     if not text or len(text) > 40 or any(c.isspace() for c in text):
         raise UsageError("a template code is 1-40 characters without spaces", field="code")

@@ -1,7 +1,7 @@
 """work orders (M10): checklists, completion, the order's own timeline, list indexes
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05
 
 Templates get their task checklist and default department; orders get the checklist, the
@@ -19,8 +19,8 @@ from alembic import op
 
 import cc_tui.models.base
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
