@@ -170,7 +170,8 @@ def test_db_upgrade_creates_the_groups_and_the_first_admins_login(team):
         (f"{name}_agent", False),
         (f"{name}_supervisor", False),
     ]
-    assert _groups_of(team, katrin) == {f"{name}_admin"}
+    # An admin's login administers the groups (to add agents), and so is in each of them.
+    assert _groups_of(team, katrin) == {f"{name}_admin", f"{name}_supervisor", f"{name}_agent"}
     assert _groups_of(team, jonas) == {f"{name}_agent"}
     assert _groups_of(team, maria) == {f"{name}_supervisor"}
     logins = team.sql(
@@ -283,6 +284,19 @@ def test_agent_update_role_moves_the_login_to_another_group(team):
     moved = team.cli("agent", "update", jonas, "--role", "supervisor", role=katrin)
     assert moved.exit_code == 0, moved.stderr
     assert _groups_of(team, jonas) == {f"{team.name}_supervisor"}
+    # Made an admin and back: the admin groups and their ADMIN OPTION go again.
+    assert team.cli("agent", "update", jonas, "--role", "admin", role=katrin).exit_code == 0
+    assert len(_groups_of(team, jonas)) == 3
+    assert team.sql("SELECT rolcreaterole FROM pg_roles WHERE rolname = %s", params=(jonas,)) == [
+        (True,)
+    ]
+    assert team.cli("agent", "update", jonas, "--role", "supervisor", role=katrin).exit_code == 0
+    assert _groups_of(team, jonas) == {f"{team.name}_supervisor"}
+    assert team.sql(
+        "SELECT m.admin_option, r.rolcreaterole FROM pg_auth_members m "
+        "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s",
+        params=(jonas,),
+    ) == [(False, False)]
     assert not team.refused(jonas, 'UPDATE "kb_article" SET id = id WHERE false')
     # An agent asking for the same is refused by the service, and its role may not either.
     maria = team.login("maria")
@@ -373,6 +387,7 @@ def test_an_agents_everyday_work_needs_no_more_than_its_grants(team):
         ("incident", "timeline", number),
         ("kb", "search", "printer"),
         ("incident", "list"),
+        ("escalate",),
     ):
         result = team.cli(*args, role=jonas)
         assert result.exit_code == 0, (args, result.stderr)

@@ -266,24 +266,35 @@ def provision_login(
     ]
     if password is not None:
         options.append(f"PASSWORD '{scram_verifier(password)}'")
-    member_of = set(
-        conn.execute(
+    member_of: dict[str, bool] = {
+        str(group): bool(admin_option)
+        for group, admin_option in conn.execute(
             text(
-                "SELECT g.rolname FROM pg_auth_members m "
+                "SELECT g.rolname, m.admin_option FROM pg_auth_members m "
                 "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member "
                 "WHERE u.rolname = :n AND g.rolname = ANY(:groups)"
             ),
             {"n": login, "groups": list(names.values())},
-        ).scalars()
-    )
+        ).all()
+    }
+    # An admin's login is in every group WITH ADMIN OPTION: PostgreSQL 16 and later let a
+    # CREATEROLE role grant only the roles it administers (15 lets it grant any).
+    admin = role == "admin"
+    wanted = set(names.values()) if admin else {names[role]}
     statements = []
     if row is None:
         statements.append(f"CREATE ROLE {quote(login)} {' '.join(options)}")
-    elif (row[1], row[2]) != (active, role == "admin") or password is not None:
+    elif (row[1], row[2]) != (active, admin) or password is not None:
         statements.append(f"ALTER ROLE {quote(login)} {' '.join(options)}")
-    statements += [f"REVOKE {quote(g)} FROM {quote(login)}" for g in member_of - {names[role]}]
-    if names[role] not in member_of:
-        statements.append(f"GRANT {quote(names[role])} TO {quote(login)}")
+    for group in sorted(set(member_of) - wanted):
+        statements.append(f"REVOKE {quote(group)} FROM {quote(login)}")
+    for group in sorted(wanted):
+        if group not in member_of or member_of[group] != admin:
+            if group in member_of and not admin:
+                statements.append(f"REVOKE ADMIN OPTION FOR {quote(group)} FROM {quote(login)}")
+            else:
+                option = " WITH ADMIN OPTION" if admin else ""
+                statements.append(f"GRANT {quote(group)} TO {quote(login)}{option}")
     try:
         for statement in statements:
             # DDL takes no bind parameters, and the verifier holds ':' (text() would bind it).
