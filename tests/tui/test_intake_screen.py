@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from cc_tui.errors import Unavailable
 from cc_tui.models import Department, Incident
@@ -503,7 +503,11 @@ def test_intake_snapshot(snap_compare, tmp_path, monkeypatch):
         intake.picker("serial").focus()
         await pilot.press(*"SN-4711")
         await wait_until(pilot, lambda: intake.unit is not None)
-        intake.query_one("#title").focus()
+        title = intake.query_one("#title", Input)
+        # A steady cursor: a blinking one is drawn or not depending on how the pauses below
+        # fall on its half-second timer, which a loaded machine shifts.
+        title.cursor_blink = False
+        title.focus()
         # Let debounced look-ups and completion lists settle: the picture must not depend on
         # how fast a loaded machine delivers them.
         for _ in range(3):
