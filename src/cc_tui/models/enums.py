@@ -38,7 +38,7 @@ class Status(StrEnum):
     ABANDONED = "abandoned"  # contact ended before anything was saved
 
 
-OPEN_STATUSES: tuple[str, ...] = (
+OPEN_STATUSES: tuple[Status, ...] = (
     Status.REGISTERED,
     Status.ASSIGNED,
     Status.IN_PROCESS,
@@ -54,8 +54,7 @@ class Escalation(StrEnum):
     LATE = "late"
 
 
-# Keyed by the enum; rows hold the plain text, which finds the same entries.
-ESCALATION_RANK: dict[str, int] = {
+ESCALATION_RANK = {
     Escalation.ON_TIME: 0,
     Escalation.FOLLOW_UP: 1,
     Escalation.WARNING: 2,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cc_tui.db.engine import Database
 from cc_tui.db.migrate import SchemaStatus, ensure_schema, upgrade
 from cc_tui.services.context import bootstrap_admin, database_login
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 _prepared: set[str] = set()
 
@@ -45,7 +49,7 @@ def upgrade_database(db: Database, login: str) -> Upgraded:
     return Upgraded(status, admin, note, script)
 
 
-def _set_up_roles(session, admin: str | None) -> tuple[str | None, str | None]:
+def _set_up_roles(session: Session, admin: str | None) -> tuple[str | None, str | None]:
     from cc_tui.db import roles
 
     connected = database_login(session)

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, update
-from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, update
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -36,21 +37,21 @@ ESCALATION_BY_RANK = {rank: state.value for state, rank in ESCALATION_RANK.items
 
 # The open statuses as SQL literals, not bound parameters: SQLite uses a partial index only
 # when it can see that the query's WHERE implies the index's, which it cannot for parameters.
-_OPEN_SQL = [literal_column(f"'{s.value}'") for s in OPEN_STATUSES]
+_OPEN_SQL: list[ColumnElement[Any]] = [literal_column(f"'{s.value}'") for s in OPEN_STATUSES]
 
 
-def _is_open():
-    return Incident.status.in_(_OPEN_SQL)
+def _is_open() -> ColumnElement[bool]:
+    return col(Incident.status).in_(_OPEN_SQL)
 
 
 # The queue order; migration 0007's indexes list the same expressions in the same order.
-def _order():
+def _order() -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
     return (
-        Incident.escalation_rank.desc(),
-        Incident.priority_rank,
-        Incident.response_due.is_(None),
-        Incident.response_due,
-        Incident.id,
+        col(Incident.escalation_rank).desc(),
+        col(Incident.priority_rank),
+        col(Incident.response_due).is_(None),
+        col(Incident.response_due),
+        col(Incident.id),
     )
 
 
@@ -86,17 +87,18 @@ class QueueRow:
     paused_since: datetime | None = None
 
 
-def _after(key: QueueKey):
+def _after(key: QueueKey) -> ColumnElement[bool]:
     """Rows strictly after `key` in queue order (escalation descending, the rest ascending,
     due times present before absent)."""
-    esc, prio, due = Incident.escalation_rank, Incident.priority_rank, Incident.response_due
+    esc, prio = col(Incident.escalation_rank), col(Incident.priority_rank)
+    due = col(Incident.response_due)
     if key.response_due is None:
-        later_due = and_(due.is_(None), Incident.id > key.id)
+        later_due = and_(due.is_(None), col(Incident.id) > key.id)
     else:
         later_due = or_(
             due.is_(None),
             due > key.response_due,
-            and_(due == key.response_due, Incident.id > key.id),
+            and_(due == key.response_due, col(Incident.id) > key.id),
         )
     return and_(
         # Redundant with the OR below, but gives the index scan a place to start.
@@ -109,12 +111,15 @@ def _after(key: QueueKey):
     )
 
 
-def _page(session: Session, conditions: list, after: QueueKey | None, limit: int) -> list[QueueRow]:
+def _page(
+    session: Session, conditions: list[ColumnElement[bool]], after: QueueKey | None, limit: int
+) -> list[QueueRow]:
     limit = max(1, min(limit, MAX_PAGE))
-    query = select(Incident.id).where(_is_open(), *conditions)
+    query = select(col(Incident.id)).where(_is_open(), *conditions)
     if after is not None:
         query = query.where(_after(after))
-    ids = list(session.scalars(query.order_by(*_order()).limit(limit)).all())
+    rows = session.scalars(query.order_by(*_order()).limit(limit)).all()
+    ids = [i for i in rows if i is not None]  # primary keys: never None
     return rows_for(session, ids)
 
 
@@ -126,31 +131,31 @@ def rows_for(session: Session, ids: Iterable[int]) -> list[QueueRow]:
     owner = aliased(Agent)
     query = (
         select(
-            Incident.id,
-            Incident.status,
-            Incident.title,
-            Customer.name,
-            Priority.code,
-            Incident.escalation,
-            Incident.response_due,
-            owner.login,
-            Department.code,
-            Incident.opened_at,
-            Incident.registered_at,
-            Incident.version,
-            Incident.escalation_rank,
-            Incident.priority_rank,
-            Incident.resolve_due,
-            Incident.first_response_at,
-            Incident.paused_since,
+            col(Incident.id),
+            col(Incident.status),
+            col(Incident.title),
+            col(Customer.name),
+            col(Priority.code),
+            col(Incident.escalation),
+            col(Incident.response_due),
+            col(owner.login),
+            col(Department.code),
+            col(Incident.opened_at),
+            col(Incident.registered_at),
+            col(Incident.version),
+            col(Incident.escalation_rank),
+            col(Incident.priority_rank),
+            col(Incident.resolve_due),
+            col(Incident.first_response_at),
+            col(Incident.paused_since),
         )
-        .outerjoin(Customer, Customer.id == Incident.customer_id)
-        .outerjoin(Priority, Priority.id == Incident.priority_id)
-        .outerjoin(owner, owner.id == Incident.owner_id)
-        .outerjoin(Department, Department.id == Incident.department_id)
-        .where(Incident.id.in_(ids))
+        .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
+        .outerjoin(Priority, col(Priority.id) == col(Incident.priority_id))
+        .outerjoin(owner, col(owner.id) == Incident.owner_id)
+        .outerjoin(Department, col(Department.id) == col(Incident.department_id))
+        .where(col(Incident.id).in_(ids))
     )
-    found = {}
+    found: dict[int, QueueRow] = {}
     for r in session.execute(query):
         found[r[0]] = QueueRow(
             id=r[0],
@@ -180,7 +185,10 @@ def department_queue(
     """A department's unassigned open incidents, most urgent first."""
     dept = resolve_department(session, department)
     return _page(
-        session, [Incident.department_id == dept.id, Incident.owner_id.is_(None)], after, limit
+        session,
+        [col(Incident.department_id) == dept.id, col(Incident.owner_id).is_(None)],
+        after,
+        limit,
     )
 
 
@@ -189,7 +197,7 @@ def agent_queue(
 ) -> list[QueueRow]:
     """An agent's open incidents ("My work"), escalated first."""
     agent_id = agent if isinstance(agent, int) else resolve_agent(session, agent).id
-    return _page(session, [Incident.owner_id == agent_id], after, limit)
+    return _page(session, [col(Incident.owner_id) == agent_id], after, limit)
 
 
 def key_of(session: Session, ref: str | int) -> QueueKey:
@@ -197,8 +205,11 @@ def key_of(session: Session, ref: str | int) -> QueueKey:
     incident_id = parse_ref(ref)
     row = session.execute(
         select(
-            Incident.escalation_rank, Incident.priority_rank, Incident.response_due, Incident.id
-        ).where(Incident.id == incident_id)
+            col(Incident.escalation_rank),
+            col(Incident.priority_rank),
+            col(Incident.response_due),
+            col(Incident.id),
+        ).where(col(Incident.id) == incident_id)
     ).first()
     if row is None:
         raise NotFound(f"no incident {number(incident_id)}")
@@ -242,8 +253,8 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
     dept = _own_department(session, actor, department)
     now = clock.now()
     pick = (
-        select(Incident.id)
-        .where(_is_open(), Incident.department_id == dept.id, Incident.owner_id.is_(None))
+        select(col(Incident.id))
+        .where(_is_open(), col(Incident.department_id) == dept.id, col(Incident.owner_id).is_(None))
         .order_by(*_order())
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -251,11 +262,11 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
     )
     claimed = session.execute(
         update(Incident)
-        .where(Incident.id == pick)
+        .where(col(Incident.id) == pick)
         .values(
             owner_id=actor.id,
             status=case(
-                (Incident.status == Status.REGISTERED.value, Status.ASSIGNED.value),
+                (col(Incident.status) == Status.REGISTERED.value, Status.ASSIGNED.value),
                 else_=Incident.status,
             ),
             assigned_at=func.coalesce(Incident.assigned_at, now),
@@ -263,7 +274,7 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
             updated_at=now,
             updated_by_id=actor.id,
         )
-        .returning(Incident.id)
+        .returning(col(Incident.id))
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
@@ -600,16 +611,19 @@ def load(session: Session) -> Load:
     departments, the agents and the few oldest items."""
     groups = session.execute(
         select(
-            Incident.department_id,
-            Incident.owner_id,
-            Incident.status,
-            Incident.escalation_rank,
+            col(Incident.department_id),
+            col(Incident.owner_id),
+            col(Incident.status),
+            col(Incident.escalation_rank),
             func.count(),
-            func.min(Incident.id),
+            func.min(col(Incident.id)),
         )
         .where(_is_open())
         .group_by(
-            Incident.department_id, Incident.owner_id, Incident.status, Incident.escalation_rank
+            col(Incident.department_id),
+            col(Incident.owner_id),
+            col(Incident.status),
+            col(Incident.escalation_rank),
         )
     ).all()
     by_dept: dict[int | None, _Tally] = {}
@@ -692,12 +706,12 @@ def _waiting_items(session: Session, ids: list[int]) -> dict[int, WaitingItem]:
         return {}
     rows = session.execute(
         select(
-            Incident.id,
-            Incident.title,
-            Incident.registered_at,
-            Incident.opened_at,
-            Incident.escalation,
-        ).where(Incident.id.in_(ids))
+            col(Incident.id),
+            col(Incident.title),
+            col(Incident.registered_at),
+            col(Incident.opened_at),
+            col(Incident.escalation),
+        ).where(col(Incident.id).in_(ids))
     )
     return {
         r[0]: WaitingItem(

@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, literal_column, select, update
-from sqlmodel import Session
+from sqlalchemy import Select, and_, func, literal, literal_column, select, update
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Customer, Department, Incident, Priority, RoutingRule, Unit
+from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, CodeKind, Role, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import parse_skills, resolve_agent, resolve_department
@@ -155,7 +156,7 @@ def add_rule(
     rule = RoutingRule(
         position=0,
         name=_clean(name),
-        department_id=dept.id,
+        department_id=stored_id(dept),
         owner_id=owner_row.id if owner_row else None,
         least_loaded=least_loaded,
         skill=skill_tag,
@@ -181,7 +182,7 @@ def add_rule(
         raise UsageError(f"position must be 1 to {count + 1}", field="position")
     session.execute(
         update(RoutingRule)
-        .where(RoutingRule.position >= position)
+        .where(col(RoutingRule.position) >= position)
         .values(position=RoutingRule.position + 1)
     )
     rule.position = position
@@ -193,7 +194,9 @@ def add_rule(
 
 def list_rules(session: Session, *, include_inactive: bool = True) -> list[RuleInfo]:
     """Every rule in the order they are tried."""
-    rules = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    rules = session.scalars(
+        select(RoutingRule).order_by(col(RoutingRule.position), col(RoutingRule.id))
+    )
     rows = list(rules.all())
     names = _names(session, rows)
     infos = []
@@ -221,19 +224,19 @@ def move_rule(session: Session, *, actor: Actor, rule_id: int, position: int) ->
     if position < old:
         shift = (
             update(RoutingRule)
-            .where(RoutingRule.position >= position, RoutingRule.position < old)
+            .where(col(RoutingRule.position) >= position, col(RoutingRule.position) < old)
             .values(position=RoutingRule.position + 1)
         )
     else:
         shift = (
             update(RoutingRule)
-            .where(RoutingRule.position > old, RoutingRule.position <= position)
+            .where(col(RoutingRule.position) > old, col(RoutingRule.position) <= position)
             .values(position=RoutingRule.position - 1)
         )
     session.execute(shift.execution_options(synchronize_session=False))
     session.execute(
         update(RoutingRule)
-        .where(RoutingRule.id == rule_id)
+        .where(col(RoutingRule.id) == rule_id)
         .values(position=position)
         .execution_options(synchronize_session=False)
     )
@@ -293,13 +296,15 @@ def _names(session: Session, rules: list[RoutingRule]) -> _Names:
     prio_ids = {r.priority_id for r in rules if r.priority_id is not None}
     agent_ids = {r.owner_id for r in rules if r.owner_id is not None}
 
-    def pairs(query) -> dict:
+    def pairs(query: Select[int | None, str]) -> dict[int, str]:
         return {key: value for key, value in session.execute(query)}
 
-    codes = pairs(select(Code.id, Code.path).where(Code.id.in_(code_ids)))
-    prios = pairs(select(Priority.id, Priority.code).where(Priority.id.in_(prio_ids)))
-    depts = pairs(select(Department.id, Department.code))
-    agents = pairs(select(Agent.id, Agent.login).where(Agent.id.in_(agent_ids)))
+    codes = pairs(select(col(Code.id), col(Code.path)).where(col(Code.id).in_(code_ids)))
+    prios = pairs(
+        select(col(Priority.id), col(Priority.code)).where(col(Priority.id).in_(prio_ids))
+    )
+    depts = pairs(select(col(Department.id), col(Department.code)))
+    agents = pairs(select(col(Agent.id), col(Agent.login)).where(col(Agent.id).in_(agent_ids)))
     return _Names(codes, prios, depts, agents)
 
 
@@ -386,25 +391,25 @@ def least_loaded_agent(
     """The active agent (role agent) of a department with the fewest open incidents; ties go
     to the lower id so the choice is repeatable."""
     # owner_id (not id): the count is then read from ix_incident_owner_open alone.
-    open_count = func.count(Incident.owner_id)
+    open_count = func.count(col(Incident.owner_id))
     query = (
-        select(Agent.id, open_count)
+        select(col(Agent.id), open_count)
         .outerjoin(
             Incident,
             and_(
-                Incident.owner_id == Agent.id,
+                col(Incident.owner_id) == col(Agent.id),
                 # Literals, not bound parameters: SQLite matches a partial index
                 # (ix_incident_owner_open) only against constants in the query.
-                Incident.status.in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES]),
+                col(Incident.status).in_([literal_column(f"'{s.value}'") for s in OPEN_STATUSES]),
             ),
         )
         .where(
-            Agent.department_id == department_id,
-            Agent.active.is_(True),
-            Agent.role == Role.AGENT,
+            col(Agent.department_id) == department_id,
+            col(Agent.active).is_(True),
+            col(Agent.role) == Role.AGENT,
         )
-        .group_by(Agent.id)
-        .order_by(open_count, Agent.id)
+        .group_by(col(Agent.id))
+        .order_by(open_count, col(Agent.id))
         .limit(1)
     )
     if skill:
@@ -421,9 +426,9 @@ def route(session: Session, incident: Incident) -> RoutingDecision | None:
     facts = _facts(session, incident)
     rules = session.scalars(
         select(RoutingRule)
-        .join(Department, Department.id == RoutingRule.department_id)
-        .where(RoutingRule.active.is_(True), Department.active.is_(True))
-        .order_by(RoutingRule.position, RoutingRule.id)
+        .join(Department, col(Department.id) == col(RoutingRule.department_id))
+        .where(col(RoutingRule.active).is_(True), col(Department.active).is_(True))
+        .order_by(col(RoutingRule.position), col(RoutingRule.id))
     ).all()
     for rule in rules:
         if _matches(rule, facts):
@@ -472,7 +477,9 @@ def apply_routing(
     incident keeps the department its classification gave it and nothing is written."""
     decision = route(session, incident)
     if decision is None:
-        if session.scalar(select(RoutingRule.id).where(RoutingRule.active.is_(True)).limit(1)):
+        if session.scalar(
+            select(col(RoutingRule.id)).where(col(RoutingRule.active).is_(True)).limit(1)
+        ):
             system_event(
                 session,
                 incident=incident,

@@ -344,13 +344,18 @@ class _Sweep:
         rows = self.session.scalars(
             select(EscalationAction).where(col(EscalationAction.priority_id).in_(priority_ids))
         ).all()
-        rows = sorted(rows, key=lambda a: (ESCALATION_RANK[a.at_state], a.position, a.id or 0))
+        rows = sorted(
+            rows, key=lambda a: (ESCALATION_RANK[Escalation(a.at_state)], a.position, a.id or 0)
+        )
         done = 0
         for action in rows:
             reached = (
                 "c.priority_id = :pid AND c.old_rank < :state_rank AND c.new_rank >= :state_rank"
             )
-            params = {"pid": action.priority_id, "state_rank": ESCALATION_RANK[action.at_state]}
+            params = {
+                "pid": action.priority_id,
+                "state_rank": ESCALATION_RANK[Escalation(action.at_state)],
+            }
             if action.action == EscalationActionKind.RAISE_PRIORITY:
                 done += self._raise(action, reached, params, author)
             elif action.action == EscalationActionKind.REASSIGN:
@@ -697,7 +702,9 @@ def list_escalation_actions(session: Session, *, priority: str | None = None) ->
         )
     rows = session.scalars(query).all()
     infos = [_action_info(session, row) for row in rows]
-    return sorted(infos, key=lambda a: (a.priority, ESCALATION_RANK[a.at_state], a.position))
+    return sorted(
+        infos, key=lambda a: (a.priority, ESCALATION_RANK[Escalation(a.at_state)], a.position)
+    )
 
 
 def _action_info(session: Session, row: EscalationAction) -> ActionInfo:
