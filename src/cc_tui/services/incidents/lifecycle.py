@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -278,7 +278,7 @@ class SystemMove:
     incident: Incident
     to: str
     note: str
-    data: dict | None = None
+    data: dict[str, Any] | None = None
 
 
 def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> None:
@@ -298,8 +298,8 @@ def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> Non
     now = clock.now()
     type_id = event_type(session, SystemEvent.STATUS.value).id
     who = acted_by(session)
-    events: list[dict] = []
-    changes: list[dict] = []
+    events: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for m in moves:
         incident, target = m.incident, Status(m.to)
         previous = incident.status
@@ -352,14 +352,14 @@ def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> Non
     record_changes(session, changes)
 
 
-def lock_incidents(session: Session, condition) -> list[Incident]:
+def lock_incidents(session: Session, condition: ColumnElement[bool]) -> list[Incident]:
     """The incidents matching `condition`, locked in id order (two writers never deadlock),
     read afresh: a concurrent writer's committed change is seen after the wait."""
     return list(
         session.scalars(
             select(Incident)
             .where(condition)
-            .order_by(Incident.id)
+            .order_by(col(Incident.id))
             .with_for_update()
             .execution_options(populate_existing=True)
         )

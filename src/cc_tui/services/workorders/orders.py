@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -393,11 +393,13 @@ def candidates(session: Session, ref: str | int, *, limit: int = 20) -> list[Can
     ]
 
 
-def _match_words(same_unit, same_customer) -> list[str]:
+def _match_words(
+    same_unit: ColumnElement[bool] | None, same_customer: ColumnElement[bool] | None
+) -> list[str]:
     return [w for w, t in (("unit", same_unit), ("customer", same_customer)) if t is not None]
 
 
-def _rank(tests: list) -> Any:
+def _rank(tests: list[ColumnElement[bool]]) -> Any:
     """The closest reason a linked incident matches: its position in `tests`."""
     return case(*((t, i) for i, t in enumerate(tests)), else_=len(tests))
 
@@ -873,7 +875,7 @@ def _order_event(
     )
 
 
-def _linked_ids(order_id: int):
+def _linked_ids(order_id: int) -> Select[int | None]:
     link = IncidentWorkOrder
     return select(col(link.incident_id)).where(col(link.work_order_id) == order_id)
 
@@ -1002,7 +1004,9 @@ def _completing_orders(
     return found
 
 
-def _reopen(session: Session, actor: Actor, order: WorkOrder, now: datetime) -> list[dict]:
+def _reopen(
+    session: Session, actor: Actor, order: WorkOrder, now: datetime
+) -> list[dict[str, Any]]:
     """The order is open again: the incidents closed by their work orders go back to
     Transferred (an incident a coordinator closed stays closed)."""
     assert order.id is not None
