@@ -64,8 +64,9 @@ class BulkLoader:
         self.db = db
         self.sqlite = db.is_sqlite
         self.progress = progress or (lambda _message: None)
-        self._raw = None
-        self._cur = None
+        # The driver's own connection and cursor (sqlite3 or psycopg): their calls differ.
+        self._raw: Any = None
+        self._cur: Any = None
         self._suspended: list[tuple[str, str]] = []  # (table, statement to recreate)
         self._tables: set[str] = set()
         self.rows_written = 0
