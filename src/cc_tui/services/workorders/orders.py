@@ -541,11 +541,12 @@ def transfer(
                 field="kind",
             )
         picked = [default]
-    specs: list[tuple[WorkOrderKind, WorkOrderTemplate | None]] = (
-        [(chosen_kind or parse_kind(t.kind), t) for t in picked]
-        if picked
-        else [(chosen_kind, None)]  # type: ignore[list-item]
-    )
+    specs: list[tuple[WorkOrderKind, WorkOrderTemplate | None]]
+    if picked:
+        specs = [(chosen_kind or parse_kind(t.kind), t) for t in picked]
+    else:
+        assert chosen_kind is not None  # nothing picked: only when a kind was chosen
+        specs = [(chosen_kind, None)]
     now = clock.now()
     made = [
         _new_order(
