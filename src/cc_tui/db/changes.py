@@ -211,7 +211,7 @@ def record_changes(session: Session, rows: list[dict[str, Any]]) -> None:
         }
         for row in rows
     ]
-    session.execute(insert(Change), values)
+    session.execute(insert(Change.__table__), values)  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
         payload = json.dumps({"entity": rows[0]["entity"], "count": len(rows)})
         session.execute(

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, false
+from sqlalchemy import JSON, CheckConstraint, Column, Index, false, text
 from sqlalchemy import Boolean as SaBoolean
 from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
 from cc_tui.models.base import UtcDateTime
+
+# Open orders: what the console's list shows and what incidents can still be linked to.
+OPEN_SQL = "status IN ('open','in_progress')"
 
 
 class WorkOrder(SQLModel, table=True):
@@ -18,10 +21,30 @@ class WorkOrder(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('service','subcontract','repair')", name="kind"),
         CheckConstraint("status IN ('open','in_progress','completed','cancelled')", name="status"),
-        # The work-order list pages newest first, by status and by department (migration 0010).
+        # The work-order list pages newest first: by status, and the open orders (all, a
+        # department's, a technician's) from partial indexes (migrations 0010, 0011).
         Index("ix_work_order_status_id", "status", "id"),
-        Index("ix_work_order_department", "department_id", "status", "id"),
-        Index("ix_work_order_assignee", "assignee_id", "status", "id"),
+        Index("ix_work_order_department", "department_id", "id"),
+        Index(
+            "ix_work_order_open",
+            "id",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        Index(
+            "ix_work_order_open_department",
+            "department_id",
+            "id",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
+        Index(
+            "ix_work_order_open_assignee",
+            "assignee_id",
+            "id",
+            sqlite_where=text(OPEN_SQL),
+            postgresql_where=text(OPEN_SQL),
+        ),
         # Link candidates: open orders with the same problem code.
         Index("ix_work_order_problem", "problem_code_id", "status", "id"),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -272,71 +272,126 @@ WORK_ORDER_ONLY: dict[str, tuple[str, ...]] = {S.CLOSED: (S.TRANSFERRED,)}
 
 
 @dataclass(frozen=True)
-class SystemMove:
-    """One incident's move in `move_many`; `note` ends its status event's text."""
+class Locked:
+    """An incident locked for a set-based move: what the move needs of it."""
 
-    incident: Incident
-    to: str
-    note: str
-    data: dict[str, Any] | None = None
+    id: int
+    status: str
+    department_id: int | None
 
 
-def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> None:
-    """System moves of many incidents in one go (a work order completing for a thousand
-    callers). Each is checked against LEGAL and WORK_ORDER_ONLY, stamped, versioned and told
-    on its timeline; the events and the change-feed rows are written in one statement each.
-    The incidents must be locked by the caller (`lock_incidents`)."""
-    if not moves:
+def lock_for_moves(session: Session, condition: ColumnElement[bool]) -> list[Locked]:
+    """The incidents matching `condition`, locked in id order (two writers never deadlock),
+    read afresh: a concurrent writer's committed change is seen once its lock is released."""
+    rows = session.execute(
+        select(col(Incident.id), col(Incident.status), col(Incident.department_id))
+        .where(condition)
+        .order_by(col(Incident.id))
+        .with_for_update()
+    ).all()
+    return [Locked(i, status, dept) for i, status, dept in rows]
+
+
+def move_set(
+    session: Session,
+    incidents: list[Locked],
+    path: tuple[str, ...],
+    *,
+    actor: Actor,
+    note: str | tuple[str, ...],
+    data: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+) -> None:
+    """Move many incidents along `path` (transferred -> solved -> closed, say) in a few
+    statements whatever their number: each step is checked against LEGAL and
+    WORK_ORDER_ONLY, one UPDATE writes the statuses, stamps and `values` (the solution a
+    work order hands back), one INSERT their status events (one per step, ending in `note`:
+    one text for every step, or one per step) and one the change-feed rows. Pending is not
+    entered or left this way (its clocks need each incident): those go through
+    `change_status`. Lock them with `lock_for_moves`."""
+    if not incidents or not path:
         return
-    from sqlalchemy import insert
-
     from cc_tui.db.changes import acted_by, record_changes
     from cc_tui.models import Event
     from cc_tui.models.enums import EventKind
     from cc_tui.services.incidents.event_log import event_type
 
     now = clock.now()
+    steps = [Status(step) for step in path]
+    if S.PENDING in steps:
+        raise RuleViolation("a set-based move does not enter pending", field="status")
+    for incident in incidents:
+        previous = incident.status
+        if previous == S.PENDING:
+            raise RuleViolation(f"{number(incident.id)} is pending", field="status")
+        for target in steps:
+            allowed = legal_targets(previous) + WORK_ORDER_ONLY.get(previous, ())
+            if target not in allowed:
+                raise RuleViolation(
+                    f"{number(incident.id)} cannot go from {previous} to {target.value}",
+                    field="status",
+                )
+            previous = target
+    notes = (note,) * len(steps) if isinstance(note, str) else note
+    final = steps[-1]
+    stamps: dict[str, Any] = {}
+    if S.SOLVED in steps and final != S.IN_PROCESS:
+        stamps["solved_at"] = now
+    if final == S.CLOSED:
+        stamps.update(closed_at=now, closed_by_coordinator=False)
+    elif final in (S.TRANSFERRED, S.IN_PROCESS):
+        stamps.update(closed_at=None, solved_at=None)
+    ids = [i.id for i in incidents]
+    session.flush()
+    for first in range(0, len(ids), _CHUNK):
+        session.execute(
+            update(Incident)
+            .where(col(Incident.id).in_(ids[first : first + _CHUNK]))
+            .values(
+                status=final.value,
+                version=col(Incident.version) + len(steps),
+                updated_at=now,
+                updated_by_id=actor.id,
+                **stamps,
+                **(values or {}),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    idset = set(ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Incident) and obj.id in idset:
+            session.expire(obj)
     type_id = event_type(session, SystemEvent.STATUS.value).id
     who = acted_by(session)
     events: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    for m in moves:
-        incident, target = m.incident, Status(m.to)
+    for incident in incidents:
         previous = incident.status
-        allowed = legal_targets(previous) + WORK_ORDER_ONLY.get(previous, ())
-        if target not in allowed:
-            raise RuleViolation(
-                f"{number(incident.id or 0)} cannot go from {previous} to {target.value}",
-                field="status",
+        for target, told in zip(steps, notes, strict=True):
+            events.append(
+                {
+                    "incident_id": incident.id,
+                    "event_type_id": type_id,
+                    "kind": EventKind.SYSTEM.value,
+                    "at": now,
+                    "author_id": actor.id,
+                    "text": f"{previous} -> {target.value}: {told}",
+                    "contact_id": None,
+                    "duration_minutes": None,
+                    "corrects_id": None,
+                    "acted_by": who,
+                    "data": {
+                        "field": "status",
+                        "from": previous,
+                        "to": target.value,
+                        **(data or {}),
+                    },
+                }
             )
-        if target == S.SOLVED:
-            incident.solved_at = now
-        elif target == S.CLOSED:
-            incident.closed_at = now
-            incident.closed_by_coordinator = False
-        elif previous == S.CLOSED:
-            incident.closed_at = None
-            incident.solved_at = None
-        if S.PENDING in (previous, target):
-            _pause_clock(session, incident, previous, target, now)
-        incident.status = target
-        touch(incident, actor, now)
-        events.append(
-            {
-                "incident_id": incident.id,
-                "event_type_id": type_id,
-                "kind": EventKind.SYSTEM.value,
-                "at": now,
-                "author_id": actor.id,
-                "text": f"{previous} -> {target.value}: {m.note}",
-                "contact_id": None,
-                "duration_minutes": None,
-                "corrects_id": None,
-                "acted_by": who,
-                "data": {"field": "status", "from": previous, "to": target.value, **(m.data or {})},
-            }
-        )
-        changes.append(
+            previous = target
+    session.execute(insert(Event.__table__), events)  # type: ignore[attr-defined]
+    record_changes(
+        session,
+        [
             {
                 "at": now,
                 "entity": "incident",
@@ -346,21 +401,9 @@ def move_many(session: Session, moves: list[SystemMove], *, actor: Actor) -> Non
                 "department_id": incident.department_id,
                 "agent_id": actor.id,
             }
-        )
-    session.flush()
-    session.execute(insert(Event), events)
-    record_changes(session, changes)
-
-
-def lock_incidents(session: Session, condition: ColumnElement[bool]) -> list[Incident]:
-    """The incidents matching `condition`, locked in id order (two writers never deadlock),
-    read afresh: a concurrent writer's committed change is seen after the wait."""
-    return list(
-        session.scalars(
-            select(Incident)
-            .where(condition)
-            .order_by(col(Incident.id))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+            for incident in incidents
+        ],
     )
+
+
+_CHUNK = 5000  # ids per UPDATE: within every database's limit on bound parameters

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -35,6 +36,7 @@ from cc_tui.models import (
 )
 from cc_tui.models.enums import RequestType, Status, SystemEvent, WorkOrderKind
 from cc_tui.models.enums import WorkOrderStatus as W
+from cc_tui.models.workorder import OPEN_SQL
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_agent, resolve_department
 from cc_tui.services.directory.codes import resolve_pair
@@ -271,7 +273,10 @@ def list_orders(
     if status is not None:
         query = query.where(col(WorkOrder.status) == status)
     elif open_only:
-        query = query.where(col(WorkOrder.status).in_(OPEN_ORDER))
+        query = query.where(sql_text(OPEN_SQL))  # as written in the partial indexes
+        if not (department or assignee or incident is not None or (text and text.strip())):
+            ids = _open_page(session, limit, parse_wo(before) if before is not None else None)
+            query = query.where(col(WorkOrder.id).in_(ids))
     if department:
         dept_id = resolve_department(session, department).id
         query = query.where(col(WorkOrder.department_id) == dept_id)
@@ -316,6 +321,20 @@ def list_orders(
         )
         for o, dept, login, n in session.execute(query).all()
     ]
+
+
+def _open_page(session: Session, limit: int, before: int | None) -> list[int]:
+    """The ids of a page of open orders, newest first, read backwards from the partial
+    index (SQLite without statistics would read every open order by status and sort)."""
+    hint = " INDEXED BY ix_work_order_open" if session.get_bind().dialect.name == "sqlite" else ""
+    page = " AND id < :before" if before is not None else ""
+    statement = sql_text(
+        f"SELECT id FROM work_order{hint} WHERE {OPEN_SQL}{page} ORDER BY id DESC LIMIT :limit"
+    )
+    params: dict[str, int] = {"limit": limit}
+    if before is not None:
+        params["before"] = before
+    return [row[0] for row in session.execute(statement, params)]
 
 
 @dataclass(frozen=True)
@@ -888,7 +907,7 @@ def _settle(
     orders are all done (one completed at least), send back those whose orders were all
     cancelled. Set-based: a handful of statements however many incidents share the order."""
     assert order.id is not None
-    incidents = lifecycle.lock_incidents(
+    incidents = lifecycle.lock_for_moves(
         session,
         col(Incident.id).in_(_linked_ids(order.id)) & (col(Incident.status) == Status.TRANSFERRED),
     )
@@ -911,42 +930,46 @@ def _settle(
     }
     closing = [i for i in incidents if _all_done(tally.get(i.id)) and tally[i.id][2] > 0]
     returning = [i for i in incidents if _all_done(tally.get(i.id)) and tally[i.id][2] == 0]
-    source = _completing_orders(session, order, closing)
     label = wo_number(order.id)
-    moves: list[lifecycle.SystemMove] = []
-    for incident in closing:
-        done = source[incident.id or 0]
+    by_source: dict[int, tuple[WorkOrder, list[lifecycle.Locked]]] = {}
+    for incident, done in _completing_orders(session, order, closing):
+        by_source.setdefault(done.id or 0, (done, []))[1].append(incident)
+    for done, group in by_source.values():
         done_label = wo_number(done.id or 0)
-        incident.actual_problem = done.actual_problem
-        incident.actual_solution = done.actual_solution
+        values: dict[str, Any] = {
+            "actual_problem": done.actual_problem,
+            "actual_solution": done.actual_solution,
+        }
         if done.resolution_general_id is not None:
-            incident.resolution_general_id = done.resolution_general_id
-            incident.resolution_specific_id = done.resolution_specific_id
-        data = {"work_order": done.id}
-        moves.append(
-            lifecycle.SystemMove(
-                incident,
-                Status.SOLVED,
+            values.update(
+                resolution_general_id=done.resolution_general_id,
+                resolution_specific_id=done.resolution_specific_id,
+            )
+        lifecycle.move_set(
+            session,
+            group,
+            (Status.SOLVED, Status.CLOSED),
+            actor=actor,
+            note=(
                 f"work order {done_label} completed: {done.actual_problem} / "
                 f"{done.actual_solution}",
-                {**data, "problem": done.actual_problem, "solution": done.actual_solution},
-            )
+                f"its last work order {label} is done",
+            ),
+            data={
+                "work_order": done.id,
+                "problem": done.actual_problem,
+                "solution": done.actual_solution,
+            },
+            values=values,
         )
-        moves.append(
-            lifecycle.SystemMove(
-                incident, Status.CLOSED, f"its last work order {label} is done", data
-            )
-        )
-    for incident in returning:
-        moves.append(
-            lifecycle.SystemMove(
-                incident,
-                Status.IN_PROCESS,
-                f"all its work orders were cancelled (last: {label})",
-                {"work_order": order.id},
-            )
-        )
-    lifecycle.move_many(session, moves, actor=actor)
+    lifecycle.move_set(
+        session,
+        returning,
+        (Status.IN_PROCESS,),
+        actor=actor,
+        note=f"all its work orders were cancelled (last: {label})",
+        data={"work_order": order.id},
+    )
     if closing:
         session.execute(
             update(IncidentWorkOrder)
@@ -968,28 +991,30 @@ def _settle(
                 now=now,
                 data={"incidents": [i.id for i in group]},
             )
-    return [{"number": number(i.id or 0), "status": i.status} for i in closing + returning]
+    return [{"number": number(i.id), "status": Status.CLOSED.value} for i in closing] + [
+        {"number": number(i.id), "status": Status.IN_PROCESS.value} for i in returning
+    ]
 
 
 def _all_done(tally: tuple[int, int, int] | None) -> bool:
     return tally is not None and tally[0] == tally[1]
 
 
-def _count(incidents: list[Incident]) -> str:
+def _count(incidents: list[lifecycle.Locked]) -> str:
     if len(incidents) <= 5:
-        return ", ".join(number(i.id or 0) for i in incidents)
+        return ", ".join(number(i.id) for i in incidents)
     return f"{len(incidents)} incidents"
 
 
 def _completing_orders(
-    session: Session, order: WorkOrder, closing: list[Incident]
-) -> dict[int, WorkOrder]:
+    session: Session, order: WorkOrder, closing: list[lifecycle.Locked]
+) -> list[tuple[lifecycle.Locked, WorkOrder]]:
     """Per closing incident, the order whose problem and solution it takes: this one when it
     was completed, else the incident's most recently completed order."""
     if not closing:
-        return {}
+        return []
     if order.status == W.COMPLETED:
-        return {i.id or 0: order for i in closing}
+        return [(i, order) for i in closing]
     found: dict[int, WorkOrder] = {}
     rows = session.execute(
         select(col(IncidentWorkOrder.incident_id), WorkOrder)
@@ -1002,7 +1027,7 @@ def _completing_orders(
     ).all()
     for incident_id, done in rows:
         found[incident_id] = done  # the last one wins
-    return found
+    return [(i, found[i.id]) for i in closing]
 
 
 def _reopen(
@@ -1014,7 +1039,7 @@ def _reopen(
     closed_by_orders = select(col(IncidentWorkOrder.incident_id)).where(
         col(IncidentWorkOrder.closed_incident).is_(True)
     )
-    incidents = lifecycle.lock_incidents(
+    incidents = lifecycle.lock_for_moves(
         session,
         col(Incident.id).in_(_linked_ids(order.id))
         & col(Incident.id).in_(closed_by_orders)
@@ -1023,15 +1048,13 @@ def _reopen(
     if not incidents:
         return []
     label = wo_number(order.id)
-    lifecycle.move_many(
+    lifecycle.move_set(
         session,
-        [
-            lifecycle.SystemMove(
-                i, Status.TRANSFERRED, f"work order {label} reopened", {"work_order": order.id}
-            )
-            for i in incidents
-        ],
+        incidents,
+        (Status.TRANSFERRED,),
         actor=actor,
+        note=f"work order {label} reopened",
+        data={"work_order": order.id},
     )
     session.execute(
         update(IncidentWorkOrder)
@@ -1048,4 +1071,4 @@ def _reopen(
         now=now,
         data={"incidents": [i.id for i in incidents]},
     )
-    return [{"number": number(i.id or 0), "status": i.status} for i in incidents]
+    return [{"number": number(i.id), "status": Status.TRANSFERRED.value} for i in incidents]
