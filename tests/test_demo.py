@@ -103,6 +103,26 @@ def test_demo_content_is_complete_and_coherent(cli, db):
     assert scalar(db, "SELECT COUNT(*) FROM priority WHERE is_default") == 1
     assert scalar(db, "SELECT COUNT(*) FROM routing_rule") >= 5
     assert scalar(db, "SELECT COUNT(*) FROM code WHERE work_order_template_id IS NOT NULL") > 5
+    # Work orders: templates with checklists, orders of every kind, one order shared by
+    # several customers' incidents, and each order-closed incident marked on its link.
+    assert scalar(db, "SELECT COUNT(*) FROM work_order_template WHERE tasks IS NULL") == 0
+    kinds = {k for (k,) in rows(db, "SELECT DISTINCT kind FROM work_order")}
+    assert kinds == {"service", "subcontract", "repair"}
+    assert (
+        scalar(
+            db,
+            "SELECT MAX(n) FROM (SELECT COUNT(DISTINCT i.customer_id) AS n "
+            "FROM incident_work_order w JOIN incident i ON i.id = w.incident_id "
+            "GROUP BY w.work_order_id) t",
+        )
+        >= 2
+    )
+    closed_by_order = (
+        "SELECT COUNT(*) FROM incident_work_order w JOIN incident i ON i.id = w.incident_id "
+        "JOIN work_order o ON o.id = w.work_order_id WHERE "
+    )
+    assert scalar(db, closed_by_order + "w.closed_incident AND i.status <> 'closed'") == 0
+    assert scalar(db, closed_by_order + "w.closed_incident") > 0
     assert scalar(db, "SELECT COUNT(*) FROM calendar_day") > 10
     assert scalar(db, "SELECT COUNT(*) FROM subcontract_agreement") >= 2
     assert scalar(db, "SELECT COUNT(*) FROM unit WHERE contract_id IS NOT NULL") > 0

@@ -70,6 +70,7 @@ REQUEST_TYPES: tuple[tuple[str, str], ...] = _read("codes")["REQUEST_TYPES"]
 WORK_ORDER_TEMPLATES: tuple[tuple[str, str, str, str | None, str, int, bool], ...] = _read("codes")[
     "WORK_ORDER_TEMPLATES"
 ]
+WORK_ORDER_TASKS: dict[str, tuple[str, ...]] = _read("codes")["WORK_ORDER_TASKS"]
 SERVICE_TREE: tuple[
     tuple[str, str, str, str, str, tuple[tuple[str, str, str | None], ...]], ...
 ] = _read("codes")["SERVICE_TREE"]

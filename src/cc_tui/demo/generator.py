@@ -342,6 +342,7 @@ def _load_master(session: Session, now: datetime) -> None:
                 description=description,
                 estimated_minutes=minutes,
                 billable=billable,
+                tasks=list(D.WORK_ORDER_TASKS.get(code, ())) or None,
             )
             session.add(templates[code])
     session.flush()
@@ -1286,7 +1287,7 @@ WO_COLS = (
     "problem_code_id", "department_id", "assignee_id", "subcontract_id", "billable",
     "cross_reference", "created_by_id", "created_at", "completed_at", "version",
 )  # fmt: skip
-LINK_COLS = ("incident_id", "work_order_id", "linked_at", "linked_by_id")
+LINK_COLS = ("incident_id", "work_order_id", "linked_at", "linked_by_id", "closed_incident")
 SEARCH_COLS = (
     "id", "incident_id", "agent_id", "at", "query", "results", "opened_article_id", "answered",
 )  # fmt: skip
@@ -2143,7 +2144,8 @@ class IncidentFactory:
                 f"work order WO-{wo_id} created from template {code}",
                 data=_json({"work_order": wo_id, "template": code, "kind": kind}),
             )
-        self.batch.incident_work_order.append((iid, wo_id, ts(t_wo), owner))
+        # The completed order closed the incident: reopening it would reopen the incident.
+        self.batch.incident_work_order.append((iid, wo_id, ts(t_wo), owner, done))
         self._status(tl, t_wo + 1, owner, "in_process", "transferred")
         if not done:
             return self._finish(
