@@ -12,11 +12,14 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident
 from cc_tui.services.incidents.intake import (
     IntakeForm,
+    abandon_call,
     abandon_contact,
+    add_call_to_incident,
     add_to_existing,
     existing_incidents,
     open_contact,
     open_incident,
+    save_call,
     save_intake,
 )
 from cc_tui.services.incidents.records import incident_detail
@@ -212,6 +215,79 @@ def test_existing_incidents_first_and_add_call_to_one(db, admin, world):
         linked = s.get(Incident, draft.id)
     assert d.events[-1].type == "CallIn" and d.events[-1].text == "Still jamming"
     assert linked.status == "closed" and linked.duplicate_of_id == first.id
+
+
+def test_call_actions_record_the_contact_when_none_is_recorded_yet(db, admin, world):
+    with db.session() as s:
+        target = open_incident(
+            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
+        )
+        saved = save_call(
+            s,
+            actor=admin,
+            contact_id=None,
+            channel="email",
+            form=action(customer_id=world["acme"], title="Paper tray"),
+        )
+        added = add_call_to_incident(
+            s,
+            actor=admin,
+            target_ref=target.number,
+            text="Called again",
+            channel="fax",
+            caller_contact_id=world["anna"],
+        )
+        ended = abandon_call(s, actor=admin, contact_id=None, channel="web", request_type="comment")
+    assert saved.status == "registered" and added.id == target.id
+    assert ended.status == "abandoned"
+    with db.session() as s:
+        new = s.get(Incident, saved.id)
+        assert (new.channel, new.title) == ("email", "Paper tray")
+        linked = s.exec(select(Incident).where(Incident.duplicate_of_id == target.id)).one()
+        assert (linked.channel, linked.status) == ("fax", "closed")
+        abandoned = s.get(Incident, ended.id)
+        assert (abandoned.channel, abandoned.request_type) == ("web", "comment")
+        d = incident_detail(s, target.id)
+    # The event type follows the call's channel: a fax is a note.
+    assert d.events[-1].type == "Note" and d.events[-1].text == "Called again"
+
+
+def test_call_actions_use_the_contact_already_recorded(db, admin, world):
+    with db.session() as s:
+        target = open_incident(
+            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
+        )
+        first = open_contact(s, actor=admin, channel="phone")
+        second = open_contact(s, actor=admin, channel="email")
+        third = open_contact(s, actor=admin, channel="web")
+        saved = save_call(
+            s,
+            actor=admin,
+            contact_id=first.id,
+            channel="fax",
+            form=action(customer_id=world["acme"]),
+        )
+        add_call_to_incident(
+            s, actor=admin, target_ref=target.id, text="Again", channel="fax", contact_id=second.id
+        )
+        ended = abandon_call(s, actor=admin, contact_id=third.id, channel="fax")
+    assert (saved.id, ended.id) == (first.id, third.id)
+    with db.session() as s:
+        assert s.get(Incident, first.id).channel == "phone"
+        assert s.get(Incident, second.id).duplicate_of_id == target.id
+        assert s.get(Incident, third.id).status == "abandoned"
+        assert incident_detail(s, target.id).events[-1].type == "EmailIn"
+
+
+def test_adding_a_call_without_words_records_nothing(db, admin, world):
+    with db.session() as s:
+        target = open_incident(
+            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
+        )
+    with db.session() as s, pytest.raises(UsageError, match="what the caller said"):
+        add_call_to_incident(s, actor=admin, target_ref=target.id, text="  ", channel="phone")
+    with db.session() as s:
+        assert s.exec(select(Incident).where(Incident.status == "draft")).all() == []
 
 
 def test_kb_search_policy_refuses_save_without_search(db, admin, world):

@@ -35,7 +35,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
+from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
 from cc_tui.models.customer import CustomerToken
 from cc_tui.models.enums import OPEN_STATUSES, BlockLevel
@@ -641,6 +641,46 @@ def add_contact(
         session, entity="contact", action="added", entity_id=contact.id, agent_id=actor.id
     )
     return _contact_info(contact)
+
+
+@dataclass(frozen=True)
+class NewCaller:
+    """A customer added during a call, with the person calling for it (if named)."""
+
+    customer: CustomerInfo
+    contact: ContactInfo | None
+
+
+def add_caller(
+    session: Session,
+    *,
+    actor: Actor,
+    customer: dict[str, str | None],
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    default_country: str = "DE",
+) -> NewCaller:
+    """A new customer (`customer` holds `add_customer`'s fields) and its caller as the
+    primary contact: both are recorded, or neither. A refusal about the contact names
+    its field `contact_...`."""
+    added = add_customer(session, actor=actor, default_country=default_country, **customer)
+    contact = None
+    if contact_name:
+        try:
+            contact = add_contact(
+                session,
+                actor=actor,
+                customer_id=added.id,
+                name=contact_name,
+                phone=contact_phone,
+                is_primary=True,
+                default_country=default_country,
+            )
+        except CcError as error:
+            # The contact's fields are named like the customer's: point at the contact's.
+            error.field = f"contact_{error.field or 'name'}"
+            raise
+    return NewCaller(added, contact)
 
 
 def set_block(

@@ -385,6 +385,113 @@ def add_to_existing(
     )
 
 
+def _contact_id(
+    session: Session,
+    *,
+    actor: Actor,
+    contact_id: int | None,
+    channel: str,
+    request_type: str,
+    default_country: str,
+) -> int:
+    """The contact in progress; one is recorded now when there is none yet (the database
+    was away when the call was taken)."""
+    if contact_id is not None:
+        return contact_id
+    return open_contact(
+        session,
+        actor=actor,
+        channel=channel,
+        request_type=request_type,
+        default_country=default_country,
+    ).id
+
+
+def save_call(
+    session: Session,
+    *,
+    actor: Actor,
+    contact_id: int | None,
+    channel: str,
+    form: IntakeForm,
+    default_country: str = "DE",
+    kb_search_required: bool = False,
+) -> IntakeResult:
+    """Save the call in progress as an incident (`save_intake`), recording its contact
+    first when none is recorded yet."""
+    draft_id = _contact_id(
+        session,
+        actor=actor,
+        contact_id=contact_id,
+        channel=channel,
+        request_type=form.request_type,
+        default_country=default_country,
+    )
+    return save_intake(
+        session,
+        actor=actor,
+        contact_id=draft_id,
+        form=form,
+        default_country=default_country,
+        kb_search_required=kb_search_required,
+    )
+
+
+def add_call_to_incident(
+    session: Session,
+    *,
+    actor: Actor,
+    target_ref: str | int,
+    text: str,
+    channel: str,
+    contact_id: int | None = None,
+    request_type: str = RequestType.ACTION,
+    caller_contact_id: int | None = None,
+    default_country: str = "DE",
+) -> IntakeResult:
+    """Add this call to an open incident (`add_to_existing`): the call's contact, recorded
+    now when there is none yet, is closed and linked to the incident."""
+    if text and text.strip():
+        contact_id = _contact_id(
+            session,
+            actor=actor,
+            contact_id=contact_id,
+            channel=channel,
+            request_type=request_type,
+            default_country=default_country,
+        )
+    return add_to_existing(
+        session,
+        actor=actor,
+        target_ref=target_ref,
+        text=text,
+        contact_id=contact_id,
+        caller_contact_id=caller_contact_id,
+    )
+
+
+def abandon_call(
+    session: Session,
+    *,
+    actor: Actor,
+    contact_id: int | None,
+    channel: str,
+    request_type: str = RequestType.ACTION,
+    default_country: str = "DE",
+) -> IntakeResult:
+    """End the call without saving (`abandon_contact`); a contact never recorded (the
+    database was away) is recorded now, as abandoned."""
+    draft_id = _contact_id(
+        session,
+        actor=actor,
+        contact_id=contact_id,
+        channel=channel,
+        request_type=request_type,
+        default_country=default_country,
+    )
+    return abandon_contact(session, actor=actor, contact_id=draft_id)
+
+
 def existing_incidents(
     session: Session,
     *,

@@ -370,6 +370,41 @@ def suggest(
 _NO_TERMS = QueryTerms((), False)
 
 
+@dataclass(frozen=True)
+class Answers:
+    """What the knowledge base offers for a query: search hits, or (no words typed yet,
+    for an incident) suggestions."""
+
+    query: str
+    hits: list[KbHit] | list[Suggestion]
+    suggestions: bool
+
+
+def search_or_suggest(
+    session: Session,
+    *,
+    query: str,
+    incident_ref: str | int | None = None,
+    text: str | None = None,
+    problem_code: str | None = None,
+    reason: str | None = None,
+    limit: int = 20,
+) -> Answers:
+    """`search` for the query; with no words in it and an incident to suggest for,
+    `suggest` (from the incident and what its form holds: `text`, `problem_code`, `reason`)."""
+    if query_terms(query).empty and incident_ref is not None:
+        found = suggest(
+            session,
+            incident_ref=incident_ref,
+            text=text,
+            problem_code=problem_code,
+            reason=reason,
+            limit=limit,
+        )
+        return Answers(query, found, True)
+    return Answers(query, search(session, query=query, limit=limit), False)
+
+
 def _code_label(kind: str) -> str:
     return "problem code" if kind == CodeKind.PROBLEM else "reason code"
 
@@ -543,6 +578,27 @@ def search_on_incident(
         results=[h.slug for h in hits],
     )
     return SearchRun(record, hits)
+
+
+def record_shown(
+    session: Session,
+    *,
+    actor: Actor,
+    incident_ref: str | int,
+    query: str,
+    results: Sequence[str],
+    search_id: int | None = None,
+    opened: str | None = None,
+) -> int:
+    """The search an agent saw for an incident, recorded once (`search_id` when it already
+    is), and the article opened from it; returns the search's id."""
+    if search_id is None:
+        search_id = record_search(
+            session, actor=actor, incident_ref=incident_ref, query=query, results=results
+        ).id
+    if opened is not None:
+        record_opened(session, actor=actor, search_id=search_id, slug=opened)
+    return search_id
 
 
 def _search_row(session: Session, search_id: int) -> KbSearch:
