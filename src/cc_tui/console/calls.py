@@ -1,9 +1,10 @@
 """What every screen of the console shares: the open database, service calls in thread
 workers, errors shown to the agent, the change feed, and time in the agent's zone.
 
-Screens never run SQL and never hold a session: they hand a function `work(session, actor)`
-to `run_service`, which runs it in a thread worker inside one `db.session()` transaction and
-delivers the plain result (or the domain error) back on the screen's own message loop.
+Screens never run SQL and never hold a session: they hand one service function and its
+arguments to `call_service` (`ConsoleScreen.call`), which runs it in a thread worker inside
+one `db.session()` transaction and delivers the plain result (or the domain error) back on
+the screen's own message loop.
 
 Nothing here imports SQLAlchemy: the console paints before the database layer is loaded.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from textual.worker import get_current_worker
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from cc_tui.services.context import Actor
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,14 @@ def show_error(node: Widget | App[Any], error: BaseException) -> None:
     )
 
 
+def connected(node: Widget | App[Any]) -> Connection | None:
+    """The open database and the agent; None (and the agent is told) before it is open."""
+    connection = cast("CcTuiApp", node.app).connection
+    if connection is None:
+        node.notify("The database is not open yet.", severity="warning", timeout=4)
+    return connection
+
+
 def run_service(
     node: Widget | App[Any],
     work: Callable[[Session, Actor], T],
@@ -100,9 +110,8 @@ def run_service(
     """
     # Taken here, on the app's thread: `node.app` means nothing inside the worker thread.
     app = cast("CcTuiApp", node.app)  # Textual types it as a plain App
-    connection = app.connection
+    connection = connected(node)
     if connection is None:
-        node.notify("The database is not open yet.", severity="warning", timeout=4)
         return None
     handle_error = on_error or (lambda error: show_error(node, error))
 
@@ -135,4 +144,39 @@ def run_service(
         exclusive=exclusive,
         thread=True,
         exit_on_error=False,
+    )
+
+
+def call_service(
+    node: Widget | App[Any],
+    service: Callable[Concatenate[Session, P], T],
+    on_result: Callable[[T], Any],
+    on_error: Callable[[BaseException], Any] | None = None,
+    write: bool = False,
+    group: str = "service",
+    exclusive: bool = True,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Worker[None] | None:
+    """Run one user action, `service(session, **kwargs)`, as `run_service` does.
+
+    Call it with keywords only: `call_service(node, open_contact, on_result=..., write=True,
+    actor=..., channel=...)`; the type checker matches the service's own arguments (a
+    service takes the agent as `actor=`). The options come before `*args` because a
+    ParamSpec allows nothing between `*args` and `**kwargs`. Import the service inside the
+    method that calls it: the first paint does not load the database layer.
+    """
+
+    def work(session: Session, _actor: Actor) -> T:
+        return service(session, *args, **kwargs)
+
+    work.__name__ = getattr(service, "__name__", "service call")
+    return run_service(
+        node,
+        work,
+        on_result=on_result,
+        on_error=on_error,
+        write=write,
+        group=group,
+        exclusive=exclusive,
     )

@@ -105,18 +105,21 @@ class EscalationWatch:
 
     def show(self, alerts: Sequence[Alert]) -> None:
         """Toast and bell, then mark the alerts read."""
-        from cc_tui.console.calls import run_service
+        from cc_tui.console.calls import call_service
+        from cc_tui.services.sla.escalation import mark_alerts_read
 
         ids = show_alerts(self.app, alerts)
-        if ids:
-            run_service(
+        connection = self.app.connection  # type: ignore[attr-defined]
+        if ids and connection is not None:
+            call_service(
                 self.app,
-                mark_read(ids),
+                mark_alerts_read,
                 on_result=lambda _count: None,
                 write=True,
                 group="escalation-read",
                 exclusive=False,
-                description="mark alerts read",
+                agent_id=connection.actor.id,
+                ids=ids,
             )
 
     def _call(self, fn, *args) -> None:
@@ -143,14 +146,3 @@ def show_alerts(app: App, alerts: Sequence[Alert]) -> list[int]:
     if loud:
         app.bell()
     return [alert.id for alert in alerts]
-
-
-def mark_read(ids: Sequence[int]):
-    """The service call that marks shown alerts read (for `run_service`)."""
-
-    def work(session, actor):
-        from cc_tui.services.sla.escalation import mark_alerts_read
-
-        return mark_alerts_read(session, agent_id=actor.id, ids=ids)
-
-    return work

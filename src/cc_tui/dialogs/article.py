@@ -19,16 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from cc_tui.console.calls import error_message
+from cc_tui.console.calls import connected, error_message
 from cc_tui.dialogs.form import FormDialog, MessageLine
 from cc_tui.errors import Conflict
 from cc_tui.widgets.kb_article import KIND_LABELS
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
-    from cc_tui.services.kb.articles import ArticleDetail, SaveResult
+    from cc_tui.services.kb.articles import ArticleDetail
 
 STATUSES = ("draft", "published", "retired")
 # The field each kind carries besides (or instead of) its body: (name, label, placeholder).
@@ -241,15 +238,17 @@ class ArticleDialog(FormDialog[Any]):
         given = self.changes()
         if given is None:
             return
-        slug, version = self.article.slug, self.version
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.kb.articles import update_article
 
-        def work(session: Session, actor: Actor) -> SaveResult:
-            from cc_tui.services.kb.articles import update_article
-
-            # Nothing typed still goes to the service: it answers "unchanged", or that
-            # someone else saved a newer version meanwhile.
-            return update_article(
-                session, actor=actor, slug=slug, expected_version=version, **given
-            )
-
-        self.run(work)
+        # Nothing typed still goes to the service: it answers "unchanged", or that
+        # someone else saved a newer version meanwhile.
+        self.run(
+            update_article,
+            actor=connection.actor,
+            slug=self.article.slug,
+            expected_version=self.version,
+            **given,
+        )

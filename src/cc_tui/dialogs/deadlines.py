@@ -19,6 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
+from cc_tui.console.calls import connected
 from cc_tui.console.local_time import TIME_EXAMPLE, local_time, parse_local_time, zone_name
 from cc_tui.dialogs.form import FormDialog, MessageLine
 from cc_tui.errors import UsageError
@@ -27,9 +28,6 @@ from cc_tui.widgets.escalation_badge import DEADLINE_NAMES
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
     from cc_tui.services.sla.deadlines import DeadlineView
 
 DEADLINES = tuple(DEADLINE_NAMES)
@@ -155,21 +153,19 @@ class DeadlinesDialog(FormDialog[Any]):
         self._send({}, automatic=True)
 
     def _send(self, given: dict[str, datetime | None], *, automatic: bool) -> None:
-        incident_id, version = self.incident_id, self.version
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.sla.deadlines import set_deadlines
 
-        def work(session: Session, actor: Actor) -> DeadlineView:
-            from cc_tui.services.sla.deadlines import set_deadlines
-
-            return set_deadlines(
-                session,
-                actor=actor,
-                ref=incident_id,
-                expected_version=version,
-                automatic=automatic,
-                **given,
-            )
-
-        self.run(work)
+        self.run(
+            set_deadlines,
+            actor=connection.actor,
+            ref=self.incident_id,
+            expected_version=self.version,
+            automatic=automatic,
+            **given,
+        )
 
     @on(Button.Pressed, "#computed")
     def _computed_pressed(self) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,13 +15,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from cc_tui.console.calls import error_message, run_service
+from cc_tui.console.calls import call_service, error_message
 from cc_tui.errors import CcError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
 
 
 DIALOG_CSS = """
@@ -83,6 +81,7 @@ FormDialog #dialog-hint {
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class MessageLine(Static):
@@ -137,18 +136,17 @@ class FormDialog(ModalScreen[T]):
         else:
             self.query_one("#form-error", MessageLine).show(text)
 
-    def run(self, work: Callable[[Session, Actor], Any]) -> None:
+    def run(
+        self, service: Callable[Concatenate[Session, P], Any], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
+        """Save: `service(session, **kwargs)` in one transaction; its answer closes the
+        dialog, a refusal shows next to the field it names."""
         if self.saving:
             return
         self.saving = True
         self.clear_errors()
-        started = run_service(
-            self,
-            work,
-            on_result=self._finish,
-            on_error=self.show_error,
-            write=True,
-            group="dialog",
+        started = call_service(
+            self, service, self._finish, self.show_error, True, "dialog", True, *args, **kwargs
         )
         if started is None:
             self.saving = False

@@ -18,13 +18,11 @@ from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from cc_tui.console.calls import run_service
+from cc_tui.console.calls import call_service, connected
 from cc_tui.dialogs.form import FormDialog, MessageLine
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
+    from cc_tui.services.directory.codes import CodeInfo
     from cc_tui.services.directory.event_types import EventTypeInfo
     from cc_tui.services.incidents.timeline import TimelineEntry
 
@@ -99,23 +97,20 @@ class EventDialog(FormDialog[Any]):
         text = self.query_one("#text", TextArea).text
         raw = self.query_one("#minutes", Input).value.strip()
         minutes = int(raw) if raw else None
-        incident_id = self.incident_id
-        corrects_id = self.corrects.id if self.corrects else None
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.incidents.timeline import add_event_to_incident
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.incidents.timeline import add_event_to_incident
-
-            return add_event_to_incident(
-                session,
-                actor=actor,
-                ref=incident_id,
-                type_code=type_code,
-                text=text,
-                duration_minutes=minutes,
-                corrects_id=corrects_id,
-            )
-
-        self.run(work)
+        self.run(
+            add_event_to_incident,
+            actor=connection.actor,
+            ref=self.incident_id,
+            type_code=type_code,
+            text=text,
+            duration_minutes=minutes,
+            corrects_id=self.corrects.id if self.corrects else None,
+        )
 
 
 class SolveDialog(FormDialog[Any]):
@@ -157,14 +152,12 @@ class SolveDialog(FormDialog[Any]):
             yield from self.buttons("Solve")
 
     def on_mount(self) -> None:
-        def codes(session: Session, _actor: Actor) -> list[str]:
-            from cc_tui.services.directory.codes import list_codes
+        from cc_tui.services.directory.codes import list_codes
 
-            return [c.path for c in list_codes(session, kind="resolution") if "/" in c.path]
+        call_service(self, list_codes, self._suggest, lambda _e: None, kind="resolution")
 
-        run_service(self, codes, on_result=self._suggest, on_error=lambda _e: None)
-
-    def _suggest(self, paths: list[str]) -> None:
+    def _suggest(self, codes: list[CodeInfo]) -> None:
+        paths = [c.path for c in codes if "/" in c.path]
         self.query_one("#resolution", Input).suggester = SuggestFromList(
             paths, case_sensitive=False
         )
@@ -173,23 +166,21 @@ class SolveDialog(FormDialog[Any]):
         problem = _text(self.query_one("#problem", TextArea))
         solution = _text(self.query_one("#solution", TextArea))
         resolution = self.query_one("#resolution", Input).value.strip()
-        incident_id, version = self.incident_id, self.version
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.incidents.lifecycle import change_status
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.incidents.lifecycle import change_status
-
-            return change_status(
-                session,
-                actor=actor,
-                ref=incident_id,
-                to="solved",
-                expected_version=version,
-                problem=problem or None,
-                solution=solution or None,
-                resolution=resolution or None,
-            )
-
-        self.run(work)
+        self.run(
+            change_status,
+            actor=connection.actor,
+            ref=self.incident_id,
+            to="solved",
+            expected_version=self.version,
+            problem=problem or None,
+            solution=solution or None,
+            resolution=resolution or None,
+        )
 
 
 class CloseDialog(FormDialog[Any]):
@@ -238,23 +229,21 @@ class CloseDialog(FormDialog[Any]):
 
     def action_close(self, coordinator: bool) -> None:
         note = self.query_one("#note", Input).value.strip() or None
-        incident_id, version = self.incident_id, self.version
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.incidents.lifecycle import change_status
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.incidents.lifecycle import change_status
-
-            return change_status(
-                session,
-                actor=actor,
-                ref=incident_id,
-                to="closed",
-                expected_version=version,
-                accepted=None if coordinator else True,
-                coordinator=coordinator,
-                note=note,
-            )
-
-        self.run(work)
+        self.run(
+            change_status,
+            actor=connection.actor,
+            ref=self.incident_id,
+            to="closed",
+            expected_version=self.version,
+            accepted=None if coordinator else True,
+            coordinator=coordinator,
+            note=note,
+        )
 
     @on(Button.Pressed, "#accepted")
     def _accepted(self) -> None:

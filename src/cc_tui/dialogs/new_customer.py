@@ -7,7 +7,6 @@ service named and the dialog keeps everything typed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -18,14 +17,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from cc_tui.console.calls import error_message, run_service
+from cc_tui.console.calls import call_service, connected, error_message
 from cc_tui.errors import CcError
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
-    from cc_tui.services.directory.customers import ContactInfo, CustomerInfo
+    from cc_tui.services.directory.customers import NewCaller
 
 
 class FieldError(Static):
@@ -49,14 +45,6 @@ class FieldError(Static):
         content = text if isinstance(text, Content) else Content(text)
         self.update(content)
         self.set_class(not content.plain, "-empty")
-
-
-@dataclass(frozen=True)
-class NewCaller:
-    """What the dialog recorded."""
-
-    customer: CustomerInfo
-    contact: ContactInfo | None
 
 
 def split_typed(text: str) -> dict[str, str]:
@@ -88,7 +76,7 @@ CONTACT_FIELDS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 
-class NewCustomerDialog(ModalScreen[NewCaller | None]):
+class NewCustomerDialog(ModalScreen["NewCaller | None"]):
     """Name, phone, e-mail, address; optionally the person calling. `ctrl+s` saves."""
 
     DEFAULT_CSS = """
@@ -211,31 +199,24 @@ class NewCustomerDialog(ModalScreen[NewCaller | None]):
             self.query_one("#contact_name", Input).focus()
             return
 
-        def work(session: Session, actor: Actor) -> NewCaller:
-            from cc_tui.services.directory.customers import add_contact, add_customer
-
-            customer = add_customer(session, actor=actor, default_country=country, **values)
-            contact = None
-            if contact_name:
-                try:
-                    contact = add_contact(
-                        session,
-                        actor=actor,
-                        customer_id=customer.id,
-                        name=contact_name,
-                        phone=contact_phone,
-                        is_primary=True,
-                        default_country=country,
-                    )
-                except CcError as error:
-                    # The contact's fields are named like the customer's: point at ours.
-                    error.field = f"contact_{error.field or 'name'}"
-                    raise
-            return NewCaller(customer, contact)
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.directory.customers import add_caller
 
         self.saving = True
-        started = run_service(
-            self, work, on_result=self._done, on_error=self.show_error, write=True, group="dialog"
+        started = call_service(
+            self,
+            add_caller,
+            on_result=self._done,
+            on_error=self.show_error,
+            write=True,
+            group="dialog",
+            actor=connection.actor,
+            customer=values,
+            contact_name=contact_name or None,
+            contact_phone=contact_phone,
+            default_country=country,
         )
         if started is None:
             self.saving = False

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from cc_tui.console.calls import Connection, run_service
+from cc_tui.console.calls import Connection, call_service, connected
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
 
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from cc_tui.console.app import CcTuiApp
-    from cc_tui.services.context import Actor
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class ConsoleScreen(Screen):
@@ -61,29 +61,30 @@ class ConsoleScreen(Screen):
     def connection(self) -> Connection | None:
         return self.app.connection
 
+    def connected(self) -> Connection | None:
+        """The connection for a service call that needs the agent (`actor=`); None, and
+        the agent is told, while the database is not open yet."""
+        return connected(self)
+
     def database_ready(self, connection: Connection) -> None:
         """The database is open and the agent known: load what the screen shows."""
 
     def changes_arrived(self, batch: ChangeBatch) -> None:
         """Someone (maybe this agent) committed changes: refresh what they touch."""
 
-    def run_service(
+    def call(
         self,
-        work: Callable[[Session, Actor], T],
-        *,
+        service: Callable[Concatenate[Session, P], T],
         on_result: Callable[[T], Any],
         on_error: Callable[[BaseException], Any] | None = None,
         write: bool = False,
         group: str = "service",
         exclusive: bool = True,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> Worker[None] | None:
-        """Run `work(session, actor)` in a thread worker; see `tui_support.run_service`."""
-        return run_service(
-            self,
-            work,
-            on_result=on_result,
-            on_error=on_error,
-            write=write,
-            group=group,
-            exclusive=exclusive,
+        """Run one user action, `service(session, **kwargs)`, in a thread worker and one
+        transaction; pass everything by keyword (see `console.calls.call_service`)."""
+        return call_service(
+            self, service, on_result, on_error, write, group, exclusive, *args, **kwargs
         )

@@ -8,7 +8,7 @@ reloads by itself when the change feed reports a change to this incident.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -40,11 +40,10 @@ from cc_tui.widgets.escalation_badge import (
 from cc_tui.widgets.timeline import TimelineList, minutes_text
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
     from cc_tui.services.directory.event_types import EventTypeInfo
+    from cc_tui.services.incidents.incident_view import IncidentView
     from cc_tui.services.incidents.timeline import IncidentSummary, TimelineEntry, TimelinePage
+    from cc_tui.services.incidents.timetrack import TimeEntryInfo, TimerStarted
     from cc_tui.services.sla.deadlines import DeadlineView
 
 PAGE_SIZE = 50
@@ -77,56 +76,6 @@ def show_incident(app: App, incident_id: int) -> None:
             app.switch_screen(IncidentDetailScreen(incident_id))
         return
     app.push_screen(IncidentDetailScreen(incident_id))
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    """One load of the screen: the summary, the first page(s) of the timeline and, while
-    the deadlines panel is open, how the deadlines were computed."""
-
-    summary: IncidentSummary
-    events: list[TimelineEntry]
-    next_after: int | None
-    deadlines: DeadlineView | None = None
-
-
-def load_view(
-    session: Session,
-    *,
-    incident_id: int,
-    kind: str,
-    newest_first: bool,
-    count: int,
-    deadlines: bool = False,
-) -> IncidentView:
-    """The summary and the first `count` events (pages of at most 500); with `deadlines`
-    also how they were computed (calendar arithmetic: only while the panel shows it)."""
-    from cc_tui.services.incidents.timeline import incident_summary, timeline
-
-    summary = incident_summary(session, ref=incident_id)
-    explained = _deadline_view(session, incident_id) if deadlines else None
-    events: list[TimelineEntry] = []
-    after = None
-    while True:
-        page = timeline(
-            session,
-            ref=incident_id,
-            kind=kind,
-            newest_first=newest_first,
-            limit=min(500, count - len(events)),
-            after=after,
-        )
-        events.extend(page.events)
-        after = page.next_after
-        if after is None or len(events) >= count:
-            break
-    return IncidentView(summary, events, after, explained)
-
-
-def _deadline_view(session: Session, incident_id: int) -> DeadlineView:
-    from cc_tui.services.sla.deadlines import deadline_view
-
-    return deadline_view(session, ref=incident_id)
 
 
 def _label(value: str | None) -> str:
@@ -357,19 +306,20 @@ class IncidentDetailScreen(ConsoleScreen):
         self._supervisor = connection.actor.is_supervisor
         self.timeline.zone = self._zone
         self.set_interval(TICK_SECONDS, self._tick)
-        self.run_service(
-            self._types,
-            on_result=self._got_types,
-            on_error=lambda _error: None,
-            group="incident-types",
-        )
+        self._load_types(on_error=lambda _error: None)
         self.reload()
 
-    @staticmethod
-    def _types(session: Session, _actor: Actor) -> list[EventTypeInfo]:
+    def _load_types(self, on_error: Callable[[BaseException], object] | None = None) -> None:
         from cc_tui.services.directory.event_types import list_event_types
 
-        return list_event_types(session, include_system=False, active_only=True)
+        self.call(
+            list_event_types,
+            on_result=self._got_types,
+            on_error=on_error,
+            group="incident-types",
+            include_system=False,
+            active_only=True,
+        )
 
     def _got_types(self, types: list[EventTypeInfo]) -> None:
         self.event_types = types
@@ -377,30 +327,28 @@ class IncidentDetailScreen(ConsoleScreen):
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if self.incident_id in batch.incident_ids or batch.touches("event_type"):
             if batch.touches("event_type") and self.connection is not None:
-                self.run_service(self._types, on_result=self._got_types, group="incident-types")
+                self._load_types()
             self.reload(keep_position=True)
 
     def reload(self, *, keep_position: bool = False) -> None:
         shown = len(self.timeline.children) if keep_position else 0
         count = max(PAGE_SIZE, min(shown, 2000))
-        incident_id, kind, newest = self.incident_id, self.kind, self.newest_first
-        explain = self.show_deadlines
         keep = self.timeline.current.id if keep_position and self.timeline.current else None
         self._request += 1
         request = self._request
         self.loading = True
-        self.run_service(
-            lambda session, _actor: load_view(
-                session,
-                incident_id=incident_id,
-                kind=kind,
-                newest_first=newest,
-                count=count,
-                deadlines=explain,
-            ),
+        from cc_tui.services.incidents.incident_view import incident_view
+
+        self.call(
+            incident_view,
             on_result=lambda view: self._show(request, view, keep),
             on_error=lambda error: self._load_failed(request, error),
             group="incident-load",
+            ref=self.incident_id,
+            kind=self.kind,
+            newest_first=self.newest_first,
+            count=count,
+            deadlines=self.show_deadlines,
         )
 
     def _load_failed(self, request: int, error: BaseException) -> None:
@@ -415,7 +363,7 @@ class IncidentDetailScreen(ConsoleScreen):
         self.loading = False
         self.view = view
         self._show_summary()
-        await self.timeline.show(view.events, has_more=view.next_after is not None, keep=keep)
+        await self.timeline.show(view.events, has_more=view.has_more, keep=keep)
         empty = self.query_one("#timeline-empty", Static)
         empty.display = not view.events
         self.timeline.display = bool(view.events)
@@ -483,26 +431,19 @@ class IncidentDetailScreen(ConsoleScreen):
         if self.loading or self.view is None or self.view.next_after is None:
             return
         self.loading = True
-        incident_id, kind, newest = self.incident_id, self.kind, self.newest_first
-        after, request = self.view.next_after, self._request
+        from cc_tui.services.incidents.timeline import timeline
 
-        def work(session: Session, _actor: Actor) -> TimelinePage:
-            from cc_tui.services.incidents.timeline import timeline
-
-            return timeline(
-                session,
-                ref=incident_id,
-                kind=kind,
-                newest_first=newest,
-                limit=PAGE_SIZE,
-                after=after,
-            )
-
-        self.run_service(
-            work,
+        request = self._request
+        self.call(
+            timeline,
             on_result=lambda page: self._append(request, page),
             on_error=lambda error: self._load_failed(request, error),
             group="incident-load",
+            ref=self.incident_id,
+            kind=self.kind,
+            newest_first=self.newest_first,
+            limit=PAGE_SIZE,
+            after=self.view.next_after,
         )
 
     async def _append(self, request: int, page: TimelinePage) -> None:
@@ -512,7 +453,7 @@ class IncidentDetailScreen(ConsoleScreen):
         self.view = replace(
             self.view, events=self.view.events + page.events, next_after=page.next_after
         )
-        await self.timeline.append_page(page.events, has_more=page.next_after is not None)
+        await self.timeline.append_page(page.events, has_more=page.has_more)
         self._show_bar()
 
     # -- messages to the agent -----------------------------------------------------------------
@@ -582,12 +523,9 @@ class IncidentDetailScreen(ConsoleScreen):
             )
             self.app.push_screen(dialog, finished)
 
-        incident_id = self.incident_id
-        self.run_service(
-            lambda session, _actor: _deadline_view(session, incident_id),
-            on_result=opened,
-            group="incident-deadlines",
-        )
+        from cc_tui.services.sla.deadlines import deadline_view
+
+        self.call(deadline_view, on_result=opened, group="incident-deadlines", ref=self.incident_id)
 
     def action_toggle_order(self) -> None:
         self.newest_first = not self.newest_first
@@ -630,53 +568,45 @@ class IncidentDetailScreen(ConsoleScreen):
         view = self._need_view()
         if view is None:
             return
-        incident_id, version = self.incident_id, view.summary.detail.version
+        connection = self.connected()
+        if connection is None:
+            return
+        from cc_tui.services.incidents.lifecycle import change_status
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.incidents.lifecycle import change_status
-
-            return change_status(
-                session,
-                actor=actor,
-                ref=incident_id,
-                to=to,
-                expected_version=version,
-                note=note,
-            )
-
-        self.run_service(
-            work,
+        self.call(
+            change_status,
             on_result=lambda r: self.done(
                 done or f"{r.number}: {_label(r.previous)} → {_label(r.status)}"
             ),
             on_error=self.say,
             write=True,
             group="incident-action",
+            actor=connection.actor,
+            ref=self.incident_id,
+            to=to,
+            expected_version=view.summary.detail.version,
+            note=note,
         )
 
     def action_assign_me(self) -> None:
         view = self._need_view()
         if view is None:
             return
-        incident_id, version = self.incident_id, view.summary.detail.version
+        connection = self.connected()
+        if connection is None:
+            return
+        from cc_tui.services.routing.queues import assign
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.routing.queues import assign
-
-            return assign(
-                session,
-                actor=actor,
-                ref=incident_id,
-                to_agent=actor.login,
-                expected_version=version,
-            )
-
-        self.run_service(
-            work,
+        self.call(
+            assign,
             on_result=lambda r: self.done(f"{self.number} is now yours ({_label(r.status)})"),
             on_error=self.say,
             write=True,
             group="incident-action",
+            actor=connection.actor,
+            ref=self.incident_id,
+            to_agent=connection.actor.login,
+            expected_version=view.summary.detail.version,
         )
 
     def action_start_work(self) -> None:
@@ -734,28 +664,41 @@ class IncidentDetailScreen(ConsoleScreen):
         view = self._need_view()
         if view is None:
             return
-        mine = any(t.agent == self._me for t in view.summary.running_timers)
-        incident_id = self.incident_id
+        connection = self.connected()
+        if connection is None:
+            return
+        from cc_tui.services.incidents.timetrack import start_timer, stop_timer
 
-        def work(session: Session, actor: Actor):
-            from cc_tui.services.incidents.timetrack import start_timer, stop_timer
+        if any(t.agent == self._me for t in view.summary.running_timers):
 
-            if mine:
-                return stop_timer(session, actor=actor)
-            return start_timer(session, actor=actor, ref=incident_id)
-
-        def finished(result) -> None:
-            if mine:
+            def stopped(result: TimeEntryInfo) -> None:
                 self.done(
                     f"Timer stopped: {minutes_text(result.minutes)} booked on {result.incident}"
                 )
-                return
+
+            self.call(
+                stop_timer,
+                on_result=stopped,
+                on_error=self.say,
+                write=True,
+                group="incident-action",
+                actor=connection.actor,
+            )
+            return
+
+        def started(result: TimerStarted) -> None:
             text = f"Timer started on {self.number}"
             if result.stopped is not None:
                 stopped = result.stopped
                 text += f" (stopped on {stopped.incident}: {minutes_text(stopped.minutes)} booked)"
             self.done(text)
 
-        self.run_service(
-            work, on_result=finished, on_error=self.say, write=True, group="incident-action"
+        self.call(
+            start_timer,
+            on_result=started,
+            on_error=self.say,
+            write=True,
+            group="incident-action",
+            actor=connection.actor,
+            ref=self.incident_id,
         )

@@ -4,7 +4,6 @@ jump to a number. Follows the change feed, so others' work appears without a key
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,9 +26,7 @@ from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_wor
 if TYPE_CHECKING:
     from datetime import tzinfo
 
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
+    from cc_tui.services.incidents.listing import IncidentPage
     from cc_tui.services.incidents.records import IncidentRow
 
 PAGE_SIZE = 100
@@ -69,62 +66,6 @@ def escalation_cell(row: IncidentRow, variables: Mapping[str, str], moment: date
     if clock.stopped:
         return Text("–", style="dim", no_wrap=True)
     return badge_text(clock, variables, moment, compact=True)
-
-
-@dataclass(frozen=True)
-class IncidentPage:
-    """What one load of the list returns (built in the worker, shown on the screen)."""
-
-    rows: list[IncidentRow]
-    has_more: bool
-    open_only: bool
-    # None: the list starts at the newest incident; else it starts below this id.
-    before_id: int | None
-    # Only for an empty list: whether any incident exists at all (for the honest hint).
-    any_incident: bool = True
-    # The incident to put the cursor on (after a jump).
-    target: int | None = None
-
-
-def fetch_rows(
-    session: Session, *, open_only: bool, before_id: int | None, count: int
-) -> tuple[list[IncidentRow], bool]:
-    """Up to `count` rows, newest first, below `before_id`; and whether more follow."""
-    from cc_tui.services.incidents.records import MAX_PAGE, list_incidents
-
-    rows: list[IncidentRow] = []
-    cursor = before_id
-    while len(rows) <= count:
-        limit = min(MAX_PAGE, count + 1 - len(rows))
-        batch = list_incidents(session, open_only=open_only, before_id=cursor, limit=limit)
-        rows.extend(batch)
-        if len(batch) < limit:
-            break
-        cursor = batch[-1].id
-    return rows[:count], len(rows) > count
-
-
-def load_page(
-    session: Session, *, open_only: bool, before_id: int | None, count: int
-) -> IncidentPage:
-    from cc_tui.services.incidents.records import list_incidents
-
-    rows, more = fetch_rows(session, open_only=open_only, before_id=before_id, count=count)
-    any_incident = bool(rows) or bool(list_incidents(session, limit=1))
-    return IncidentPage(rows, more, open_only, before_id, any_incident=any_incident)
-
-
-def locate(session: Session, *, incident_id: int, open_only: bool, count: int) -> IncidentPage:
-    """The list starting at one incident; the open filter is dropped if it hides it."""
-    from cc_tui.services.incidents.records import get_incident
-
-    get_incident(session, incident_id)  # NotFound if there is no such incident
-    before = incident_id + 1
-    rows, more = fetch_rows(session, open_only=open_only, before_id=before, count=count)
-    if open_only and (not rows or rows[0].id != incident_id):
-        open_only = False
-        rows, more = fetch_rows(session, open_only=False, before_id=before, count=count)
-    return IncidentPage(rows, more, open_only, before, target=incident_id)
 
 
 def row_cells(
@@ -259,31 +200,34 @@ class IncidentListScreen(ConsoleScreen):
     def load(self, *, keep_position: bool = False) -> None:
         """(Re)load the list from its start; keep as many rows as are shown now."""
         count = max(PAGE_SIZE, len(self._rows)) if keep_position else PAGE_SIZE
-        open_only, before_id = self.open_only, self.before_id
-        self._start(
-            lambda session, _actor: load_page(
-                session, open_only=open_only, before_id=before_id, count=count
-            ),
-            keep_position=keep_position,
+        from cc_tui.services.incidents.listing import incident_page
+
+        request = self._next_request()
+        self.call(
+            incident_page,
+            on_result=lambda page: self._replace(request, page, keep_position),
+            on_error=lambda error: self._failed(request, error),
+            group="incident-list",
+            open_only=self.open_only,
+            before_id=self.before_id,
+            count=count,
         )
 
     def load_more(self) -> None:
         if self.busy or not self.has_more or not self._rows:
             return
-        open_only, before_id, last_id = self.open_only, self.before_id, min(self._rows)
+        from cc_tui.services.incidents.listing import next_incident_page
+
         request = self._next_request()
-
-        def work(session: Session, _actor: Actor) -> IncidentPage:
-            rows, more = fetch_rows(
-                session, open_only=open_only, before_id=last_id, count=PAGE_SIZE
-            )
-            return IncidentPage(rows, more, open_only, before_id)
-
-        self.run_service(
-            work,
+        self.call(
+            next_incident_page,
             on_result=lambda page: self._append(request, page),
             on_error=lambda error: self._failed(request, error),
             group="incident-list",
+            open_only=self.open_only,
+            before_id=self.before_id,
+            after_id=min(self._rows),
+            count=PAGE_SIZE,
         )
 
     def _next_request(self) -> int:
@@ -291,15 +235,6 @@ class IncidentListScreen(ConsoleScreen):
         self.busy = True
         self._show_status()
         return self._request
-
-    def _start(self, work, *, keep_position: bool) -> None:
-        request = self._next_request()
-        self.run_service(
-            work,
-            on_result=lambda page: self._replace(request, page, keep_position),
-            on_error=lambda error: self._failed(request, error),
-            group="incident-list",
-        )
 
     def _failed(self, request: int, error: BaseException) -> None:
         if request != self._request:
@@ -469,13 +404,16 @@ class IncidentListScreen(ConsoleScreen):
             else:
                 show_error(self, error)
 
-        self.run_service(
-            lambda session, _actor: locate(
-                session, incident_id=incident_id, open_only=open_only, count=PAGE_SIZE
-            ),
+        from cc_tui.services.incidents.listing import incident_page_at
+
+        self.call(
+            incident_page_at,
             on_result=shown,
             on_error=refused,
             group="incident-list",
+            incident_id=incident_id,
+            open_only=open_only,
+            count=PAGE_SIZE,
         )
 
     def _jump_refused(self, error: CcError) -> None:

@@ -41,11 +41,10 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widgets import DataTable, Input, Select, TextArea
 
-    from cc_tui.dialogs.new_customer import FieldError, NewCaller
-    from cc_tui.services.context import Actor
+    from cc_tui.dialogs.new_customer import FieldError
     from cc_tui.services.directory.agents import AgentInfo
     from cc_tui.services.directory.codes import CodeInfo
-    from cc_tui.services.directory.customers import CustomerInfo, CustomerMatch
+    from cc_tui.services.directory.customers import CustomerInfo, CustomerMatch, NewCaller
     from cc_tui.services.directory.units import UnitInfo
     from cc_tui.services.incidents.intake import ContactDraft, IntakeForm, IntakeResult
     from cc_tui.services.incidents.records import IncidentRow
@@ -146,7 +145,7 @@ class Catalog:
         ]
 
 
-def load_catalog(session: Session, _actor: Actor) -> Catalog:
+def load_catalog(session: Session) -> Catalog:
     from cc_tui.services.directory.agents import list_agents
     from cc_tui.services.directory.codes import list_codes
     from cc_tui.services.sla.priorities import list_priorities
@@ -365,7 +364,7 @@ class IntakeScreen(ConsoleScreen):
 
     def database_ready(self, connection: Connection) -> None:
         self._zone = display_zone(connection.settings)
-        self.run_service(load_catalog, on_result=self._got_catalog, group="intake-catalog")
+        self.call(load_catalog, on_result=self._got_catalog, group="intake-catalog")
         if self.in_call and self.contact is None and not self.contact_pending:
             self._open_contact()
         self._show_idle()
@@ -392,7 +391,7 @@ class IntakeScreen(ConsoleScreen):
 
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if batch.touches(*CATALOG_ENTITIES):
-            self.run_service(load_catalog, on_result=self._got_catalog, group="intake-catalog")
+            self.call(load_catalog, on_result=self._got_catalog, group="intake-catalog")
         if self.in_call and self.caller is not None and self._touches_caller(batch):
             self._load_caller(self.caller.customer.id, self.unit.id if self.unit else None)
 
@@ -434,27 +433,24 @@ class IntakeScreen(ConsoleScreen):
         self._open_contact()
 
     def _open_contact(self) -> None:
-        if self.connection is None:
+        connection = self.connection
+        if connection is None:
             self.status("The contact will be recorded as soon as the database is open.")
             return
-        channel, rtype = self.channel, self.request_type
-        country = self.connection.settings.default_country
-
-        def work(session: Session, actor: Actor) -> ContactDraft:
-            from cc_tui.services.incidents.intake import open_contact
-
-            return open_contact(
-                session, actor=actor, channel=channel, request_type=rtype, default_country=country
-            )
+        from cc_tui.services.incidents.intake import open_contact
 
         self.contact_pending = True
         self._show_bar()
-        self.run_service(
-            work,
+        self.call(
+            open_contact,
             on_result=self._contact_opened,
             on_error=self._contact_failed,
             write=True,
             group="intake-contact",
+            actor=connection.actor,
+            channel=self.channel,
+            request_type=self.request_type,
+            default_country=connection.settings.default_country,
         )
 
     def _contact_opened(self, draft: ContactDraft) -> None:
@@ -602,19 +598,20 @@ class IntakeScreen(ConsoleScreen):
 
     def _preview(self, match: CustomerMatch) -> None:
         self._preview_timer = None
+        from cc_tui.services.incidents.intake import existing_incidents
 
-        def work(session: Session, _actor: Actor) -> Preview:
-            from cc_tui.services.incidents.intake import existing_incidents
-
-            rows = existing_incidents(session, customer_id=match.customer_id)
-            return Preview(match.customer_id, match.name, rows)
-
-        def shown(preview: Preview) -> None:
+        def shown(rows: list[IncidentRow]) -> None:
+            preview = Preview(match.customer_id, match.name, rows)
             current = self.caller_search.highlighted
             if self.caller is None and current and current.customer_id == preview.customer_id:
                 self._show_existing(preview, preview.incidents)
 
-        self.run_service(work, on_result=shown, group="intake-preview")
+        self.call(
+            existing_incidents,
+            on_result=shown,
+            group="intake-preview",
+            customer_id=match.customer_id,
+        )
 
     def on_caller_search_picked(self, event: CallerSearch.Picked) -> None:
         match = event.match
@@ -645,15 +642,18 @@ class IntakeScreen(ConsoleScreen):
     ) -> None:
         keep_contact = contact_id if contact_id is not None else self.contact_person
 
-        def work(session: Session, _actor: Actor) -> CallerContext:
-            return load_caller(session, customer_id=customer_id, unit_id=unit_id)
-
         def loaded(context: CallerContext) -> None:
             if not self.in_call:
                 return
             self._apply_caller(context, keep_contact)
 
-        self.run_service(work, on_result=loaded, group="intake-caller")
+        self.call(
+            load_caller,
+            on_result=loaded,
+            group="intake-caller",
+            customer_id=customer_id,
+            unit_id=unit_id,
+        )
 
     def _apply_caller(self, context: CallerContext, contact_id: int | None) -> None:
         self.caller = context
@@ -813,11 +813,7 @@ class IntakeScreen(ConsoleScreen):
         if unit is not None:
             self._show_unit(unit)
             return
-
-        def work(session: Session, _actor: Actor) -> UnitInfo:
-            from cc_tui.services.directory.units import unit_by_serial
-
-            return unit_by_serial(session, serial)
+        from cc_tui.services.directory.units import unit_by_serial
 
         def found(unit: UnitInfo) -> None:
             if self.text_of("serial").upper() != serial.upper() or not self.in_call:
@@ -838,7 +834,9 @@ class IntakeScreen(ConsoleScreen):
             else:
                 show_error(self, error)
 
-        self.run_service(work, on_result=found, on_error=missing, group="intake-unit")
+        self.call(
+            unit_by_serial, on_result=found, on_error=missing, group="intake-unit", serial=serial
+        )
 
     def _show_unit(self, unit: UnitInfo | None) -> None:
         self.unit = unit
@@ -1133,36 +1131,22 @@ class IntakeScreen(ConsoleScreen):
             self._save_after_contact = True
             self.status("saving as soon as the contact is recorded…")
             return
-        contact_id = self.contact.id if self.contact is not None else None
-        channel = self.channel
-        country = connection.settings.default_country
-        kb_required = connection.settings.kb_search_required
-
-        def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.incidents.intake import open_contact, save_intake
-
-            draft_id = contact_id
-            if draft_id is None:
-                draft_id = open_contact(
-                    session,
-                    actor=actor,
-                    channel=channel,
-                    request_type=form.request_type,
-                    default_country=country,
-                ).id
-            return save_intake(
-                session,
-                actor=actor,
-                contact_id=draft_id,
-                form=form,
-                default_country=country,
-                kb_search_required=kb_required,
-            )
+        from cc_tui.services.incidents.intake import save_call
 
         self.saving = True
         self.status("saving…")
-        started = self.run_service(
-            work, on_result=self._saved, on_error=self._not_saved, write=True, group="intake-save"
+        started = self.call(
+            save_call,
+            on_result=self._saved,
+            on_error=self._not_saved,
+            write=True,
+            group="intake-save",
+            actor=connection.actor,
+            contact_id=self.contact.id if self.contact is not None else None,
+            channel=self.channel,
+            form=form,
+            default_country=connection.settings.default_country,
+            kb_search_required=connection.settings.kb_search_required,
         )
         if started is None:
             self.saving = False
@@ -1225,32 +1209,7 @@ class IntakeScreen(ConsoleScreen):
         if self.contact_pending:
             self.status("the contact is still being recorded; try again in a moment")
             return
-        text = self.caller_words()
-        contact_id = self.contact.id if self.contact is not None else None
-        caller_contact = self.contact_person
-        channel, rtype = self.channel, self.request_type
-        country = connection.settings.default_country
-
-        def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.incidents.intake import add_to_existing, open_contact
-
-            draft_id = contact_id
-            if draft_id is None and text:
-                draft_id = open_contact(
-                    session,
-                    actor=actor,
-                    channel=channel,
-                    request_type=rtype,
-                    default_country=country,
-                ).id
-            return add_to_existing(
-                session,
-                actor=actor,
-                target_ref=target.id,
-                text=text,
-                contact_id=draft_id,
-                caller_contact_id=caller_contact,
-            )
+        from cc_tui.services.incidents.intake import add_call_to_incident
 
         def added(result: IntakeResult) -> None:
             self.saving = False
@@ -1261,8 +1220,20 @@ class IntakeScreen(ConsoleScreen):
 
         self.saving = True
         self.status(f"adding the call to {target.number}…")
-        started = self.run_service(
-            work, on_result=added, on_error=self._not_saved, write=True, group="intake-save"
+        started = self.call(
+            add_call_to_incident,
+            on_result=added,
+            on_error=self._not_saved,
+            write=True,
+            group="intake-save",
+            actor=connection.actor,
+            target_ref=target.id,
+            text=self.caller_words(),
+            channel=self.channel,
+            contact_id=self.contact.id if self.contact is not None else None,
+            request_type=self.request_type,
+            caller_contact_id=self.contact_person,
+            default_country=connection.settings.default_country,
         )
         if started is None:
             self.saving = False
@@ -1297,24 +1268,7 @@ class IntakeScreen(ConsoleScreen):
         if connection is None:
             self._end(None)
             return
-        contact_id = self.contact.id if self.contact is not None else None
-        channel, rtype = self.channel, self.request_type
-        country = connection.settings.default_country
-
-        def work(session: Session, actor: Actor) -> IntakeResult:
-            from cc_tui.services.incidents.intake import abandon_contact, open_contact
-
-            draft_id = contact_id
-            if draft_id is None:
-                # Never recorded (the database was away): record it now, as abandoned.
-                draft_id = open_contact(
-                    session,
-                    actor=actor,
-                    channel=channel,
-                    request_type=rtype,
-                    default_country=country,
-                ).id
-            return abandon_contact(session, actor=actor, contact_id=draft_id)
+        from cc_tui.services.incidents.intake import abandon_call
 
         def abandoned(result: IntakeResult) -> None:
             self.saving = False
@@ -1332,8 +1286,17 @@ class IntakeScreen(ConsoleScreen):
             self.saving = False
             self.set_timer(0.2, self._abandon)
             return
-        self.run_service(
-            work, on_result=abandoned, on_error=refused, write=True, group="intake-save"
+        self.call(
+            abandon_call,
+            on_result=abandoned,
+            on_error=refused,
+            write=True,
+            group="intake-save",
+            actor=connection.actor,
+            contact_id=self.contact.id if self.contact is not None else None,
+            channel=self.channel,
+            request_type=self.request_type,
+            default_country=connection.settings.default_country,
         )
 
     def _end(

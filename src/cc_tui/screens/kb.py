@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
 from textual.app import App
@@ -42,11 +42,10 @@ from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from cc_tui.services.context import Actor
     from cc_tui.services.kb.articles import ArticleDetail, SaveResult
-    from cc_tui.services.kb.search import KbHit, SearchContext, SearchRecord, Suggestion
+    from cc_tui.services.kb.search import Answers, KbHit, SearchContext, SearchRecord, Suggestion
+
+T = TypeVar("T")
 
 # Wait this long after the last keystroke before searching.
 DEBOUNCE_SECONDS = 0.15
@@ -89,13 +88,6 @@ def show_knowledge_base(app: App, context: KbContext | None = None) -> None:
     app.call_next(switch)
 
 
-@dataclass(frozen=True)
-class _Results:
-    query: str
-    hits: list[KbHit] | list[Suggestion]
-    suggestions: bool
-
-
 def _result_prompt(hit: KbHit | Suggestion) -> Content:
     why = getattr(hit, "source", None)
     head: list[str | tuple[str, str]] = [(hit.title, "bold"), (f"  {hit.kind}", "$text-muted")]
@@ -134,7 +126,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         super().__init__()
         self.context: KbContext | None = None
         self.context_info: SearchContext | None = None
-        self.results: _Results | None = None
+        self.results: Answers | None = None
         self.article: ArticleDetail | None = None
         self.step = 0
         self.history: list[str] = []
@@ -146,7 +138,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         # A result highlighted again after a refresh, whose preview is not to be reloaded.
         self._quiet_highlight: str | None = None
         self._article_request = 0
-        self._writes: list[Callable[[], tuple[Callable, Callable] | None]] = []
+        self._writes: list[Callable[[], Callable[[], object] | None]] = []
         self._writing = False
 
     # -- layout ------------------------------------------------------------------------------
@@ -248,10 +240,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         if context is None:
             return
 
-        def work(session: Session, _actor: Actor) -> SearchContext:
-            from cc_tui.services.kb.search import search_context
-
-            return search_context(session, incident_ref=context.incident_id)
+        from cc_tui.services.kb.search import search_context
 
         def loaded(info: SearchContext) -> None:
             if self.context != context:
@@ -267,7 +256,13 @@ class KnowledgeBaseScreen(ConsoleScreen):
             self.context_info = info
             self._show_context()
 
-        self.run_service(work, on_result=loaded, on_error=self.say, group="kb-context")
+        self.call(
+            search_context,
+            on_result=loaded,
+            on_error=self.say,
+            group="kb-context",
+            incident_ref=context.incident_id,
+        )
 
     def _show_context(self) -> None:
         line = self.query_one("#kb-context", Static)
@@ -321,35 +316,25 @@ class KnowledgeBaseScreen(ConsoleScreen):
     def _search_now(self, *, keep_highlight: bool = False) -> None:
         if self.connection is None:
             return
-        query = self.query_input.value
+        from cc_tui.services.kb.search import search_or_suggest
+
         context = self.context
         self._search_request += 1
         request = self._search_request
-
-        def work(session: Session, _actor: Actor) -> _Results:
-            from cc_tui.services.kb.search import search, suggest
-            from cc_tui.services.kb.text import query_terms
-
-            if query_terms(query).empty and context is not None:
-                found = suggest(
-                    session,
-                    incident_ref=context.incident_id,
-                    text=context.text,
-                    problem_code=context.problem_code,
-                    reason=context.reason,
-                    limit=RESULT_LIMIT,
-                )
-                return _Results(query, found, True)
-            return _Results(query, search(session, query=query, limit=RESULT_LIMIT), False)
-
-        self.run_service(
-            work,
+        self.call(
+            search_or_suggest,
             on_result=lambda results: self._show_results(request, results, keep_highlight),
             on_error=self.say,
             group="kb-search",
+            query=self.query_input.value,
+            incident_ref=context.incident_id if context is not None else None,
+            text=context.text if context is not None else None,
+            problem_code=context.problem_code if context is not None else None,
+            reason=context.reason if context is not None else None,
+            limit=RESULT_LIMIT,
         )
 
-    def _show_results(self, request: int, results: _Results, keep_highlight: bool) -> None:
+    def _show_results(self, request: int, results: Answers, keep_highlight: bool) -> None:
         if request != self._search_request:
             return
         previous = self._highlighted_slug() if keep_highlight else None
@@ -434,35 +419,36 @@ class KnowledgeBaseScreen(ConsoleScreen):
 
     # -- recording on the incident -----------------------------------------------------------
 
-    def _enqueue(self, make: Callable[[], tuple[Callable, Callable] | None]) -> None:
+    def _enqueue(self, make: Callable[[], Callable[[], object] | None]) -> None:
         """Writes to the incident run one after the other, in the order asked for: a later
-        one (an article opened, the answer) builds on the search an earlier one recorded."""
+        one (an article opened, the answer) builds on the search an earlier one recorded.
+        `make` decides when its turn comes; it returns the write to start, or None."""
         self._writes.append(make)
         self._next_write()
 
     def _next_write(self) -> None:
         while not self._writing and self._writes:
-            planned = self._writes.pop(0)()
-            if planned is None:
+            start = self._writes.pop(0)()
+            if start is None:
                 continue
-            work, done = planned
             self._writing = True
-
-            def finished(value, done=done) -> None:
+            if start() is None:  # not started: the database is not open
                 self._writing = False
-                done(value)
-                self._next_write()
 
-            def failed(error: BaseException) -> None:
-                self._writing = False
-                self.say(error)
-                self._next_write()
+    def _written(self, done: Callable[[T], None]) -> Callable[[T], None]:
+        """`done`, then the next write in the queue."""
 
-            started = self.run_service(
-                work, on_result=finished, on_error=failed, write=True, group="kb-record"
-            )
-            if started is None:
-                self._writing = False
+        def finished(value: T) -> None:
+            self._writing = False
+            done(value)
+            self._next_write()
+
+        return finished
+
+    def _write_failed(self, error: BaseException) -> None:
+        self._writing = False
+        self.say(error)
+        self._next_write()
 
     def _record_shown(self, *, opened: str | None = None) -> None:
         """Record the search on screen (once per query), and the article opened from it."""
@@ -476,34 +462,34 @@ class KnowledgeBaseScreen(ConsoleScreen):
             return  # looking at the suggestions is not a search yet; opening one is
         shown = [hit.slug for hit in results.hits]
 
-        def make() -> tuple[Callable, Callable] | None:
+        def make() -> Callable[[], object] | None:
             if self.context != context:
                 return None
             known = self.recorded.get(query)
             if known is not None and opened is None:
                 return None
-
-            def work(session: Session, actor: Actor) -> int:
-                from cc_tui.services.kb.search import record_opened, record_search
-
-                search_id = known
-                if search_id is None:
-                    search_id = record_search(
-                        session,
-                        actor=actor,
-                        incident_ref=context.incident_id,
-                        query=query,
-                        results=shown,
-                    ).id
-                if opened is not None:
-                    record_opened(session, actor=actor, search_id=search_id, slug=opened)
-                return search_id
+            connection = self.connected()
+            if connection is None:
+                return None
+            from cc_tui.services.kb.search import record_shown
 
             def done(search_id: int) -> None:
                 if self.context == context:
                     self.recorded[query] = search_id
 
-            return work, done
+            return lambda: self.call(
+                record_shown,
+                on_result=self._written(done),
+                on_error=self._write_failed,
+                write=True,
+                group="kb-record",
+                actor=connection.actor,
+                incident_ref=context.incident_id,
+                query=query,
+                results=shown,
+                search_id=known,
+                opened=opened,
+            )
 
         self._enqueue(make)
 
@@ -514,26 +500,30 @@ class KnowledgeBaseScreen(ConsoleScreen):
         results = self.results
         query = "" if results is None or results.suggestions else results.query
 
-        def make() -> tuple[Callable, Callable] | None:
+        def make() -> Callable[[], object] | None:
+            connection = self.connected()
+            if connection is None:
+                return None
+            from cc_tui.services.kb.search import mark_answered
+
             search_id = self.recorded.get(query)
-
-            def work(session: Session, actor: Actor) -> SearchRecord:
-                from cc_tui.services.kb.search import mark_answered
-
-                return mark_answered(
-                    session,
-                    actor=actor,
-                    incident_ref=context.incident_id,
-                    slug=article.slug,
-                    search_id=search_id,
-                )
 
             def done(record: SearchRecord) -> None:
                 if self.context == context:
                     self.recorded.setdefault(query, record.id)
                 self.say(f"{record.incident}: answered by “{article.title}”, recorded", error=False)
 
-            return work, done
+            return lambda: self.call(
+                mark_answered,
+                on_result=self._written(done),
+                on_error=self._write_failed,
+                write=True,
+                group="kb-record",
+                actor=connection.actor,
+                incident_ref=context.incident_id,
+                slug=article.slug,
+                search_id=search_id,
+            )
 
         self._enqueue(make)
 
@@ -543,10 +533,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         self._article_request += 1
         request = self._article_request
 
-        def work(session: Session, _actor: Actor) -> ArticleDetail:
-            from cc_tui.services.kb.articles import get_article
-
-            return get_article(session, slug=slug)
+        from cc_tui.services.kb.articles import get_article
 
         async def shown(article: ArticleDetail) -> None:
             if request != self._article_request:
@@ -557,7 +544,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
             self.step = 0
             await self._render_article()
 
-        self.run_service(work, on_result=shown, on_error=self.say, group="kb-article")
+        self.call(get_article, on_result=shown, on_error=self.say, group="kb-article", slug=slug)
 
     async def _render_article(self) -> None:
         await self.preview.show(self.article, step=self.step, keys=self._keys())
@@ -684,10 +671,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
             return
         request = self._article_request
 
-        def work(session: Session, _actor: Actor) -> ArticleDetail:
-            from cc_tui.services.kb.articles import get_article
-
-            return get_article(session, slug=article.slug)
+        from cc_tui.services.kb.articles import get_article
 
         async def loaded(fresh: ArticleDetail) -> None:
             current = self.article
@@ -697,7 +681,13 @@ class KnowledgeBaseScreen(ConsoleScreen):
                 await self._show_newer(fresh)
 
         # Its own group: it must not cancel the load of an article the agent just opened.
-        self.run_service(work, on_result=loaded, on_error=self.say, group="kb-article-refresh")
+        self.call(
+            get_article,
+            on_result=loaded,
+            on_error=self.say,
+            group="kb-article-refresh",
+            slug=article.slug,
+        )
 
     # -- moving around -----------------------------------------------------------------------
 

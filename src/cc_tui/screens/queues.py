@@ -10,7 +10,6 @@ change feed: an incident someone else claims leaves the queue without a key pres
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,11 +30,9 @@ from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from cc_tui.dialogs.assign import AssignChoice
-    from cc_tui.services.context import Actor
-    from cc_tui.services.routing.queues import AgentLoad, Load, QueueKey, QueueRow
+    from cc_tui.services.routing.board import Board, QueuePage, QueueView
+    from cc_tui.services.routing.queues import AgentLoad, AssignResult, Load, QueueRow
 
 PAGE_SIZE = 50
 # On a refresh keep at most this many rows (what was shown, paged in again).
@@ -73,71 +70,6 @@ AGENT_COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class View:
-    """What the queue table lists: a department's queue or an agent's open incidents."""
-
-    kind: str  # "department" or "agent"
-    key: str  # department code or agent login
-
-
-@dataclass(frozen=True)
-class Board:
-    """One load of the board (built in the worker, shown on the screen)."""
-
-    load: Load
-    view: View
-    rows: list[QueueRow]
-    has_more: bool
-
-
-def default_view(actor: Actor, board: Load) -> View:
-    """Agents: their own work. Supervisors: their department's queue, else the longest."""
-    if actor.role == "agent":
-        return View("agent", actor.login)
-    departments = [d for d in board.departments if d.code]
-    own = next((d for d in departments if d.id == actor.department_id), None)
-    if own is None and departments:
-        own = max(departments, key=lambda d: d.unassigned)
-    return View("department", own.code) if own and own.code else View("agent", actor.login)
-
-
-def fetch_rows(
-    session: Session, view: View, after: QueueKey | None, count: int
-) -> tuple[list[QueueRow], bool]:
-    """Up to `count` rows of a view after `after`; and whether more follow."""
-    from cc_tui.services.routing.queues import MAX_PAGE, agent_queue, department_queue
-
-    rows: list[QueueRow] = []
-    while len(rows) <= count:
-        limit = min(MAX_PAGE, count + 1 - len(rows))
-        if view.kind == "department":
-            batch = department_queue(session, department=view.key, after=after, limit=limit)
-        else:
-            batch = agent_queue(session, agent=view.key, after=after, limit=limit)
-        rows.extend(batch)
-        if len(batch) < limit:
-            break
-        after = batch[-1].key
-    return rows[:count], len(rows) > count
-
-
-def load_board(session: Session, actor: Actor, view: View | None, count: int) -> Board:
-    """The whole board: every load count and the first `count` rows of the view."""
-    from cc_tui.errors import NotFound
-    from cc_tui.services.routing.queues import load
-
-    board = load(session)
-    view = view or default_view(actor, board)
-    try:
-        rows, more = fetch_rows(session, view, None, count)
-    except NotFound:
-        # The department or agent went away meanwhile: back to the default.
-        view = default_view(actor, board)
-        rows, more = fetch_rows(session, view, None, count)
-    return Board(board, view, rows, more)
-
-
 def _cell(value: object, *, right: bool = False) -> Text:
     text = "–" if value is None or value == "" else str(value)
     return Text(text, no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
@@ -167,7 +99,7 @@ class QueuesScreen(ConsoleScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.view: View | None = None
+        self.view: QueueView | None = None
         self.board: Board | None = None
         self.busy = False
         self.has_more = False
@@ -210,25 +142,36 @@ class QueuesScreen(ConsoleScreen):
     def refresh_board(self, *, keep_position: bool = False) -> None:
         """(Re)load every count and the view's first rows (as many as are shown now)."""
         count = min(max(PAGE_SIZE, len(self._order)), MAX_REFRESH) if keep_position else PAGE_SIZE
-        view = self.view
+        from cc_tui.services.routing.board import board
+
         request = self._next_request()
-        self.run_service(
-            lambda session, actor: load_board(session, actor, view, count),
-            on_result=lambda board: self._replace(request, board, keep_position),
+        connection = self.connected()
+        if connection is None:
+            return
+        self.call(
+            board,
+            on_result=lambda loaded: self._replace(request, loaded, keep_position),
             on_error=lambda error: self._failed(request, error),
             group="queues-board",
+            actor=connection.actor,
+            view=self.view,
+            count=count,
         )
 
     def load_more(self) -> None:
         if self.busy or not self.has_more or not self._order or self.view is None:
             return
-        view, after = self.view, self._rows[self._order[-1]].key
+        from cc_tui.services.routing.board import queue_page
+
         request = self._next_request()
-        self.run_service(
-            lambda session, _actor: fetch_rows(session, view, after, PAGE_SIZE),
-            on_result=lambda page: self._append(request, view, page),
+        self.call(
+            queue_page,
+            on_result=lambda page: self._append(request, page),
             on_error=lambda error: self._failed(request, error),
             group="queues-board",
+            view=self.view,
+            after=self._rows[self._order[-1]].key,
+            count=PAGE_SIZE,
         )
 
     def _next_request(self) -> int:
@@ -272,13 +215,12 @@ class QueuesScreen(ConsoleScreen):
         self._show_empty()
         self._show_status()
 
-    def _append(self, request: int, view: View, page: tuple[list[QueueRow], bool]) -> None:
-        if request != self._request or view != self.view:
+    def _append(self, request: int, page: QueuePage) -> None:
+        if request != self._request or page.view != self.view:
             return
-        rows, more = page
         self.busy = False
-        self.has_more = more
-        for row in rows:
+        self.has_more = page.has_more
+        for row in page.rows:
             if row.id in self._rows:
                 continue  # already shown (the queue moved while paging)
             self._rows[row.id] = row
@@ -424,16 +366,19 @@ class QueuesScreen(ConsoleScreen):
     @on(DataTable.RowSelected, "#agent-table")
     def _agent_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self._switch(View("agent", str(event.row_key.value)))
+            self._switch("agent", str(event.row_key.value))
             self.table.focus()
 
     @on(DepartmentPanel.Chosen)
     def _panel_chosen(self, event: DepartmentPanel.Chosen) -> None:
-        self._switch(View("department", event.code))
+        self._switch("department", event.code)
 
     # -- keys --------------------------------------------------------------------------------
 
-    def _switch(self, view: View) -> None:
+    def _switch(self, kind: str, key: str) -> None:
+        from cc_tui.services.routing.board import QueueView
+
+        view = QueueView(kind, key)
         if view == self.view:
             return
         self.view = view
@@ -446,7 +391,7 @@ class QueuesScreen(ConsoleScreen):
 
     def action_my_work(self) -> None:
         if self.connection is not None:
-            self._switch(View("agent", self.connection.actor.login))
+            self._switch("agent", self.connection.actor.login)
 
     def _department_codes(self) -> list[str]:
         if self.board is None:
@@ -461,12 +406,12 @@ class QueuesScreen(ConsoleScreen):
             index = (codes.index(self.view.key) + step) % len(codes)
         else:
             index = 0 if step > 0 else len(codes) - 1
-        self._switch(View("department", codes[index]))
+        self._switch("department", codes[index])
 
     def action_pick_queue(self, number: int) -> None:
         codes = self._department_codes()
         if 1 <= number <= len(codes):
-            self._switch(View("department", codes[number - 1]))
+            self._switch("department", codes[number - 1])
 
     def action_toggle_select(self) -> None:
         incident_id = self._current_id()
@@ -497,14 +442,14 @@ class QueuesScreen(ConsoleScreen):
         self.app.post_message(OpenIncident(incident_id))
 
     def action_claim(self) -> None:
+        from cc_tui.services.routing.queues import claim_next
+
+        connection = self.connected()
+        if connection is None:
+            return
         department = self.view.key if self.view and self.view.kind == "department" else None
 
-        def claim(session: Session, actor: Actor):
-            from cc_tui.services.routing.queues import claim_next
-
-            return claim_next(session, actor=actor, department=department)
-
-        def claimed(result) -> None:
+        def claimed(result: AssignResult) -> None:
             mine = self._key("queues.mine", "w")
             self.notify(
                 f"{result.number} is yours now ({mine}: My work).",
@@ -513,7 +458,14 @@ class QueuesScreen(ConsoleScreen):
             )
             self.refresh_board(keep_position=True)
 
-        self.run_service(claim, on_result=claimed, write=True, group="queues-write")
+        self.call(
+            claim_next,
+            on_result=claimed,
+            write=True,
+            group="queues-write",
+            actor=connection.actor,
+            department=department,
+        )
 
     def _targets(self) -> list[QueueRow]:
         """The selected rows, else the highlighted one."""
@@ -555,29 +507,13 @@ class QueuesScreen(ConsoleScreen):
         """Assign/move one incident (version-checked) or many (all or nothing)."""
         if choice is None:
             return
-        target = {"to_agent" if agent else "to_department": choice.target}
+        from cc_tui.services.routing.queues import assign_chosen
 
-        def write(session: Session, actor: Actor):
-            from cc_tui.services.routing.queues import assign, bulk_move
+        connection = self.connected()
+        if connection is None:
+            return
 
-            if len(rows) == 1:
-                row = rows[0]
-                return [
-                    assign(
-                        session,
-                        actor=actor,
-                        ref=row.id,
-                        reason=choice.reason,
-                        expected_version=row.version,
-                        **target,
-                    )
-                ]
-            done = bulk_move(
-                session, actor=actor, refs=[r.id for r in rows], reason=choice.reason, **target
-            )
-            return done.moved
-
-        def done(results) -> None:
+        def done(results: list[AssignResult]) -> None:
             self.selected.clear()
             where = choice.target if agent else f"the {choice.target} queue"
             if len(results) == 1:
@@ -591,4 +527,15 @@ class QueuesScreen(ConsoleScreen):
             show_error(self, error)
             self.refresh_board(keep_position=True)
 
-        self.run_service(write, on_result=done, on_error=refused, write=True, group="queues-write")
+        self.call(
+            assign_chosen,
+            on_result=done,
+            on_error=refused,
+            write=True,
+            group="queues-write",
+            actor=connection.actor,
+            chosen=[(row.id, row.version) for row in rows],
+            to_agent=choice.target if agent else None,
+            to_department=None if agent else choice.target,
+            reason=choice.reason,
+        )

@@ -21,14 +21,12 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static
 
-from cc_tui.console.calls import run_service, show_error
+from cc_tui.console.calls import call_service, show_error
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
     from textual import getters
 
     from cc_tui.console.app import CcTuiApp
-    from cc_tui.services.context import Actor
     from cc_tui.services.directory.customers import CustomerMatch
 
 # Wait this long after the last keystroke before looking up (typing fast costs nothing).
@@ -244,14 +242,18 @@ class CallerSearch(Vertical):
         self.searching_for = text
         self.hint("searching…")
 
-        def work(session: Session, _actor: Actor) -> Lookup:
-            from cc_tui.services.directory.customers import find_customers
+        from cc_tui.services.directory.customers import find_customers
 
-            return Lookup(
-                text, find_customers(session, text=text, default_country=country, limit=LIMIT)
-            )
-
-        run_service(self, work, on_result=self._found, on_error=self._failed, group="caller-search")
+        call_service(
+            self,
+            find_customers,
+            on_result=lambda matches: self._found(Lookup(text, matches)),
+            on_error=self._failed,
+            group="caller-search",
+            text=text,
+            default_country=country,
+            limit=LIMIT,
+        )
 
     def _failed(self, error: BaseException) -> None:
         self.searching_for = None

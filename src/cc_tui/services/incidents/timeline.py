@@ -77,6 +77,10 @@ class TimelinePage:
     # Pass as `after` to read the next page; None on the last page.
     next_after: int | None
 
+    @property
+    def has_more(self) -> bool:
+        return self.next_after is not None
+
 
 @dataclass(frozen=True)
 class RunningTimer:

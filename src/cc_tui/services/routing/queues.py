@@ -10,7 +10,7 @@ million incidents as on a small one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -505,6 +505,41 @@ def bulk_move(
     except CcError as error:
         raise type(error)(f"nothing moved: {error.message}", field=error.field) from error
     return result
+
+
+def assign_chosen(
+    session: Session,
+    *,
+    actor: Actor,
+    chosen: Sequence[tuple[int, int]],
+    to_agent: str | None = None,
+    to_department: str | None = None,
+    reason: str | None = None,
+) -> list[AssignResult]:
+    """Assign or move the incidents an agent chose, as (id, version seen): one is checked
+    against its version (`assign`); many move together or not at all (`bulk_move`)."""
+    if len(chosen) == 1:
+        incident_id, version = chosen[0]
+        return [
+            assign(
+                session,
+                actor=actor,
+                ref=incident_id,
+                to_agent=to_agent,
+                to_department=to_department,
+                reason=reason,
+                expected_version=version,
+            )
+        ]
+    done = bulk_move(
+        session,
+        actor=actor,
+        refs=[incident_id for incident_id, _version in chosen],
+        to_agent=to_agent,
+        to_department=to_department,
+        reason=reason,
+    )
+    return done.moved
 
 
 def _status_event(session: Session, incident: Incident, actor: Actor, old: str, new: str) -> None:
