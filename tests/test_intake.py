@@ -377,3 +377,79 @@ def test_cli_open_show_and_refusals(cli, world):
     assert bad.exit_code == 2 and "unknown channel" in bad.stderr
     missing = cli("incident", "show", "INC-99999")
     assert missing.exit_code == 3
+
+
+def test_cli_add_call_to_an_open_incident(cli, db, world):
+    opened = json.loads(
+        cli(
+            "incident",
+            "open",
+            "--channel",
+            "phone",
+            "--type",
+            "action",
+            "--customer",
+            str(world["acme"]),
+            "--title",
+            "Toner empty",
+            "--reason",
+            "HW/PRINT",
+            "--json",
+        ).stdout
+    )
+    result = cli(
+        "incident",
+        "add-call",
+        opened["number"],
+        "--text",
+        "Still empty",
+        "--channel",
+        "email",
+        "--email",
+        "desk@acme.example",
+        "--contact",
+        str(world["anna"]),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["number"], data["status"]) == (opened["number"], "registered")
+    assert data["warnings"][0].startswith("event ")
+    with db.session() as s:
+        linked = s.exec(select(Incident).where(Incident.duplicate_of_id == opened["id"])).one()
+        assert (linked.channel, linked.status) == ("email", "closed")
+        assert linked.caller_email == "desk@acme.example"
+        last = incident_detail(s, opened["id"]).events[-1]
+    assert (last.type, last.text) == ("EmailIn", "Still empty")
+
+    # The contact recorded when the call started (`incident contact`) is the one linked.
+    started = json.loads(cli("incident", "contact", "--channel", "cti", "--json").stdout)
+    human = cli(
+        "incident", "add-call", opened["number"], "--text", "Again", "--call", started["number"]
+    )
+    assert (
+        human.exit_code == 0
+        and human.stdout.strip() == f"call added to {opened['number']} (registered)"
+    )
+    with db.session() as s:
+        assert s.get(Incident, started["id"]).duplicate_of_id == opened["id"]
+
+    assert cli("incident", "add-call", opened["number"], "--text", " ").exit_code == 2
+    assert cli("incident", "add-call", "INC-99999", "--text", "x").exit_code == 3
+    closed = json.loads(
+        cli(
+            "incident",
+            "open",
+            "--channel",
+            "web",
+            "--type",
+            "comment",
+            "--customer",
+            str(world["acme"]),
+            "--description",
+            "Thanks",
+            "--json",
+        ).stdout
+    )
+    refused = cli("incident", "add-call", closed["number"], "--text", "x")
+    assert refused.exit_code == 1 and "open a new incident instead" in refused.stderr

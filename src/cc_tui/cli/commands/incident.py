@@ -329,6 +329,45 @@ def abandon(
     emit(result, as_json=as_json, human=lambda r: f"{r.number} {r.status}")
 
 
+@app.command("add-call")
+@command
+def add_call(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="The open incident: INC-1042 or 1042"),
+    text: str = typer.Option(..., help="What the caller said (the event's text)."),
+    call: str | None = typer.Option(
+        None, help="The call's contact (INC- number from `incident contact`); default: record one."
+    ),
+    channel: str = typer.Option("phone", help="phone, email, fax, web, walk-in, cti"),
+    type_: str = typer.Option("action", "--type", help="information, action or comment"),
+    phone: str | None = typer.Option(None, help="Caller's phone as signalled."),
+    email: str | None = typer.Option(None),
+    contact: int | None = typer.Option(None, help="Contact person id."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a call to an open incident instead of opening a duplicate: the call's contact is
+    closed and linked to it, what the caller said becomes an event on it."""
+    from cc_tui.services.incidents.intake import add_call_to_incident
+    from cc_tui.services.incidents.records import parse_ref
+
+    st = state(ctx)
+    with st.work() as (session, actor):
+        result = add_call_to_incident(
+            session,
+            actor=actor,
+            target_ref=ref,
+            text=text,
+            channel=channel,
+            contact_id=parse_ref(call) if call is not None else None,
+            request_type=type_,
+            caller_contact_id=contact,
+            caller_phone=phone,
+            caller_email=email,
+            default_country=st.settings.default_country,
+        )
+    emit(result, as_json=as_json, human=lambda r: f"call added to {r.number} ({r.status})")
+
+
 @app.command()
 @command
 def update(

@@ -393,9 +393,11 @@ def _contact_id(
     channel: str,
     request_type: str,
     default_country: str,
+    caller_phone: str | None = None,
+    caller_email: str | None = None,
 ) -> int:
     """The contact in progress; one is recorded now when there is none yet (the database
-    was away when the call was taken)."""
+    was away when the call was taken, or a script reports the call afterwards)."""
     if contact_id is not None:
         return contact_id
     return open_contact(
@@ -403,6 +405,8 @@ def _contact_id(
         actor=actor,
         channel=channel,
         request_type=request_type,
+        caller_phone=caller_phone,
+        caller_email=caller_email,
         default_country=default_country,
     ).id
 
@@ -447,6 +451,8 @@ def add_call_to_incident(
     contact_id: int | None = None,
     request_type: str = RequestType.ACTION,
     caller_contact_id: int | None = None,
+    caller_phone: str | None = None,
+    caller_email: str | None = None,
     default_country: str = "DE",
 ) -> IntakeResult:
     """Add this call to an open incident (`add_to_existing`): the call's contact, recorded
@@ -459,6 +465,8 @@ def add_call_to_incident(
             channel=channel,
             request_type=request_type,
             default_country=default_country,
+            caller_phone=caller_phone,
+            caller_email=caller_email,
         )
     return add_to_existing(
         session,
