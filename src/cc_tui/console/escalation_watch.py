@@ -109,8 +109,7 @@ class EscalationWatch:
         from cc_tui.services.sla.escalation import mark_alerts_read
 
         ids = show_alerts(self.app, alerts)
-        connection = self.app.connection  # type: ignore[attr-defined]
-        if ids and connection is not None:
+        if ids:
             call_service(
                 self.app,
                 mark_alerts_read,
@@ -118,7 +117,7 @@ class EscalationWatch:
                 write=True,
                 group="escalation-read",
                 exclusive=False,
-                agent_id=connection.actor.id,
+                agent_id=self.connection.actor.id,
                 ids=ids,
             )
 
