@@ -13,6 +13,7 @@ from cc_tui.models.customer import CustomerToken
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.directory.agents import add_agent
 from cc_tui.services.directory.customers import (
+    add_caller,
     add_contact,
     add_customer,
     customer_by_number,
@@ -569,3 +570,25 @@ def test_search_table_has_no_rows_for_removed_customers(db, admin):
         s.execute(text("DELETE FROM customer WHERE id = :id"), {"id": info.id})
     with db.session(write=False) as s:
         assert s.scalars(select(CustomerToken)).all() == []
+
+
+def test_add_caller_records_the_customer_and_its_caller_or_neither(db, admin):
+    with db.session() as s:
+        added = add_caller(
+            s,
+            actor=admin,
+            customer={"name": "Neu GmbH", "phone": "030 5550100"},
+            contact_name="Eva Neu",
+            contact_phone="0171 5550002",
+        )
+    assert added.customer.name == "Neu GmbH"
+    assert added.contact is not None and added.contact.name == "Eva Neu"
+    assert added.contact.is_primary
+    with pytest.raises(UsageError) as refused, db.session() as s:
+        add_caller(
+            s, actor=admin, customer={"name": "Zweite AG"}, contact_name="Max", contact_phone="12ab"
+        )
+    # The refusal names the contact's field, and the customer was not kept either.
+    assert refused.value.field == "contact_phone"
+    with db.session() as s:
+        assert s.execute(select(Customer).where(Customer.name == "Zweite AG")).all() == []

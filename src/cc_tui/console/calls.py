@@ -98,14 +98,13 @@ def run_service(
     write: bool = False,
     group: str = "service",
     exclusive: bool = True,
-    description: str = "",
 ) -> Worker[None] | None:
-    """Run `work(session, actor)` in a thread worker, in one transaction.
+    """Run `work(session, actor)` in a thread worker, in one transaction (the engine under
+    `call_service`, which screens, dialogs and widgets use).
 
     `on_result(value)` or `on_error(error)` is then called on `node`'s message loop (not in
     the thread), unless the worker was cancelled meanwhile (an `exclusive` newer call in the
     same group replaces an older one, so a slow stale answer never overwrites a fresh one).
-    Import services inside `work`: that keeps the database layer out of the first paint.
     Returns None (and says why) when the database is not open yet.
     """
     # Taken here, on the app's thread: `node.app` means nothing inside the worker thread.
@@ -138,9 +137,8 @@ def run_service(
 
     return node.run_worker(
         body,
-        name=description or getattr(work, "__name__", "service call"),
+        name=getattr(work, "__name__", "service call"),
         group=group,
-        description=description,
         exclusive=exclusive,
         thread=True,
         exit_on_error=False,
