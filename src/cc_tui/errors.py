@@ -6,6 +6,7 @@ missing record, a concurrent edit or an unreachable database.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import IntEnum
 
 
@@ -59,3 +60,22 @@ class Unavailable(CcError):
     """The database cannot be reached, opened, or has a schema this program cannot use."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+def stale_version(
+    what: str,
+    *,
+    by: str | None,
+    at: datetime | None,
+    version: int,
+    expected: int | None,
+    field: str | None = None,
+) -> Conflict:
+    """The one message for an edit made on a version that is no longer current (incidents,
+    customers, articles): who changed the record, when, and that the editor must reload."""
+    when = at.strftime("%Y-%m-%d %H:%M UTC") if at else "?"
+    return Conflict(
+        f"{what} was changed by {by or 'someone'} at {when} since you read it "
+        f"(version {version}, yours {expected}): reload",
+        field=field,
+    )

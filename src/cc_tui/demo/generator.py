@@ -65,6 +65,7 @@ from cc_tui.models import (
     SubcontractAgreement,
     WorkOrderTemplate,
 )
+from cc_tui.models.enums import RUNNING_STATUSES
 from cc_tui.normalize import email_key, fold, name_terms, normalize_phone
 from cc_tui.services.context import resolve_actor
 from cc_tui.services.incidents.event_log import seed_event_types
@@ -2349,7 +2350,8 @@ class IncidentFactory:
         self.batch.incident.append(tuple(inc.values()))
 
 
-RUNNING = frozenset(("registered", "assigned", "in_process", "transferred"))
+# Bulk rows carry their status as data (no transition happened): see lifecycle.py.
+RUNNING = frozenset(RUNNING_STATUSES)
 
 
 def _first(item: tuple) -> int:

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from cc_tui.statuses import (  # noqa: F401  (the status vocabulary, re-exported)
+    CONTACT_ONLY_STATUSES,
+    FROZEN_STATUSES,
+    OPEN_STATUSES,
+    RESOLVED_STATUSES,
+    RUNNING_STATUSES,
+    STOPPED_STATUSES,
+    Status,
+    status_sql,
+)
+
 
 class Role(StrEnum):
     AGENT = "agent"
@@ -24,27 +35,6 @@ class RequestType(StrEnum):
     INFORMATION = "information"
     ACTION = "action"
     COMMENT = "comment"
-
-
-class Status(StrEnum):
-    DRAFT = "draft"  # contact started, nothing saved yet
-    REGISTERED = "registered"
-    ASSIGNED = "assigned"
-    IN_PROCESS = "in_process"
-    PENDING = "pending"
-    SOLVED = "solved"
-    TRANSFERRED = "transferred"
-    CLOSED = "closed"
-    ABANDONED = "abandoned"  # contact ended before anything was saved
-
-
-OPEN_STATUSES: tuple[Status, ...] = (
-    Status.REGISTERED,
-    Status.ASSIGNED,
-    Status.IN_PROCESS,
-    Status.PENDING,
-    Status.TRANSFERRED,
-)
 
 
 class Escalation(StrEnum):

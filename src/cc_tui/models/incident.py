@@ -9,10 +9,11 @@ from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
 from cc_tui.models.base import UtcDateTime
+from cc_tui.statuses import OPEN_STATUSES, RUNNING_STATUSES, Status, status_sql
 
-_OPEN = "status IN ('registered','assigned','in_process','pending','transferred')"
+_OPEN = status_sql(OPEN_STATUSES)
 # Open and not pending: the escalation clocks run (migration 0006).
-_RUNNING = "status IN ('registered','assigned','in_process','transferred')"
+_RUNNING = status_sql(RUNNING_STATUSES)
 _QUEUE_ORDER = (
     text("escalation_rank DESC"),
     "priority_rank",
@@ -24,11 +25,7 @@ _QUEUE_ORDER = (
 
 class Incident(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft','registered','assigned','in_process','pending','solved',"
-            "'transferred','closed','abandoned')",
-            name="status",
-        ),
+        CheckConstraint(status_sql(Status), name="status"),
         CheckConstraint("channel IN ('phone','email','fax','web','walk-in','cti')", name="channel"),
         CheckConstraint("request_type IN ('information','action','comment')", name="request_type"),
         CheckConstraint(

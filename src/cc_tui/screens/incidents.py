@@ -375,7 +375,7 @@ class IncidentListScreen(ConsoleScreen):
         if self.connection is None:
             error_line.update(Content("The database is not open yet."))
             return
-        from cc_tui.services.incidents.records import parse_ref
+        from cc_tui.services.incidents.base import parse_ref
 
         try:
             incident_id = parse_ref(text)

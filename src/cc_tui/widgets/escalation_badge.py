@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 # `clock` names a badge's clock in this module.
 from cc_tui.clock import now as current_time
+from cc_tui.statuses import STOPPED_STATUSES
 
 if TYPE_CHECKING:
     from cc_tui.services.sla.deadlines import DeadlineView
@@ -35,7 +36,6 @@ STYLE = {
 }
 # A deadline missed before the escalation ladder starts.
 OVERDUE_STYLE = "$warning"
-STOPPED = ("solved", "closed", "abandoned", "draft")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def badge_clock(
 ) -> BadgeClock:
     """The clock of an incident, from the fields every incident row can carry."""
     state = escalation if escalation in STATES else "on_time"
-    if status in STOPPED:
+    if status in STOPPED_STATUSES:
         return BadgeClock(state, stopped=True)
     if paused_since is not None or status == "pending":
         return BadgeClock(state, paused=True)

@@ -80,7 +80,8 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List incidents, newest first."""
-    from cc_tui.services.incidents.records import list_incidents, parse_ref
+    from cc_tui.services.incidents.base import parse_ref
+    from cc_tui.services.incidents.records import list_incidents
 
     with state(ctx).work(write=False) as (session, _actor):
         rows = list_incidents(
@@ -321,8 +322,8 @@ def abandon(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """End a contact that was not saved; it stays on record as abandoned."""
+    from cc_tui.services.incidents.base import parse_ref
     from cc_tui.services.incidents.intake import abandon_contact
-    from cc_tui.services.incidents.records import parse_ref
 
     with state(ctx).work() as (session, actor):
         result = abandon_contact(session, actor=actor, contact_id=parse_ref(ref), note=note_)
@@ -347,8 +348,8 @@ def add_call(
 ) -> None:
     """Add a call to an open incident instead of opening a duplicate: the call's contact is
     closed and linked to it, what the caller said becomes an event on it."""
+    from cc_tui.services.incidents.base import parse_ref
     from cc_tui.services.incidents.intake import add_call_to_incident
-    from cc_tui.services.incidents.records import parse_ref
 
     st = state(ctx)
     with st.work() as (session, actor):

@@ -166,7 +166,7 @@ def test_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Which rule would route this incident now, and where to (changes nothing)."""
-    from cc_tui.services.incidents.records import get_incident
+    from cc_tui.services.incidents.base import get_incident
     from cc_tui.services.routing.rules import route
 
     with state(ctx).work(write=False) as (session, _actor):

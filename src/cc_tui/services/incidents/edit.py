@@ -12,14 +12,11 @@ from sqlmodel import Session, col
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Contact, Priority
-from cc_tui.models.enums import CodeKind, Status, SystemEvent
+from cc_tui.models.enums import FROZEN_STATUSES, CodeKind, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
+from cc_tui.services.incidents.base import lock_incident, number, touch
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.lifecycle import lock_incident, touch
-from cc_tui.services.incidents.records import number
-
-_FINAL = (Status.DRAFT, Status.CLOSED, Status.ABANDONED)
 
 
 class _Unset:
@@ -48,7 +45,7 @@ def update_incident(
 ) -> int:
     """Apply the given changes; returns the new version. Nothing is written if one is bad."""
     incident = lock_incident(session, ref, expected_version)
-    if incident.status in _FINAL:
+    if incident.status in FROZEN_STATUSES:
         raise RuleViolation(f"{number(incident.id or 0)} is {incident.status}; it cannot change")
     changes: list[tuple[str, Any, Any, Any, Any]] = []  # field, old, new, shown old, shown new
 

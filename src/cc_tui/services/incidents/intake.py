@@ -27,9 +27,16 @@ from cc_tui.models.enums import (
 from cc_tui.normalize import email_key, normalize_phone
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
+from cc_tui.services.incidents.base import (
+    lock_incident,
+    number,
+    parse_channel,
+    parse_request_type,
+    touch,
+)
 from cc_tui.services.incidents.event_log import append_event, system_event
-from cc_tui.services.incidents.lifecycle import lock_incident, touch
-from cc_tui.services.incidents.records import IncidentRow, list_incidents, number
+from cc_tui.services.incidents.lifecycle import move
+from cc_tui.services.incidents.records import IncidentRow, list_incidents
 
 # The user event that records what the caller said, by the channel it came in on.
 INBOUND_EVENT = {
@@ -40,26 +47,6 @@ INBOUND_EVENT = {
     Channel.FAX: "Note",
     Channel.WEB: "Note",
 }
-
-
-def parse_channel(value: str) -> Channel:
-    try:
-        return Channel(value.strip().lower())
-    except ValueError:
-        raise UsageError(
-            f"unknown channel {value!r}; one of: {', '.join(c.value for c in Channel)}",
-            field="channel",
-        ) from None
-
-
-def parse_request_type(value: str) -> RequestType:
-    try:
-        return RequestType(value.strip().lower())
-    except ValueError:
-        raise UsageError(
-            f"unknown request type {value!r}; one of: {', '.join(t.value for t in RequestType)}",
-            field="type",
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -158,19 +145,20 @@ def abandon_contact(
     """The contact ended before anything was saved: keep it, marked abandoned."""
     incident = _draft(session, contact_id)
     now = clock.now()
-    incident.status = Status.ABANDONED
     incident.contact_ended_at = now
-    touch(incident, actor, now)
     seconds = int((now - incident.opened_at).total_seconds())
-    system_event(
+    # An abandoned contact is told as a Contact event; it carries the status change.
+    move(
         session,
-        incident=incident,
+        incident,
+        Status.ABANDONED,
+        actor=actor,
+        system=True,
+        now=now,
+        change="abandoned",
         kind=SystemEvent.CONTACT,
-        author_id=actor.id,
         text=f"contact abandoned after {seconds} s" + (f": {note}" if note else ""),
-        data={"field": "status", "from": Status.DRAFT.value, "to": Status.ABANDONED.value},
     )
-    _changed(session, incident, actor, "abandoned")
     return IntakeResult(
         incident.id or 0, number(incident.id or 0), incident.status, incident.version
     )
@@ -237,12 +225,9 @@ def _save(
     now = clock.now()
     incident.contact_ended_at = now
     incident.registered_at = now
-    if rtype == RequestType.ACTION:
-        incident.status = Status.REGISTERED
-    else:
-        # Comments need no follow-up; an answered information request is done.
-        incident.status = Status.CLOSED
-        incident.closed_at = now
+    # Comments need no follow-up; an answered information request is done.
+    to = Status.REGISTERED if rtype == RequestType.ACTION else Status.CLOSED
+    if to == Status.CLOSED:
         incident.customer_accepted = True if rtype == RequestType.INFORMATION else None
     touch(incident, actor, now)
 
@@ -265,14 +250,7 @@ def _save(
             text=f"answered: {incident.answer}",
             data={"field": "answer", "from": None, "to": incident.answer},
         )
-    system_event(
-        session,
-        incident=incident,
-        kind=SystemEvent.STATUS,
-        author_id=actor.id,
-        text=f"draft -> {incident.status}",
-        data={"field": "status", "from": Status.DRAFT.value, "to": incident.status},
-    )
+    move(session, incident, to, actor=actor, system=True, now=now, change=None)
     if rtype == RequestType.ACTION:
         from cc_tui.services.routing.rules import apply_routing
 
@@ -343,8 +321,6 @@ def add_to_existing(
         draft = _draft(session, contact_id)
         channel = Channel(draft.channel)
         now = clock.now()
-        draft.status = Status.CLOSED
-        draft.closed_at = now
         draft.contact_ended_at = now
         draft.duplicate_of_id = target.id
         draft.customer_id = target.customer_id
@@ -358,6 +334,7 @@ def add_to_existing(
             text=f"added to {number(target.id or 0)}",
             data={"field": "duplicate_of", "from": None, "to": number(target.id or 0)},
         )
+        move(session, draft, Status.CLOSED, actor=actor, system=True, now=now, change=None)
         _changed(session, draft, actor, "linked")
     event = append_event(
         session,

@@ -15,17 +15,18 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.db.changes import record_change
-from cc_tui.errors import Conflict, RuleViolation, UsageError
-from cc_tui.models import Agent, Code, Incident, IncidentPause
+from cc_tui.errors import RuleViolation, UsageError
+from cc_tui.models import Code, Incident, IncidentPause
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import CodeKind, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_pair
+from cc_tui.services.incidents.base import incident_changed, lock_incident, number
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.records import get_incident, number, parse_ref
+from cc_tui.services.sla.deadlines import apply_deadlines
 
 S = Status
+# What an agent (or a coordinator) may do with `change_status`.
 LEGAL: dict[str, tuple[str, ...]] = {
     S.DRAFT: (),  # drafts become incidents through intake (save or abandon)
     S.REGISTERED: (S.ASSIGNED, S.IN_PROCESS, S.PENDING, S.TRANSFERRED, S.SOLVED, S.CLOSED),
@@ -37,10 +38,24 @@ LEGAL: dict[str, tuple[str, ...]] = {
     S.CLOSED: (),
     S.ABANDONED: (),
 }
+# Moves only the services make, on top of LEGAL: intake saves, closes (a comment, an answered
+# question, a call added to another incident) or abandons a contact; a queue move takes an
+# incident in process back to its department's queue; reopening a work order takes the
+# incidents its completion closed back to transferred (M10). Routing's registered ->
+# assigned and the auto-close of a transferred incident are in LEGAL already.
+SYSTEM_ONLY: dict[str, tuple[str, ...]] = {
+    S.DRAFT: (S.REGISTERED, S.CLOSED, S.ABANDONED),
+    S.IN_PROCESS: (S.REGISTERED,),
+    S.CLOSED: (S.TRANSFERRED,),
+}
 
 
 def legal_targets(status: str) -> tuple[str, ...]:
     return LEGAL.get(status, ())
+
+
+def system_targets(status: str) -> tuple[str, ...]:
+    return legal_targets(status) + SYSTEM_ONLY.get(status, ())
 
 
 @dataclass(frozen=True)
@@ -52,34 +67,85 @@ class TransitionResult:
     legal_next: tuple[str, ...]
 
 
-def lock_incident(session: Session, ref: str | int, expected_version: int | None) -> Incident:
-    """Load an incident for change, locked against concurrent writers, and check the version
-    the caller read. SQLite sessions hold the write lock already (BEGIN IMMEDIATE)."""
-    incident_id = parse_ref(ref)
-    incident = session.scalars(
-        select(Incident).where(col(Incident.id) == incident_id).with_for_update()
-    ).first()
-    if incident is None:
-        return get_incident(session, incident_id)  # raises NotFound with the number
-    if expected_version is not None and incident.version != expected_version:
-        raise stale(session, incident, expected_version)
-    return incident
+def check_move(incident: Incident, to: Status | str, *, system: bool = False) -> Status:
+    """Refuse a move the table does not allow (system moves may also take SYSTEM_ONLY)."""
+    return check_step(number(incident.id or 0), incident.status, to, system=system)
 
 
-def stale(session: Session, incident: Incident, expected_version: int) -> Conflict:
-    who = session.get(Agent, incident.updated_by_id) if incident.updated_by_id else None
-    when = incident.updated_at.strftime("%Y-%m-%d %H:%M UTC")
-    return Conflict(
-        f"{number(incident.id or 0)} was changed by {who.login if who else 'someone'} at {when} "
-        f"since you read it (version {incident.version}, yours {expected_version}): reload"
+def check_step(label: str, previous: str, to: Status | str, *, system: bool = False) -> Status:
+    """`check_move` for an incident known by its number and status only."""
+    target = Status(to)
+    if target.value == previous:
+        raise RuleViolation(f"{label} is {previous} already")
+    legal = system_targets(previous) if system else legal_targets(previous)
+    if target not in legal:
+        allowed = ", ".join(legal) if legal else "none: it is final"
+        raise RuleViolation(
+            f"{label} cannot go from {previous} to {target.value}; allowed: {allowed}",
+            field="status",
+        )
+    return target
+
+
+def status_text(previous: str, to: str, note: str | None = None) -> str:
+    """The words of a status event on the timeline."""
+    return f"{previous} -> {to}" + (f": {note}" if note else "")
+
+
+def move(
+    session: Session,
+    incident: Incident,
+    to: Status | str,
+    *,
+    actor: Actor,
+    system: bool = False,
+    note: str | None = None,
+    now: datetime | None = None,
+    change: str | None = "status",
+    kind: SystemEvent = SystemEvent.STATUS,
+    text: str | None = None,
+) -> str:
+    """The one place an incident's status changes; returns the status it had.
+
+    Checks the move against LEGAL (and SYSTEM_ONLY for `system` moves), stamps when it was
+    solved or closed, pauses or resumes the clocks, writes the status event and, unless
+    `change` is None, marks the incident changed (a new version and the change-feed row
+    named `change`). A service that changes more in the same operation passes None and marks
+    the incident changed once itself: one operation, one version. `kind` and `text` tell the
+    move as another event (an abandoned contact is a Contact event).
+    """
+    target = check_move(incident, to, system=system)
+    previous = incident.status
+    now = now or clock.now()
+    _set_status(session, incident, target, now)
+    system_event(
+        session,
+        incident=incident,
+        kind=kind,
+        author_id=actor.id,
+        text=text if text is not None else status_text(previous, target.value, note),
+        data={"field": "status", "from": previous, "to": target.value},
     )
+    if change is not None:
+        incident_changed(session, incident, actor, change, now=now)
+    return previous
 
 
-def touch(incident: Incident, actor: Actor, now: datetime | None = None) -> None:
-    """Mark a change: bump the version other editors compare against."""
-    incident.version += 1
-    incident.updated_at = now or clock.now()
-    incident.updated_by_id = actor.id
+def _set_status(session: Session, incident: Incident, target: Status, now: datetime) -> None:
+    """Stamp when the incident was solved or closed (or clear it when it comes back), pause
+    or resume its clocks, and set the status: the one assignment of an incident's status."""
+    previous = incident.status
+    if target == S.SOLVED:
+        incident.solved_at = now
+    elif target == S.CLOSED:
+        incident.closed_at = now
+    elif previous == S.CLOSED:
+        incident.closed_at = None  # a work order reopened
+        incident.solved_at = None
+    elif previous == S.SOLVED:
+        incident.solved_at = None  # reopened
+    _pause_clock(session, incident, previous, target, now)
+    incident.status = target
 
 
 def change_status(
@@ -96,7 +162,7 @@ def change_status(
     coordinator: bool = False,
     note: str | None = None,
 ) -> TransitionResult:
-    """Move an incident to `to`, enforcing what each state requires."""
+    """Move an incident to `to` for a person, enforcing what each state requires."""
     try:
         target = Status(to)
     except ValueError:
@@ -106,54 +172,23 @@ def change_status(
     incident = lock_incident(session, ref, expected_version)
     previous = incident.status
     label = number(incident.id or 0)
-    if target.value == previous:
-        raise RuleViolation(f"{label} is {previous} already")
-    legal = legal_targets(previous)
-    if target not in legal:
-        allowed = ", ".join(legal) if legal else "none: it is final"
-        raise RuleViolation(
-            f"{label} cannot go from {previous} to {target.value}; allowed: {allowed}",
-            field="status",
-        )
+    check_move(incident, target)
 
     now = clock.now()
     if target == S.SOLVED:
         _require_resolution(session, incident, actor, problem, solution, resolution)
-        incident.solved_at = now
     elif target == S.CLOSED:
         _close(incident, actor, previous, accepted, coordinator)
-        incident.closed_at = now
     elif target == S.IN_PROCESS and previous == S.SOLVED:
         # Reopened: the customer did not accept the solution.
         incident.customer_accepted = False
-        incident.solved_at = None
     if target in (S.ASSIGNED, S.IN_PROCESS) and incident.owner_id is None:
         incident.owner_id = actor.id
         incident.assigned_at = incident.assigned_at or now
     if target == S.REGISTERED:
         incident.owner_id = None  # handed back to the department queue
 
-    _pause_clock(session, incident, previous, target, now)
-    incident.status = target
-    touch(incident, actor, now)
-    text = f"{previous} -> {target.value}" + (f": {note}" if note else "")
-    system_event(
-        session,
-        incident=incident,
-        kind=SystemEvent.STATUS,
-        author_id=actor.id,
-        text=text,
-        data={"field": "status", "from": previous, "to": target.value},
-    )
-    record_change(
-        session,
-        entity="incident",
-        action="status",
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )
+    move(session, incident, target, actor=actor, note=note, now=now)
     return TransitionResult(label, previous, target.value, incident.version, legal_targets(target))
 
 
@@ -260,15 +295,8 @@ def _pause_clock(
             pause.ended_at = now
         incident.paused_minutes += int((now - started).total_seconds() // 60)
         incident.paused_since = None
-        from cc_tui.services.sla.deadlines import apply_deadlines
-
         # The clocks resume: the deadlines move by the pause.
         apply_deadlines(session, incident, now=now, why="pending ended")
-
-
-# Moves the work-order service makes on its own, on top of LEGAL (M10): reopening a work
-# order takes the incidents its completion closed back to transferred.
-WORK_ORDER_ONLY: dict[str, tuple[str, ...]] = {S.CLOSED: (S.TRANSFERRED,)}
 
 
 @dataclass(frozen=True)
@@ -304,7 +332,7 @@ def move_set(
 ) -> None:
     """Move many incidents along `path` (transferred -> solved -> closed, say) in a few
     statements whatever their number: each step is checked against LEGAL and
-    WORK_ORDER_ONLY, one UPDATE writes the statuses, stamps and `values` (the solution a
+    SYSTEM_ONLY, one UPDATE writes the statuses, stamps and `values` (the solution a
     work order hands back), one INSERT their status events (one per step, ending in `note`:
     one text for every step, or one per step) and one the change-feed rows. Pending is not
     entered or left this way (its clocks need each incident): those go through
@@ -325,12 +353,7 @@ def move_set(
         if previous == S.PENDING:
             raise RuleViolation(f"{number(incident.id)} is pending", field="status")
         for target in steps:
-            allowed = legal_targets(previous) + WORK_ORDER_ONLY.get(previous, ())
-            if target not in allowed:
-                raise RuleViolation(
-                    f"{number(incident.id)} cannot go from {previous} to {target.value}",
-                    field="status",
-                )
+            check_step(number(incident.id), previous, target, system=True)
             previous = target
     notes = (note,) * len(steps) if isinstance(note, str) else note
     final = steps[-1]
@@ -374,7 +397,7 @@ def move_set(
                     "kind": EventKind.SYSTEM.value,
                     "at": now,
                     "author_id": actor.id,
-                    "text": f"{previous} -> {target.value}: {told}",
+                    "text": status_text(previous, target.value, told),
                     "contact_id": None,
                     "duration_minutes": None,
                     "corrects_id": None,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from cc_tui.services.incidents.records import MAX_PAGE, IncidentRow, get_incident, list_incidents
+from cc_tui.services.incidents.base import get_incident
+from cc_tui.services.incidents.records import MAX_PAGE, IncidentRow, list_incidents
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.errors import NotFound, UsageError
+from cc_tui.errors import UsageError
 from cc_tui.models import (
     Agent,
     Code,
@@ -28,31 +27,9 @@ from cc_tui.models import (
     Unit,
 )
 from cc_tui.models.enums import OPEN_STATUSES, Status
+from cc_tui.services.incidents.base import get_incident, number
 
-_REF = re.compile(r"^\s*(?:INC-?)?(\d{1,18})\s*$", re.IGNORECASE)
 MAX_PAGE = 500
-
-
-def parse_ref(ref: str | int) -> int:
-    """`INC-1042`, `inc1042` or `1042` -> 1042."""
-    if isinstance(ref, int):
-        return ref
-    match = _REF.match(ref)
-    if not match:
-        raise UsageError(f"not an incident number: {ref!r} (expected INC-1042 or 1042)")
-    return int(match.group(1))
-
-
-def number(incident_id: int) -> str:
-    return f"INC-{incident_id}"
-
-
-def get_incident(session: Session, ref: str | int) -> Incident:
-    incident_id = parse_ref(ref)
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {number(incident_id)}")
-    return incident
 
 
 @dataclass(frozen=True)

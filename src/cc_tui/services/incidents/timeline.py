@@ -20,8 +20,8 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Event, EventType, Incident
 from cc_tui.models.enums import Direction, EventKind
 from cc_tui.services.context import Actor
+from cc_tui.services.incidents.base import lock_incident, touch
 from cc_tui.services.incidents.event_log import add_user_event
-from cc_tui.services.incidents.lifecycle import lock_incident, touch
 from cc_tui.services.incidents.records import (
     MAX_PAGE,
     IncidentDetail,

@@ -19,15 +19,12 @@ from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Incident, TimeEntry
-from cc_tui.models.enums import Status
+from cc_tui.models.enums import CONTACT_ONLY_STATUSES, FROZEN_STATUSES
 from cc_tui.services.context import Actor
+from cc_tui.services.incidents.base import get_incident, number
 from cc_tui.services.incidents.event_log import append_event
-from cc_tui.services.incidents.records import get_incident, number
 
 MAX_ENTRY_MINUTES = 24 * 60
-# Timers run only on incidents someone is still working on.
-NO_TIMER_STATUSES = (Status.DRAFT, Status.ABANDONED, Status.CLOSED)
-NO_BOOKING_STATUSES = (Status.DRAFT, Status.ABANDONED)
 TIME_NOTE_TYPE = "Note"
 
 
@@ -179,7 +176,7 @@ def start_timer(
     now = now or clock.now()
     incident = get_incident(session, ref)
     label = number(incident.id or 0)
-    if incident.status in NO_TIMER_STATUSES:
+    if incident.status in FROZEN_STATUSES:  # timers run on incidents still worked on
         raise RuleViolation(f"{label} is {incident.status}: no timer runs on it", field="timer")
     _lock_agent(session, actor.id)
     stopped = None
@@ -252,7 +249,7 @@ def book_time(
     now = now or clock.now()
     incident = get_incident(session, ref)
     label = number(incident.id or 0)
-    if incident.status in NO_BOOKING_STATUSES:
+    if incident.status in CONTACT_ONLY_STATUSES:
         raise RuleViolation(f"{label} is {incident.status}: no time can be booked on it")
     note = _clean_note(note)
     entry = TimeEntry(

@@ -25,8 +25,8 @@ from cc_tui.models import Agent, Code, Incident, KbArticle, KbSearch
 from cc_tui.models.enums import OPEN_STATUSES, ArticleStatus, CodeKind, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
+from cc_tui.services.incidents.base import get_incident, number
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.records import get_incident, number
 from cc_tui.services.kb.articles import article_row, normalize_tags, parse_kind, parse_status
 from cc_tui.services.kb.text import STOPWORDS, QueryTerms, clean_line, query_terms, snippet
 

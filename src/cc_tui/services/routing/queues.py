@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
@@ -26,11 +26,11 @@ from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.models.enums import ESCALATION_RANK, OPEN_STATUSES, Escalation, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_agent, resolve_department
+from cc_tui.services.incidents.base import lock_incident, number, parse_ref, touch
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.lifecycle import lock_incident, touch
-from cc_tui.services.incidents.records import number, parse_ref
+from cc_tui.services.incidents.lifecycle import move
 from cc_tui.services.sla.deadlines import apply_deadlines
-from cc_tui.services.worktime.calendars import CalendarCache
+from cc_tui.services.worktime.stored import CalendarCache
 
 MAX_PAGE = 500
 ESCALATION_BY_RANK = {rank: state.value for state, rank in ESCALATION_RANK.items()}
@@ -265,10 +265,6 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
         .where(col(Incident.id) == pick)
         .values(
             owner_id=actor.id,
-            status=case(
-                (col(Incident.status) == Status.REGISTERED.value, Status.ASSIGNED.value),
-                else_=Incident.status,
-            ),
             assigned_at=func.coalesce(Incident.assigned_at, now),
             version=Incident.version + 1,
             updated_at=now,
@@ -282,7 +278,7 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
     incident = session.get(Incident, claimed[0], populate_existing=True)
     assert incident is not None
     label = number(incident.id or 0)
-    previous = Status.REGISTERED.value if incident.status == Status.ASSIGNED else incident.status
+    previous = incident.status
     system_event(
         session,
         incident=incident,
@@ -291,8 +287,9 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
         text=f"claimed by {actor.login} from the {dept.code} queue",
         data={"field": "owner", "from": None, "to": actor.login, "how": "claim"},
     )
-    if previous != incident.status:
-        _status_event(session, incident, actor, previous, incident.status)
+    if previous == Status.REGISTERED:
+        # The claim above counted as the change (version, who, when).
+        move(session, incident, Status.ASSIGNED, actor=actor, system=True, now=now, change=None)
     _changed(session, incident, actor, "claimed")
     return AssignResult(
         id=incident.id or 0,
@@ -391,7 +388,6 @@ def _assign_locked(
 
     incident.owner_id = new_owner
     incident.department_id = new_dept
-    incident.status = new_status
     if new_owner is not None and incident.assigned_at is None:
         incident.assigned_at = now
     touch(incident, actor, now)
@@ -417,7 +413,7 @@ def _assign_locked(
         data={"field": "owner", **names, "reason": reason.strip() if reason else None},
     )
     if new_status != old_status:
-        _status_event(session, incident, actor, old_status, new_status)
+        move(session, incident, new_status, actor=actor, system=True, now=now, change=None)
     if new_dept != old_dept:
         # Business-hours clocks run on the department's calendar: another department may
         # keep other hours. Deadlines set by hand stay as they are.
@@ -540,17 +536,6 @@ def assign_chosen(
         reason=reason,
     )
     return done.moved
-
-
-def _status_event(session: Session, incident: Incident, actor: Actor, old: str, new: str) -> None:
-    system_event(
-        session,
-        incident=incident,
-        kind=SystemEvent.STATUS,
-        author_id=actor.id,
-        text=f"{old} -> {new}",
-        data={"field": "status", "from": old, "to": new},
-    )
 
 
 def _changed(session: Session, incident: Incident, actor: Actor, action: str) -> None:

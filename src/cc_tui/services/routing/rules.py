@@ -26,6 +26,7 @@ from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import parse_skills, resolve_agent, resolve_department
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
 from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.incidents.lifecycle import move
 
 MATCH_FIELDS = (
     "unit_type",
@@ -126,7 +127,7 @@ def add_rule(
     name: str | None = None,
 ) -> RuleInfo:
     """Add a rule; inserting at `position` moves that rule and the ones after it down."""
-    from cc_tui.services.incidents.intake import parse_channel, parse_request_type
+    from cc_tui.services.incidents.base import parse_channel, parse_request_type
     from cc_tui.services.sla.priorities import resolve_priority
 
     actor.require_admin("change routing rules")
@@ -510,17 +511,6 @@ def apply_routing(
         incident.owner_id = decision.owner_id
         incident.assigned_at = now
         if incident.status == Status.REGISTERED:
-            incident.status = Status.ASSIGNED
-            system_event(
-                session,
-                incident=incident,
-                kind=SystemEvent.STATUS,
-                author_id=actor.id,
-                text=f"{Status.REGISTERED.value} -> {Status.ASSIGNED.value}",
-                data={
-                    "field": "status",
-                    "from": Status.REGISTERED.value,
-                    "to": Status.ASSIGNED.value,
-                },
-            )
+            # Saved with the rest of the intake: one version for the whole registration.
+            move(session, incident, Status.ASSIGNED, actor=actor, system=True, now=now, change=None)
     return decision

@@ -36,16 +36,15 @@ from cc_tui.models import (
 from cc_tui.models.enums import (
     ESCALATION_RANK,
     OPEN_STATUSES,
+    RESOLVED_STATUSES,
     CoverageBasis,
     Escalation,
     Role,
-    Status,
     SystemEvent,
 )
 from cc_tui.services.context import Actor
+from cc_tui.services.incidents.base import get_incident, lock_incident, number, touch
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.records import number
-from cc_tui.services.worktime.calendars import CalendarCache
 from cc_tui.services.worktime.hours import (
     WorkCalendar,
     add_working_time,
@@ -54,6 +53,7 @@ from cc_tui.services.worktime.hours import (
     to_utc,
     working_time,
 )
+from cc_tui.services.worktime.stored import CalendarCache
 
 DEADLINES = ("response_due", "follow_up_at", "warning_at", "late_at", "resolve_due")
 OFFSET_OF = {
@@ -402,7 +402,6 @@ def set_deadlines(
 
     A supervisor's decision: the deadlines are what the desk promised the customer.
     """
-    from cc_tui.services.incidents.lifecycle import lock_incident, touch
 
     actor.require_supervisor("set deadlines by hand")
     incident = lock_incident(session, ref, expected_version)
@@ -465,7 +464,6 @@ def set_deadlines(
 
 def deadline_view(session: Session, *, ref: str | int, now: datetime | None = None) -> DeadlineView:
     """The stored deadlines and how the rules compute them (for the incident screen)."""
-    from cc_tui.services.incidents.records import get_incident
 
     return _view(session, get_incident(session, ref), to_utc(now) if now else clock.now())
 
@@ -479,7 +477,7 @@ def _view(session: Session, incident: Incident, now: datetime) -> DeadlineView:
         notes.append("pending: the clocks are paused")
     if incident.first_response_at is not None:
         notes.append("responded: follow-up, warning and late no longer apply")
-    if incident.status in (Status.SOLVED, Status.CLOSED):
+    if incident.status in RESOLVED_STATUSES:
         notes.append(f"{incident.status}: every clock has stopped")
     return DeadlineView(
         number=number(incident.id or 0),

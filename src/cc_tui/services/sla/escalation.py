@@ -44,15 +44,17 @@ from cc_tui.models import (
 from cc_tui.models.base import UtcDateTime, stored_id
 from cc_tui.models.enums import (
     ESCALATION_RANK,
+    RUNNING_STATUSES,
     Escalation,
     EscalationActionKind,
     NotificationChannel,
     NotificationStatus,
     SystemEvent,
+    status_sql,
 )
 from cc_tui.services.context import Actor
+from cc_tui.services.incidents.base import number
 from cc_tui.services.incidents.event_log import event_type
-from cc_tui.services.incidents.records import number
 from cc_tui.services.sla.deadlines import system_agent_id
 from cc_tui.services.worktime.hours import to_utc
 
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
 
 # Any constant works; it only has to be the same for every sweep.
 PG_LOCK_KEY = 0x63637475_6573  # "cctu" "es"
-RUNNING = "status IN ('registered','assigned','in_process','transferred')"
+RUNNING = status_sql(RUNNING_STATUSES)
 # Later than any stored instant (SQLite stores them as text in this format).
 _FAR = "9999-12-31 23:59:59.999999"
 # Incidents per sweep transaction: about 1 s of work on PostgreSQL when all of them climb.
@@ -575,7 +577,7 @@ class _Sweep:
         if not self.recompute:
             return
         from cc_tui.services.sla.deadlines import apply_deadlines
-        from cc_tui.services.worktime.calendars import CalendarCache
+        from cc_tui.services.worktime.stored import CalendarCache
 
         cache = CalendarCache(self.session)
         ids = sorted(self.recompute)

@@ -42,8 +42,8 @@ from cc_tui.services.directory.agents import resolve_agent, resolve_department
 from cc_tui.services.directory.codes import resolve_pair
 from cc_tui.services.directory.units import subcontract_for
 from cc_tui.services.incidents import lifecycle
+from cc_tui.services.incidents.base import incident_changed, lock_incident, number, parse_ref
 from cc_tui.services.incidents.event_log import system_event
-from cc_tui.services.incidents.records import number, parse_ref
 from cc_tui.services.workorders.templates import (
     check_kinds,
     parse_kind,
@@ -539,7 +539,7 @@ def transfer(
 ) -> TransferResult:
     """Hand an action request to one or more new work orders (one per template given; else
     one of the chosen kind; else the problem code's template). It becomes Transferred."""
-    incident = lifecycle.lock_incident(session, ref, None)
+    incident = lock_incident(session, ref, None)
     _transferable(incident)
     if xref and not billable:
         raise UsageError("--xref is the cross-reference of a billable order: add --billable")
@@ -717,21 +717,12 @@ def _to_transferred(
         )
         return
     # Transferred already: a further order; the incident still changed for open consoles.
-    lifecycle.touch(incident, actor)
-    record_change(
-        session,
-        entity="incident",
-        action="work_order",
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )
+    incident_changed(session, incident, actor, "work_order")
 
 
 def link(session: Session, *, actor: Actor, ref: str | int, wo: str | int) -> TransferResult:
     """Attach the incident to an existing open work order (many callers, one problem)."""
-    incident = lifecycle.lock_incident(session, ref, None)
+    incident = lock_incident(session, ref, None)
     _transferable(incident)
     order = _lock_order(session, wo)
     label, wo_label = number(incident.id or 0), wo_number(order.id or 0)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -20,14 +20,13 @@ from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_calendar
 from cc_tui.services.worktime.hours import (
     ALWAYS_WEEK,
-    WorkCalendar,
     add_working_minutes,
-    always,
     format_week,
     parse_hours,
     parse_intervals,
     zone_of,
 )
+from cc_tui.services.worktime.stored import find_calendar, load_calendar
 
 # Holidays of a region are loaded for last year (incidents registered before New Year)
 # and the next few; `calendar add-holiday` adds more days by hand.
@@ -91,52 +90,6 @@ class DueResult:
 
 
 # --- reading ---------------------------------------------------------------------------
-
-
-def find_calendar(session: Session, name: str) -> Calendar | None:
-    return session.scalars(
-        select(Calendar).where(func.lower(Calendar.name) == name.strip().lower())
-    ).first()
-
-
-def load_calendar(session: Session, calendar_id: int) -> WorkCalendar:
-    """A stored calendar as the arithmetic's value object."""
-    row = session.get(Calendar, calendar_id)
-    if row is None:
-        raise NotFound(f"no calendar with id {calendar_id}", field="calendar")
-    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-    for hours in session.scalars(
-        select(CalendarHours).where(col(CalendarHours.calendar_id) == calendar_id)
-    ):
-        week[hours.weekday].append((hours.start_minute, hours.end_minute))
-    days = {
-        d.day: parse_intervals(d.hours) if d.hours.strip() else ()
-        for d in session.scalars(
-            select(CalendarDay).where(col(CalendarDay.calendar_id) == calendar_id)
-        )
-    }
-    return WorkCalendar(
-        tz=row.tz, weekly=tuple(tuple(day) for day in week), days=days, name=row.name
-    )
-
-
-class CalendarCache:
-    """Calendars loaded once per batch (a recompute over many incidents, a screen)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._loaded: dict[int, WorkCalendar] = {}
-        self._always = always()
-
-    def get(self, calendar_id: int | None) -> WorkCalendar:
-        """The calendar, or the 24/7 one for None."""
-        if calendar_id is None:
-            return self._always
-        found = self._loaded.get(calendar_id)
-        if found is None:
-            found = load_calendar(self.session, calendar_id)
-            self._loaded[calendar_id] = found
-        return found
 
 
 def calendar_info(session: Session, row: Calendar, *, with_days: bool = False) -> CalendarInfo:
