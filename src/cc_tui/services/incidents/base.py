@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
@@ -70,7 +70,7 @@ def lock_incident(session: Session, ref: str | int, expected_version: int | None
     the caller read. SQLite sessions hold the write lock already (BEGIN IMMEDIATE)."""
     incident_id = parse_ref(ref)
     incident = session.scalars(
-        select(Incident).where(Incident.id == incident_id).with_for_update()
+        select(Incident).where(col(Incident.id) == incident_id).with_for_update()
     ).first()
     if incident is None:
         return get_incident(session, incident_id)  # raises NotFound with the number

@@ -7,7 +7,7 @@ deadlines can read calendars without importing the module that recomputes deadli
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cc_tui.errors import NotFound
 from cc_tui.models import Calendar, CalendarDay, CalendarHours
@@ -27,12 +27,14 @@ def load_calendar(session: Session, calendar_id: int) -> WorkCalendar:
         raise NotFound(f"no calendar with id {calendar_id}", field="calendar")
     week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     for hours in session.scalars(
-        select(CalendarHours).where(CalendarHours.calendar_id == calendar_id)
+        select(CalendarHours).where(col(CalendarHours.calendar_id) == calendar_id)
     ):
         week[hours.weekday].append((hours.start_minute, hours.end_minute))
     days = {
         d.day: parse_intervals(d.hours) if d.hours.strip() else ()
-        for d in session.scalars(select(CalendarDay).where(CalendarDay.calendar_id == calendar_id))
+        for d in session.scalars(
+            select(CalendarDay).where(col(CalendarDay.calendar_id) == calendar_id)
+        )
     }
     return WorkCalendar(
         tz=row.tz, weekly=tuple(tuple(day) for day in week), days=days, name=row.name
