@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from cc_tui.statuses import (  # noqa: F401  (the status vocabulary, re-exported)
-    CONTACT_ONLY_STATUSES,
-    FROZEN_STATUSES,
-    OPEN_STATUSES,
-    RESOLVED_STATUSES,
-    RUNNING_STATUSES,
-    STOPPED_STATUSES,
-    Status,
-    status_sql,
+# The status vocabulary lives in a leaf the console can import; re-exported here.
+from cc_tui.statuses import (
+    CONTACT_ONLY_STATUSES as CONTACT_ONLY_STATUSES,
+)
+from cc_tui.statuses import (
+    FROZEN_STATUSES as FROZEN_STATUSES,
+)
+from cc_tui.statuses import (
+    OPEN_STATUSES as OPEN_STATUSES,
+)
+from cc_tui.statuses import (
+    RESOLVED_STATUSES as RESOLVED_STATUSES,
+)
+from cc_tui.statuses import (
+    RUNNING_STATUSES as RUNNING_STATUSES,
+)
+from cc_tui.statuses import (
+    STOPPED_STATUSES as STOPPED_STATUSES,
+)
+from cc_tui.statuses import (
+    Status as Status,
+)
+from cc_tui.statuses import (
+    status_sql as status_sql,
 )
 
 

@@ -20,15 +20,9 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Event, EventType, Incident
 from cc_tui.models.enums import Direction, EventKind
 from cc_tui.services.context import Actor
-from cc_tui.services.incidents.base import lock_incident, touch
+from cc_tui.services.incidents.base import get_incident, lock_incident, number, touch
 from cc_tui.services.incidents.event_log import add_user_event
-from cc_tui.services.incidents.records import (
-    MAX_PAGE,
-    IncidentDetail,
-    get_incident,
-    incident_detail,
-    number,
-)
+from cc_tui.services.incidents.records import MAX_PAGE, IncidentDetail, incident_detail
 
 # Inbound contact types that are a response when the incident's owner takes them: the
 # customer calls and the owner answers. (An e-mail in is not an answer to anyone.)
