@@ -477,6 +477,12 @@ class IntakeScreen(ConsoleScreen):
     def _show_existing(self, who: str | None, rows: list[IncidentRow]) -> None:
         self.side.show_existing(who, rows, can_add=self.caller is not None)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from cc_tui.screens.incident_detail import show_incident
+
+        if event.data_table.id == "existing" and event.row_key.value is not None:
+            show_incident(self.app, int(event.row_key.value))
+
     # -- the unit ----------------------------------------------------------------------------
 
     def on_code_picker_changed(self, event: CodePicker.Changed) -> None:

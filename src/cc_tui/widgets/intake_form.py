@@ -302,12 +302,6 @@ class SidePanel(Vertical):
         if event.data_table.id == "existing":
             self.show_summary()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from cc_tui.screens.incident_detail import show_incident
-
-        if event.data_table.id == "existing" and event.row_key.value is not None:
-            show_incident(self.app, int(event.row_key.value))
-
     # -- the unit ------------------------------------------------------------------------
 
     def show_unit(self, unit: UnitInfo | None, *, owner: int | None) -> None:
