@@ -19,8 +19,9 @@ run: install
 	$(VENV)/bin/cc-tui demo
 	$(VENV)/bin/cc-tui
 
+# One worker per core (pytest-xdist); each worker has its own test databases.
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 lint: install
 	$(VENV)/bin/ruff check .

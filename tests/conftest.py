@@ -1,8 +1,11 @@
 """Test fixtures: every service test runs on SQLite and on PostgreSQL.
 
-Each database is created once per run through the real migrations, and emptied before
-every test. PostgreSQL tests use a fresh database on the local server (named uniquely and
-dropped afterwards); with CI=true a server that cannot be reached fails the run.
+Each database is created once per run through the real migrations. A test sees it empty
+through one connection whose outer transaction is rolled back afterwards (its sessions are
+savepoints); a test marked `commits` (other connections, threads or processes read its data)
+gets it emptied and commits for real. PostgreSQL tests use a fresh database on the local
+server (named uniquely and dropped afterwards); with CI=true a server that cannot be reached
+fails the run.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, text
+from sqlmodel import Session, SQLModel
+
+from cc_tui.db.engine import Database
 
 PG_ADMIN_URL = os.environ.get(
     "CC_TUI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -106,6 +112,12 @@ def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 _migrated: dict[str, object] = {}
+# Databases holding rows a test committed (or reference rows the migrations seeded): the
+# next test that wants an empty schema empties them first.
+_dirty: set[str] = set()
+# PostgreSQL: the statement that puts every sequence back where the empty schema left it
+# (sequences ignore rollbacks; ids must not depend on which tests ran before).
+_sequences: dict[str, str] = {}
 
 
 def _migrated_database(url: str):
@@ -116,6 +128,7 @@ def _migrated_database(url: str):
         db = Database(url)
         upgrade(db)
         _migrated[url] = db
+        _dirty.add(url)
     return _migrated[url]
 
 
@@ -124,6 +137,12 @@ def empty_database(db) -> None:
     import cc_tui.models  # noqa: F401
 
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    if isinstance(db, RolledBack):
+        # Within the test's own transaction, undone with it.
+        with db.connection.begin_nested():
+            _delete_all(db, db.connection, tables)
+        _seed(db)
+        return
     with db.engine.connect() as conn:
         if db.is_sqlite:
             # Every row goes, so skip SQLite's per-row key look-ups: a referencing column
@@ -133,6 +152,10 @@ def empty_database(db) -> None:
             _delete_all(db, conn, tables)
         if db.is_sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+    _seed(db)
+
+
+def _seed(db) -> None:
     # Reference rows the migrations seed come back, as on a freshly upgraded database.
     from cc_tui.services.incidents.event_log import seed_event_types
 
@@ -159,23 +182,92 @@ def _delete_all(db, conn, tables: list[str]) -> None:
         conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
+def committed_database(url: str):
+    """The migrated database, emptied, for a test whose data other connections, threads or
+    processes must see: its sessions commit for real."""
+    database = _migrated_database(url)
+    empty_database(database)
+    _dirty.add(url)
+    return database
+
+
+class RolledBack(Database):
+    """The migrated test database through one connection in an outer transaction that is
+    rolled back after the test; every `session()` is a savepoint on it (a commit releases
+    the savepoint, a rollback returns to it)."""
+
+    def __init__(self, database: Database, connection: Connection) -> None:
+        self.__dict__.update(database.__dict__)
+        self.connection = connection
+
+    def new_session(self, *, write: bool) -> Session:
+        return Session(
+            bind=self.connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+
+def _sequence_reset(database: Database) -> str | None:
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename),"
+                " coalesce(last_value, start_value), last_value IS NOT NULL FROM pg_sequences"
+            )
+        ).all()
+    calls = [f"setval('{name}', {value}, {str(called).lower()})" for name, value, called in rows]
+    return "SELECT " + ", ".join(calls) if calls else None
+
+
+@contextmanager
+def rolled_back_database(url: str) -> Iterator[RolledBack]:
+    """The migrated, empty database for one test; nothing the test writes outlives it."""
+    database = _migrated_database(url)
+    if url in _dirty:
+        empty_database(database)
+        _dirty.discard(url)
+        _sequences.pop(url, None)
+    if not database.is_sqlite and url not in _sequences:
+        _sequences[url] = _sequence_reset(database) or ""
+    with database.engine.connect() as connection:
+        outer = connection.begin()
+        if _sequences.get(url):
+            connection.execute(text(_sequences[url]))
+        try:
+            yield RolledBack(database, connection)
+        finally:
+            outer.rollback()
+
+
+def _database(request: pytest.FixtureRequest, dialect: str):
+    """Rolled back, unless the test is marked `commits`."""
+    if request.node.get_closest_marker("commits"):
+        return committed_database(request.getfixturevalue(f"{dialect}_database_url"))
+    return request.getfixturevalue(f"_rolled_back_{dialect}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest):
     """A migrated, empty database; the test runs once per dialect."""
-    if request.param == "sqlite":
-        url = request.getfixturevalue("sqlite_database_url")
-    else:
-        url = request.getfixturevalue("pg_database_url")
-    database = _migrated_database(url)
-    empty_database(database)
-    return database
+    return _database(request, "sqlite" if request.param == "sqlite" else "pg")
 
 
 @pytest.fixture
-def sqlite_db(sqlite_database_url: str):
-    database = _migrated_database(sqlite_database_url)
-    empty_database(database)
-    return database
+def sqlite_db(request: pytest.FixtureRequest):
+    return _database(request, "sqlite")
+
+
+@pytest.fixture
+def _rolled_back_sqlite(sqlite_database_url: str) -> Iterator[RolledBack]:
+    with rolled_back_database(sqlite_database_url) as database:
+        yield database
+
+
+@pytest.fixture
+def _rolled_back_pg(pg_database_url: str) -> Iterator[RolledBack]:
+    with rolled_back_database(pg_database_url) as database:
+        yield database
 
 
 @pytest.fixture
@@ -190,14 +282,24 @@ def admin(db):
 
 
 @pytest.fixture
-def cli(db, admin):
+def cli(db, admin, monkeypatch):
     """Run `cc-tui --db URL --as admin ARGS...` in-process; returns the Result."""
     from typer.testing import CliRunner
 
     from cc_tui.cli.app import app
+    from cc_tui.cli.common import CliState
 
     runner = CliRunner()
     url = db.url.render_as_string(hide_password=False)
+    # The commands work on the test's own `Database` (its connection, when rolled back).
+    opened = CliState.database
+
+    def database(self, *, check_schema: bool = True):
+        if self._db is None and self.db_url == url:
+            self._db = db
+        return opened(self, check_schema=check_schema)
+
+    monkeypatch.setattr(CliState, "database", database)
 
     def run(*args: str, login: str = "admin", input: str | None = None):
         return runner.invoke(app, ["--db", url, "--as", login, *args], input=input)

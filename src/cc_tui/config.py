@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         default=False, description="refuse to save information/action requests without a KB search"
     )
     poll_seconds: float = Field(default=1.0, description="change-feed poll interval on SQLite")
+    escalation_watch: bool = Field(
+        default=True, description="the console sweeps escalations every minute and shows alerts"
+    )
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys")
     config_file: Path | None = Field(default=None, exclude=True)
 

@@ -12,13 +12,35 @@ from cc_tui.config import load_settings
 from cc_tui.console.app import CcTuiApp
 from cc_tui.models import Agent, Customer, Incident
 from cc_tui.services.directory.customers import index_names
+from tests.conftest import committed_database
 
 SIZE = (120, 35)
 START = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest):
+    """As in tests/conftest.py, but committed: the console reads the data on connections of
+    its own, from worker threads."""
+    dialect = "sqlite" if request.param == "sqlite" else "pg"
+    return committed_database(request.getfixturevalue(f"{dialect}_database_url"))
+
+
+@pytest.fixture
+def sqlite_db(sqlite_database_url: str):
+    return committed_database(sqlite_database_url)
+
+
+@pytest.fixture(autouse=True)
+def _no_escalation_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every console here starts without the minute sweep, a background writer no test
+    waits for; the watch's own tests turn it on (`console(..., escalation_watch=True)`)."""
+    monkeypatch.setenv("CC_TUI_ESCALATION_WATCH", "false")
+
+
 def console(db, *, login: str = "admin", mode: str = "intake", **settings) -> CcTuiApp:
-    """The console on `db`, as `cc-tui --db URL --as LOGIN` would start it."""
+    """The console on `db`, as `cc-tui --db URL --as LOGIN` would start it (without the
+    escalation watch unless `escalation_watch=True`)."""
     url = db.url.render_as_string(hide_password=False)
     options = {"poll_seconds": 0.1, "timezone": "UTC", **settings}
     return CcTuiApp(
@@ -34,6 +56,34 @@ async def wait_until(pilot, predicate: Callable[[], object], *, timeout: float =
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {predicate}")
         await pilot.pause(0.05)
+
+
+# Workers that run as long as the console does.
+NEVER_DONE = ("change-feed", "escalation")
+
+
+def _busy(app) -> bool:
+    """A worker still running, or one of cc-tui's one-shot timers (a debounce) pending."""
+    if any(w.group not in NEVER_DONE and not w.is_finished for w in app.workers):
+        return True
+    nodes = [app, *app.screen.walk_children(with_self=True)]
+    return any(
+        timer._repeat == 0 and timer._task is not None and not timer._task.done()
+        for node in nodes
+        if type(node).__module__.startswith("cc_tui.")
+        for timer in node._timers
+    )
+
+
+async def settled(pilot, *, timeout: float = 15.0) -> None:
+    """Wait until the app has nothing in flight (no worker, no debounce) and the messages
+    its workers posted were handled; what those start is waited for too."""
+    app = pilot.app
+    while True:
+        await wait_until(pilot, lambda: not _busy(app), timeout=timeout)
+        await pilot.pause()
+        if not _busy(app):
+            return
 
 
 async def signed_in(pilot) -> None:

@@ -16,7 +16,7 @@ from cc_tui.widgets.escalation_badge import (
     badge_words,
     span_text,
 )
-from tests.tui.conftest import SIZE, console, signed_in, wait_until
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ async def test_console_sweeps_and_rings_for_my_late_incident(sqlite_db, sqlite_a
         s.add(incident)
         s.flush()
         number = f"INC-{incident.id}"
-    app = console(sqlite_db, login="olga")
+    app = console(sqlite_db, login="olga", escalation_watch=True)
     bells = []
     app.bell = lambda: bells.append(True)
     async with app.run_test(size=SIZE) as pilot:
@@ -135,6 +135,18 @@ async def test_console_sweeps_and_rings_for_my_late_incident(sqlite_db, sqlite_a
         await wait_until(pilot, read)
         # another wake-up finds nothing new to show
         app.escalation_watch._wake.set()
-        await pilot.pause(0.3)
+        # The watch clears the wake-up once it has fetched (and posted) the alerts.
+        await wait_until(pilot, lambda: not app.escalation_watch._wake.is_set())
+        await settled(pilot)
         assert len([n for n in app._notifications if n.title.startswith(number)]) == 1
         assert len(bells) == 1
+
+
+async def test_the_console_runs_no_sweep_with_the_watch_turned_off(sqlite_db, sqlite_admin):
+    """`escalation_watch = false` (here from CC_TUI_ESCALATION_WATCH): no sweep worker."""
+    app = console(sqlite_db)
+    assert app.settings.escalation_watch is False
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        assert app.escalation_watch is None
+        assert not [w for w in app.workers if w.group == "escalation"]

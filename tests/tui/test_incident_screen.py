@@ -12,6 +12,7 @@ from cc_tui.models import Event, Incident
 from cc_tui.services.context import actor_of, bootstrap_admin, resolve_actor
 from cc_tui.services.incidents.intake import IntakeForm, open_incident
 from tests import factories as f
+from tests.tui.conftest import settled
 
 pytestmark = pytest.mark.tui
 
@@ -243,7 +244,7 @@ async def test_paging_on_reaches_older_events(world):
         assert len(screen.timeline.entries) == 50
         for _ in range(3):
             await pilot.press("end")
-            await pilot.pause(0.3)
+            await settled(pilot)
         await wait_for(pilot, lambda: len(screen.timeline.entries) == 123, "all pages")
         ids = [e.id for e in screen.timeline.entries]
         assert ids == sorted(ids, reverse=True) and len(set(ids)) == 123
@@ -358,6 +359,6 @@ def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
 
     async def run_before(pilot) -> None:
         await open_detail(pilot, incident_id)
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

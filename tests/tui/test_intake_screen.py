@@ -21,7 +21,7 @@ from cc_tui.services.directory.customers import add_contact, add_customer
 from cc_tui.services.directory.units import add_contract, add_unit
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.sla.priorities import add_priority
-from tests.tui.conftest import SIZE, console, signed_in, wait_until
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
 
@@ -504,13 +504,12 @@ def test_intake_snapshot(snap_compare, tmp_path, monkeypatch):
         await pilot.press(*"SN-4711")
         await wait_until(pilot, lambda: intake.unit is not None)
         title = intake.query_one("#title", Input)
-        # A steady cursor: a blinking one is drawn or not depending on how the pauses below
-        # fall on its half-second timer, which a loaded machine shifts.
+        # A steady cursor: a blinking one is drawn or not depending on when the picture is
+        # taken on its half-second timer, which a loaded machine shifts.
         title.cursor_blink = False
         title.focus()
         # Let debounced look-ups and completion lists settle: the picture must not depend on
         # how fast a loaded machine delivers them.
-        for _ in range(3):
-            await pilot.pause(0.5)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=in_a_call)

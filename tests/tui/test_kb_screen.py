@@ -12,7 +12,7 @@ from cc_tui.services.context import actor_of, bootstrap_admin
 from cc_tui.services.incidents.intake import open_contact
 from cc_tui.services.kb.articles import add_article
 from tests import factories as f
-from tests.tui.conftest import SIZE, console, signed_in, wait_until
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
 
@@ -254,7 +254,7 @@ async def test_a_search_left_on_screen_is_recorded_on_the_incident(kb_db):
         await wait_until(pilot, lambda: results(app) == ["drivers"])
         await pilot.press("escape")  # back: the search shown is recorded
         await wait_until(pilot, lambda: app.current_mode == "incident")
-        await pilot.pause(0.3)
+        await settled(pilot)
 
     with kb_db.session() as session:
         (search,) = session.scalars(select(KbSearch)).all()
@@ -286,7 +286,7 @@ def test_snapshot_of_the_knowledge_base(snap_compare, tmp_path, monkeypatch):
         await wait_until(pilot, lambda: shown_slug(app) == "paper-jam")
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: "Step 2 of 3" in preview_text(app))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -373,11 +373,14 @@ async def test_a_linked_article_edited_stays_in_the_preview_with_its_way_back(kb
         await wait_until(pilot, lambda: dialog(app) is not None)
         await pilot.press("ctrl+u")
         await typed(pilot, "Paper jam in tray 2")
+        batches = []
+        app.changes_signal.subscribe(app.screen, batches.append)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: dialog(app) is None)
         await wait_until(pilot, lambda: "v2" in preview_text(app))
         # The results refresh (the change feed too) without going back to the result.
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: batches)
+        await settled(pilot)
         assert shown_slug(app) == "paper-jam" and "Paper jam in tray 2" in preview_text(app)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: shown_slug(app) == "e312")
@@ -449,7 +452,7 @@ async def test_a_bad_review_date_is_shown_at_its_field_and_nothing_sent(kb_db):
         editor = await open_editor(pilot, "vendor", "drivers")
         editor.query_one("#review", Input).value = "2026-13-01"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert "YYYY-MM-DD" in editor.query_one("#review-error").render().plain
         assert app.focused is editor.query_one("#review", Input)
         # The service's own refusal shows at the field it names.

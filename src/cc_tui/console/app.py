@@ -206,7 +206,8 @@ class CcTuiApp(App[None]):
         self.startup_error = None
         self.connection_signal.publish(message.connection)
         self.follow_changes(message.connection)
-        self.watch_escalations(message.connection)
+        if message.connection.settings.escalation_watch:
+            self.watch_escalations(message.connection)
         if self._home:
             self._home = False
             # An agent's home is "My work"; supervisors and admins start on intake.

@@ -132,9 +132,8 @@ class Database:
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        engine = self._write_engine if write else self.engine
         try:
-            with Session(engine, expire_on_commit=False) as session:
+            with self.new_session(write=write) as session:
                 try:
                     yield session
                     session.commit()
@@ -156,6 +155,11 @@ class Database:
             raise self.unavailable(error) from error
         except exc.DatabaseError as error:
             raise self.unavailable(error) from error
+
+    def new_session(self, *, write: bool) -> Session:
+        """A session on a connection of its own from the pool (the test suite binds it to
+        one connection whose transaction it rolls back)."""
+        return Session(self._write_engine if write else self.engine, expire_on_commit=False)
 
     def unavailable(self, error: Exception) -> Unavailable:
         """Translate a driver error into one clear line naming the database."""

@@ -572,6 +572,7 @@ def escalate_one(db, at, *, limit):
 
 
 @pytest.mark.pg
+@pytest.mark.commits
 def test_a_concurrent_sweep_is_skipped_on_postgresql(db, admin, desk):
     if db.is_sqlite:
         pytest.skip("SQLite runs one writer at a time")

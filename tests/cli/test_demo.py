@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from cc_tui.models import Incident
 from cc_tui.normalize import email_key, fold, name_terms, normalize_phone
+
+# The loader writes through raw connections of its own.
+pytestmark = pytest.mark.commits
 
 OPEN = ("registered", "assigned", "in_process", "pending", "transferred")
 ALL_STATUSES = (*OPEN, "solved", "closed", "abandoned")

@@ -441,6 +441,7 @@ def assert_claimed_once(db, results, incidents: int) -> None:
 
 
 @pytest.mark.pg
+@pytest.mark.commits
 def test_eight_processes_claim_2000_incidents_each_exactly_once(pg_database_url, team, db):
     if db.is_sqlite:
         pytest.skip("the PostgreSQL race; SQLite has its own smaller one")
@@ -450,6 +451,7 @@ def test_eight_processes_claim_2000_incidents_each_exactly_once(pg_database_url,
     assert sum(1 for _login, ids in results if ids) >= 2
 
 
+@pytest.mark.commits
 def test_sqlite_processes_claim_each_incident_once(sqlite_db):
     from cc_tui.services.context import actor_of, bootstrap_admin
 

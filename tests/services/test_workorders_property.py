@@ -143,6 +143,7 @@ def _complete_in_process(url: str, login: str, wo: int, solution: str) -> None:
 
 
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+@pytest.mark.commits
 def test_two_processes_completing_both_orders_close_the_incident_once(db, admin, printers):
     ref = _request(db, admin, printers)
     with db.session() as s:

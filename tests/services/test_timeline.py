@@ -231,6 +231,7 @@ def test_retired_type_cannot_be_used_and_used_type_cannot_be_removed(db, admin, 
 # --- timer and time entries ----------------------------------------------------------------
 
 
+@pytest.mark.commits
 def test_timer_survives_a_restart(db, admin, world):
     inc = world["inc"][0]
     with db.session() as s:

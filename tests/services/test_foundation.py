@@ -1,17 +1,15 @@
-"""The foundation: schema, identity, CLI contract, configuration, bad databases."""
+"""The foundation: schema, the change feed, what the services import."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-from sqlmodel import select
+import pytest
 
 from cc_tui.db.changes import ChangeListener, record_change
 from cc_tui.db.migrate import schema_status
-from cc_tui.models import Agent, Incident
 
 
 def test_schema_is_at_head(db):
@@ -41,48 +39,7 @@ def test_schema_check_does_not_load_alembic():
     assert out.stdout.strip() == "False"
 
 
-def test_incident_list_json_empty_then_one(db, admin, cli):
-    result = cli("incident", "list", "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == []
-    with db.session() as session:
-        session.add(
-            Incident(
-                channel="phone",
-                request_type="action",
-                status="registered",
-                created_by_id=admin.id,
-                title="Printer jams",
-            )
-        )
-    result = cli("incident", "list", "--json")
-    rows = json.loads(result.stdout)
-    assert [(r["number"], r["status"]) for r in rows] == [("INC-1", "registered")]
-
-
-def test_unknown_login_is_refused_with_how_to_add(db, admin, cli):
-    result = cli("incident", "list", "--json", login="nobody")
-    assert result.exit_code == 3
-    assert "cc-tui agent add nobody" in result.stderr
-
-
-def test_db_upgrade_makes_first_admin(tmp_sqlite_url):
-    from typer.testing import CliRunner
-
-    from cc_tui.cli.app import app
-
-    result = CliRunner().invoke(
-        app, ["--db", tmp_sqlite_url, "--as", "maria", "db", "upgrade", "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["admin_created"] == "maria"
-    from cc_tui.db.engine import Database
-
-    with Database(tmp_sqlite_url).session() as session:
-        agents = session.exec(select(Agent)).all()
-    assert [(a.login, a.role) for a in agents] == [("maria", "admin")]
-
-
+@pytest.mark.commits
 def test_change_feed_sees_committed_changes_only(db, admin):
     listener = ChangeListener(db, poll_seconds=0.05)
     try:

@@ -461,6 +461,7 @@ def sqlite_cli(sqlite_db):
     return run
 
 
+@pytest.mark.commits
 def test_sqlite_as_picks_the_agent_and_the_os_login_is_recorded(sqlite_db, sqlite_cli, monkeypatch):
     assert sqlite_cli("agent", "add", "bob", "--name", "Bob").exit_code == 0
     assert sqlite_cli("customer", "add", "--name", "Acme", login="bob").exit_code == 0
