@@ -102,8 +102,11 @@ def preview_text(app) -> str:
 
 
 async def typed(pilot, text: str) -> None:
+    """Type `text`, then wait for the search of all of it (a loaded machine may run the
+    debounced search of a prefix in between, whose results can look the same)."""
     for char in text:
         await pilot.press("space" if char == " " else char)
+    await settled(pilot)
 
 
 async def test_results_follow_what_is_typed(kb_db):
@@ -374,7 +377,7 @@ async def test_a_linked_article_edited_stays_in_the_preview_with_its_way_back(kb
         await pilot.press("ctrl+u")
         await typed(pilot, "Paper jam in tray 2")
         batches = []
-        app.changes_signal.subscribe(app.screen, batches.append)
+        app.changes_signal.subscribe(app, batches.append, immediate=True)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: dialog(app) is None)
         await wait_until(pilot, lambda: "v2" in preview_text(app))
