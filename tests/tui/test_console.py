@@ -41,7 +41,13 @@ async def test_starts_signed_in_with_modes_identity_and_database(db, admin):
         kind = "SQLite" if db.is_sqlite else "PostgreSQL"
         assert text_of(app, "#header-database") == f"{kind} {db.describe()}"
         tabs = [str(tab.visual) for tab in app.screen.query("ModeTab")]
-        assert tabs == ["F2 Intake", "F3 Incident", "F4 Queues", "F5 Knowledge base"]
+        assert tabs == [
+            "F2 Intake",
+            "F3 Incident",
+            "F4 Queues",
+            "F5 Knowledge base",
+            "F6 Work orders",
+        ]
         footer_keys = {key.description for key in app.screen.query("FooterKey")}
         assert {"Help", "Quit"} <= footer_keys
 

@@ -64,6 +64,14 @@ MODES: tuple[Mode, ...] = (
         "KnowledgeBaseScreen",
         "Search articles and call scripts",
     ),
+    Mode(
+        "workorders",
+        "Work orders",
+        "f6",
+        "cc_tui.screens.workorders",
+        "WorkOrdersScreen",
+        "Open work orders: start, complete, cancel, reopen",
+    ),
 )
 
 MODE_BY_NAME: dict[str, Mode] = {mode.name: mode for mode in MODES}

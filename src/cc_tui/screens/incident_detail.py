@@ -29,6 +29,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.deadlines import DeadlinesDialog
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.incident import CloseDialog, EventDialog, SolveDialog
+from cc_tui.dialogs.workorder import TransferDialog
 from cc_tui.errors import CcError, Conflict, RuleViolation
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.escalation_badge import (
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from cc_tui.services.incidents.timeline import IncidentSummary, TimelineEntry, TimelinePage
     from cc_tui.services.incidents.timetrack import TimeEntryInfo, TimerStarted
     from cc_tui.services.sla.deadlines import DeadlineView
+    from cc_tui.services.workorders.orders import IncidentOrder, TransferOffer
 
 PAGE_SIZE = 50
 NBSP = "\u00a0"
@@ -262,6 +264,7 @@ class IncidentDetailScreen(ConsoleScreen):
         Binding("3", "kind('system')", "System", show=False, id="incident.kind_system"),
         Binding("n", "toggle_order", "Order", show=False, id="incident.order"),
         Binding("r", "reload", "Reload", show=False, id="incident.reload"),
+        Binding("f", "transfer", "Work order", show=False, id="incident.transfer"),
     ]
 
     def __init__(self, incident_id: int) -> None:
@@ -277,6 +280,7 @@ class IncidentDetailScreen(ConsoleScreen):
         self._me = ""
         self._supervisor = False
         self.show_deadlines = False
+        self.work_orders: list[IncidentOrder] = []
 
     @property
     def number(self) -> str:
@@ -286,6 +290,7 @@ class IncidentDetailScreen(ConsoleScreen):
         with Vertical(id="incident-top"):
             yield Static(Content(f"{self.number}  loading…"), id="incident-summary-box")
             yield Static(Content(""), id="deadline-panel")
+            yield Static(Content(""), id="incident-orders")
             yield Static(Content(""), id="incident-steps")
             yield MessageLine(id="incident-message")
         with Horizontal(id="timeline-bar"):
@@ -350,6 +355,19 @@ class IncidentDetailScreen(ConsoleScreen):
             count=count,
             deadlines=self.show_deadlines,
         )
+        from cc_tui.services.workorders.orders import orders_of_incident
+
+        self.call(
+            orders_of_incident,
+            on_result=self._got_orders,
+            on_error=lambda _error: None,
+            group="incident-orders",
+            ref=self.incident_id,
+        )
+
+    def _got_orders(self, orders: list[IncidentOrder]) -> None:
+        self.work_orders = orders
+        self._show_orders()
 
     def _load_failed(self, request: int, error: BaseException) -> None:
         if request != self._request:
@@ -382,6 +400,7 @@ class IncidentDetailScreen(ConsoleScreen):
             summary_content(summary, zone=self._zone, me=self._me, now=clock.now())
         )
         self._show_deadlines()
+        self._show_orders()
         d = summary.detail
         steps = steps_content(d.status, d.legal_next, owner=d.owner, me=self._me)
         what = "hide deadlines" if self.show_deadlines else "deadlines"
@@ -389,6 +408,36 @@ class IncidentDetailScreen(ConsoleScreen):
             ("   │  ", "dim"), (self._key("incident.deadlines", "d"), "bold $accent"), f" {what}"
         )
         self.query_one("#incident-steps", Static).update(Content.assemble(steps, hint))
+
+    def _show_orders(self) -> None:
+        orders = self.work_orders
+        box = self.query_one("#incident-orders", Static)
+        box.display = bool(orders)
+        parts: list[Any] = [("Work orders  ", "bold")]
+        for order in orders:
+            parts.extend([(order.number, "bold"), f" {_label(order.status)} ({order.kind})   "])
+        box.update(Content.assemble(*parts))
+
+    def action_transfer(self) -> None:
+        """Hand the incident to a work order (link candidates first)."""
+        from cc_tui.services.workorders.orders import transfer_offer
+
+        def opened(offer: TransferOffer) -> None:
+            dialog = TransferDialog(incident_id=self.incident_id, number=self.number, offer=offer)
+            self.app.push_screen(dialog, handed)
+
+        def handed(result: Any) -> None:
+            if result is not None:
+                names = ", ".join(o.number for o in result.work_orders)
+                self.done(f"{self.number}: {_label(result.incident['status'])} → {names}")
+
+        self.call(
+            transfer_offer,
+            on_result=opened,
+            on_error=self.say,
+            group="incident-transfer",
+            ref=self.incident_id,
+        )
 
     def _show_bar(self) -> None:
         parts: list[Any] = [("Timeline  ", "bold")]

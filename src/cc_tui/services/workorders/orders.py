@@ -720,6 +720,33 @@ def _to_transferred(
     incident_changed(session, incident, actor, "work_order")
 
 
+def hand_over(
+    session: Session,
+    *,
+    actor: Actor,
+    ref: str | int,
+    choice: str,
+    repair_kind: str | None = None,
+    xref: str | None = None,
+) -> TransferResult:
+    """The transfer form's choice: `link:WO-n`, `template` (the problem code's) or
+    `kind:service|subcontract|repair`; a cross-reference makes the new order billable."""
+    if choice.startswith("link:"):
+        return link(session, actor=actor, ref=ref, wo=choice.removeprefix("link:"))
+    kind = choice.removeprefix("kind:") if choice.startswith("kind:") else None
+    if kind is None and choice != "template":
+        raise UsageError(f"unknown choice {choice!r}", field="action")
+    return transfer(
+        session,
+        actor=actor,
+        ref=ref,
+        kind=kind,
+        repair_kind=repair_kind if kind in (None, "repair") else None,
+        billable=xref is not None,
+        xref=xref,
+    )
+
+
 def link(session: Session, *, actor: Actor, ref: str | int, wo: str | int) -> TransferResult:
     """Attach the incident to an existing open work order (many callers, one problem)."""
     incident = lock_incident(session, ref, None)
