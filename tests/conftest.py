@@ -95,8 +95,27 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
 
     name = parse_url(url).database
     admin = parse_url(admin_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    server = admin.render_as_string(hide_password=False)
+    # The roles made for this database (`db upgrade`'s groups, test logins) are named after
+    # it: their privileges and objects go first, then the database, then the roles.
+    with psycopg.connect(server, autocommit=True) as conn:
+        roles = [
+            row[0]
+            for row in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"{name}\\_%",)
+            )
+        ]
+    if roles:
+        quoted = ", ".join('"' + r.replace('"', '""') + '"' for r in roles)
+        with psycopg.connect(
+            admin.set(database=name).render_as_string(hide_password=False), autocommit=True
+        ) as conn:
+            conn.execute(f"REASSIGN OWNED BY {quoted} TO CURRENT_USER")
+            conn.execute(f"DROP OWNED BY {quoted}")
+    with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in roles:
+            conn.execute('DROP ROLE IF EXISTS "' + role.replace('"', '""') + '"')
 
 
 @pytest.fixture(scope="session")

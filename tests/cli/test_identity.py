@@ -24,7 +24,7 @@ from cc_tui.cli.app import app
 from cc_tui.db.changes import os_login
 from cc_tui.db.engine import Database, parse_url
 from cc_tui.db.roles import ADMIN_WRITES, AGENT_WRITES, SUPERVISOR_WRITES, WRITES
-from tests.conftest import _create_pg_database
+from tests.conftest import _create_pg_database, _drop_pg_database
 
 # What an agent's role may not change (issue: agents, roles, departments, priorities,
 # calendars, routing rules, event types, templates, knowledge-base articles).
@@ -105,26 +105,12 @@ def team(pg_admin_url: str) -> Iterator[Team]:
     assert name
     team = Team(pg_admin_url, name)
     yield team
+    _drop_pg_database(pg_admin_url, team.url())
     with psycopg.connect(_server(pg_admin_url), autocommit=True) as conn:
-        roles = [
-            r[0]
-            for r in conn.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_%",)
-            )
-        ]
-    if roles:
-        quoted = ", ".join(f'"{r}"' for r in roles)
-        # Privileges and objects of the roles in their database first, then the roles.
-        team.sql(f"REASSIGN OWNED BY {quoted} TO postgres")
-        team.sql(f"DROP OWNED BY {quoted}")
-    with psycopg.connect(_server(pg_admin_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for role in roles:
-            conn.execute(f'DROP ROLE "{role}"')
         left = conn.execute(
             "SELECT count(*) FROM pg_roles WHERE rolname LIKE %s", (name + "\\_%",)
         ).fetchone()
-        assert left == (0,)
+    assert left == (0,)
 
 
 def _set_up(team: Team) -> tuple[str, str, str]:
