@@ -388,7 +388,8 @@ def update(
 ) -> None:
     """Change fields of an open incident; each change is written to its timeline."""
     from cc_tui.errors import UsageError
-    from cc_tui.services.incidents.edit import UNSET, update_incident
+    from cc_tui.services.incidents.edit import update_incident
+    from cc_tui.services.partial import UNSET
 
     def given(value: str | None):
         return UNSET if value is None else (value or None)
@@ -487,7 +488,7 @@ _DEADLINE_LABELS = {
 def _deadline_at(value: str | None, option: str, zone_name: str | None):
     """A deadline option: ISO 8601 (without an offset: display-zone time) or "none"."""
     from cc_tui.errors import UsageError
-    from cc_tui.services.sla.deadlines import UNSET
+    from cc_tui.services.partial import UNSET
     from cc_tui.services.worktime.calendars import parse_instant
 
     if value is None:

@@ -35,7 +35,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, UsageError
+from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, UsageError, stale_version
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
 from cc_tui.models.customer import CustomerToken
 from cc_tui.models.enums import OPEN_STATUSES, BlockLevel
@@ -49,6 +49,7 @@ from cc_tui.normalize import (
     validate_email,
 )
 from cc_tui.services.context import Actor
+from cc_tui.services.partial import given
 
 NUMBER_PREFIX = "K-"
 NUMBER_BASE = 100_000
@@ -481,13 +482,14 @@ _UPDATABLE = {
 }
 
 
-def _conflict(session: Session, customer: Customer) -> Conflict:
+def _conflict(session: Session, customer: Customer, expected_version: int) -> Conflict:
     who = session.get(Agent, customer.updated_by_id) if customer.updated_by_id else None
-    when = customer.updated_at.strftime("%Y-%m-%d %H:%M UTC") if customer.updated_at else "?"
-    by = f" by {who.login}" if who else ""
-    return Conflict(
-        f"customer {customer.number} was changed{by} at {when} (now version "
-        f"{customer.version}) - reload and try again",
+    return stale_version(
+        f"customer {customer.number}",
+        by=who.login if who else None,
+        at=customer.updated_at,
+        version=customer.version,
+        expected=expected_version,
         field="version",
     )
 
@@ -502,7 +504,9 @@ def update_customer(
     **fields: Any,
 ) -> CustomerInfo:
     """Change the given fields (None clears an optional one). A stale `expected_version`
-    is refused with who changed the customer and when; nothing is overwritten."""
+    is refused with who changed the customer and when; nothing is overwritten. A field
+    passed as UNSET counts as not given."""
+    fields = given(fields)
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise UsageError(
@@ -513,7 +517,7 @@ def update_customer(
         raise UsageError("nothing to change")
     customer = _customer(session, customer_id)
     if customer.version != expected_version:
-        raise _conflict(session, customer)
+        raise _conflict(session, customer, expected_version)
 
     values: dict[str, Any] = {}
     if "name" in fields:
@@ -576,7 +580,7 @@ def update_customer(
     session.expire(customer)
     if result.rowcount != 1:
         # Changed between our read and our write (another agent's transaction).
-        raise _conflict(session, _customer(session, customer_id))
+        raise _conflict(session, _customer(session, customer_id), expected_version)
     if "name" in values:
         write_terms(
             session,

@@ -9,22 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Contact, Priority
 from cc_tui.models.enums import FROZEN_STATUSES, CodeKind, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
-from cc_tui.services.incidents.base import lock_incident, number, touch
+from cc_tui.services.incidents.base import incident_changed, lock_incident, number
 from cc_tui.services.incidents.event_log import system_event
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()  # "not given", as opposed to None ("clear it")
+from cc_tui.services.partial import UNSET
 
 
 def update_incident(
@@ -112,16 +104,7 @@ def update_incident(
 
         incident.priority_rank = new_priority.rank
         apply_deadlines(session, incident, author_id=actor.id, why="priority changed")
-    touch(incident, actor)
-    record_change(
-        session,
-        entity="incident",
-        action="updated",
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )
+    incident_changed(session, incident, actor, "updated")
     return incident.version
 
 

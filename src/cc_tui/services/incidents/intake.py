@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, Unit
 from cc_tui.models.base import stored_id
@@ -28,6 +27,8 @@ from cc_tui.normalize import email_key, normalize_phone
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
 from cc_tui.services.incidents.base import (
+    announce,
+    incident_changed,
     lock_incident,
     number,
     parse_channel,
@@ -133,7 +134,7 @@ def open_contact(
         text=f"{chan.value} contact started",
         data={"channel": chan.value, "request_type": rtype.value},
     )
-    _changed(session, incident, actor, "contact")
+    announce(session, incident, actor, "contact")
     return ContactDraft(
         incident.id or 0, number(incident.id or 0), chan, rtype, now, incident.version
     )
@@ -258,7 +259,7 @@ def _save(
     from cc_tui.services.sla.deadlines import apply_deadlines
 
     apply_deadlines(session, incident, now=now, author_id=actor.id)
-    _changed(session, incident, actor, "registered")
+    announce(session, incident, actor, "registered")
     return IntakeResult(
         incident.id or 0, number(incident.id or 0), incident.status, incident.version, warnings
     )
@@ -325,7 +326,6 @@ def add_to_existing(
         draft.duplicate_of_id = target.id
         draft.customer_id = target.customer_id
         draft.title = f"Call added to {number(target.id or 0)}"
-        touch(draft, actor, now)
         system_event(
             session,
             incident=draft,
@@ -334,8 +334,7 @@ def add_to_existing(
             text=f"added to {number(target.id or 0)}",
             data={"field": "duplicate_of", "from": None, "to": number(target.id or 0)},
         )
-        move(session, draft, Status.CLOSED, actor=actor, system=True, now=now, change=None)
-        _changed(session, draft, actor, "linked")
+        move(session, draft, Status.CLOSED, actor=actor, system=True, now=now, change="linked")
     event = append_event(
         session,
         incident=target,
@@ -351,8 +350,7 @@ def add_to_existing(
 
     etype = session.get_one(EventType, event.event_type_id)
     stamp_first_response(target, etype, author_id=actor.id, at=event.at)
-    touch(target, actor)
-    _changed(session, target, actor, "event")
+    incident_changed(session, target, actor, "event")
     return IntakeResult(
         target.id or 0,
         number(target.id or 0),
@@ -690,15 +688,3 @@ def _classify(session: Session, incident: Incident, form: IntakeForm, rtype: Req
     if priority is not None:
         incident.priority_id = priority.id
         incident.priority_rank = priority.rank
-
-
-def _changed(session: Session, incident: Incident, actor: Actor, action: str) -> None:
-    record_change(
-        session,
-        entity="incident",
-        action=action,
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import Conflict, NotFound, UsageError
+from cc_tui.errors import Conflict, NotFound, UsageError, stale_version
 from cc_tui.models import Agent, Code, KbArticle, KbArticleCode, KbArticleVersion
 from cc_tui.models.enums import ArticleKind, ArticleStatus, CodeKind
 from cc_tui.services.context import Actor
@@ -530,9 +530,12 @@ def update_article(
         last = _version_row(session, article.id or 0, article.version)
         if last is not None:
             who = _login(session, last.edited_by_id) or who
-        raise Conflict(
-            f"article {article.slug} was changed by {who} (now version {article.version}, "
-            f"you edited version {expected_version}): reload"
+        raise stale_version(
+            f"article {article.slug}",
+            by=who,
+            at=article.updated_at,
+            version=article.version,
+            expected=expected_version,
         )
     new_kind = kind if kind is not None else current.kind
     kind_changed = new_kind != current.kind

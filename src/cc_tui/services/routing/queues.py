@@ -20,13 +20,12 @@ from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.db.changes import record_change
 from cc_tui.errors import CcError, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Customer, Department, Incident, Priority
 from cc_tui.models.enums import ESCALATION_RANK, OPEN_STATUSES, Escalation, Status, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_agent, resolve_department
-from cc_tui.services.incidents.base import lock_incident, number, parse_ref, touch
+from cc_tui.services.incidents.base import announce, lock_incident, number, parse_ref, touch
 from cc_tui.services.incidents.event_log import system_event
 from cc_tui.services.incidents.lifecycle import move
 from cc_tui.services.sla.deadlines import apply_deadlines
@@ -290,7 +289,7 @@ def claim_next(session: Session, *, actor: Actor, department: str | None = None)
     if previous == Status.REGISTERED:
         # The claim above counted as the change (version, who, when).
         move(session, incident, Status.ASSIGNED, actor=actor, system=True, now=now, change=None)
-    _changed(session, incident, actor, "claimed")
+    announce(session, incident, actor, "claimed")
     return AssignResult(
         id=incident.id or 0,
         number=label,
@@ -420,7 +419,7 @@ def _assign_locked(
         apply_deadlines(
             session, incident, now=now, cache=cache, author_id=actor.id, why="department changed"
         )
-    _changed(session, incident, actor, "assigned")
+    announce(session, incident, actor, "assigned")
     return AssignResult(
         id=incident.id or 0,
         number=label,
@@ -536,18 +535,6 @@ def assign_chosen(
         reason=reason,
     )
     return done.moved
-
-
-def _changed(session: Session, incident: Incident, actor: Actor, action: str) -> None:
-    record_change(
-        session,
-        entity="incident",
-        action=action,
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )
 
 
 # --- load -------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
@@ -43,8 +42,10 @@ from cc_tui.models.enums import (
     SystemEvent,
 )
 from cc_tui.services.context import Actor
-from cc_tui.services.incidents.base import get_incident, lock_incident, number, touch
+from cc_tui.services.incidents.base import get_incident, incident_changed, lock_incident, number
 from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.partial import UNSET
+from cc_tui.services.partial import given as only_given
 from cc_tui.services.worktime.hours import (
     WorkCalendar,
     add_working_time,
@@ -377,14 +378,6 @@ def system_agent_id(session: Session) -> int:
 # --- deadlines by hand, and reading them back -----------------------------------------
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
 def set_deadlines(
     session: Session,
     *,
@@ -408,14 +401,15 @@ def set_deadlines(
     label = number(incident.id or 0)
     if incident.status not in OPEN_STATUSES:
         raise RuleViolation(f"{label} is {incident.status}; its clocks have stopped")
-    given = {
-        "response_due": response_due,
-        "follow_up_at": follow_up_at,
-        "warning_at": warning_at,
-        "late_at": late_at,
-        "resolve_due": resolve_due,
-    }
-    given = {name: value for name, value in given.items() if value is not UNSET}
+    given = only_given(
+        {
+            "response_due": response_due,
+            "follow_up_at": follow_up_at,
+            "warning_at": warning_at,
+            "late_at": late_at,
+            "resolve_due": resolve_due,
+        }
+    )
     if automatic and given:
         raise UsageError("either set deadlines by hand or return to the computed ones")
     if not automatic and not given:
@@ -449,16 +443,7 @@ def set_deadlines(
                 },
             )
     _settle(session, incident, now=now, author_id=actor.id, why="deadlines changed")
-    touch(incident, actor, now)
-    record_change(
-        session,
-        entity="incident",
-        action="deadlines",
-        entity_id=incident.id,
-        incident_id=incident.id,
-        department_id=incident.department_id,
-        agent_id=actor.id,
-    )
+    incident_changed(session, incident, actor, "deadlines", now=now)
     return _view(session, incident, now)
 
 
