@@ -1,8 +1,13 @@
-"""The incident lifecycle (M7): one state machine, its rules, and optimistic locking.
+"""The incident lifecycle (M7): the one owner of an incident's status.
 
 registered -> assigned -> in_process -> solved -> closed, plus pending (clocks paused),
 transferred (handed to work orders) and reopen (solved -> in_process when the customer does
 not accept). A coordinator (supervisor or admin) may close at any time.
+
+Every status change goes through here: `move` for one incident (intake, routing, the
+queues, `change_status` for people), `move_set` for many (work orders). Nothing else assigns
+an incident's status (tests/test_architecture.py checks it). The demo loader writes bulk
+rows whose status is data, not a transition; it reads the status sets of `cc_tui.statuses`.
 """
 
 from __future__ import annotations
