@@ -20,6 +20,7 @@ from cc_tui.cli.commands import (
     kb,
     priority,
     queue,
+    report,
     rule,
     time,
     timer,
@@ -56,6 +57,7 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(rule.app, name="rule")
 app.add_typer(queue.app, name="queue")
 app.add_typer(wo.app, name="wo")
+app.add_typer(report.app, name="report")
 
 
 @app.callback()

@@ -1,0 +1,370 @@
+"""Counting reports: contact volume, conversion to work orders, per agent, SLA compliance,
+backlog and knowledge-base use. Each figure is a GROUP BY in SQL; Python only names rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, distinct, exists, func, select
+from sqlmodel import Session, col
+
+from cc_tui import clock
+from cc_tui.models import (
+    Agent,
+    Event,
+    Incident,
+    IncidentWorkOrder,
+    KbArticle,
+    KbSearch,
+    TimeEntry,
+)
+from cc_tui.services.context import Actor
+from cc_tui.services.reports.common import (
+    Period,
+    bucket_expr,
+    bucket_starts,
+    grouped,
+    in_period,
+    period,
+    scoped,
+    share,
+)
+from cc_tui.statuses import CONTACT_ONLY_STATUSES
+
+_REQUESTS = [s.value for s in CONTACT_ONLY_STATUSES]
+
+
+def _is_request() -> Any:
+    """Saved incidents: not a draft or an abandoned contact."""
+    return col(Incident.status).not_in(_REQUESTS)
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report's figures: `rows` are flat dicts (nested ones for times), the rest totals."""
+
+    kind: str
+    from_: str
+    to: str
+    rows: list[dict[str, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document (`report times` prints its rows only: the stated contract)."""
+        if self.kind == "times":
+            return {"rows": self.rows}
+        return {"from": self.from_, "to": self.to, **self.extra, "rows": self.rows}
+
+
+def _span(p: Period) -> tuple[str, str]:
+    return p.first.isoformat(), p.end.isoformat()
+
+
+def volume(
+    session: Session,
+    *,
+    first: str,
+    end: str,
+    zone: tzinfo | None,
+    by: str = "request_type",
+    unit: str = "day",
+    actor: Actor | None = None,
+) -> Report:
+    """Every contact (abandoned calls, comments and drafts too) by when it started."""
+    p = period(first, end, zone)
+    bucket = bucket_expr(col(Incident.opened_at), p, unit)
+    query, group = grouped(select(), by, agent_column=col(Incident.created_by_id))
+    query = scoped(
+        query.add_columns(group.label("g"), bucket.label("b"), func.count().label("n"))
+        .select_from(Incident)
+        .where(in_period(col(Incident.opened_at), p))
+        .group_by(group, bucket),
+        actor,
+    )
+    rows = [{"group": g, "period": b, "count": int(n)} for g, b, n in session.execute(query).all()]
+    rows.sort(key=lambda r: (r["period"], r["group"]))
+    a, b = _span(p)
+    return Report(
+        "volume",
+        a,
+        b,
+        rows,
+        {"by": by, "period": unit, "total": sum(r["count"] for r in rows)},
+    )
+
+
+def conversion(
+    session: Session,
+    *,
+    first: str,
+    end: str,
+    zone: tzinfo | None,
+    by: str = "reason",
+    unit: str = "month",
+    actor: Actor | None = None,
+) -> Report:
+    """Action requests registered in the period and how many were handed to a work order."""
+    p = period(first, end, zone)
+    bucket = bucket_expr(col(Incident.opened_at), p, unit)
+    linked = exists().where(col(IncidentWorkOrder.incident_id) == col(Incident.id))
+    query, group = grouped(select(), by)
+    query = scoped(
+        query.add_columns(
+            group.label("g"),
+            bucket.label("b"),
+            func.count().label("n"),
+            _count_if(linked).label("wo"),
+        )
+        .select_from(Incident)
+        .where(
+            in_period(col(Incident.opened_at), p),
+            col(Incident.request_type) == "action",
+            _is_request(),
+        )
+        .group_by(group, bucket),
+        actor,
+    )
+    rows = [
+        {
+            "group": g,
+            "period": b,
+            "requests": int(n),
+            "work_orders": int(wo or 0),
+            "share": share(int(wo or 0), int(n)),
+        }
+        for g, b, n, wo in session.execute(query).all()
+    ]
+    rows.sort(key=lambda r: (r["period"], r["group"]))
+    total = sum(r["requests"] for r in rows)
+    converted = sum(r["work_orders"] for r in rows)
+    a, b = _span(p)
+    return Report(
+        "conversion",
+        a,
+        b,
+        rows,
+        {
+            "by": by,
+            "period": unit,
+            "requests": total,
+            "work_orders": converted,
+            "share": share(converted, total),
+        },
+    )
+
+
+def agents(
+    session: Session, *, first: str, end: str, zone: tzinfo | None, actor: Actor | None = None
+) -> Report:
+    """Per agent: incidents registered, handled (a timeline entry or booked time), solved and
+    closed (as owner) in the period, and minutes booked on entries started in it."""
+    p = period(first, end, zone)
+    figures: dict[int, dict[str, int]] = {}
+
+    def collect(name: str, query: Any) -> None:
+        for agent_id, n in session.execute(query).all():
+            if agent_id is not None:
+                figures.setdefault(agent_id, {})[name] = int(n or 0)
+
+    saved = _is_request()
+    collect(
+        "registered",
+        select(col(Incident.created_by_id), func.count())
+        .where(in_period(col(Incident.registered_at), p), saved)
+        .group_by(col(Incident.created_by_id)),
+    )
+    worked = (
+        select(col(Event.author_id).label("agent"), col(Event.incident_id).label("inc"))
+        .where(col(Event.kind) == "user", in_period(col(Event.at), p))
+        .union(
+            select(col(TimeEntry.agent_id), col(TimeEntry.incident_id)).where(
+                in_period(col(TimeEntry.started_at), p)
+            )
+        )
+        .subquery()
+    )
+    collect(
+        "handled",
+        select(worked.c.agent, func.count(distinct(worked.c.inc))).group_by(worked.c.agent),
+    )
+    for name, column in (("solved", Incident.solved_at), ("closed", Incident.closed_at)):
+        collect(
+            name,
+            select(col(Incident.owner_id), func.count())
+            .where(in_period(col(column), p))
+            .group_by(col(Incident.owner_id)),
+        )
+    collect(
+        "minutes_booked",
+        select(col(TimeEntry.agent_id), func.sum(col(TimeEntry.minutes)))
+        .where(in_period(col(TimeEntry.started_at), p), col(TimeEntry.ended_at).is_not(None))
+        .group_by(col(TimeEntry.agent_id)),
+    )
+    if actor is not None and not actor.is_supervisor:
+        figures = {k: v for k, v in figures.items() if k == actor.id}
+    logins = {
+        a.id: a.login
+        for a in session.scalars(select(Agent).where(col(Agent.id).in_(list(figures))))
+    }
+    names = ("registered", "handled", "solved", "closed", "minutes_booked")
+    rows: list[dict[str, Any]] = [
+        {"group": logins[agent_id], **{n: got.get(n, 0) for n in names}}
+        for agent_id, got in figures.items()
+    ]
+    rows.sort(key=lambda r: r["group"])
+    a, b = _span(p)
+    return Report("agents", a, b, rows)
+
+
+def sla(
+    session: Session, *, first: str, end: str, zone: tzinfo | None, actor: Actor | None = None
+) -> Report:
+    """Per priority, for incidents registered in the period that had a deadline: responses
+    and resolutions met (done by the deadline), missed (done later, or not done and the
+    deadline passed) and pending (not done, deadline still ahead)."""
+    p = period(first, end, zone)
+    now = clock.now()
+    figures = []
+    for done_col, due_col in (
+        (Incident.first_response_at, Incident.response_due),
+        (Incident.solved_at, Incident.resolve_due),
+    ):
+        done, due = col(done_col), col(due_col)
+        figures += [
+            _count_if(and_(due.is_not(None), done.is_not(None), done <= due)),
+            _count_if(
+                and_(
+                    due.is_not(None),
+                    ((done.is_not(None)) & (done > due)) | ((done.is_(None)) & (due < now)),
+                )
+            ),
+            _count_if(and_(due.is_not(None), done.is_(None), due >= now)),
+        ]
+    query, group = grouped(select(), "priority")
+    query = scoped(
+        query.add_columns(group.label("g"), func.count(), *figures)
+        .select_from(Incident)
+        .where(in_period(col(Incident.registered_at), p), _is_request())
+        .group_by(group),
+        actor,
+    )
+    rows: list[dict[str, Any]] = []
+    for g, n, rm, rx, rp, sm, sx, sp in session.execute(query).all():
+        rm, rx, rp, sm, sx, sp = (int(v or 0) for v in (rm, rx, rp, sm, sx, sp))
+        rows.append(
+            {
+                "group": g,
+                "count": int(n),
+                "responses_met": rm,
+                "responses_missed": rx,
+                "responses_pending": rp,
+                "response_met_share": share(rm, rm + rx),
+                "resolutions_met": sm,
+                "resolutions_missed": sx,
+                "resolutions_pending": sp,
+                "resolution_met_share": share(sm, sm + sx),
+            }
+        )
+    rows.sort(key=lambda r: r["group"])
+    a, b = _span(p)
+    return Report("sla", a, b, rows)
+
+
+def backlog(
+    session: Session, *, first: str, end: str, zone: tzinfo | None, actor: Actor | None = None
+) -> Report:
+    """Open incidents at the end of each day: those open when the period began, plus the ones
+    registered, minus the ones closed, up to that day's local midnight."""
+    p = period(first, end, zone)
+    days = bucket_starts(p, "day")
+    # An incident counts from registration until closed (abandoned contacts never count).
+    started = col(Incident.registered_at)
+    closed = col(Incident.closed_at)
+    base = scoped(select().select_from(Incident).where(_is_request()), actor)
+    at_start = session.execute(
+        base.add_columns(func.count()).where(
+            started < p.start_at, (closed.is_(None)) | (closed >= p.start_at)
+        )
+    ).scalar_one()
+    moves: dict[str, int] = {}
+    for column, sign in ((started, 1), (closed, -1)):
+        bucket = bucket_expr(column, p, "day")
+        query = base.add_columns(bucket, func.count()).where(in_period(column, p))
+        for label, n in session.execute(query.group_by(bucket)).all():
+            moves[label] = moves.get(label, 0) + sign * int(n)
+    rows = []
+    open_now = int(at_start)
+    for day in days:
+        label = day.isoformat()
+        open_now += moves.get(label, 0)
+        rows.append({"group": label, "open": open_now})
+    a, b = _span(p)
+    return Report("backlog", a, b, rows, {"open_at_start": int(at_start)})
+
+
+def kb(
+    session: Session,
+    *,
+    first: str,
+    end: str,
+    zone: tzinfo | None,
+    actor: Actor | None = None,
+    top: int = 10,
+) -> Report:
+    """Searches made for requests in the period, the share of searched requests answered
+    from the knowledge base, and the articles that answered most."""
+    p = period(first, end, zone)
+    where = [in_period(col(KbSearch.at), p), col(KbSearch.incident_id).is_not(None)]
+    if actor is not None and not actor.is_supervisor:
+        where.append(col(KbSearch.agent_id) == actor.id)
+    per_incident = (
+        select(
+            col(KbSearch.incident_id).label("inc"),
+            func.count().label("n"),
+            func.max(case((col(KbSearch.answered), 1), else_=0)).label("answered"),
+        )
+        .where(*where)
+        .group_by(col(KbSearch.incident_id))
+        .subquery()
+    )
+    searches, requests, answered = session.execute(
+        select(
+            func.coalesce(func.sum(per_incident.c.n), 0),
+            func.count(),
+            func.coalesce(func.sum(per_incident.c.answered.cast(Integer)), 0),
+        )
+    ).one()
+    searches, requests, answered = int(searches), int(requests), int(answered)
+    top_query = (
+        select(col(KbArticle.slug), col(KbArticle.title), func.count().label("n"))
+        .select_from(KbSearch)
+        .join(KbArticle, col(KbArticle.id) == col(KbSearch.opened_article_id))
+        .where(*where, col(KbSearch.answered))
+        .group_by(col(KbArticle.slug), col(KbArticle.title))
+        .order_by(func.count().desc(), col(KbArticle.slug))
+        .limit(top)
+    )
+    rows = [
+        {"group": slug, "title": title, "answered": int(n)}
+        for slug, title, n in session.execute(top_query).all()
+    ]
+    a, b = _span(p)
+    return Report(
+        "kb",
+        a,
+        b,
+        rows,
+        {
+            "searches": searches,
+            "requests_searched": requests,
+            "searches_per_request": round(searches / requests, 2) if requests else None,
+            "requests_answered": answered,
+            "answered_share": share(answered, requests),
+        },
+    )
