@@ -18,6 +18,7 @@ from cc_tui.cli.commands import (
     event_type,
     incident,
     kb,
+    mail,
     priority,
     queue,
     report,
@@ -58,6 +59,7 @@ app.add_typer(rule.app, name="rule")
 app.add_typer(queue.app, name="queue")
 app.add_typer(wo.app, name="wo")
 app.add_typer(report.app, name="report")
+app.add_typer(mail.app, name="mail")
 
 
 @app.callback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, LargeBinary
+from sqlalchemy import BigInteger, CheckConstraint, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
@@ -13,7 +13,10 @@ from cc_tui.models.base import UtcDateTime
 
 class MailMessage(SQLModel, table=True):
     __tablename__ = "mail_message"
-    __table_args__ = (CheckConstraint("status IN ('new','processed','failed')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('new','processed','failed')", name="status"),
+        Index("ix_mail_message_uid", "mailbox", "uidvalidity", "uid", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox: str = Field(max_length=200)
@@ -31,6 +34,16 @@ class MailMessage(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="event.id")
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+    # SHA-256 of the raw bytes: the same message read twice is found without a Message-ID.
+    sha256: str | None = Field(default=None, max_length=64, unique=True)
+    raw: bytes | None = Field(default=None, sa_type=LargeBinary)
+    direction: str = Field(default="in", max_length=3)  # 'in' read, 'out' sent by us
+    # incident | event | ignored | quarantined; `status` failed = quarantined.
+    outcome: str | None = Field(default=None, max_length=12)
+    kind: str | None = Field(default=None, max_length=12)  # customer, bounce, auto-reply, own
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    uid: int | None = Field(default=None, sa_type=BigInteger)
+    source: str | None = Field(default=None, max_length=1000)  # file or folder it came from
 
 
 class MailAttachment(SQLModel, table=True):
@@ -41,5 +54,6 @@ class MailAttachment(SQLModel, table=True):
     filename: str = Field(max_length=500)
     content_type: str = Field(default="application/octet-stream", max_length=200)
     size: int = 0
-    sha256: str = Field(max_length=64)
-    content: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64, index=True)
+    # None when an earlier attachment with the same hash holds the bytes.
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import typer
 
@@ -664,3 +665,48 @@ def link_wo(
     with state(ctx).work() as (session, actor):
         result = link(session, actor=actor, ref=ref, wo=wo)
     emit(result, as_json=as_json, human=_transfer_text)
+
+
+def _attachments_text(rows) -> str:
+    if not rows:
+        return "no attachments"
+    return table(
+        [[a.id, a.filename, a.size, a.content_type, a.sender, a.received_at] for a in rows],
+        ["id", "file", "bytes", "type", "from", "received"],
+    )
+
+
+@app.command()
+@command
+def attachments(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The files that came with the incident's e-mail."""
+    from cc_tui.services.incidents.base import get_incident
+    from cc_tui.services.mail.intake import attachments as listed
+
+    with state(ctx).work(write=False) as (session, _actor):
+        rows = listed(session, get_incident(session, ref).id or 0)
+    emit(rows, as_json=as_json, human=_attachments_text)
+
+
+@app.command()
+@command
+def attachment(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    attachment_id: int = typer.Argument(..., help="Attachment id (see `incident attachments`)."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write the bytes to."),
+) -> None:
+    """Save one attachment, byte for byte, to a file."""
+    from cc_tui.services.incidents.base import get_incident
+    from cc_tui.services.mail.intake import attachment_content
+
+    with state(ctx).work(write=False) as (session, _actor):
+        _name, content = attachment_content(
+            session, get_incident(session, ref).id or 0, attachment_id
+        )
+    output.write_bytes(content)
+    note(f"{len(content)} bytes written to {output}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
@@ -83,6 +84,8 @@ class IntakeForm:
     priority: str | None = None
     responsible: str | None = None  # agent login
     expected_close: date | None = None
+    # Kept on the inbound event (the mail reader's sender, subject and attachments).
+    event_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,7 @@ def _save(
         author_id=actor.id,
         text=words,
         contact_id=incident.contact_id,
+        data=form.event_data,
         flush=False,
     )
     if rtype == RequestType.INFORMATION and incident.answer:

@@ -1,0 +1,495 @@
+"""Filing a message: stored raw first, then an incident, an event, ignored or quarantined.
+
+The raw message is flushed before anything is done with it, and the filing runs in a
+savepoint: when it fails, only the filing is undone and the message stays, quarantined
+with the reason, to be processed again later (`retry`). One message never stops a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cc_tui import clock
+from cc_tui.db.changes import record_change
+from cc_tui.errors import CcError, NotFound
+from cc_tui.models import Contact, Customer, Event, EventType, Incident, MailAttachment, MailMessage
+from cc_tui.models.base import stored_id
+from cc_tui.models.enums import OPEN_STATUSES, Channel, MailStatus, RequestType, Status
+from cc_tui.normalize import email_key
+from cc_tui.services.context import Actor
+from cc_tui.services.incidents.base import lock_incident, number, touch
+from cc_tui.services.incidents.event_log import append_event
+from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.mail.classify import Kind, bare_subject, classify, subject_number
+from cc_tui.services.mail.parse import (
+    MAX_ATTACHMENT,
+    MAX_MESSAGE,
+    ParsedMail,
+    Unparseable,
+    parse,
+    sha256,
+    untrusted,
+)
+from cc_tui.services.mail.quotes import strip_quoted
+
+EMAIL_IN = "EmailIn"
+
+
+@dataclass(frozen=True)
+class MailDefaults:
+    """How a mailbox files new incidents, and which senders are ourselves."""
+
+    mailbox: str = "import"
+    reason: str | None = None
+    priority: str | None = None
+    own_addresses: frozenset[str] = frozenset()
+    max_attachment: int = MAX_ATTACHMENT
+    max_message: int = MAX_MESSAGE
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file: str | None
+    outcome: str  # incident | event | ignored | quarantined
+    incident: str | None
+    reason: str | None
+    message: int | None = None
+
+
+@dataclass
+class _Filed:
+    outcome: str
+    incident: Incident | None
+    reason: str | None
+    event_id: int | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def receive(
+    session: Session,
+    *,
+    actor: Actor,
+    raw: bytes,
+    defaults: MailDefaults,
+    source: str | None = None,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+) -> Outcome:
+    """File one raw message (the caller commits)."""
+    digest = sha256(raw)
+    seen = session.exec(select(MailMessage).where(col(MailMessage.sha256) == digest)).first()
+    if seen is not None:
+        return _seen(seen, source, "the same message (SHA-256) was read before")
+    stored = MailMessage(
+        mailbox=defaults.mailbox[:200],
+        message_id=f"<{digest}@unfiled.invalid>",
+        from_addr="",
+        received_at=clock.now(),
+        sha256=digest,
+        raw=raw,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        source=(source or "")[:1000] or None,
+    )
+    try:
+        parsed = parse(
+            raw, max_attachment=defaults.max_attachment, max_message=defaults.max_message
+        )
+    except Unparseable as exc:
+        return _quarantine(session, stored, source, str(exc))
+    same_id = session.exec(
+        select(MailMessage).where(col(MailMessage.message_id) == parsed.message_id)
+    ).first()
+    if same_id is not None:
+        return _seen(same_id, source, f"Message-ID {parsed.message_id} was read before")
+    _describe(stored, parsed)
+    session.add(stored)
+    session.flush()
+    return _process(session, actor, stored, parsed, defaults, source)
+
+
+def _seen(stored: MailMessage, source: str | None, why: str) -> Outcome:
+    incident = number(stored.incident_id) if stored.incident_id else None
+    if stored.status == MailStatus.FAILED:
+        why += f"; it is in quarantine as {stored.id}"
+    return Outcome(source, "ignored", incident, why, stored.id)
+
+
+def _describe(stored: MailMessage, parsed: ParsedMail) -> None:
+    stored.message_id = parsed.message_id
+    stored.in_reply_to = parsed.in_reply_to[:500] if parsed.in_reply_to else None
+    stored.references = " ".join(parsed.references) or None
+    stored.from_addr = parsed.sender
+    stored.to_addr = parsed.to or None
+    stored.subject = parsed.subject or None
+    stored.body_text = parsed.text
+
+
+def _quarantine(session: Session, stored: MailMessage, source: str | None, reason: str) -> Outcome:
+    stored.status = MailStatus.FAILED
+    stored.outcome = "quarantined"
+    stored.error = untrusted(reason, limit=2000)
+    if stored.id is None:
+        session.add(stored)
+    session.flush()
+    return Outcome(source, "quarantined", None, stored.error, stored_id(stored))
+
+
+def _process(
+    session: Session,
+    actor: Actor,
+    stored: MailMessage,
+    parsed: ParsedMail,
+    defaults: MailDefaults,
+    source: str | None,
+) -> Outcome:
+    try:
+        with session.begin_nested():
+            filed = _file(session, actor, stored, parsed, defaults)
+    except CcError as exc:
+        return _quarantine(session, stored, source, f"cannot be filed: {exc}")
+    stored.status = MailStatus.PROCESSED
+    stored.outcome = filed.outcome
+    stored.error = filed.reason if filed.outcome == "ignored" else None
+    stored.incident_id = filed.incident.id if filed.incident else None
+    stored.event_id = filed.event_id
+    session.flush()
+    ref = number(stored_id(filed.incident)) if filed.incident else None
+    return Outcome(source, filed.outcome, ref, filed.reason, stored_id(stored))
+
+
+def _file(
+    session: Session, actor: Actor, stored: MailMessage, parsed: ParsedMail, defaults: MailDefaults
+) -> _Filed:
+    kind = classify(parsed, defaults.own_addresses)
+    stored.kind = kind.value
+    if kind == Kind.OWN:
+        return _Filed("ignored", None, "our own outgoing mail came back")
+    target = _thread(session, parsed, kind, stored_id(stored))
+    if target is not None:
+        target = lock_incident(session, stored_id(target), None)
+    own_text, quoted = strip_quoted(parsed.text)
+    if kind in (Kind.BOUNCE, Kind.AUTO_REPLY):
+        if target is None:
+            return _Filed("ignored", None, f"{kind.value} that belongs to no incident")
+        return _event(session, actor, stored, parsed, kind, target, own_text, quoted)
+    if target is not None and (target.status in OPEN_STATUSES or target.status == Status.SOLVED):
+        return _event(session, actor, stored, parsed, kind, target, own_text, quoted)
+    follow_up = number(stored_id(target)) if target is not None else None
+    return _new_incident(session, actor, stored, parsed, defaults, own_text, quoted, follow_up)
+
+
+def _thread(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> Incident | None:
+    """The incident a message answers: In-Reply-To, References newest first (for a bounce,
+    the bounced message's Message-ID first), then `[INC-n]` in the subject."""
+    ids: list[str] = []
+    if kind == Kind.BOUNCE and parsed.bounced_id:
+        ids.append(parsed.bounced_id)
+    if parsed.in_reply_to:
+        ids.append(parsed.in_reply_to)
+    ids.extend(reversed(parsed.references))
+    ids = [i[:500] for i in dict.fromkeys(ids)]
+    if ids:
+        rows = session.exec(
+            select(MailMessage.message_id, MailMessage.incident_id).where(
+                col(MailMessage.message_id).in_(ids),
+                col(MailMessage.incident_id).is_not(None),
+                col(MailMessage.id) != row_id,
+            )
+        ).all()
+        found = {mid: iid for mid, iid in rows}
+        for mid in ids:
+            if found.get(mid) is not None:
+                return session.get(Incident, found[mid])
+    ref = subject_number(parsed.subject)
+    if ref is not None:
+        return session.get(Incident, int(ref.split("-", 1)[1]))
+    return None
+
+
+def _store_attachments(
+    session: Session, stored: MailMessage, parsed: ParsedMail
+) -> list[dict[str, Any]]:
+    """Each attachment's bytes once: a copy already stored is pointed at by its hash."""
+    files: list[dict[str, Any]] = []
+    for attachment in parsed.attachments:
+        digest = attachment.sha256
+        have = session.exec(
+            select(MailAttachment.id).where(
+                col(MailAttachment.sha256) == digest, col(MailAttachment.content).is_not(None)
+            )
+        ).first()
+        item = MailAttachment(
+            message_id=stored_id(stored),
+            filename=attachment.filename[:500],
+            content_type=attachment.content_type[:200],
+            size=len(attachment.content),
+            sha256=digest,
+            content=None if have is not None else attachment.content,
+        )
+        session.add(item)
+        session.flush()
+        files.append(
+            {
+                "id": stored_id(item),
+                "filename": item.filename,
+                "size": item.size,
+                "type": item.content_type,
+            }
+        )
+    return files
+
+
+def _data(
+    stored: MailMessage, parsed: ParsedMail, kind: Kind, quoted: bool, files: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "mail": stored_id(stored),
+        "kind": kind.value,
+        "from": parsed.sender,
+        "name": parsed.sender_name or None,
+        "subject": parsed.subject,
+        "message_id": parsed.message_id,
+        "attachments": files,
+        "skipped": parsed.skipped,
+        "quoted": quoted,
+    }
+
+
+def _event(
+    session: Session,
+    actor: Actor,
+    stored: MailMessage,
+    parsed: ParsedMail,
+    kind: Kind,
+    target: Incident,
+    own_text: str,
+    quoted: bool,
+) -> _Filed:
+    files = _store_attachments(session, stored, parsed)
+    label = {Kind.BOUNCE: "bounce: ", Kind.AUTO_REPLY: "auto-reply: "}.get(kind, "")
+    text = f"{label}{parsed.subject}".strip() if kind != Kind.CUSTOMER else own_text
+    event = append_event(
+        session,
+        incident=target,
+        type_code=EMAIL_IN,
+        author_id=actor.id,
+        text=text or parsed.subject or "(empty message)",
+        contact_id=target.contact_id,
+        data=_data(stored, parsed, kind, quoted, files),
+    )
+    touch(target, actor)
+    record_change(
+        session,
+        entity="incident",
+        action="event",
+        entity_id=target.id,
+        incident_id=target.id,
+        department_id=target.department_id,
+        agent_id=actor.id,
+    )
+    return _Filed("event", target, None, event.id, files)
+
+
+def _caller(session: Session, address: str) -> tuple[int | None, int | None]:
+    """(customer id, contact id) of the sender: a contact person first, then a customer."""
+    key = email_key(address)
+    if key is None:
+        return None, None
+    contact = session.exec(select(Contact).where(col(Contact.email_key) == key)).first()
+    if contact is not None:
+        return contact.customer_id, contact.id
+    customer = session.exec(select(Customer).where(col(Customer.email_key) == key)).first()
+    return (customer.id if customer else None), None
+
+
+def _new_incident(
+    session: Session,
+    actor: Actor,
+    stored: MailMessage,
+    parsed: ParsedMail,
+    defaults: MailDefaults,
+    own_text: str,
+    quoted: bool,
+    follow_up: str | None,
+) -> _Filed:
+    files = _store_attachments(session, stored, parsed)
+    customer_id, contact_id = _caller(session, parsed.sender)
+    data = _data(stored, parsed, Kind.CUSTOMER, quoted, files)
+    data["known_sender"] = customer_id is not None
+    if follow_up:
+        data["follow_up_of"] = follow_up
+    description = own_text or parsed.subject or "(empty message)"
+    if follow_up:
+        description = f"(follow-up to {follow_up}, which is closed)\n{description}"
+    form = IntakeForm(
+        request_type=RequestType.ACTION,
+        customer_id=customer_id,
+        contact_id=contact_id,
+        caller_name=parsed.sender_name or parsed.sender,
+        caller_email=parsed.sender[:254],
+        title=bare_subject(parsed.subject)[:200] or None,
+        description=description,
+        reason=defaults.reason,
+        priority=defaults.priority,
+        event_data=data,
+    )
+    result = open_incident(session, actor=actor, channel=Channel.EMAIL, form=form)
+    incident = session.get_one(Incident, result.id)
+    event_id = session.exec(
+        select(Event.id)
+        .join(EventType, col(EventType.id) == col(Event.event_type_id))
+        .where(col(Event.incident_id) == result.id, col(EventType.code) == EMAIL_IN)
+        .order_by(col(Event.id).desc())
+    ).first()
+    reason = None if customer_id is not None else f"unknown sender {parsed.sender}"
+    return _Filed("incident", incident, reason, event_id, files)
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+def message_files(paths: list[Path]) -> list[Path]:
+    """The message files named: .eml files as given, a Maildir's cur/ and new/ in order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            boxes = [path / "new", path / "cur"] if (path / "cur").is_dir() else [path]
+            for box in boxes:
+                if box.is_dir():
+                    found.extend(sorted(p for p in box.iterdir() if p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+# --- quarantine ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    id: int
+    received_at: object
+    mailbox: str
+    sender: str
+    subject: str | None
+    reason: str | None
+    source: str | None
+    size: int
+
+
+def _quarantined(stored: MailMessage) -> QuarantineRow:
+    return QuarantineRow(
+        stored_id(stored),
+        stored.received_at,
+        stored.mailbox,
+        stored.from_addr,
+        stored.subject,
+        stored.error,
+        stored.source,
+        len(stored.raw or b""),
+    )
+
+
+def quarantine_list(session: Session) -> list[QuarantineRow]:
+    rows = session.exec(
+        select(MailMessage)
+        .where(col(MailMessage.status) == MailStatus.FAILED)
+        .order_by(col(MailMessage.id))
+    ).all()
+    return [_quarantined(r) for r in rows]
+
+
+def _quarantine_row(session: Session, message_id: int) -> MailMessage:
+    stored = session.get(MailMessage, message_id)
+    if stored is None or stored.status != MailStatus.FAILED:
+        raise NotFound(f"no quarantined message {message_id} (see `cc-tui mail quarantine list`)")
+    return stored
+
+
+def quarantine_show(session: Session, message_id: int) -> dict[str, Any]:
+    stored = _quarantine_row(session, message_id)
+    shown = _quarantined(stored).__dict__.copy()
+    # The start of the raw message, as text that is safe to print.
+    shown["raw"] = untrusted((stored.raw or b"")[:4000].decode("latin-1"))
+    return shown
+
+
+def retry(session: Session, *, actor: Actor, message_id: int, defaults: MailDefaults) -> Outcome:
+    """Process a quarantined message again (after the cause was fixed)."""
+    stored = _quarantine_row(session, message_id)
+    raw = stored.raw or b""
+    try:
+        parsed = parse(
+            raw, max_attachment=defaults.max_attachment, max_message=defaults.max_message
+        )
+    except Unparseable as exc:
+        return _quarantine(session, stored, stored.source, str(exc))
+    same_id = session.exec(
+        select(MailMessage).where(
+            col(MailMessage.message_id) == parsed.message_id, col(MailMessage.id) != stored.id
+        )
+    ).first()
+    if same_id is not None:
+        return _seen(same_id, stored.source, f"Message-ID {parsed.message_id} was read before")
+    _describe(stored, parsed)
+    session.flush()
+    return _process(session, actor, stored, parsed, defaults, stored.source)
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    message: int
+    sender: str
+    received_at: object
+
+
+def attachments(session: Session, incident_id: int) -> list[AttachmentRow]:
+    rows = session.exec(
+        select(MailAttachment, MailMessage)
+        .join(MailMessage, col(MailMessage.id) == col(MailAttachment.message_id))
+        .where(col(MailMessage.incident_id) == incident_id)
+        .order_by(col(MailAttachment.id))
+    ).all()
+    return [
+        AttachmentRow(
+            stored_id(a),
+            a.filename,
+            a.content_type,
+            a.size,
+            a.sha256,
+            stored_id(m),
+            m.from_addr,
+            m.received_at,
+        )
+        for a, m in rows
+    ]
+
+
+def attachment_content(session: Session, incident_id: int, attachment_id: int) -> tuple[str, bytes]:
+    """(file name, bytes) of one of the incident's attachments."""
+    for item in attachments(session, incident_id):
+        if item.id == attachment_id:
+            stored = session.get_one(MailAttachment, attachment_id)
+            content = stored.content
+            if content is None:
+                content = session.exec(
+                    select(MailAttachment.content).where(
+                        col(MailAttachment.sha256) == stored.sha256,
+                        col(MailAttachment.content).is_not(None),
+                    )
+                ).first()
+            return item.filename, content or b""
+    raise NotFound(f"{number(incident_id)} has no attachment {attachment_id}")
