@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from cc_tui.errors import CcError
+from cc_tui.errors import CcError, UsageError
+from cc_tui.untrusted import VISIBLE, has_surrogate, visible
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -26,6 +27,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+# Ids are 32-bit integers on PostgreSQL; no count or limit comes near.
+MAX_INT = 2**31 - 1
 
 
 @dataclass
@@ -92,6 +95,7 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            _check_arguments(kwargs)
             return fn(*args, **kwargs)
         except CcError as error:
             fail(error)
@@ -99,8 +103,35 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _check_arguments(arguments: dict[str, Any]) -> None:
+    """Refuse, naming the option, what no service could use, before any of them sees it:
+    text whose bytes were not UTF-8 (Python keeps them as lone surrogates) and whole
+    numbers beyond what any id, count or limit can be (the same answer on both databases)."""
+    for name, value in arguments.items():
+        shown = name.replace("_", "-")
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and has_surrogate(item):
+                raise UsageError(f"{shown}: not valid UTF-8 text", field=name)
+            if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+                raise UsageError(f"{shown}: {item} is out of range", field=name)
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: every control character but newline and tab shown as a sign.
+
+    Stored text may come from customers, callers and files (and from older rows written
+    before the write guard): an escape sequence in it must never reach the terminal.
+    """
+    return visible(text, multiline=True)
+
+
+# JSON escapes C0 controls itself; C1 controls and DEL are escaped as \uXXXX too (the same
+# document for a parser, nothing a terminal obeys when it is printed).
+_JSON_C1 = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), *range(0xD800, 0xE000)]}
+
+
 def fail(error: CcError) -> NoReturn:
-    typer.echo(f"cc-tui: {error.message}", err=True)
+    typer.echo(printable(f"cc-tui: {error.message}"), err=True)
     raise typer.Exit(int(error.exit_code))
 
 
@@ -110,20 +141,25 @@ def emit(value: Any, *, as_json: bool, human: Callable[[Any], str] | None = None
 
     data = jsonable(value)
     if as_json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(_json(data) + "\n")
         return
-    text = human(value) if human else json.dumps(data, ensure_ascii=False, indent=2)
+    text = printable(human(value)) if human else _json(data)
     sys.stdout.write(text + ("\n" if text and not text.endswith("\n") else ""))
 
 
 def note(message: str) -> None:
     """A message for the person at the terminal: stderr, never mixed with data."""
-    typer.echo(message, err=True)
+    typer.echo(printable(message), err=True)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2).translate(_JSON_C1)
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """A plain aligned text table (no colour: safe in pipes and logs)."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    # One line per row: a newline or tab inside a cell is shown as a sign.
+    cells = [[("" if v is None else str(v).translate(VISIBLE)) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):

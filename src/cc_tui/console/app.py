@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
+from cc_tui.console import terminal_text
 from cc_tui.console.calls import Connection, error_message
 from cc_tui.console.messages import (
     ChangeBatch,
@@ -92,6 +93,7 @@ class CcTuiApp(App[None]):
         """Give `settings`, or a `settings_loader` to read them after the first paint
         (pydantic's import alone costs about as much as painting the first frame).
         `home`: once signed in, an agent goes to their own work (Queues mode, My work)."""
+        terminal_text.install()
         if start_mode not in MODE_BY_NAME:
             raise ValueError(f"unknown mode {start_mode!r}; one of: {', '.join(MODE_BY_NAME)}")
         if settings is None and settings_loader is None:

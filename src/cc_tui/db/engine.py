@@ -33,8 +33,9 @@ def parse_url(url: str) -> URL:
     """Parse and normalise a database URL; refuse anything but SQLite and PostgreSQL."""
     try:
         parsed = make_url(url)
-    except exc.ArgumentError as error:
-        raise UsageError(f"not a database URL: {url!r}") from error
+    except (exc.ArgumentError, ValueError) as error:
+        # ValueError: a port that is not a number, an unclosed IPv6 bracket.
+        raise UsageError(f"not a database URL: {_masked(url)}") from error
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -45,6 +46,13 @@ def parse_url(url: str) -> URL:
     raise UsageError(
         f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
     )
+
+
+def _masked(url: str) -> str:
+    """The URL for an error message, without a password it may hold."""
+    import re
+
+    return repr(re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)[:200])
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
@@ -69,6 +77,9 @@ class Database:
     """One database: its URL, its engine and its sessions."""
 
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        from cc_tui.db import guard
+
+        guard.install()
         self.url = parse_url(url)
         self.dialect = "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
         self.engine = self._make_engine(pool_size)
@@ -144,6 +155,13 @@ class Database:
             raise
         except exc.IntegrityError as error:
             raise RuleViolation(f"refused by the database: {_first_line(error.orig)}") from error
+        except exc.DataError as error:
+            # A value the database cannot hold (a number or date out of its range): the
+            # request is wrong, the database is fine.
+            raise UsageError(f"value out of range: {_first_line(error.orig)}") from error
+        except OverflowError as error:
+            # SQLite's driver refuses integers beyond 64 bits before the database sees them.
+            raise UsageError(f"number out of range: {error}") from error
         except exc.ProgrammingError as error:
             if getattr(error.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
                 # The database role's grants refused it: a refusal by role, like the services'.

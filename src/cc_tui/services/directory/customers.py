@@ -35,6 +35,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
+from cc_tui.db.guard import checked_values
 from cc_tui.errors import CcError, Conflict, NotFound, RuleViolation, UsageError, stale_version
 from cc_tui.models import Agent, Contact, Customer, Incident, Priority, Unit
 from cc_tui.models.customer import CustomerToken
@@ -566,6 +567,8 @@ def update_customer(
             actor.require_supervisor("change a customer's block flag")
         values["block_level"], values["block_reason"] = new_level, new_reason
 
+    # A Core UPDATE fires no flush hook: the write guard's rule is applied here.
+    values = checked_values(Customer, values)
     result = session.exec(
         update(Customer)
         .where(col(Customer.id) == customer_id, col(Customer.version) == expected_version)
