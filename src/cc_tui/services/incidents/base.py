@@ -21,6 +21,7 @@ from cc_tui.models.enums import Channel, RequestType
 from cc_tui.services.context import Actor
 
 _REF = re.compile(r"^\s*(?:INC-?)?(\d{1,18})\s*$", re.IGNORECASE)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def parse_ref(ref: str | int) -> int:
@@ -30,7 +31,11 @@ def parse_ref(ref: str | int) -> int:
     match = _REF.match(ref)
     if not match:
         raise UsageError(f"not an incident number: {ref!r} (expected INC-1042 or 1042)")
-    return int(match.group(1))
+    incident_id = int(match.group(1))
+    if incident_id > MAX_ID:
+        # No incident has it (PostgreSQL would refuse the query as out of range).
+        raise NotFound(f"no incident {number(incident_id)}")
+    return incident_id
 
 
 def number(incident_id: int) -> str:

@@ -75,7 +75,8 @@ def update_incident(
         agent_id = _agent_id(session, responsible) if responsible else None
         stage("responsible_id", agent_id, _login(session))
     if expected_close is not UNSET:
-        stage("expected_close", expected_close)
+        # The timeline's data is JSON: the day is written as YYYY-MM-DD.
+        stage("expected_close", expected_close, lambda day: day.isoformat() if day else None)
     new_priority: Priority | None = None
     if priority is not UNSET:
         from cc_tui.services.sla.priorities import resolve_priority

@@ -132,6 +132,9 @@ def _load_yaml(text: str) -> dict[str, Any]:
         where = f" (line {mark.line + 2})" if mark is not None else ""
         problem = getattr(error, "problem", None) or type(error).__name__
         raise UsageError(f"the front matter is not valid YAML: {problem}{where}") from None
+    except (ValueError, OverflowError) as error:
+        # A value YAML reads as a date that is no date (`review: 2026-02-30`).
+        raise UsageError(f"the front matter holds an impossible value: {error}") from None
     if not isinstance(data, dict):
         raise UsageError("the front matter must be 'key: value' lines")
     return data
@@ -196,11 +199,16 @@ def import_folder(session: Session, *, actor: Actor, folder: str | Path) -> list
     """Import every `*.md` file of a folder; one outcome per file, in file-name order."""
     actor.require_supervisor("import knowledge-base articles")
     root = Path(folder)
-    if not root.is_dir():
-        raise UsageError(f"not a folder: {root}")
+    try:
+        if not root.is_dir():
+            raise UsageError(f"not a folder: {_short(str(root))}")
+        paths = sorted(p for p in root.iterdir() if p.suffix == ".md" and p.is_file())
+    except OSError as error:
+        # A name too long for the file system, a folder we may not read, ...
+        raise UsageError(f"cannot read {_short(str(root))}: {error.strerror or error}") from None
     outcomes: dict[str, ImportOutcome] = {}
     parsed: list[tuple[str, str, ArticleContent]] = []
-    for path in sorted(p for p in root.iterdir() if p.suffix == ".md" and p.is_file()):
+    for path in paths:
         try:
             slug, content = _read(path)
         except CcError as error:
@@ -222,6 +230,10 @@ def import_folder(session: Session, *, actor: Actor, folder: str | Path) -> list
             break
         pending = failed
     return [outcomes[name] for name in sorted(outcomes)]
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 200 else name[:200] + "..."
 
 
 def _import_one(
@@ -270,12 +282,14 @@ def render_article(article: ArticleDetail) -> str:
 def export_folder(session: Session, *, folder: str | Path) -> ExportResult:
     """Write every article (all statuses, current versions) as `SLUG.md` into a folder."""
     root = Path(folder)
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{root} exists and is not a folder")
     try:
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"{_short(str(root))} exists and is not a folder")
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"cannot create the folder {root}: {error.strerror or error}") from None
+        raise UsageError(
+            f"cannot create the folder {_short(str(root))}: {error.strerror or error}"
+        ) from None
     written: list[str] = []
     after: str | None = None
     while True:

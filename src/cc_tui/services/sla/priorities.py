@@ -18,6 +18,7 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Customer, Priority, ServiceContract
 from cc_tui.models.enums import CoverageBasis
 from cc_tui.services.context import Actor
+from cc_tui.services.worktime.hours import MAX_DURATION_MINUTES
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]{0,19}$")
 
@@ -112,8 +113,12 @@ def add_priority(
         "resolve_minutes": resolve_minutes,
     }
     for field, value in offsets.items():
-        if value is not None and value < 0:
-            raise UsageError(f"{field.replace('_', ' ')} must not be negative", field=field)
+        if value is not None and not 0 <= value <= MAX_DURATION_MINUTES:
+            raise UsageError(
+                f"{field.replace('_', ' ')} must be 0 to {MAX_DURATION_MINUTES} "
+                f"(ten years), not {value}",
+                field=field,
+            )
     if basis not in {b.value for b in CoverageBasis}:
         raise UsageError(
             f"unknown basis {basis!r}; one of: {', '.join(b.value for b in CoverageBasis)}",

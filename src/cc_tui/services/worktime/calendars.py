@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
@@ -20,6 +20,7 @@ from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_calendar
 from cc_tui.services.worktime.hours import (
     ALWAYS_WEEK,
+    MAX_DURATION_MINUTES,
     add_working_minutes,
     format_week,
     parse_hours,
@@ -132,8 +133,10 @@ def calendar_due(
     row = resolve_calendar(session, calendar)
     cal = load_calendar(session, row.id or 0)
     begin = parse_instant(start, default_tz=row.tz, field="start")
-    if minutes < 0:
-        raise UsageError("minutes must not be negative", field="minutes")
+    if not 0 <= minutes <= MAX_DURATION_MINUTES:
+        raise UsageError(
+            f"minutes must be 0 to {MAX_DURATION_MINUTES} (ten years)", field="minutes"
+        )
     due = add_working_minutes(cal, begin, minutes)
     return DueResult(
         calendar=row.name,
@@ -144,13 +147,17 @@ def calendar_due(
     )
 
 
+# The instants cc-tui accepts: far enough from year 1 and year 9999 that adding or
+# subtracting any deadline offset stays a valid date.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_instant(
     value: str | datetime, *, default_tz: str | None = "UTC", field: str = "at"
 ) -> datetime:
     """ISO 8601 with any offset ('Z' too) -> aware UTC; no offset -> `default_tz` (None:
     the system's zone)."""
-    from datetime import UTC
-
     if isinstance(value, datetime):
         instant = value
     else:
@@ -161,11 +168,21 @@ def parse_instant(
                 f"not a date and time: {value!r} (ISO 8601, e.g. 2026-03-02T09:30+01:00)",
                 field=field,
             ) from None
-    if instant.tzinfo is None:
-        instant = (
-            instant.replace(tzinfo=zone_of(default_tz)) if default_tz else instant.astimezone()
+    try:
+        if instant.tzinfo is None:
+            instant = (
+                instant.replace(tzinfo=zone_of(default_tz)) if default_tz else instant.astimezone()
+            )
+        instant = instant.astimezone(UTC)
+    except (OverflowError, ValueError):
+        instant = datetime.min.replace(tzinfo=UTC)  # beyond the first year: refused below
+    if not EARLIEST <= instant <= LATEST:
+        # Working-time arithmetic (offsets up to ten years) must never leave the calendar.
+        raise UsageError(
+            f"{field} must lie between {EARLIEST.year} and {LATEST.year}, not {value!s:.40}",
+            field=field,
         )
-    return instant.astimezone(UTC)
+    return instant
 
 
 # --- writing ---------------------------------------------------------------------------

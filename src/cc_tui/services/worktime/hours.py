@@ -25,6 +25,8 @@ Span = tuple[datetime, datetime]  # one working interval as UTC instants
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_MINUTES = 24 * 60
+# The longest offset or duration anything adds to an instant: ten years.
+MAX_DURATION_MINUTES = 10 * 366 * DAY_MINUTES
 FULL_DAY: tuple[Interval, ...] = ((0, DAY_MINUTES),)
 ALWAYS_WEEK: tuple[tuple[Interval, ...], ...] = (FULL_DAY,) * 7
 # How far ahead the arithmetic looks for working time before it gives up (a calendar
@@ -369,6 +371,8 @@ def parse_duration(text: str, *, field: str = "duration") -> int:
     working minutes; write business days as hours ('27h') when that is meant.
     """
     value = text.strip().lower().replace(" ", "")
+    if len(value) > 12:  # no duration of use is written longer (and int() of 5000 digits is slow)
+        raise UsageError(f"{field} is too long: {text[:20]!r}...", field=field)
     if value.isdigit():
         return int(value)
     match = _DURATION.match(value)
