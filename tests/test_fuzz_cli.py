@@ -1,7 +1,7 @@
 """The command line under hostile and unlucky input, in-process, on both databases.
 
-A generated table: every command template below is run with every value of `VALUES` in
-the `{v}` slot (hostile text, invalid UTF-8, huge and negative numbers, impossible dates
+A generated table: every command template below is run with values of `VALUES` in the
+`{v}` slot (hostile text, invalid UTF-8, huge and negative numbers, impossible dates
 and zones, over-long text). Whatever the value: no traceback, an exit code of 0-5, and no
 control character on stdout or stderr (tab and newline aside).
 """
@@ -138,7 +138,11 @@ def _harmless(text: str) -> bool:
 def test_no_input_breaks_a_command(fast_cli, db, admin, template: str) -> None:
     cli = fast_cli
     _world(cli, db, admin)
-    for value in VALUES:
+    # Every other value, a different half for neighbouring templates (CI time); the escape
+    # sequence and the undecodable bytes go to every template.
+    index = TEMPLATES.index(template)
+    values = [v for i, v in enumerate(VALUES) if i < 5 or (i + index) % 2 == 0]
+    for value in values:
         args = _args(template, value)
         result = cli(*args)  # a global option given again: the last one wins
         shown = f"{template!r} with {value[:60]!r}"

@@ -54,7 +54,30 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise UsageError(f"cannot read config file {self.path}: {exc}") from exc
         # Accept both a flat file and one with a [cc-tui] table.
         table: dict[str, Any] = data.get(APP_NAME, data)
+        _refuse_readable_secret(self.path, table)
         return table
+
+
+def _refuse_readable_secret(path: Path, settings: dict[str, Any]) -> None:
+    """A file that holds a password must be readable by its owner only."""
+    url = settings.get("database_url")
+    if not isinstance(url, str) or not _has_password(url):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        raise UsageError(
+            f"config file {path} holds a database password and others can read it: "
+            f"run `chmod 600 {path}`"
+        )
+
+
+def _has_password(url: str) -> bool:
+    # scheme://user:password@host... (the password may be empty: still a secret slot)
+    head = url.partition("://")[2].partition("/")[0]
+    return "@" in head and ":" in head.rpartition("@")[0]
 
 
 class Settings(BaseSettings):

@@ -592,7 +592,7 @@ def _dept_id(db, code):
 # --- the command line -----------------------------------------------------------------
 
 
-def test_cli_calendar_priority_escalate_and_show(db, admin, cli):
+def test_cli_calendar_priority_escalate_and_show(db, admin, cli, monkeypatch):
     out = cli(
         "calendar",
         "add",
@@ -687,6 +687,15 @@ def test_cli_calendar_priority_escalate_and_show(db, admin, cli):
     assert (shown["escalation"], shown["paused_minutes"]) == ("on_time", 0)
     late = datetime.fromisoformat(shown["late_at"])
 
+    # Before the clocks reach it, a sweep as of `late` is a dry run: it says what would
+    # change and writes nothing.
+    dry = cli("escalate", "--at", late.isoformat(), "--json")
+    assert dry.exit_code == 0, dry.stderr
+    assert "dry run" in dry.stderr
+    assert (json.loads(dry.stdout)["changed"], json.loads(dry.stdout)["late"]) == (1, 1)
+    assert json.loads(cli("incident", "show", number, "--json").stdout)["escalation"] == "on_time"
+    # Once the clocks have passed it, the same sweep writes.
+    monkeypatch.setattr("cc_tui.models.base.utcnow", lambda: late + timedelta(minutes=1))
     out = cli("escalate", "--at", late.isoformat(), "--json")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)

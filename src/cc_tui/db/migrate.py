@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock that serialises schema upgrades ("cctui-up" in hex-ish).
+UPGRADE_LOCK_KEY = 0x6363747569_7570
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -108,9 +110,13 @@ def upgrade(db: Database) -> SchemaStatus:
     if status.up_to_date:
         return status
     if db.sqlite_path is not None:
-        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        db.sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         with db.engine.begin() as conn:
+            if not db.is_sqlite:
+                # Two upgrades at once: the second waits here, then finds the schema done
+                # (Alembic reads the revision after the lock) instead of creating it twice.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})")
             command.upgrade(_config(conn), "head")
     except exc.DBAPIError as error:
         raise db.unavailable(error) from error

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
+
 from cc_tui.db.engine import Database
-from cc_tui.db.migrate import SchemaStatus, ensure_schema, upgrade
+from cc_tui.db.migrate import UPGRADE_LOCK_KEY, SchemaStatus, ensure_schema, upgrade
 from cc_tui.services.context import bootstrap_admin, database_login
 
 if TYPE_CHECKING:
@@ -21,7 +23,9 @@ def prepare_database(db: Database, login: str) -> SchemaStatus | None:
     if key in _prepared:
         return None
     status = ensure_schema(db, auto_upgrade=db.is_sqlite)
-    if db.is_sqlite:
+    if db.is_sqlite and not _has_agents(db):
+        # A write transaction only when there is something to write: a read-only
+        # database (a copy, a backup, a file others own) must stay readable.
         with db.session() as session:
             bootstrap_admin(session, login)
     _prepared.add(key)
@@ -42,6 +46,10 @@ def upgrade_database(db: Database, login: str) -> Upgraded:
     on PostgreSQL create the group roles and grant their privileges again."""
     status = upgrade(db)
     with db.session() as session:
+        if not db.is_sqlite:
+            # Upgrades run at once: one of them makes the first admin and sets up the
+            # roles, the other waits here and then finds them done.
+            session.execute(text(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})"))
         agent = bootstrap_admin(session, login)
         admin = agent.login if agent else None
         note, script = _set_up_roles(session, admin)
@@ -71,3 +79,12 @@ def _set_up_roles(session: Session, admin: str | None) -> tuple[str | None, str 
     if admin is not None:
         roles.provision_login(session, login=admin, role="admin", active=True)
     return None, None
+
+
+def _has_agents(db: Database) -> bool:
+    from sqlmodel import select
+
+    from cc_tui.models import Agent
+
+    with db.session(write=False) as session:
+        return session.exec(select(Agent.id).limit(1)).first() is not None

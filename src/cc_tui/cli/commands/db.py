@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cc_tui.cli.common import JSON_OPTION, command, emit, note, state
+from cc_tui.errors import ExitCode
 
 app = typer.Typer(help="Database schema: upgrade and status.", no_args_is_help=True)
 roles_app = typer.Typer(
@@ -38,7 +39,8 @@ def upgrade(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @app.command()
 @command
 def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
-    """Show the database's schema revision and whether it needs an upgrade."""
+    """Show the database's schema revision and whether it needs an upgrade (exit 5 if it
+    does, or if it is newer than this cc-tui)."""
     from cc_tui.db.migrate import schema_status
 
     db = state(ctx).database(check_schema=False)
@@ -62,6 +64,9 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         return f"{d['database']} ({d['dialect']}): schema {d['revision'] or 'none'}, {verdict}"
 
     emit(data, as_json=as_json, human=human)
+    if not st.up_to_date:
+        # Scripts can tell: 5, as every other command says of a schema it cannot use.
+        raise typer.Exit(int(ExitCode.UNAVAILABLE))
 
 
 @roles_app.command("sync")

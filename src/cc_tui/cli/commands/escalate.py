@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, state
+from cc_tui.cli.common import JSON_OPTION, command, emit, note, state
 
 app = typer.Typer(help="Run an escalation sweep.")
 
@@ -46,12 +46,21 @@ def escalate(
     Runs until nothing is due, in transactions of at most --batch incidents each (the
     longest overdue first), so a backlog never holds the incidents for long.
     """
-    from cc_tui.services.sla.escalation import SWEEP_BATCH, escalate_all
+    from cc_tui.models.base import utcnow
+    from cc_tui.services.sla.escalation import SWEEP_BATCH, escalate_all, preview
     from cc_tui.services.worktime.calendars import parse_instant
 
     when = parse_instant(at, field="at") if at else None
     cli = state(ctx)
-    with cli.work(write=False):
-        pass  # the login must be a known, active agent, as for every data command
-    result = escalate_all(cli.database(), at=when, limit=batch or SWEEP_BATCH)
+    with cli.work(write=False) as (_session, actor):
+        # The login must be a known, active agent, as for every data command; sweeping as
+        # of another time is for admins.
+        if when is not None:
+            actor.require_admin("sweep as of another time (--at)")
+    if when is not None and when > utcnow():
+        # The clocks have not reached it: say what would happen, change nothing.
+        result = preview(cli.database(), at=when, limit=batch or SWEEP_BATCH)
+        note(f"dry run: {when.isoformat()} is in the future; nothing was written")
+    else:
+        result = escalate_all(cli.database(), at=when, limit=batch or SWEEP_BATCH)
     emit(result, as_json=as_json, human=_text)

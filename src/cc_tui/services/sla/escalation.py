@@ -153,6 +153,22 @@ def escalate(
     return run.execute()
 
 
+class _DryRun(Exception):
+    def __init__(self, result: SweepResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def preview(db: Database, *, at: datetime, limit: int = SWEEP_BATCH) -> SweepResult:
+    """What a sweep as of `at` would do, with nothing written: its one transaction is
+    rolled back (on PostgreSQL no notification leaves it either)."""
+    try:
+        with db.session() as session:
+            raise _DryRun(escalate(session, at=at, limit=max(limit, 10**9)))
+    except _DryRun as done:
+        return done.result
+
+
 def escalate_all(
     db: Database, *, at: datetime | None = None, limit: int = SWEEP_BATCH
 ) -> SweepResult:
@@ -197,6 +213,7 @@ class _Sweep:
     def execute(self) -> SweepResult:
         session = self.session
         session.flush()
+        self._repair()
         self._temp_table()
         checked = self.sql(
             f"""
@@ -273,15 +290,37 @@ class _Sweep:
         self.session.execute(text("DROP TABLE IF EXISTS sweep_change"))
 
     @staticmethod
-    def _rank_expr() -> str:
-        """The rank the deadlines give at :now (never below the current one)."""
+    def _reached_expr() -> str:
+        """The rank the deadlines give at :now."""
         unanswered = "first_response_at IS NULL"
-        reached = (
+        return (
             f"CASE WHEN ({unanswered} AND late_at <= :now) OR resolve_due <= :now THEN 3 "
             f"WHEN {unanswered} AND warning_at <= :now THEN 2 "
             f"WHEN {unanswered} AND follow_up_at <= :now THEN 1 ELSE 0 END"
         )
+
+    @classmethod
+    def _rank_expr(cls) -> str:
+        """The rank the deadlines give at :now (never below the current one)."""
+        reached = cls._reached_expr()
         return f"CASE WHEN {reached} > escalation_rank THEN {reached} ELSE escalation_rank END"
+
+    def _repair(self) -> None:
+        """A state set by a sweep dated after :now (an `escalate --at` in the future, before
+        that became a dry run) goes back to what the clocks justify; this sweep then stores
+        its next threshold (escalate_at = :now makes it due)."""
+        reached = self._reached_expr()
+        self.sql(
+            f"""
+            UPDATE incident SET escalation_rank = {reached},
+                   escalation = {_STATE_SQL.format(r=reached)}, escalate_at = :now
+            WHERE {RUNNING} AND escalation_rank > {reached}
+              AND EXISTS (SELECT 1 FROM event e
+                          WHERE e.incident_id = incident.id
+                            AND e.event_type_id = CAST(:etype AS INTEGER) AND e.at > :now)
+            """,
+            etype=event_type(self.session, SystemEvent.ESCALATION).id,
+        )
 
     def _least(self, *columns: str) -> str:
         """The earliest non-NULL instant (NULL if none)."""
