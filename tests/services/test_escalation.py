@@ -695,7 +695,7 @@ def test_cli_calendar_priority_escalate_and_show(db, admin, cli, monkeypatch):
     assert (json.loads(dry.stdout)["changed"], json.loads(dry.stdout)["late"]) == (1, 1)
     assert json.loads(cli("incident", "show", number, "--json").stdout)["escalation"] == "on_time"
     # Once the clocks have passed it, the same sweep writes.
-    monkeypatch.setattr("cc_tui.models.base.utcnow", lambda: late + timedelta(minutes=1))
+    monkeypatch.setattr("cc_tui.clock.source", lambda: late + timedelta(minutes=1))
     out = cli("escalate", "--at", late.isoformat(), "--json")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)

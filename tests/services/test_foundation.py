@@ -53,7 +53,17 @@ def test_change_feed_sees_committed_changes_only(db, admin):
         listener.close()
 
 
-HEADLESS = ("services", "models", "db", "config", "errors", "normalize", "clock", "demo")
+HEADLESS = (
+    "services",
+    "models",
+    "db",
+    "config",
+    "errors",
+    "normalize",
+    "clock",
+    "untrusted",
+    "demo",
+)
 
 
 def _modules(*packages: str) -> list[str]:

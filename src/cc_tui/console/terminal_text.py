@@ -27,4 +27,4 @@ def install() -> None:
 
     # Both functions take their table as a default argument bound to these very dicts.
     for table in (rich.control._CONTROL_STRIP_TRANSLATE, textual.content._CONTROL_STRIP_TRANSLATE):
-        table.update(SIGNS)  # type: ignore[arg-type]
+        table.update(SIGNS)

@@ -46,7 +46,7 @@ def escalate(
     Runs until nothing is due, in transactions of at most --batch incidents each (the
     longest overdue first), so a backlog never holds the incidents for long.
     """
-    from cc_tui.models.base import utcnow
+    from cc_tui import clock
     from cc_tui.services.sla.escalation import SWEEP_BATCH, escalate_all, preview
     from cc_tui.services.worktime.calendars import parse_instant
 
@@ -57,7 +57,7 @@ def escalate(
         # of another time is for admins.
         if when is not None:
             actor.require_admin("sweep as of another time (--at)")
-    if when is not None and when > utcnow():
+    if when is not None and when > clock.now():
         # The clocks have not reached it: say what would happen, change nothing.
         result = preview(cli.database(), at=when, limit=batch or SWEEP_BATCH)
         note(f"dry run: {when.isoformat()} is in the future; nothing was written")
