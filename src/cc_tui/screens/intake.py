@@ -28,6 +28,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from cc_tui import clock
 from cc_tui.console.calls import Connection, error_message, show_error
 from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
@@ -39,7 +40,7 @@ from cc_tui.widgets.unit_panel import BlockBanner
 # The form's widgets (DataTable, TextArea, the pickers) are imported with the form, when
 # the first call is taken: the console's first frame does not wait for them.
 if TYPE_CHECKING:
-    from datetime import tzinfo
+    from datetime import datetime, tzinfo
 
     from textual.timer import Timer
     from textual.widgets import DataTable
@@ -94,6 +95,7 @@ class IntakeScreen(ConsoleScreen):
         self.channel = "phone"
         self.request_type = "action"
         self.contact: ContactDraft | None = None
+        self.call_started: datetime | None = None
         self.catalog: Catalog | None = None
         self.last_call = CallEnd(None)
         # The form is built when the first call is taken.
@@ -259,6 +261,8 @@ class IntakeScreen(ConsoleScreen):
         self._clear_form()
         self.progress = CallProgress.IN_CALL
         self.last_call = CallEnd(None)
+        # When the call began: stored as its start even if the database answers only later.
+        self.call_started = clock.now()
         self._show_idle()
         self._show_bar()
         self.refresh_bindings()
@@ -284,6 +288,7 @@ class IntakeScreen(ConsoleScreen):
             channel=self.channel,
             request_type=self.request_type,
             default_country=connection.settings.default_country,
+            started_at=self.call_started,
         )
 
     def _recorded(self) -> bool:
@@ -684,6 +689,7 @@ class IntakeScreen(ConsoleScreen):
             form=form,
             default_country=connection.settings.default_country,
             kb_search_required=connection.settings.kb_search_required,
+            started_at=self.call_started,
         )
         if started is None:
             self.progress = CallProgress.IN_CALL
@@ -771,6 +777,7 @@ class IntakeScreen(ConsoleScreen):
             request_type=self.request_type,
             caller_contact_id=self.contact_person,
             default_country=connection.settings.default_country,
+            started_at=self.call_started,
         )
         if started is None:
             self.progress = CallProgress.IN_CALL
@@ -832,6 +839,7 @@ class IntakeScreen(ConsoleScreen):
             channel=self.channel,
             request_type=self.request_type,
             default_country=connection.settings.default_country,
+            started_at=self.call_started,
         )
 
     def _end(self, end: CallEnd) -> None:

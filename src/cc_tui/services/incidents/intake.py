@@ -5,7 +5,7 @@ incident, added to an existing incident, or abandoned (never silently deleted).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -97,6 +97,10 @@ class IntakeResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# How long a console may hold a call it could not record before it is not believed.
+MAX_CONTACT_DELAY = timedelta(days=1)
+
+
 def open_contact(
     session: Session,
     *,
@@ -107,17 +111,26 @@ def open_contact(
     caller_email: str | None = None,
     caller_name: str | None = None,
     default_country: str = "DE",
+    started_at: datetime | None = None,
 ) -> ContactDraft:
-    """Record that a contact started (the agent has not typed anything yet)."""
+    """Record that a contact started (the agent has not typed anything yet).
+
+    `started_at`: when the call really began, if that was earlier (the console could not
+    record it at once: the database was down). A time in the future, or more than a day
+    back, is not believed: the contact starts now.
+    """
     chan = parse_channel(channel)
     rtype = parse_request_type(request_type)
     now = clock.now()
+    opened = now
+    if started_at is not None and now - MAX_CONTACT_DELAY <= started_at <= now:
+        opened = started_at
     incident = Incident(
         channel=chan,
         request_type=rtype,
         status=Status.DRAFT,
         created_by_id=actor.id,
-        opened_at=now,
+        opened_at=opened,
         updated_at=now,
         updated_by_id=actor.id,
         caller_name=_clean(caller_name),
@@ -139,7 +152,7 @@ def open_contact(
     )
     announce(session, incident, actor, "contact")
     return ContactDraft(
-        incident.id or 0, number(incident.id or 0), chan, rtype, now, incident.version
+        incident.id or 0, number(incident.id or 0), chan, rtype, opened, incident.version
     )
 
 
@@ -374,9 +387,11 @@ def _contact_id(
     default_country: str,
     caller_phone: str | None = None,
     caller_email: str | None = None,
+    started_at: datetime | None = None,
 ) -> int:
     """The contact in progress; one is recorded now when there is none yet (the database
-    was away when the call was taken, or a script reports the call afterwards)."""
+    was away when the call was taken, or a script reports the call afterwards), starting
+    when the call did."""
     if contact_id is not None:
         return contact_id
     return open_contact(
@@ -387,6 +402,7 @@ def _contact_id(
         caller_phone=caller_phone,
         caller_email=caller_email,
         default_country=default_country,
+        started_at=started_at,
     ).id
 
 
@@ -399,9 +415,10 @@ def save_call(
     form: IntakeForm,
     default_country: str = "DE",
     kb_search_required: bool = False,
+    started_at: datetime | None = None,
 ) -> IntakeResult:
     """Save the call in progress as an incident (`save_intake`), recording its contact
-    first when none is recorded yet."""
+    first when none is recorded yet (`started_at`: when the call began)."""
     draft_id = _contact_id(
         session,
         actor=actor,
@@ -409,6 +426,7 @@ def save_call(
         channel=channel,
         request_type=form.request_type,
         default_country=default_country,
+        started_at=started_at,
     )
     return save_intake(
         session,
@@ -433,6 +451,7 @@ def add_call_to_incident(
     caller_phone: str | None = None,
     caller_email: str | None = None,
     default_country: str = "DE",
+    started_at: datetime | None = None,
 ) -> IntakeResult:
     """Add this call to an open incident (`add_to_existing`): the call's contact, recorded
     now when there is none yet, is closed and linked to the incident."""
@@ -444,6 +463,7 @@ def add_call_to_incident(
             channel=channel,
             request_type=request_type,
             default_country=default_country,
+            started_at=started_at,
             caller_phone=caller_phone,
             caller_email=caller_email,
         )
@@ -465,6 +485,7 @@ def abandon_call(
     channel: str,
     request_type: str = RequestType.ACTION,
     default_country: str = "DE",
+    started_at: datetime | None = None,
 ) -> IntakeResult:
     """End the call without saving (`abandon_contact`); a contact never recorded (the
     database was away) is recorded now, as abandoned."""
@@ -475,6 +496,7 @@ def abandon_call(
         channel=channel,
         request_type=request_type,
         default_country=default_country,
+        started_at=started_at,
     )
     return abandon_contact(session, actor=actor, contact_id=draft_id)
 
