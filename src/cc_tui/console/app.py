@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
+from cc_tui import clock
 from cc_tui.console import terminal_text
 from cc_tui.console.calls import Connection, error_message
 from cc_tui.console.messages import (
@@ -33,6 +34,8 @@ from cc_tui.console.modes import MODES as CONSOLE_MODES
 from cc_tui.errors import CcError, Unavailable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.screen import Screen
 
     from cc_tui.config import Settings
@@ -106,6 +109,9 @@ class CcTuiApp(App[None]):
         self.startup_error: CcError | None = None
         self.connection_signal: Signal[Connection | None] = Signal(self, "connection")
         self.changes_signal: Signal[ChangeBatch] = Signal(self, "changes")
+        # Since when the database has not answered (None: it answers); every screen says so.
+        self.offline_since: datetime | None = None
+        self.health_signal: Signal[datetime | None] = Signal(self, "health")
         self.escalation_watch: EscalationWatch | None = None
         self._user_keymap: dict[str, str] = {}
         self._home = home
@@ -231,6 +237,30 @@ class CcTuiApp(App[None]):
         else:
             self.exit()
 
+    # -- the database's health ------------------------------------------------------------
+
+    def database_unreachable(self) -> None:
+        """A call or the change feed found the database down: say so until it answers."""
+        if self.offline_since is None:
+            self.offline_since = clock.now()
+            self.health_signal.publish(self.offline_since)
+
+    def database_answered(self) -> None:
+        if self.offline_since is not None:
+            self.offline_since = None
+            self.health_signal.publish(None)
+
+    def offline_text(self) -> str | None:
+        """`offline since HH:MM, retrying` while the database does not answer."""
+        if self.offline_since is None:
+            return None
+        zone = self.settings.display_zone if self.settings is not None else None
+        return f"offline since {self.offline_since.astimezone(zone):%H:%M}, retrying"
+
+    def _health_from_thread(self, answered: bool) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(self.database_answered if answered else self.database_unreachable)
+
     # -- the change feed -------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="change-feed", exit_on_error=False)
@@ -256,12 +286,15 @@ class CcTuiApp(App[None]):
                         self._notify_from_feed(
                             f"Live updates paused: {error_message(error)}", "warning"
                         )
+                        self._health_from_thread(answered=False)
                     interrupted = True
                     stop.wait(FEED_RETRY_SECONDS)
                     continue
-                if interrupted:
+                if interrupted or self.offline_since is not None:
+                    if interrupted:
+                        self._notify_from_feed("Live updates resumed.", "information")
                     interrupted = False
-                    self._notify_from_feed("Live updates resumed.", "information")
+                    self._health_from_thread(answered=True)
                 if changes and not worker.is_cancelled:
                     self.post_message(ChangesArrived(ChangeBatch(tuple(changes))))
                 if db.is_sqlite:

@@ -126,13 +126,23 @@ def run_service(
         with contextlib.suppress(RuntimeError):  # the app is closing: nobody to show it to
             app.call_from_thread(node.call_next, shown, callback, value)
 
+    def health(answered: bool) -> None:
+        # Every screen's status follows the database: down on an outage, up on an answer.
+        if answered == (app.offline_since is None):
+            return
+        with contextlib.suppress(RuntimeError):
+            app.call_from_thread(app.database_answered if answered else app.database_unreachable)
+
     def body() -> None:
         try:
             with connection.db.session(write=write) as session:
                 result = work(session, connection.actor)
         except Exception as error:
+            if isinstance(error, Unavailable):
+                health(answered=False)
             deliver(handle_error, error)
             return
+        health(answered=True)
         deliver(on_result, result)
 
     return node.run_worker(

@@ -14,6 +14,8 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlmodel import Session
     from textual import getters
     from textual.worker import Worker
@@ -49,6 +51,7 @@ class ConsoleScreen(Screen):
         app = self.app
         app.connection_signal.subscribe(self, self._connection_changed)
         app.changes_signal.subscribe(self, self.changes_arrived)
+        app.health_signal.subscribe(self, self.health_changed)
         connection = app.connection
         if connection is not None:
             self.call_next(self.database_ready, connection)
@@ -68,6 +71,10 @@ class ConsoleScreen(Screen):
 
     def database_ready(self, connection: Connection) -> None:
         """The database is open and the agent known: load what the screen shows."""
+
+    def health_changed(self, offline_since: datetime | None) -> None:
+        """The database stopped answering (since then) or answers again (None); the header
+        says so on every screen, a screen with its own status line says it there too."""
 
     def changes_arrived(self, batch: ChangeBatch) -> None:
         """Someone (maybe this agent) committed changes: refresh what they touch."""

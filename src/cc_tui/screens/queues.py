@@ -132,6 +132,9 @@ class QueuesScreen(ConsoleScreen):
 
     # -- loading -----------------------------------------------------------------------------
 
+    def health_changed(self, offline_since: datetime | None) -> None:
+        self._show_status()
+
     def database_ready(self, connection: Connection) -> None:
         self.refresh_board()
 
@@ -314,9 +317,13 @@ class QueuesScreen(ConsoleScreen):
         if board is not None:
             departments = sum(1 for d in board.load.departments if d.code)
             parts.append(f"{board.load.total_open:,} open in {departments} departments")
-        if self.connection is not None:
+        offline = self.app.offline_text()
+        if offline is not None:
+            # Not "live", and no "updated" time that reads as fresh: what is shown is old.
+            parts.append(offline)
+        elif self.connection is not None:
             parts.append("live" if not self.connection.db.is_sqlite else "live (polling)")
-        if self.refreshed_at is not None:
+        if self.refreshed_at is not None and offline is None:
             zone = display_zone(self.connection.settings if self.connection else None)
             stamp = self.refreshed_at.astimezone(zone).strftime("%H:%M:%S")
             parts.append(f"updated {stamp}")

@@ -79,16 +79,19 @@ class ConsoleHeader(Horizontal):
 
     def on_mount(self) -> None:
         self.app.connection_signal.subscribe(self, self._show)
+        self.app.health_signal.subscribe(self, lambda _since: self._show(self.app.connection))
         self._show(self.app.connection)
 
     def _show(self, connection: Connection | None) -> None:
         identity = self.query_one("#header-identity", Static)
         database = self.query_one("#header-database", Static)
         failed = getattr(self.app, "startup_error", None) is not None
-        self.set_class(failed and connection is None, "-failed")
+        offline = self.app.offline_text() if connection is not None else None
+        self.set_class((failed and connection is None) or offline is not None, "-failed")
         if connection is not None:
             identity.update(Content(identity_text(connection)))
-            database.update(Content(database_text(connection)))
+            shown = database_text(connection)
+            database.update(Content(f"{shown} · {offline}" if offline else shown))
             return
         settings = self.app.settings
         who = f"{settings.login} · " if settings is not None else ""
