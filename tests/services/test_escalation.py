@@ -706,9 +706,10 @@ def test_cli_calendar_priority_escalate_and_show(db, admin, cli, monkeypatch):
     assert plain.exit_code == 0 and "no escalation" in plain.stdout
 
 
-def test_cli_escalate_works_off_a_backlog_in_batches(db, admin, desk, cli):
+def test_cli_escalate_works_off_a_backlog_in_batches(db, admin, desk, cli, clock):
     for _ in range(5):
         register(db, admin, desk)
+    clock.now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # the clocks reach the sweep's time
     out = cli("escalate", "--at", "2026-03-02T10:00:00+00:00", "--batch", "2", "--json")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)

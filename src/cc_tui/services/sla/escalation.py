@@ -164,7 +164,10 @@ def preview(db: Database, *, at: datetime, limit: int = SWEEP_BATCH) -> SweepRes
     rolled back (on PostgreSQL no notification leaves it either)."""
     try:
         with db.session() as session:
-            raise _DryRun(escalate(session, at=at, limit=max(limit, 10**9)))
+            total = escalate(session, at=at, limit=limit)
+            while total.more and not total.skipped:
+                total = total.plus(escalate(session, at=at, limit=limit))
+            raise _DryRun(total)
     except _DryRun as done:
         return done.result
 
