@@ -10,6 +10,7 @@ import pytest
 from cc_tui.errors import Unavailable
 from tests import factories
 from tests.tui.conftest import SIZE, console, wait_until
+from tests.tui.test_incident_screen import world  # noqa: F401
 from tests.tui.test_intake_screen import desk, detail, pick_caller, signed_in  # noqa: F401
 
 pytestmark = pytest.mark.tui
@@ -102,3 +103,68 @@ async def test_every_screen_says_offline_until_the_database_answers(sqlite_db, m
         assert "offline" not in header()
         await pilot.press("f4")
         await wait_until(pilot, lambda: "live" in status())
+
+
+async def test_the_solve_dialog_reloads_after_a_conflict_and_keeps_what_was_typed(world):  # noqa: F811
+    """Finding 5: after someone else's change ctrl+r reloads the incident; the typed problem
+    and solution stay, and the next ctrl+s solves it."""
+    from cc_tui.services.context import resolve_actor
+    from cc_tui.services.incidents.edit import update_incident
+    from tests.tui.test_incident_screen import incident_row, make_app, open_detail, wait_for
+
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen.query("#problem"), "the solve form")
+        dialog = app.screen
+        with world["db"].session() as session:  # someone else changes it meanwhile
+            admin = resolve_actor(session, "admin")
+            update_incident(
+                session, actor=admin, ref=world["id"], expected_version=None, title="Disk full!"
+            )
+        await pilot.press(*"paper path dirty", "tab", *"cleaned the rollers", "tab")
+        await pilot.press(*"FIX/REPLACED", "ctrl+s")
+        error = dialog.query_one("#form-error")
+        await wait_for(pilot, lambda: "ctrl+r" in str(error.render()), "the conflict")
+        await pilot.press("ctrl+s")  # the same version again: refused again
+        await wait_for(pilot, lambda: "ctrl+r" in str(error.render()), "the conflict")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "Reloaded" in str(error.render()), "the reload")
+        assert app.screen is dialog
+        assert dialog.query_one("#problem").text == "paper path dirty"
+        assert dialog.query_one("#solution").text == "cleaned the rollers"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen, "the form to close")
+    row = incident_row(world["db"], world["id"])
+    assert (row.status, row.title, row.actual_solution) == (
+        "solved",
+        "Disk full!",
+        "cleaned the rollers",
+    )
+
+
+async def test_closing_a_dialog_with_typed_text_asks_first(world):  # noqa: F811
+    from tests.tui.test_incident_screen import make_app, open_detail, wait_for
+
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.screen.query("#text"), "the event form")
+        dialog = app.screen
+        await pilot.press(*"Customer called")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        await pilot.press("n")  # keep typing
+        await wait_until(pilot, lambda: app.screen is dialog)
+        assert dialog.query_one("#text").text == "Customer called"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.screen is screen)
+        # Nothing typed: escape closes at once.
+        await pilot.press("e")
+        await wait_for(pilot, lambda: app.screen.query("#text"), "the event form")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)

@@ -435,6 +435,9 @@ async def test_a_stale_version_is_refused_and_the_typed_text_kept(kb_db):
         assert editor.query_one("#phone", Input).value == "+49 30 555 019 99"
         assert editor.query_one("#body", TextArea).text == "Only at night."
         await pilot.press("escape")
+        # What was typed would be lost: asked first.
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        await pilot.press("y")
         await wait_until(pilot, lambda: dialog(app) is None)
         # The preview follows the change feed to the other supervisor's version.
         await wait_until(pilot, lambda: "Facilities hotline" in preview_text(app))

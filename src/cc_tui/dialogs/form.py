@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static, TextArea
 
 from cc_tui.console.calls import call_service, error_message
 from cc_tui.errors import CcError
@@ -158,8 +158,39 @@ class FormDialog(ModalScreen[T]):
     def action_save(self) -> None:
         raise NotImplementedError
 
+    def on_mount(self) -> None:
+        # What the fields held when the dialog opened: escape asks before throwing typing away.
+        self._opened_with = self._typed()
+
+    def _typed(self) -> list[str]:
+        return [
+            area.text if isinstance(area, TextArea) else area.value
+            for area in self.query("Input, TextArea").results()
+            if isinstance(area, Input | TextArea)
+        ]
+
+    def has_typed_text(self) -> bool:
+        return self._typed() != getattr(self, "_opened_with", self._typed())
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.has_typed_text():
+            self.dismiss(None)
+            return
+        from cc_tui.dialogs.confirm import ConfirmDialog
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Discard what you typed?",
+                "The dialog closes and what you typed in it is lost.",
+                yes="Discard",
+                no="Keep typing",
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

@@ -18,10 +18,12 @@ from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from cc_tui.console.calls import call_service, connected
+from cc_tui.console.calls import call_service, connected, error_message
 from cc_tui.dialogs.form import FormDialog, MessageLine
+from cc_tui.errors import Conflict
 
 if TYPE_CHECKING:
+    from cc_tui.models import Incident
     from cc_tui.services.directory.codes import CodeInfo
     from cc_tui.services.directory.event_types import EventTypeInfo
     from cc_tui.services.incidents.timeline import TimelineEntry
@@ -113,7 +115,49 @@ class EventDialog(FormDialog[Any]):
         )
 
 
-class SolveDialog(FormDialog[Any]):
+class IncidentChangeDialog(FormDialog[Any]):
+    """A dialog that changes the incident as of the version it opened with. When someone
+    changed it since (a conflict), ctrl+r reloads the incident's version and keeps what was
+    typed; the next ctrl+s saves against the reloaded version."""
+
+    BINDINGS: ClassVar = [
+        *FormDialog.BINDINGS,
+        Binding("ctrl+r", "reload", "Reload the incident", priority=True),
+    ]
+    incident_id: int
+    version: int
+
+    def show_error(self, error: BaseException) -> None:
+        if not isinstance(error, Conflict):
+            super().show_error(error)
+            return
+        self.saving = False
+        self.query_one("#form-error", MessageLine).show(
+            Content.assemble(
+                error_message(error),
+                " — ",
+                ("ctrl+r", "bold"),
+                " reloads the incident; what you typed stays.",
+            )
+        )
+
+    def action_reload(self) -> None:
+        from cc_tui.services.incidents.base import get_incident
+
+        call_service(self, get_incident, self._reloaded, self.show_error, ref=self.incident_id)
+
+    def _reloaded(self, incident: Incident) -> None:
+        self.version = incident.version
+        self.reloaded(incident.status)
+        self.query_one("#form-error", MessageLine).show(
+            Content(f"Reloaded: version {self.version}. Check, then save again.")
+        )
+
+    def reloaded(self, status: str) -> None:
+        """What a dialog shows of the reloaded incident besides its version."""
+
+
+class SolveDialog(IncidentChangeDialog):
     """Solved needs the actual problem, the actual solution and GENERAL/SPECIFIC
     resolution codes: the service says which is missing, shown at that field."""
 
@@ -183,13 +227,13 @@ class SolveDialog(FormDialog[Any]):
         )
 
 
-class CloseDialog(FormDialog[Any]):
+class CloseDialog(IncidentChangeDialog):
     """Close as accepted by the customer, or as a coordinator (supervisors)."""
 
     FIELDS = ("note",)
     AUTO_FOCUS = "#accepted"
     BINDINGS: ClassVar = [
-        *FormDialog.BINDINGS,
+        *IncidentChangeDialog.BINDINGS,
         Binding("a", "close(False)", "Customer accepted", show=False),
         Binding("k", "close(True)", "As coordinator", show=False),
     ]
@@ -204,13 +248,7 @@ class CloseDialog(FormDialog[Any]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
             yield Static(Content(f"Close {self.number}"), id="dialog-title")
-            yield Static(
-                Content(
-                    f"It is {self.status.replace('_', ' ')}. A solved incident closes when the "
-                    "customer accepts the solution; a coordinator can close it at any time."
-                ),
-                id="dialog-context",
-            )
+            yield Static(self._status_text(), id="dialog-context")
             yield Label(Content("Note for the timeline (optional)"), classes="field-label")
             yield Input(id="note", placeholder="why")
             yield self.field_error("note")
@@ -223,6 +261,16 @@ class CloseDialog(FormDialog[Any]):
                 Content("a: customer accepted · k: as coordinator · esc cancels"),
                 id="dialog-hint",
             )
+
+    def _status_text(self) -> Content:
+        return Content(
+            f"It is {self.status.replace('_', ' ')}. A solved incident closes when the "
+            "customer accepts the solution; a coordinator can close it at any time."
+        )
+
+    def reloaded(self, status: str) -> None:
+        self.status = status
+        self.query_one("#dialog-context", Static).update(self._status_text())
 
     def action_save(self) -> None:
         self.action_close(False)
