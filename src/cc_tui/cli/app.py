@@ -73,6 +73,9 @@ def main_callback(
     config_file: str | None = typer.Option(None, "--config", help="Settings file (TOML)."),
 ) -> None:
     ctx.obj = CliState(db_url=db_url, login=login, config_file=config_file)
+    # The command's connections are closed when it ends (also when run in-process, as tests
+    # and scripts do: no pool is left holding server connections).
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         from cc_tui.cli.start_console import run_console
 

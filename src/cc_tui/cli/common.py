@@ -71,6 +71,11 @@ class CliState:
             prepare_database(self._db, self.settings.login)
         return self._db
 
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
     @contextmanager
     def work(self, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
         """One transaction on behalf of the agent at the console."""
