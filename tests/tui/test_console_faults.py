@@ -40,7 +40,7 @@ async def test_a_call_taken_while_the_database_is_down_starts_when_f2_was_presse
         await signed_in(pilot)
         await pilot.press("f2")
         intake = app.screen
-        await wait_until(pilot, lambda: calls["n"] == 1 and not intake.contact_pending)
+        await wait_until(pilot, lambda: calls["n"] == 1 and not intake.progress.recording)
         assert intake.contact is None
         clock.now = T0 + timedelta(minutes=12)  # the agent talks; the database comes back
         await pick_caller(pilot, "müller", name="Müller GmbH")

@@ -40,6 +40,7 @@ class CliState:
     config_file: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
+    _opened_db: bool = field(default=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -64,6 +65,7 @@ class CliState:
                 Path(default_database_url().removeprefix("sqlite:///")).parent.mkdir(
                     mode=0o700, parents=True, exist_ok=True
                 )
+            self._opened_db = True
             self._db = Database(self.settings.effective_database_url)
         if check_schema:
             from cc_tui.services.setup import prepare_database
@@ -72,7 +74,8 @@ class CliState:
         return self._db
 
     def close(self) -> None:
-        if self._db is not None:
+        """Close the connections of the database this state opened (none it was given)."""
+        if self._db is not None and self._opened_db:
             self._db.dispose()
             self._db = None
 

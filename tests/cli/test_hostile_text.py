@@ -108,6 +108,7 @@ def _hostile_records(cli, db, admin, hostile: str) -> str:
     return ref
 
 
+@pytest.mark.commits  # the stored rows are read back on a connection of their own
 @pytest.mark.parametrize("hostile", HOSTILE[:3] + HOSTILE[-1:])
 def test_hostile_text_is_stored_clean_and_no_command_prints_a_control_character(
     cli, db, admin, hostile: str
@@ -137,6 +138,7 @@ def test_hostile_text_is_stored_clean_and_no_command_prints_a_control_character(
     assert "Acme" in outputs[2].stdout
 
 
+@pytest.mark.commits  # older rows are written past the guard on a connection of their own
 def test_older_rows_with_control_characters_are_shown_as_signs(cli, db, admin) -> None:
     """Rows another writer stored before the guard: the CLI still prints no control code."""
     ref = _hostile_records(cli, db, admin, "plain")
