@@ -113,7 +113,11 @@ def add_priority(
         "resolve_minutes": resolve_minutes,
     }
     for field, value in offsets.items():
-        if value is not None and not 0 <= value <= MAX_DURATION_MINUTES:
+        if value is not None and value < 0:
+            raise UsageError(f"{field.replace('_', ' ')} must not be negative", field=field)
+        if value is not None and value > MAX_DURATION_MINUTES:
+            # Deadlines are instants: an offset beyond ten years means nothing and would
+            # overflow the dates computed with it.
             raise UsageError(
                 f"{field.replace('_', ' ')} must be 0 to {MAX_DURATION_MINUTES} "
                 f"(ten years), not {value}",

@@ -133,7 +133,9 @@ def calendar_due(
     row = resolve_calendar(session, calendar)
     cal = load_calendar(session, row.id or 0)
     begin = parse_instant(start, default_tz=row.tz, field="start")
-    if not 0 <= minutes <= MAX_DURATION_MINUTES:
+    if minutes < 0:
+        raise UsageError("minutes must not be negative", field="minutes")
+    if minutes > MAX_DURATION_MINUTES:
         raise UsageError(
             f"minutes must be 0 to {MAX_DURATION_MINUTES} (ten years)", field="minutes"
         )
