@@ -10,6 +10,7 @@ from cc_tui.cli.commands import (
     code,
     config,
     contract,
+    cti,
     customer,
     db,
     demo,
@@ -60,6 +61,7 @@ app.add_typer(queue.app, name="queue")
 app.add_typer(wo.app, name="wo")
 app.add_typer(report.app, name="report")
 app.add_typer(mail.app, name="mail")
+app.add_typer(cti.app, name="cti")
 
 
 @app.callback()

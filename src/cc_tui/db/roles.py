@@ -47,6 +47,7 @@ AGENT_WRITES = {
     "notification": "INSERT, UPDATE",
     "mail_message": "INSERT, UPDATE",
     "mail_attachment": "INSERT",
+    "phone_call": "INSERT, UPDATE",
 }
 SUPERVISOR_WRITES = {
     "kb_article": "INSERT, UPDATE",

@@ -2,6 +2,7 @@
 
 from cc_tui.models.agent import Agent, Department
 from cc_tui.models.calendar import Calendar, CalendarDay, CalendarHours
+from cc_tui.models.call import PhoneCall
 from cc_tui.models.change import Change
 from cc_tui.models.codes import Code, EscalationAction, Priority, WorkOrderTemplate
 from cc_tui.models.customer import Contact, Customer
@@ -37,6 +38,7 @@ __all__ = [
     "MailAttachment",
     "MailMessage",
     "Notification",
+    "PhoneCall",
     "Priority",
     "RoutingRule",
     "ServiceContract",

@@ -35,5 +35,7 @@ class Agent(SQLModel, table=True):
     region: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
+    # The agent's telephone extension: the PBX names the answering phone by it.
+    extension: str | None = Field(default=None, max_length=40, unique=True)
     active: bool = True
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

@@ -103,6 +103,9 @@ def update(
     active: bool | None = typer.Option(
         None, "--active/--inactive", help="Activate or deactivate the login."
     ),
+    extension: str | None = typer.Option(
+        None, "--extension", help="Telephone extension ('' for none)."
+    ),
     password_stdin: bool = PASSWORD_STDIN,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -123,5 +126,6 @@ def update(
             email=UNCHANGED if email is None else email,
             active=active,
             password=password,
+            extension=UNCHANGED if extension is None else extension,
         )
     emit(info, as_json=as_json, human=lambda a: f"agent {a.login} changed")

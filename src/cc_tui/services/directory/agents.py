@@ -50,6 +50,7 @@ class AgentInfo:
     email: str | None
     active: bool
     created_at: datetime
+    extension: str | None = None
 
 
 def resolve_calendar(session: Session, name: str) -> Calendar:
@@ -174,6 +175,7 @@ def agent_info(session: Session, agent: Agent) -> AgentInfo:
         email=agent.email,
         active=agent.active,
         created_at=agent.created_at,
+        extension=agent.extension,
     )
 
 
@@ -265,6 +267,7 @@ def update_agent(
     email: object = UNCHANGED,
     active: bool | None = None,
     password: str | None = None,
+    extension: object = UNCHANGED,
 ) -> AgentInfo:
     """Change an agent; `department=None` takes the agent out of any department. On a
     PostgreSQL database with roles the login role follows: another group for another role,
@@ -302,6 +305,9 @@ def update_agent(
             raise RuleViolation("you cannot deactivate yourself", field="active")
         agent.active = active
         changed.append("active")
+    if extension is not UNCHANGED:
+        agent.extension = _extension(session, agent, extension)
+        changed.append("extension")
     if password is not None:
         changed.append("password")
     if not changed:
@@ -319,6 +325,21 @@ def update_agent(
         agent_id=actor.id,
     )
     return agent_info(session, agent)
+
+
+def _extension(session: Session, agent: Agent, value: object) -> str | None:
+    """A telephone extension: digits (and * #), one agent each; '' or None clears it."""
+    text = str(value).strip() if value else ""
+    if not text:
+        return None
+    if len(text) > 40 or not all(c.isdigit() or c in "*#" for c in text):
+        raise UsageError(f"not a telephone extension: {text!r}", field="extension")
+    other = session.scalars(
+        select(Agent).where(col(Agent.extension) == text, col(Agent.id) != agent.id)
+    ).first()
+    if other is not None:
+        raise RuleViolation(f"extension {text} belongs to {other.login}", field="extension")
+    return text
 
 
 def _login_role(session: Session, agent: Agent, password: str | None) -> None:

@@ -1,0 +1,79 @@
+"""`cc-tui cti ...`: the telephone bridge, the call log, test calls."""
+
+from __future__ import annotations
+
+import typer
+
+from cc_tui.cli.common import JSON_OPTION, command, emit, state, table
+
+app = typer.Typer(help="Telephony: the webhook bridge, the call log, test calls.")
+
+
+def _calls_text(rows) -> str:
+    if not rows:
+        return "no calls"
+    return table(
+        [
+            [
+                r["rang_at"],
+                r["from"],
+                r["state"],
+                r["agent"],
+                r["customer"]["name"] if r["customer"] else "",
+                r["incident"],
+            ]
+            for r in rows
+        ],
+        ["rang at", "from", "state", "agent", "customer", "incident"],
+    )
+
+
+@app.command()
+@command
+def calls(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None, "--since", help="ISO 8601 time (without an offset: display-zone time)."
+    ),
+    agent: str | None = typer.Option(None, "--agent", help="Only calls this agent took."),
+    missed: bool = typer.Option(False, "--missed", help="Only calls that ended unanswered."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The call log, newest first."""
+    from cc_tui.services.cti.calls import list_calls
+    from cc_tui.services.worktime.calendars import parse_instant
+
+    st = state(ctx)
+    start = parse_instant(since, default_tz=st.settings.timezone, field="since") if since else None
+    with st.work(write=False) as (session, _actor):
+        rows = [c.contract() for c in list_calls(session, since=start, agent=agent, missed=missed)]
+    emit(rows, as_json=as_json, human=_calls_text)
+
+
+@app.command()
+@command
+def simulate(
+    ctx: typer.Context,
+    from_: str = typer.Option(..., "--from", help="The caller's number."),
+    agent: str | None = typer.Option(None, "--agent", help="Ring for this agent (default: you)."),
+    answer: bool = typer.Option(False, "--answer", help="Answer it as well."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A test call, for demos and training: rings on the agent's console."""
+    from cc_tui.services.cti.calls import simulate as simulate_call
+
+    st = state(ctx)
+    with st.work() as (session, actor):
+        call = simulate_call(
+            session,
+            actor=actor,
+            from_number=from_,
+            agent=agent,
+            answer=answer,
+            default_country=st.settings.default_country,
+        )
+    emit(
+        call.contract(),
+        as_json=as_json,
+        human=lambda c: f"call {c['call_id']} from {c['from']}: {c['state']}",
+    )

@@ -1,0 +1,58 @@
+"""`cc-tui cti simulate` and `cc-tui cti calls`: the JSON contract."""
+
+from __future__ import annotations
+
+import json
+
+from tests import factories as f
+
+KEYS = {
+    "call_id",
+    "from",
+    "to",
+    "direction",
+    "state",
+    "agent",
+    "customer",
+    "incident",
+    "rang_at",
+    "answered_at",
+    "ended_at",
+}
+
+
+def test_simulate_then_calls_json(db, admin, cli):
+    with db.session() as s:
+        f.customer(s, "Acme AG", phone="+49 30 1234567")
+        f.agent(s, "bob")
+    result = cli("agent", "update", "bob", "--extension", "201", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["extension"] == "201"
+
+    result = cli(
+        "cti", "simulate", "--from", "+49301234567", "--agent", "bob", "--answer", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    answered = json.loads(result.stdout)
+    assert set(answered) == KEYS
+    assert (answered["state"], answered["agent"]) == ("answered", "bob")
+    assert answered["customer"]["name"] == "Acme AG"
+
+    assert cli("cti", "simulate", "--from", "0171 999999", "--json").exit_code == 0
+    rows = json.loads(cli("cti", "calls", "--json").stdout)
+    assert [set(r) for r in rows] == [KEYS, KEYS]
+    assert [r["from"] for r in rows] == ["0171 999999", "+49301234567"]
+    assert rows[0]["customer"] is None and rows[0]["incident"] is None
+    assert rows[0]["direction"] == "in" and rows[0]["answered_at"] is None
+
+    bobs = json.loads(cli("cti", "calls", "--agent", "bob", "--json").stdout)
+    assert [r["call_id"] for r in bobs] == [answered["call_id"]]
+    assert json.loads(cli("cti", "calls", "--missed", "--json").stdout) == []
+    future = cli("cti", "calls", "--since", "2999-01-01T00:00Z", "--json")
+    assert json.loads(future.stdout) == []
+
+
+def test_simulate_for_an_unknown_agent_is_refused(db, admin, cli):
+    result = cli("cti", "simulate", "--from", "+49301234567", "--agent", "nobody")
+    assert result.exit_code == 3
+    assert cli("cti", "calls", "--since", "yesterday-ish").exit_code == 2
