@@ -56,3 +56,12 @@ def test_simulate_for_an_unknown_agent_is_refused(db, admin, cli):
     result = cli("cti", "simulate", "--from", "+49301234567", "--agent", "nobody")
     assert result.exit_code == 3
     assert cli("cti", "calls", "--since", "yesterday-ish").exit_code == 2
+
+
+def test_serve_refuses_a_token_file_others_may_read(db, admin, cli, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("s3cret-token-0123456789")
+    token.chmod(0o644)
+    result = cli("cti", "serve", "--port", "0", "--token-file", str(token))
+    assert result.exit_code == 2
+    assert "chmod 600" in result.stderr

@@ -77,3 +77,37 @@ def simulate(
         as_json=as_json,
         human=lambda c: f"call {c['call_id']} from {c['from']}: {c['state']}",
     )
+
+
+@app.command()
+@command
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8790, "--port", help="TCP port."),
+    token_file: str = typer.Option(
+        ..., "--token-file", help="File (mode 0600) holding the token the PBX puts in the URL."
+    ),
+) -> None:
+    """Run the webhook bridge: POST /api/v1/cti/TOKEN (Zammad's generic CTI API)."""
+    from cc_tui.cli.common import note
+    from cc_tui.services.cti.webhook import CtiServer, read_token
+
+    st = state(ctx)
+    token = read_token(token_file)
+    with st.work(write=False):
+        pass  # the database answers and the agent signs in before anything listens
+    server = CtiServer(
+        (host, port),
+        token=token,
+        work=st.work,
+        default_country=st.settings.default_country,
+        log=note,
+    )
+    note(f"cti: listening on http://{host}:{server.server_address[1]}/api/v1/cti/<token>")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
