@@ -262,3 +262,20 @@ def test_parser_pieces():
     )
     big = parse(corpus("06-rfc2231-name.eml"), max_attachment=10)
     assert big.attachments == [] and len(big.skipped) == 2
+
+
+def test_an_information_mailbox_leaves_the_question_for_an_agent_to_answer(db, admin, world):
+    ask = MailDefaults(request_type="information")
+    out = file(db, admin, corpus("01-plain-new.eml"), ask)
+    assert out.outcome == "incident" and out.reason is None
+    with db.session() as s:
+        contact = s.get_one(Incident, int(out.incident.split("-")[1]))
+        assert (contact.status, contact.request_type, contact.channel) == (
+            "draft",
+            "information",
+            "email",
+        )
+        assert contact.question == "The printer in room 4 jams on every second page. Grüße, Anna"
+        assert contact.customer_id == world["acme"]
+    (event,) = mail_events(db, out.incident)
+    assert event.data["from"] == "anna@acme.example"

@@ -20,6 +20,7 @@ from cc_tui.cli.commands import (
     incident,
     kb,
     mail,
+    mailbox,
     priority,
     queue,
     report,
@@ -62,6 +63,7 @@ app.add_typer(wo.app, name="wo")
 app.add_typer(report.app, name="report")
 app.add_typer(mail.app, name="mail")
 app.add_typer(cti.app, name="cti")
+app.add_typer(mailbox.app, name="mailbox")
 
 
 @app.callback()

@@ -70,6 +70,7 @@ ADMIN_WRITES = {
         "code",
         "service_contract",
         "subcontract_agreement",
+        "mailbox",
     )
 }
 WRITES = {"agent": AGENT_WRITES, "supervisor": SUPERVISOR_WRITES, "admin": ADMIN_WRITES}

@@ -57,3 +57,25 @@ class MailAttachment(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     # None when an earlier attachment with the same hash holds the bytes.
     content: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class Mailbox(SQLModel, table=True):
+    """An IMAP folder read by `mail fetch`; the password is never stored, only where it is."""
+
+    __tablename__ = "mailbox"
+    __table_args__ = (
+        CheckConstraint("request_type IN ('action','information')", name="request_type"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    url: str = Field(max_length=1000)  # imaps://user@host:993/INBOX, without a password
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    request_type: str = Field(default="action", max_length=12)
+    reason: str | None = Field(default=None, max_length=200)
+    priority: str | None = Field(default=None, max_length=50)
+    password_file: str | None = Field(default=None, max_length=1000)
+    # Where filed messages go on the server; None flags them \Seen instead.
+    done_folder: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, state, table
+from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
 
 app = typer.Typer(help="E-mail intake: import messages, the quarantine.", no_args_is_help=True)
 quarantine_app = typer.Typer(
@@ -136,3 +137,64 @@ def quarantine_retry(
             session, actor=actor, message_id=message, defaults=_defaults(reason, priority, own)
         )
     emit(_outcome(outcome), as_json=as_json, human=lambda r: _outcomes_text([r]))
+
+
+def _fetched_text(r) -> str:
+    return (
+        f"{r.fetched} message(s): {r.incidents} new incident(s), {r.events} event(s), "
+        f"{r.ignored} ignored, {r.quarantined} quarantined"
+    )
+
+
+@app.command()
+@command
+def fetch(
+    ctx: typer.Context,
+    mailbox: str | None = typer.Option(None, "--mailbox", help="One mailbox (default: all)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Read new messages from the mailboxes once and file them (cron-able)."""
+    from cc_tui.services.mail.fetch import fetch as fetch_all
+
+    cli = state(ctx)
+    with cli.work(write=False) as (_session, actor):
+        pass
+    progress = None
+    if not as_json and sys.stderr.isatty():
+
+        def progress(done: int, total: int) -> None:
+            sys.stderr.write(f"\r{done}/{total} message(s)")
+            if done == total:
+                sys.stderr.write("\n")
+
+    result = fetch_all(cli.database(), actor=actor, mailbox=mailbox, progress=progress)
+    emit(result, as_json=as_json, human=_fetched_text)
+
+
+@app.command()
+@command
+def watch(
+    ctx: typer.Context,
+    mailbox: str | None = typer.Option(
+        None, "--mailbox", help="The mailbox (default: the only one)."
+    ),
+) -> None:
+    """Keep reading a mailbox: IMAP IDLE, reconnecting with back-off. Ctrl-C stops it."""
+    from cc_tui.errors import UsageError
+    from cc_tui.services.mail.fetch import watch as watch_box
+    from cc_tui.services.mail.mailboxes import list_mailboxes
+
+    cli = state(ctx)
+    with cli.work(write=False) as (session, actor):
+        boxes = list_mailboxes(session, mailbox)
+    if len(boxes) != 1:
+        raise UsageError("name the mailbox to watch with --mailbox")
+
+    def report(result) -> None:
+        if result.fetched:
+            note(_fetched_text(result))
+
+    try:
+        watch_box(cli.database(), actor=actor, mailbox=boxes[0].name, on_result=report)
+    except KeyboardInterrupt:
+        note("stopped")

@@ -16,14 +16,23 @@ from sqlmodel import Session, col, select
 from cc_tui import clock
 from cc_tui.db.changes import record_change
 from cc_tui.errors import CcError, NotFound
-from cc_tui.models import Contact, Customer, Event, EventType, Incident, MailAttachment, MailMessage
+from cc_tui.models import (
+    Contact,
+    Customer,
+    Department,
+    Event,
+    EventType,
+    Incident,
+    MailAttachment,
+    MailMessage,
+)
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, Channel, MailStatus, RequestType, Status
 from cc_tui.normalize import email_key
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.base import lock_incident, number, touch
 from cc_tui.services.incidents.event_log import append_event
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, open_contact, open_incident
 from cc_tui.services.mail.classify import Kind, bare_subject, classify, subject_number
 from cc_tui.services.mail.parse import (
     MAX_ATTACHMENT,
@@ -46,6 +55,8 @@ class MailDefaults:
     mailbox: str = "import"
     reason: str | None = None
     priority: str | None = None
+    request_type: str = RequestType.ACTION
+    department: str | None = None  # department code for new incidents routing leaves open
     own_addresses: frozenset[str] = frozenset()
     max_attachment: int = MAX_ATTACHMENT
     max_message: int = MAX_MESSAGE
@@ -326,6 +337,30 @@ def _new_incident(
     description = own_text or parsed.subject or "(empty message)"
     if follow_up:
         description = f"(follow-up to {follow_up}, which is closed)\n{description}"
+    if defaults.request_type == RequestType.INFORMATION:
+        # A question by e-mail waits, as a contact in progress, for the agent's answer.
+        draft = open_contact(
+            session,
+            actor=actor,
+            channel=Channel.EMAIL,
+            request_type=RequestType.INFORMATION,
+            caller_email=parsed.sender[:254],
+            caller_name=parsed.sender_name or parsed.sender,
+        )
+        contact = lock_incident(session, draft.id, None)
+        contact.customer_id, contact.contact_id = customer_id, contact_id
+        contact.title = bare_subject(parsed.subject)[:200] or None
+        contact.question = description
+        event = append_event(
+            session,
+            incident=contact,
+            type_code=EMAIL_IN,
+            author_id=actor.id,
+            text=description,
+            contact_id=contact_id,
+            data=data,
+        )
+        return _Filed("incident", contact, _unknown(parsed, customer_id), event.id, files)
     form = IntakeForm(
         request_type=RequestType.ACTION,
         customer_id=customer_id,
@@ -340,14 +375,21 @@ def _new_incident(
     )
     result = open_incident(session, actor=actor, channel=Channel.EMAIL, form=form)
     incident = session.get_one(Incident, result.id)
+    if defaults.department and incident.department_id is None:
+        incident.department_id = session.exec(
+            select(Department.id).where(col(Department.code) == defaults.department)
+        ).first()
     event_id = session.exec(
         select(Event.id)
         .join(EventType, col(EventType.id) == col(Event.event_type_id))
         .where(col(Event.incident_id) == result.id, col(EventType.code) == EMAIL_IN)
         .order_by(col(Event.id).desc())
     ).first()
-    reason = None if customer_id is not None else f"unknown sender {parsed.sender}"
-    return _Filed("incident", incident, reason, event_id, files)
+    return _Filed("incident", incident, _unknown(parsed, customer_id), event_id, files)
+
+
+def _unknown(parsed: ParsedMail, customer_id: int | None) -> str | None:
+    return None if customer_id is not None else f"unknown sender {parsed.sender}"
 
 
 # --- reading files ---------------------------------------------------------------------

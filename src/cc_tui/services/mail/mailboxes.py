@@ -1,0 +1,193 @@
+"""Mailboxes as data: the IMAP URL, how new incidents are filed, where the password is."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from sqlmodel import Session, col, select
+
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Department, Mailbox
+from cc_tui.models.base import stored_id
+from cc_tui.models.enums import RequestType
+from cc_tui.services.context import Actor
+from cc_tui.services.mail.intake import MailDefaults
+
+
+@dataclass(frozen=True)
+class ImapUrl:
+    secure: bool  # imaps: TLS from the start; imap: STARTTLS, plain only on loopback
+    user: str
+    host: str
+    port: int
+    folder: str
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def parse_url(url: str) -> ImapUrl:
+    """imaps://user@host:993/INBOX (a user name with `@` percent-encoded as %40)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"not an IMAP URL: {exc}", field="url") from exc
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise UsageError("the URL must look like imaps://user@host:993/INBOX", field="url")
+    if parts.password:
+        raise UsageError(
+            "no password in the URL: use --password-file or the environment", field="url"
+        )
+    if not parts.username:
+        raise UsageError("the URL names no user (imaps://user@host/INBOX)", field="url")
+    secure = parts.scheme == "imaps"
+    return ImapUrl(
+        secure,
+        unquote(parts.username),
+        parts.hostname,
+        port or (993 if secure else 143),
+        unquote(parts.path.lstrip("/")) or "INBOX",
+    )
+
+
+@dataclass(frozen=True)
+class MailboxInfo:
+    id: int
+    name: str
+    url: str
+    folder: str
+    department: str | None
+    request_type: str
+    reason: str | None
+    priority: str | None
+    password_file: str | None
+    password_env: str
+    done_folder: str | None
+    active: bool
+
+    def defaults(self) -> MailDefaults:
+        return MailDefaults(
+            mailbox=self.name,
+            reason=self.reason,
+            priority=self.priority,
+            request_type=self.request_type,
+            department=self.department,
+        )
+
+
+def password_env(name: str) -> str:
+    """The environment variable that may hold a mailbox's password."""
+    return "CC_TUI_MAIL_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def _info(session: Session, box: Mailbox) -> MailboxInfo:
+    department = session.get(Department, box.department_id) if box.department_id else None
+    return MailboxInfo(
+        stored_id(box),
+        box.name,
+        box.url,
+        parse_url(box.url).folder,
+        department.code if department else None,
+        box.request_type,
+        box.reason,
+        box.priority,
+        box.password_file,
+        password_env(box.name),
+        box.done_folder,
+        box.active,
+    )
+
+
+def add_mailbox(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    url: str,
+    department: str | None = None,
+    request_type: str = RequestType.ACTION,
+    reason: str | None = None,
+    priority: str | None = None,
+    password_file: str | None = None,
+    done_folder: str | None = None,
+) -> MailboxInfo:
+    actor.require_admin("add a mailbox")
+    name = name.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
+        raise UsageError("a mailbox name is letters, digits, '.', '_' or '-'", field="name")
+    parse_url(url)
+    if request_type not in (RequestType.ACTION, RequestType.INFORMATION):
+        raise UsageError("--type is action or information", field="type")
+    if session.exec(select(Mailbox).where(col(Mailbox.name) == name)).first() is not None:
+        raise RuleViolation(f"there is a mailbox {name} already", field="name")
+    department_id = None
+    if department:
+        found = session.exec(
+            select(Department).where(col(Department.code) == department.strip().upper())
+        ).first()
+        if found is None:
+            raise NotFound(f"no department {department!r}", field="department")
+        department_id = found.id
+    if password_file:
+        password_file = str(Path(password_file).expanduser().resolve())
+        read_password_file(password_file)
+    box = Mailbox(
+        name=name,
+        url=url.strip(),
+        department_id=department_id,
+        request_type=request_type,
+        reason=reason,
+        priority=priority,
+        password_file=password_file,
+        done_folder=done_folder,
+    )
+    session.add(box)
+    session.flush()
+    return _info(session, box)
+
+
+def list_mailboxes(session: Session, name: str | None = None) -> list[MailboxInfo]:
+    query = select(Mailbox).where(col(Mailbox.active)).order_by(col(Mailbox.name))
+    if name is not None:
+        query = query.where(col(Mailbox.name) == name)
+    boxes = [_info(session, b) for b in session.exec(query).all()]
+    if name is not None and not boxes:
+        raise NotFound(f"no mailbox {name!r} (see `cc-tui mailbox list`)")
+    return boxes
+
+
+def read_password_file(path: str) -> str:
+    """The password in a file only its owner may read (0600 or stricter)."""
+    try:
+        mode = os.stat(path).st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise RuleViolation(
+                f"{path} may be read by others (chmod 600 it)", field="password_file"
+            )
+        return Path(path).read_text(encoding="utf-8").strip("\r\n")
+    except OSError as exc:
+        raise NotFound(f"cannot read {path}: {exc.strerror}", field="password_file") from exc
+
+
+def password(box: MailboxInfo) -> str:
+    if box.password_file:
+        return read_password_file(box.password_file)
+    value = os.environ.get(box.password_env)
+    if value is None:
+        raise UsageError(
+            f"mailbox {box.name} has no password: give it --password-file or set {box.password_env}"
+        )
+    return value

@@ -1,0 +1,213 @@
+"""Mailboxes read over IMAP from a real Dovecot: by UID, flagged only after the commit,
+nothing read twice, IDLE with reconnect and back-off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Incident, MailMessage
+from cc_tui.services.mail import fetch as fetch_module
+from cc_tui.services.mail.fetch import FetchResult, fetch, watch
+from cc_tui.services.mail.mailboxes import add_mailbox, list_mailboxes, parse_url
+from tests import factories as f
+from tests.dovecot import dovecot_server, free_port
+
+CORPUS = Path(__file__).parent / "mail_corpus"
+
+
+@pytest.fixture
+def imap_server():
+    with dovecot_server() as server:
+        yield server
+
+
+@pytest.fixture
+def desk(db, admin, imap_server, tmp_path):
+    secret = tmp_path / "desk.password"
+    secret.write_text(imap_server.password + "\n")
+    secret.chmod(0o600)
+    with db.session() as s:
+        f.codes(s, admin)
+        f.priority(s, "P3", rank=3, default=True)
+        acme = f.customer(s, "Acme AG")
+        f.contact(s, acme, "Anna Nowak", email="anna@acme.example")
+        add_mailbox(
+            s,
+            actor=admin,
+            name="desk",
+            url=imap_server.url(),
+            department="FIELD",
+            reason="HW/PRINT",
+            password_file=str(secret),
+        )
+    return secret
+
+
+def test_fetch_files_by_uid_and_flags_only_after_the_commit(db, admin, imap_server, desk):
+    for name in ("01-plain-new.eml", "02-reply-in-reply-to.eml", "14-broken.eml"):
+        imap_server.append((CORPUS / name).read_bytes())
+    assert len(imap_server.unseen()) == 3
+    result = fetch(db, actor=admin)
+    assert result == FetchResult(fetched=3, incidents=1, events=1, ignored=0, quarantined=1)
+    assert imap_server.unseen() == []
+    with db.session() as s:
+        rows = s.exec(select(MailMessage).order_by(MailMessage.id)).all()
+        assert [r.uid for r in rows] == [1, 2, 3]
+        assert len({r.uidvalidity for r in rows}) == 1 and rows[0].uidvalidity
+        assert rows[0].raw == (CORPUS / "01-plain-new.eml").read_bytes()
+        incident = s.get_one(Incident, rows[0].incident_id)
+        assert incident.department_id is not None
+    # Nothing new: nothing read.
+    assert fetch(db, actor=admin, mailbox="desk").fetched == 0
+    imap_server.append((CORPUS / "06-rfc2231-name.eml").read_bytes())
+    assert fetch(db, actor=admin).incidents == 1
+
+
+def test_a_failed_filing_leaves_the_message_new_on_the_server(
+    db, admin, imap_server, desk, monkeypatch
+):
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(fetch_module, "receive", broken)
+    with pytest.raises(RuntimeError):
+        fetch(db, actor=admin)
+    assert imap_server.unseen() == [1]
+    monkeypatch.undo()
+    assert fetch(db, actor=admin).incidents == 1
+    assert imap_server.unseen() == []
+
+
+def test_the_same_folder_read_again_is_not_filed_twice(db, admin, imap_server, desk):
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    imap_server.append((CORPUS / "04-bogus-charset.eml").read_bytes())
+    assert fetch(db, actor=admin).incidents == 2
+    # A second mailbox on the same folder (as after a UIDVALIDITY change) reads every UID
+    # again; hash and Message-ID keep the messages from being filed twice.
+    with db.session() as s:
+        add_mailbox(s, actor=admin, name="again", url=imap_server.url(), password_file=str(desk))
+    again = fetch(db, actor=admin, mailbox="again")
+    assert again == FetchResult(fetched=2, ignored=2)
+
+
+def test_moves_filed_mail_to_the_done_folder(db, admin, imap_server, desk):
+    with imap_server.imap() as client:
+        assert client.create("Filed")[0] == "OK"
+    with db.session() as s:
+        add_mailbox(
+            s,
+            actor=admin,
+            name="moving",
+            url=imap_server.url(),
+            reason="HW/PRINT",
+            password_file=str(desk),
+            done_folder="Filed",
+        )
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    assert fetch(db, actor=admin, mailbox="moving").incidents == 1
+    with imap_server.imap() as client:
+        assert client.select("INBOX")[1] == [b"0"]
+        assert client.select("Filed")[1] == [b"1"]
+
+
+def test_passwords_never_in_the_database_and_only_from_a_private_file(
+    db, admin, imap_server, desk, tmp_path, monkeypatch
+):
+    open_file = tmp_path / "open.password"
+    open_file.write_text(imap_server.password)
+    open_file.chmod(0o644)
+    with db.session() as s:
+        with pytest.raises(RuleViolation, match="chmod 600"):
+            add_mailbox(
+                s, actor=admin, name="x", url=imap_server.url(), password_file=str(open_file)
+            )
+        with pytest.raises(UsageError, match="no password in the URL"):
+            add_mailbox(s, actor=admin, name="x", url="imaps://u:pw@host/INBOX")
+        add_mailbox(s, actor=admin, name="by-env", url=imap_server.url(), reason="HW/PRINT")
+        stored = " ".join(str(v) for b in list_mailboxes(s) for v in b.__dict__.values())
+        assert imap_server.password not in stored
+    with pytest.raises(UsageError, match="CC_TUI_MAIL_PASSWORD_BY_ENV"):
+        fetch(db, actor=admin, mailbox="by-env")
+    monkeypatch.setenv("CC_TUI_MAIL_PASSWORD_BY_ENV", "wrong")
+    with pytest.raises(RuleViolation, match="refused the login"):
+        fetch(db, actor=admin, mailbox="by-env")
+    monkeypatch.setenv("CC_TUI_MAIL_PASSWORD_BY_ENV", imap_server.password)
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    assert fetch(db, actor=admin, mailbox="by-env").incidents == 1
+    with pytest.raises(NotFound):
+        fetch(db, actor=admin, mailbox="nope")
+
+
+def test_url_forms():
+    url = parse_url("imaps://desk%40example.com@mail.example.com/Support%20In")
+    assert (url.secure, url.user, url.host, url.port, url.folder) == (
+        True,
+        "desk@example.com",
+        "mail.example.com",
+        993,
+        "Support In",
+    )
+    assert parse_url("imap://u@127.0.0.1").port == 143 and parse_url("imap://u@[::1]").loopback
+    assert not parse_url("imap://u@mail.example.com").loopback
+    for bad in ("http://u@h/INBOX", "imaps://host/INBOX", "imaps://u@:993/"):
+        with pytest.raises(UsageError):
+            parse_url(bad)
+
+
+def test_watch_waits_in_idle_and_reconnects_with_back_off(db, admin, imap_server, desk):
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    seen: list[FetchResult] = []
+    watch(db, actor=admin, mailbox="desk", on_result=seen.append, idle_seconds=0.2, rounds=2)
+    assert [r.incidents for r in seen] == [1, 0]
+    # A server that is gone: each attempt waits twice as long as the one before.
+    with db.session() as s:
+        add_mailbox(
+            s,
+            actor=admin,
+            name="gone",
+            url=f"imap://u@127.0.0.1:{free_port()}/INBOX",  # nothing listens there
+            password_file=str(desk),
+        )
+    waits: list[float] = []
+    watch(db, actor=admin, mailbox="gone", on_result=seen.append, rounds=4, sleep=waits.append)
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_mailbox_and_fetch_commands(cli, db, admin, imap_server, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text(imap_server.password)
+    secret.chmod(0o600)
+    with db.session() as s:
+        f.codes(s, admin)
+        f.priority(s, "P3", rank=3, default=True)
+        f.agent(s, "bob")
+    added = cli(
+        "mailbox", "add", "desk", "--url", imap_server.url(), "--type", "action",
+        "--department", "FIELD", "--reason", "HW/PRINT", "--password-file", str(secret), "--json",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    box = json.loads(added.stdout)
+    assert box["name"] == "desk" and box["department"] == "FIELD" and "password" not in box
+    assert box["password_file"] == str(secret.resolve())
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    imap_server.append((CORPUS / "11-auto-reply-list.eml").read_bytes())
+    fetched = cli("mail", "fetch", "--mailbox", "desk", "--json")
+    assert fetched.exit_code == 0, fetched.output
+    assert json.loads(fetched.stdout) == {
+        "fetched": 2,
+        "incidents": 1,
+        "events": 0,
+        "ignored": 1,
+        "quarantined": 0,
+    }
+    listed = json.loads(cli("mailbox", "list", "--json").stdout)
+    assert [b["name"] for b in listed] == ["desk"]
+    refused = cli("mailbox", "add", "x", "--url", imap_server.url(), login="bob")
+    assert refused.exit_code != 0 and "only an admin" in refused.output
