@@ -47,6 +47,7 @@ async def test_starts_signed_in_with_modes_identity_and_database(db, admin):
             "F4 Queues",
             "F5 Knowledge base",
             "F6 Work orders",
+            "F7 Reports",
         ]
         footer_keys = {key.description for key in app.screen.query("FooterKey")}
         assert {"Help", "Quit"} <= footer_keys

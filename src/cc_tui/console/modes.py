@@ -72,6 +72,14 @@ MODES: tuple[Mode, ...] = (
         "WorkOrdersScreen",
         "Open work orders: start, complete, cancel, reopen",
     ),
+    Mode(
+        "reports",
+        "Reports",
+        "f7",
+        "cc_tui.screens.reports",
+        "ReportsScreen",
+        "Reports: volumes, times, agents, SLA, backlog; export",
+    ),
 )
 
 MODE_BY_NAME: dict[str, Mode] = {mode.name: mode for mode in MODES}

@@ -1,0 +1,232 @@
+"""The Reports mode: pick a report, a period and a grouping; the figures come as a table with
+a bar per row, computed in a worker so the screen never freezes; `c` and `x` export them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from cc_tui.console.calls import Connection, error_message
+from cc_tui.console.local_time import display_zone
+from cc_tui.screens.base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from cc_tui.services.reports.figures import Report
+
+REPORTS = ("volume", "times", "agents", "conversion", "sla", "backlog", "kb")
+PRESETS = ("this week", "last week", "this month", "last month", "custom")
+BAR_WIDTH = 24
+
+REPORTS_CSS = """
+ReportsScreen #rp-bar { height: auto; padding: 0 1; }
+ReportsScreen #rp-bar Select { width: 20; }
+ReportsScreen #rp-bar #rp-by { width: 22; }
+ReportsScreen #rp-bar Input { width: 16; }
+ReportsScreen #rp-bar Label { padding: 1 0 0 1; }
+ReportsScreen #rp-status { padding: 0 1; color: $text-muted; height: auto; }
+ReportsScreen #rp-table { height: 1fr; }
+"""
+
+
+def bar(value: Any, top: float) -> Text:
+    if not isinstance(value, int | float) or top <= 0:
+        return Text("")
+    return Text("█" * round(BAR_WIDTH * value / top), style="bold")
+
+
+class ReportsScreen(ConsoleScreen):
+    """A report over a period; `r` runs it again, `c` writes CSV, `x` writes Excel."""
+
+    MODE = "reports"
+    DEFAULT_CSS = REPORTS_CSS
+    AUTO_FOCUS = "#rp-report"
+    BINDINGS = [
+        Binding("r", "run", "Run", id="reports.run"),
+        Binding("c", "export('csv')", "CSV", id="reports.csv"),
+        Binding("x", "export('xlsx')", "Excel", id="reports.xlsx"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: Report | None = None
+        self.busy = False
+        self._request = 0
+        self._zone: Any = None
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="rp-bar"):
+            yield Select(
+                [(name, name) for name in REPORTS], value="volume", allow_blank=False,
+                id="rp-report",
+            )  # fmt: skip
+            yield Select(
+                [(name, name) for name in PRESETS], value="this week", allow_blank=False,
+                id="rp-period",
+            )  # fmt: skip
+            yield Label(Content("From"))
+            yield Input(placeholder="YYYY-MM-DD", id="rp-from", max_length=10)
+            yield Label(Content("To"))
+            yield Input(placeholder="YYYY-MM-DD", id="rp-to", max_length=10)
+            yield Select([], prompt="grouping", id="rp-by")
+        yield Static(Content("opening the database…"), id="rp-status")
+        yield DataTable(id="rp-table", cursor_type="row", zebra_stripes=True)
+
+    def database_ready(self, connection: Connection) -> None:
+        self._zone = display_zone(connection.settings)
+        self._groupings("volume")
+        self._preset("this week")
+        self.action_run()
+
+    # --- choosing -------------------------------------------------------------------------
+
+    def _kind(self) -> str:
+        return str(self.query_one("#rp-report", Select).value)
+
+    def _groupings(self, kind: str) -> None:
+        from cc_tui.services.reports.run import GROUPINGS
+
+        choices = GROUPINGS.get(kind, ())
+        select: Select[str] = self.query_one("#rp-by", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(g, g) for g in choices])
+            if choices:
+                select.value = choices[0]
+        select.disabled = not choices
+
+    def _preset(self, name: str) -> None:
+        from cc_tui.services.reports.run import preset_period
+
+        custom = name == "custom"
+        for field in ("#rp-from", "#rp-to"):
+            self.query_one(field, Input).disabled = not custom
+        if custom:
+            return
+        first, end = preset_period(name, self._zone)
+        self._set_days(first, end)
+
+    def _set_days(self, first: date, end: date) -> None:
+        with self.prevent(Input.Changed):
+            self.query_one("#rp-from", Input).value = first.isoformat()
+            self.query_one("#rp-to", Input).value = end.isoformat()
+
+    @on(Select.Changed, "#rp-report")
+    def _report_changed(self, event: Select.Changed) -> None:
+        self._groupings(str(event.value))
+        self.action_run()
+
+    @on(Select.Changed, "#rp-period")
+    def _period_changed(self, event: Select.Changed) -> None:
+        self._preset(str(event.value))
+        if event.value != "custom":
+            self.action_run()
+        else:
+            self.query_one("#rp-from", Input).focus()
+
+    @on(Select.Changed, "#rp-by")
+    def _by_changed(self, _event: Select.Changed) -> None:
+        self.action_run()
+
+    @on(Input.Submitted, "#rp-from, #rp-to")
+    def _days_entered(self, _event: Input.Submitted) -> None:
+        self.action_run()
+
+    # --- running --------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        from cc_tui.services.reports.run import run_report
+
+        # The selects announce their first values while the database is still opening.
+        if self.connection is None:
+            return
+        connection = self.connected()
+        if connection is None:
+            return
+        by_select: Select[str] = self.query_one("#rp-by", Select)
+        by = None if by_select.is_blank() or by_select.disabled else str(by_select.value)
+        self._request += 1
+        request = self._request
+        self.busy = True
+        kind = self._kind()
+        self._say(f"computing {kind}…")
+        self.call(
+            run_report,
+            on_result=lambda report: self._show(request, report),
+            on_error=lambda error: self._failed(request, error),
+            group="reports",
+            actor=connection.actor,
+            kind=kind,
+            first=self.query_one("#rp-from", Input).value,
+            end=self.query_one("#rp-to", Input).value,
+            zone=self._zone,
+            by=by,
+        )
+
+    def _say(self, text: str) -> None:
+        self.query_one("#rp-status", Static).update(Content(text))
+
+    def _failed(self, request: int, error: BaseException) -> None:
+        if request == self._request:
+            self.busy = False
+            self._say(error_message(error))
+
+    def _show(self, request: int, report: Report) -> None:
+        from cc_tui.services.reports.export import flat_rows
+        from cc_tui.services.reports.run import CHART_FIGURE
+
+        if request != self._request:
+            return
+        self.busy = False
+        self.report = report
+        headers, rows = flat_rows(report.rows)
+        figure = CHART_FIGURE[report.kind]
+        column = headers.index(figure) if figure in headers else None
+        top = max((r[column] or 0 for r in rows), default=0) if column is not None else 0
+        table: DataTable[Text] = self.query_one("#rp-table", DataTable)
+        table.clear(columns=True)
+        for heading in headers:
+            table.add_column(heading.replace("_", " "), key=heading)
+        if column is not None:
+            table.add_column(f"chart: {figure.replace('_', ' ')}", key="chart", width=BAR_WIDTH)
+        for row in rows:
+            cells = [Text("–" if v is None else str(v), no_wrap=True) for v in row]
+            if column is not None:
+                cells.append(bar(row[column], top))
+            table.add_row(*cells)
+        totals = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
+        self._say(
+            f"{report.kind} from {report.from_} to {report.to} (not included)"
+            + (f" · {totals}" if totals else "")
+            + f" · {len(rows)} rows · c CSV, x Excel"
+        )
+
+    def action_export(self, fmt: str) -> None:
+        report = self.report
+        if report is None or self.busy:
+            self._say("run a report first")
+            return
+        path = Path.cwd() / f"report-{report.kind}-{report.from_}-{report.to}.{fmt}"
+        data = {"report": report.kind, "from": report.from_, "to": report.to,
+                **report.extra, "rows": report.rows}  # fmt: skip
+
+        def write() -> None:
+            from cc_tui.services.reports.export import write_csv, write_xlsx
+
+            try:
+                (write_csv if fmt == "csv" else write_xlsx)(data, path)
+            except OSError as error:
+                self.app.call_from_thread(self._say, f"could not write {path}: {error}")
+            else:
+                self.app.call_from_thread(self._say, f"wrote {path}")
+
+        self._say(f"writing {path.name}…")
+        self.run_worker(write, thread=True, group="reports-export")

@@ -1,0 +1,156 @@
+"""The Reports mode (Pilot): a report for this week as a table with bars, another report and
+grouping picked, an export, an agent's own figures only, and a snapshot."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.widgets import DataTable, Select
+
+from cc_tui.models import Agent, Incident
+from cc_tui.services.context import bootstrap_admin
+from tests.factories import fake_clock
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
+
+pytestmark = pytest.mark.tui
+
+# Thursday; "this week" is Monday 2026-03-02 to Monday 2026-03-09.
+NOW = datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
+CONTACTS = (  # channel, request type, status, owner, days after Monday
+    ("phone", "action", "closed", "maria", 0),
+    ("phone", "information", "solved", "maria", 1),
+    ("email", "action", "assigned", "tom", 1),
+    ("phone", "comment", "registered", None, 2),
+    ("phone", "action", "abandoned", None, 3),
+    ("web", "action", "closed", "tom", -3),  # last week
+)
+
+
+@pytest.fixture
+def week(sqlite_db, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    fake_clock(monkeypatch, NOW)
+    with sqlite_db.session() as s:
+        build_week(s)
+    return sqlite_db
+
+
+def build_week(s) -> None:
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    admin = bootstrap_admin(s, "admin")
+    people = {login: Agent(login=login, name=login.title()) for login in ("maria", "tom")}
+    s.add_all(people.values())
+    s.flush()
+    for n, (channel, kind, status, owner, days) in enumerate(CONTACTS):
+        opened = monday + timedelta(days=days, minutes=n)
+        saved = status != "abandoned"
+        s.add(
+            Incident(
+                channel=channel,
+                request_type=kind,
+                status=status,
+                title=f"Contact {n}",
+                created_by_id=people[owner].id if owner else admin.id,
+                owner_id=people[owner].id if owner else None,
+                opened_at=opened,
+                registered_at=opened + timedelta(minutes=1) if saved else None,
+                solved_at=opened + timedelta(hours=2) if status in ("solved", "closed") else None,
+                closed_at=opened + timedelta(hours=3) if status == "closed" else None,
+            )
+        )
+
+
+def cells(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def open_reports(pilot):
+    from cc_tui.screens.reports import ReportsScreen
+
+    app = pilot.app
+    await signed_in(pilot)
+    await pilot.press("f7")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReportsScreen))
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.report is not None and not screen.busy)
+    return screen
+
+
+async def test_this_weeks_volume_then_agents_and_an_export(week, tmp_path):
+    app = console(week)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reports(pilot)
+        table = screen.query_one("#rp-table", DataTable)
+        # Every contact of this week by request type and day, the abandoned call too.
+        rows = {(r[0], r[1]): r[2] for r in cells(table)}
+        assert rows == {
+            ("action", "2026-03-02"): "1",
+            ("information", "2026-03-03"): "1",
+            ("action", "2026-03-03"): "1",
+            ("comment", "2026-03-04"): "1",
+            ("action", "2026-03-05"): "1",
+        }
+        assert screen.report.extra["total"] == 5
+        screen.query_one("#rp-by", Select).value = "channel"
+        await wait_until(pilot, lambda: screen.report.extra.get("by") == "channel")
+        await wait_until(pilot, lambda: not screen.busy)
+        phone = [int(r[2]) for r in cells(table) if r[0] == "phone"]
+        assert sum(phone) == 4 and len(phone) == 4  # one a day, Monday to Thursday
+        screen.query_one("#rp-report", Select).value = "agents"
+        await wait_until(pilot, lambda: screen.report.kind == "agents" and not screen.busy)
+        by_agent = {r[0]: r for r in cells(table)}
+        # registered, handled, solved, closed
+        assert by_agent["maria"][1:5] == ["2", "0", "2", "1"]
+        # The bars: the most registered fill the chart column, half as many half of it.
+        assert by_agent["maria"][-1] == "█" * 24
+        assert by_agent["tom"][-1] == "█" * 12
+        await pilot.press("c")
+        out = tmp_path / "report-agents-2026-03-02-2026-03-09.csv"
+        status = screen.query_one("#rp-status")
+        await wait_until(pilot, lambda: out.exists() and "wrote" in str(status.render()))
+        with out.open(newline="") as f:
+            lines = list(csv.reader(f))
+        assert lines[0][:2] == ["group", "registered"]
+        assert {line[0] for line in lines[1:]} == set(by_agent)
+
+
+async def test_last_week_and_an_agent_sees_their_own(week):
+    app = console(week, login="tom")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reports(pilot)
+        screen.query_one("#rp-period", Select).value = "last week"
+        await wait_until(pilot, lambda: screen.report.from_ == "2026-02-23" and not screen.busy)
+        assert screen.report.extra["total"] == 1
+        screen.query_one("#rp-report", Select).value = "agents"
+        await wait_until(pilot, lambda: screen.report.kind == "agents" and not screen.busy)
+        table = screen.query_one("#rp-table", DataTable)
+        assert [r[0] for r in cells(table)] == ["tom"]
+
+
+def test_snapshot_of_the_reports_mode(snap_compare, tmp_path, monkeypatch):
+    from cc_tui.config import load_settings
+    from cc_tui.console.app import CcTuiApp
+    from cc_tui.db.engine import Database
+    from cc_tui.db.migrate import upgrade
+
+    # A relative path, so the header names the same database on every machine.
+    monkeypatch.chdir(tmp_path)
+    fake_clock(monkeypatch, NOW)
+    url = "sqlite:///reports.sqlite3"
+    db = Database(url)
+    upgrade(db)
+    with db.session() as session:
+        build_week(session)
+    db.dispose()
+    settings = load_settings(database_url=url, agent="admin", timezone="UTC", poll_seconds=0.2)
+    app = CcTuiApp(settings=settings, start_mode="reports")
+
+    async def loaded(pilot) -> None:
+        await signed_in(pilot)
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.report is not None and not screen.busy)
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
