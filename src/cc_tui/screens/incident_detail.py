@@ -265,6 +265,7 @@ class IncidentDetailScreen(ConsoleScreen):
         Binding("n", "toggle_order", "Order", show=False, id="incident.order"),
         Binding("r", "reload", "Reload", show=False, id="incident.reload"),
         Binding("f", "transfer", "Work order", show=False, id="incident.transfer"),
+        Binding("a", "save_attachment", "Attachment", show=False, id="incident.attachment"),
     ]
 
     def __init__(self, incident_id: int) -> None:
@@ -605,6 +606,23 @@ class IncidentDetailScreen(ConsoleScreen):
             self.done(f"Event #{result.id} added to {self.number}{note}")
 
         self.app.push_screen(dialog, added)
+
+    def action_save_attachment(self) -> None:
+        current = self.timeline.current
+        files = list((current.data or {}).get("attachments") or []) if current else []
+        if not files:
+            self.notify(
+                "Highlight an e-mail with attachments first.", severity="warning", timeout=4
+            )
+            return
+        from cc_tui.dialogs.attachment import SaveAttachmentDialog
+
+        def saved(result) -> None:
+            if result is not None:
+                self.notify(f"Saved {result.size} bytes to {result.path}", timeout=5)
+
+        dialog = SaveAttachmentDialog(incident_id=self.incident_id, number=self.number, files=files)
+        self.app.push_screen(dialog, saved)
 
     def action_correct(self) -> None:
         current = self.timeline.current

@@ -68,12 +68,42 @@ def event_content(entry: TimelineEntry, zone: tzinfo | None) -> Content:
         (f"  #{entry.id}", "dim"),
     )
     body = entry.text or ""
+    mail = _mail_text(entry)
+    if mail is not None:
+        extras.insert(0, f"from {mail[0]}")
+        head = Content.assemble(
+            (f"{icon} {local_time(entry.at, zone)}  {entry.type_name}", "bold"),
+            "  ",
+            entry.author_name or entry.author,
+            ("".join(f"  · {extra}" for extra in extras), "italic"),
+            (f"  #{entry.id}", "dim"),
+        )
+        return Content.assemble(head, "\n", Content(mail[1]), (mail[2], "dim"))
     change = _change_text(entry)
     if change:
         body = f"{body}: {change}" if body else change
     if not body:
         return head
     return Content.assemble(head, "\n", Content(body))
+
+
+def _mail_text(entry: TimelineEntry) -> tuple[str, str, str] | None:
+    """An e-mail's (sender, subject and reply text, notes): the quoted history the message
+    carried stays collapsed (the text shown is the reply's own), attachments are listed
+    (`a` saves one)."""
+    data = entry.data or {}
+    if "mail" not in data or "from" not in data:
+        return None
+    subject = str(data.get("subject") or "(no subject)")
+    text = f"Subject: {subject}\n{entry.text or ''}".rstrip()
+    notes = ""
+    if data.get("quoted"):
+        notes += "\n⋯ quoted history collapsed"
+    for item in data.get("attachments") or []:
+        notes += f"\n📎 {item.get('filename')} ({item.get('size')} bytes)"
+    for skipped in data.get("skipped") or []:
+        notes += f"\n✗ {skipped}"
+    return str(data["from"]), text, notes
 
 
 def _change_text(entry: TimelineEntry) -> str:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import CcError, NotFound
+from cc_tui.errors import CcError, NotFound, RuleViolation, UsageError
 from cc_tui.models import (
     Contact,
     Customer,
@@ -535,3 +535,28 @@ def attachment_content(session: Session, incident_id: int, attachment_id: int) -
                 ).first()
             return item.filename, content or b""
     raise NotFound(f"{number(incident_id)} has no attachment {attachment_id}")
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    path: str
+    size: int
+
+
+def save_attachment(
+    session: Session, *, incident_id: int, attachment_id: int, path: str
+) -> SavedFile:
+    """Write one of the incident's attachments, byte for byte, to a file (an existing file
+    is not overwritten)."""
+    if not path.strip():
+        raise UsageError("say where to save the file", field="path")
+    _name, content = attachment_content(session, incident_id, attachment_id)
+    target = Path(path.strip()).expanduser()
+    try:
+        with target.open("xb") as out:
+            out.write(content)
+    except FileExistsError as exc:
+        raise RuleViolation(f"{target} exists already", field="path") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}", field="path") from exc
+    return SavedFile(str(target), len(content))
