@@ -21,10 +21,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
+from cc_tui.untrusted import clean
+
 MAX_ATTACHMENT = 25 * 1024 * 1024
 MAX_MESSAGE = 50 * 1024 * 1024
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Beyond the project's control-character rule: zero-width and direction-override marks,
+# with which a sender disguises a file name or a link.
+_BIDI = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (\S[^\r\n]*)$", re.M)
 
@@ -34,11 +38,11 @@ class Unparseable(Exception):
 
 
 def untrusted(text: str | None, *, limit: int | None = None) -> str:
-    """Text from outside with control and direction-override characters removed
-    (newlines and tabs kept), normalised to NFC, cut to `limit` characters."""
+    """Text from outside without control characters (`cc_tui.untrusted.clean`, newlines and
+    tabs kept) or direction-override marks, normalised to NFC, cut to `limit` characters."""
     if not text:
         return ""
-    cleaned = _CONTROL.sub("", unicodedata.normalize("NFC", text.replace("\r\n", "\n")))
+    cleaned = _BIDI.sub("", clean(unicodedata.normalize("NFC", text), multiline=True))
     return cleaned[:limit] if limit is not None else cleaned
 
 
