@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from cc_tui.config import Settings
+    from cc_tui.console.call_pop import CallPops
     from cc_tui.console.escalation_watch import AlertsArrived, EscalationWatch
     from cc_tui.screens.incident_detail import OpenIncident
     from cc_tui.screens.kb import OpenKnowledgeBase
@@ -113,6 +114,7 @@ class CcTuiApp(App[None]):
         self.offline_since: datetime | None = None
         self.health_signal: Signal[datetime | None] = Signal(self, "health")
         self.escalation_watch: EscalationWatch | None = None
+        self.call_pops: CallPops | None = None
         self._user_keymap: dict[str, str] = {}
         self._home = home
         if settings is not None:
@@ -213,6 +215,9 @@ class CcTuiApp(App[None]):
         self.connection = message.connection
         self.startup_error = None
         self.connection_signal.publish(message.connection)
+        from cc_tui.console.call_pop import CallPops
+
+        self.call_pops = CallPops(self, message.connection)
         self.follow_changes(message.connection)
         if message.connection.settings.escalation_watch:
             self.watch_escalations(message.connection)
@@ -311,6 +316,8 @@ class CcTuiApp(App[None]):
         self.changes_signal.publish(message.batch)
         if self.escalation_watch is not None:
             self.escalation_watch.notice(message.batch)
+        if self.call_pops is not None:
+            self.call_pops.notice(message.batch)
 
     # -- escalation ------------------------------------------------------------------------
 

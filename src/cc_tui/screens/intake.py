@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from textual.widgets import DataTable
 
     from cc_tui.dialogs.new_customer import FieldError
+    from cc_tui.services.cti.calls import TakenCall
     from cc_tui.services.directory.customers import CustomerMatch, NewCaller
     from cc_tui.services.directory.units import UnitInfo
     from cc_tui.services.incidents.call_context import CallerContext, Catalog
@@ -268,6 +269,33 @@ class IntakeScreen(ConsoleScreen):
         self.refresh_bindings()
         self.caller_search.focus()
         self._open_contact()
+
+    def take_phone_call(self, taken: TakenCall) -> None:
+        """A ringing call taken from its pop: the contact is recorded already (channel CTI);
+        the caller is identified by number, or the number is filled in to search or add."""
+        self.call_later(self._take_phone_call, taken)
+
+    async def _take_phone_call(self, taken: TakenCall) -> None:
+        if self.in_call:
+            return
+        await self._ensure_form()
+        self._clear_form()
+        self.channel = "cti"
+        self.progress = CallProgress.IN_CALL
+        self.last_call = CallEnd(None)
+        self.call_started = clock.now()
+        self.contact = taken.contact
+        self._show_idle()
+        self._show_bar()
+        self.refresh_bindings()
+        if taken.customer_id is None:
+            self.caller_search.input.value = taken.number
+            self.caller_search.focus()
+            return
+        self.caller_search.mark_picked(taken.number)
+        self.form.matched_by = "found by phone"
+        self._load_caller(taken.customer_id, None, contact_id=taken.contact_id)
+        self._focus_first_empty(after_caller=True)
 
     def _open_contact(self) -> None:
         connection = self.connection

@@ -1,0 +1,100 @@
+"""Screen pop: when the change feed says a call rings for the agent at this console (and
+only then), show the caller; taking it opens intake with the contact recorded (channel
+CTI) and the caller identified, or the number filled in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from cc_tui.console.calls import Connection
+    from cc_tui.console.messages import ChangeBatch
+    from cc_tui.dialogs.call_pop import CallPopDialog
+    from cc_tui.services.cti.calls import CallPop, TakenCall
+
+# What ends a ringing call's pop: someone took it, or it ended.
+OVER = ("taken", "ended", "missed")
+
+
+class CallPops:
+    def __init__(self, app: App[None], connection: Connection) -> None:
+        self.app = app
+        self.connection = connection
+        self.showing: CallPopDialog | None = None
+        self.popped: list[int] = []  # call ids popped on this console, in order
+        self.seen = 0  # call changes for this agent read from the feed
+
+    def notice(self, batch: ChangeBatch) -> None:
+        me = self.connection.actor.id
+        for change in batch.changes:
+            if change.entity != "call" or change.agent_id != me or change.entity_id is None:
+                continue
+            self.seen += 1
+            if change.action == "ringing":
+                self._load(change.entity_id)
+            elif change.action in OVER and self._showing(change.entity_id):
+                assert self.showing is not None
+                self.showing.dismiss(False)
+
+    def _showing(self, call: int) -> bool:
+        shown = self.showing
+        return shown is not None and shown.pop.id == call and shown.is_attached
+
+    def _load(self, call: int) -> None:
+        from cc_tui.console.calls import call_service
+        from cc_tui.services.cti.calls import call_pop
+
+        call_service(
+            self.app, call_pop, on_result=self._show, group="call-pop", exclusive=False, call=call
+        )
+
+    def _show(self, pop: CallPop) -> None:
+        from cc_tui.dialogs.call_pop import CallPopDialog
+
+        if pop.state not in ("ringing", "answered") or pop.id in self.popped:
+            return
+        if self.showing is not None and self.showing.is_attached:
+            self.showing.dismiss(False)
+        self.popped.append(pop.id)
+        self.showing = CallPopDialog(pop)
+        self.app.bell()
+        self.app.push_screen(self.showing, lambda take: self._answered(pop, bool(take)))
+
+    def _answered(self, pop: CallPop, take: bool) -> None:
+        self.showing = None
+        if take:
+            self.app.call_later(self._take, pop)
+
+    async def _take(self, pop: CallPop) -> None:
+        from cc_tui.console.calls import call_service
+        from cc_tui.services.cti.calls import take_call
+
+        await self.app.switch_mode("intake")
+        screen = self.app.screen
+        if getattr(screen, "in_call", False):
+            self.app.notify(
+                "End the call in progress first (escape); the new one is in the call log.",
+                title="Call",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def taken(result: TakenCall) -> None:
+            take = getattr(self.app.screen, "take_phone_call", None)
+            if callable(take):
+                take(result)
+
+        call_service(
+            self.app,
+            take_call,
+            on_result=taken,
+            write=True,
+            group="call-take",
+            actor=self.connection.actor,
+            call=pop.id,
+            default_country=self.connection.settings.default_country,
+        )

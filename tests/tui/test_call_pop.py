@@ -1,0 +1,123 @@
+"""Screen pop: a call posted by another process rings on the console of the agent it rings
+for (and no other); enter takes it into intake as a CTI contact with the caller identified."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+from sqlmodel import select
+
+from cc_tui.dialogs.call_pop import CallPopDialog
+from cc_tui.models import Incident, PhoneCall
+from cc_tui.screens.intake import IntakeScreen
+from cc_tui.services.context import bootstrap_admin
+from tests import factories as f
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
+
+pytestmark = pytest.mark.tui
+
+
+def seed(db) -> None:
+    with db.session() as s:
+        admin = bootstrap_admin(s, "admin")
+        assert admin is not None
+        acme = f.customer(s, "Acme AG", phone="+49 30 1234567", block="warn", reason="be brief")
+        f.contact(s, acme, "Anna Nowak", phone="0171 5550001")
+        f.agent(s, "bob")
+        f.agent(s, "carol")
+
+
+async def simulate(db, number: str, agent: str) -> None:
+    """`cc-tui cti simulate` in a process of its own, as a PBX bridge would post."""
+    url = db.url.render_as_string(hide_password=False)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cc_tui",
+        "--db",
+        url,
+        "--as",
+        "admin",
+        "cti",
+        "simulate",
+        "--from",
+        number,
+        "--agent",
+        agent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+
+
+def popped(app) -> CallPopDialog | None:
+    return app.screen if isinstance(app.screen, CallPopDialog) else None
+
+
+async def test_call_pops_for_its_agent_and_enter_takes_it(db):
+    seed(db)
+    app = console(db, login="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await simulate(db, "+4917155500 01", "bob")
+        await wait_until(pilot, lambda: popped(app) is not None)
+        text = str(app.screen.query_one("#call-pop-text").render())
+        assert "Acme AG (Anna Nowak)" in text
+        assert "open incidents: 0" in text
+        assert "WARN: be brief" in text
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, IntakeScreen)
+                and app.screen.contact is not None
+                and app.screen.caller is not None
+            ),
+        )
+        screen = app.screen
+        assert screen.channel == "cti"
+        assert screen.caller.customer.name == "Acme AG"
+        assert screen.contact_person is not None
+        await settled(pilot)
+    with db.session(write=False) as s:
+        call = s.scalars(select(PhoneCall)).one()
+        incident = s.get(Incident, call.incident_id)
+        assert incident is not None and incident.channel == "cti"
+
+
+async def test_unknown_number_fills_the_caller_field(db):
+    seed(db)
+    app = console(db, login="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await simulate(db, "+49 40 7777777", "bob")
+        await wait_until(pilot, lambda: popped(app) is not None)
+        assert "caller not known" in str(app.screen.query_one("#call-pop-text").render())
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen.contact is not None
+        )
+        assert app.screen.caller_search.text == "+49 40 7777777"
+        assert app.screen.caller is None
+        await settled(pilot)
+
+
+async def test_another_agents_call_does_not_pop(db):
+    seed(db)
+    app = console(db, login="carol")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await simulate(db, "+49301234567", "bob")
+        await simulate(db, "+49 40 7777777", "carol")
+        # Bob's call came first on the feed: by the time carol's pops, it was passed over.
+        await wait_until(pilot, lambda: popped(app) is not None)
+        with db.session(write=False) as s:
+            calls = {c.ringing[0]: c.id for c in s.scalars(select(PhoneCall))}
+        assert app.call_pops is not None
+        assert app.call_pops.popped == [calls["carol"]]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: popped(app) is None)
+        await settled(pilot)
