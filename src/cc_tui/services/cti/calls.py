@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from cc_tui import clock
+from cc_tui import clock, untrusted
 from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Contact, Customer, Incident, PhoneCall
@@ -31,14 +31,16 @@ from cc_tui.services.incidents.intake import ContactDraft, open_contact
 
 EVENTS = ("newCall", "answer", "hangup")
 DIRECTIONS = ("in", "out")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+# Zero-width and direction marks: invisible, they could make a number read as another.
+_MARKS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: object, limit: int) -> str:
-    """One line of untrusted text: no control or direction characters, at most `limit`."""
+    """One line of untrusted text (`cc_tui.untrusted.clean`, the project's rule), without
+    direction or zero-width marks, at most `limit` characters."""
     if value is None:
         return ""
-    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit]
+    return " ".join(_MARKS.sub("", untrusted.clean(str(value), multiline=False)).split())[:limit]
 
 
 def e164(raw: str, default_country: str = "DE") -> str | None:
