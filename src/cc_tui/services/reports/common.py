@@ -83,15 +83,21 @@ def bucket_label(day: date, unit: str) -> str:
 
 
 def bucket_expr(column: Any, p: Period, unit: str) -> ColumnElement[str]:
-    """The bucket label of a timestamp inside the period, as one CASE over UTC bounds (local
-    days have DST-dependent lengths, so the bounds are computed here, the test in SQL)."""
+    """The bucket label of a timestamp inside the period. Local days have DST-dependent
+    lengths, so the bounds are computed here and SQL tests them: a balanced tree of CASEs,
+    so each row costs log2(buckets) comparisons rather than one per bucket."""
     starts = bucket_starts(p, unit)
-    bounds = [local_midnight(d, p.zone) for d in starts[1:]] + [p.end_at]
-    whens = [
-        (column < bound, literal(bucket_label(day, unit)))
-        for day, bound in zip(starts, bounds, strict=True)
-    ]
-    return case(*whens, else_=literal(NONE_LABEL))
+    bounds = [local_midnight(d, p.zone) for d in starts[1:]]
+    labels = [bucket_label(day, unit) for day in starts]
+
+    def tree(low: int, high: int) -> ColumnElement[str]:
+        # Buckets low..high (inclusive); bounds[i] ends bucket i.
+        if low == high:
+            return literal(labels[low])
+        mid = (low + high) // 2
+        return case((column < bounds[mid], tree(low, mid)), else_=tree(mid + 1, high))
+
+    return tree(0, len(labels) - 1)
 
 
 def in_period(column: Any, p: Period) -> ColumnElement[bool]:
