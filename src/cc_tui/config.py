@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import stat
 import tomllib
 from contextvars import ContextVar
 from datetime import tzinfo
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cc_tui.errors import UsageError
@@ -80,6 +81,39 @@ def _has_password(url: str) -> bool:
     return "@" in head and ":" in head.rpartition("@")[0]
 
 
+class SmtpSettings(BaseModel):
+    """The `[smtp]` table: where notifications are sent from."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    url: str | None = Field(
+        default=None, description="smtp://host:587 (STARTTLS), smtps://host:465 (TLS)"
+    )
+    sender: str | None = Field(default=None, alias="from", description="the From address")
+    username: str | None = Field(default=None, description="login; default: none")
+    password_file: Path | None = Field(
+        default=None, description="a file (mode 0600) holding the password"
+    )
+    timeout: float = Field(default=30.0, description="seconds per SMTP operation")
+
+    def password(self) -> str | None:
+        """CC_TUI_SMTP_PASSWORD, else the password file, which only its owner may read."""
+        from_env = os.environ.get("CC_TUI_SMTP_PASSWORD")
+        if from_env:
+            return from_env
+        if self.password_file is None:
+            return None
+        try:
+            mode = self.password_file.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise UsageError(
+                    f"{self.password_file} may be read by others; chmod 600 it", field="smtp"
+                )
+            return self.password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read {self.password_file}: {exc}", field="smtp") from exc
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_TUI_", extra="ignore")
 
@@ -97,6 +131,13 @@ class Settings(BaseSettings):
         default=True, description="the console sweeps escalations every minute and shows alerts"
     )
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="[smtp] table")
+    notify_templates: Path | None = Field(
+        default=None, description="a folder of <event>.txt files overriding the shipped ones"
+    )
+    notify_poll_seconds: float = Field(
+        default=30.0, description="`notify watch`: seconds between looks for due messages"
+    )
     config_file: Path | None = Field(default=None, exclude=True)
 
     @classmethod

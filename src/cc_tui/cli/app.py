@@ -21,6 +21,7 @@ from cc_tui.cli.commands import (
     kb,
     mail,
     mailbox,
+    notify,
     priority,
     queue,
     report,
@@ -42,6 +43,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
+app.add_typer(notify.app, name="notify")
 app.add_typer(incident.app, name="incident")
 app.add_typer(customer.app, name="customer")
 app.add_typer(unit.app, name="unit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
 from cc_tui import clock
@@ -17,6 +17,14 @@ class Notification(SQLModel, table=True):
         CheckConstraint("status IN ('queued','sent','failed','read')", name="status"),
         Index("ix_notification_agent", "agent_id", "status"),
         Index("ix_notification_status", "status", "id"),
+        # The sender's scan: queued rows by when they are due.
+        Index(
+            "ix_notification_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -29,7 +37,14 @@ class Notification(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=500)
     body: str = ""
     status: str = Field(default="queued", max_length=10)
+    # Customer messages: one row per incident, event, channel and recipient (escalation
+    # rows leave it NULL).
+    idempotency_key: str | None = Field(default=None, max_length=400, unique=True)
     attempts: int = 0
-    error: str | None = None
+    # Queued rows: not before this time (a retry's back-off, or a send in progress).
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = None
+    # Chosen before the first try and kept, so a resend carries the same one.
+    message_id: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

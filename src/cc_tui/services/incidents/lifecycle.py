@@ -28,6 +28,7 @@ from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_pair
 from cc_tui.services.incidents.base import incident_changed, lock_incident, number
 from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.notify import outbox
 from cc_tui.services.sla.deadlines import apply_deadlines
 
 S = Status
@@ -131,6 +132,9 @@ def move(
         text=text if text is not None else status_text(previous, target.value, note),
         data={"field": "status", "from": previous, "to": target.value},
     )
+    event = outbox.status_event(previous, target.value)
+    if event is not None:
+        outbox.queue(session, incident, event)
     if change is not None:
         incident_changed(session, incident, actor, change, now=now)
     return previous
@@ -417,6 +421,8 @@ def move_set(
             )
             previous = target
     session.execute(insert(Event.__table__), events)  # type: ignore[attr-defined]
+    if final == S.CLOSED:
+        outbox.queue_many(session, [i.id for i in incidents], outbox.CLOSED)
     record_changes(
         session,
         [

@@ -44,6 +44,7 @@ from cc_tui.services.directory.units import subcontract_for
 from cc_tui.services.incidents import lifecycle
 from cc_tui.services.incidents.base import incident_changed, lock_incident, number, parse_ref
 from cc_tui.services.incidents.event_log import system_event
+from cc_tui.services.notify import outbox
 from cc_tui.services.workorders.templates import (
     check_kinds,
     parse_kind,
@@ -692,6 +693,7 @@ def _handed_over(
             "subcontract": order.subcontract_id,
         },
     )
+    outbox.queue(session, incident, outbox.HANDED_OVER, detail=str(order.id))
 
 
 def _link_row(

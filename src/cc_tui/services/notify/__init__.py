@@ -1,0 +1,1 @@
+"""Notifications (M13): the outbox, its templates and the sender."""

@@ -1,0 +1,401 @@
+"""The sender: claims due e-mail rows of the outbox, sends them over SMTP, marks them.
+
+One pass (`send_due`):
+
+1. claim: in a short write transaction, take up to `limit` queued rows that are due
+   (FOR UPDATE SKIP LOCKED on PostgreSQL, so two senders never take the same row; SQLite
+   has one writer at a time), count the attempt, push `next_attempt_at` to the back-off
+   of that attempt (which doubles as a lease while it is being sent) and fix its
+   Message-ID; render each message;
+2. send each one with no transaction open;
+3. mark each one in its own short transaction: sent, or its error kept and, after
+   `MAX_ATTEMPTS` tries or a permanent refusal, failed.
+
+A crash between 2 and 3 leaves the row queued: it is sent again once its back-off has
+passed, with the same Message-ID, so the receiver can tell it is the same message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import Select, or_, select, update
+from sqlmodel import Session, col
+
+from cc_tui import clock
+from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.models import Incident, MailMessage, Notification
+from cc_tui.models.base import stored_id
+from cc_tui.models.enums import NotificationChannel, NotificationStatus
+from cc_tui.services.incidents.base import number
+from cc_tui.services.notify import outbox, templates
+
+if TYPE_CHECKING:
+    from cc_tui.config import SmtpSettings
+    from cc_tui.db.engine import Database
+
+MAX_ATTEMPTS = 5
+# The wait after the n-th failed try: 4, 8, 16, 32 minutes, the fifth try about an hour
+# after the first.
+FIRST_DELAY = timedelta(minutes=4)
+BATCH = 100
+
+
+def backoff(attempt: int) -> timedelta:
+    return FIRST_DELAY * (1 << (max(attempt, 1) - 1))
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    security: str  # starttls | tls | none
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+
+def smtp_target(settings: SmtpSettings) -> SmtpTarget:
+    """The server from `[smtp]`: smtp://host:587 speaks STARTTLS when the server offers it
+    (smtp+plain:// never), smtps:// TLS from the start; user:password@ in the URL work too."""
+    if not settings.url or not settings.sender:
+        raise UsageError("set [smtp] url and from in the config file", field="smtp")
+    parts = urlsplit(settings.url)
+    schemes = {"smtp": ("starttls", 587), "smtps": ("tls", 465), "smtp+plain": ("none", 25)}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise UsageError(
+            f"[smtp] url must be smtp://host:port or smtps://host:port, not {settings.url!r}",
+            field="smtp",
+        )
+    security, port = schemes[parts.scheme]
+    return SmtpTarget(
+        host=parts.hostname,
+        port=parts.port or port,
+        security=security,
+        sender=settings.sender,
+        username=unquote(parts.username) if parts.username else settings.username,
+        password=unquote(parts.password) if parts.password else settings.password(),
+        timeout=settings.timeout,
+    )
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """One SMTP connection, opened on the first message and kept for the pass."""
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self.target = target
+        self._smtp: smtplib.SMTP | None = None
+
+    def _open(self) -> smtplib.SMTP:
+        t = self.target
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if t.security == "tls":
+            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=t.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
+            smtp.ehlo()
+            if t.security == "starttls" and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        if t.username:
+            smtp.login(t.username, t.password or "")
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._open()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self._smtp = None
+            raise
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+            self._smtp = None
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    attempts: int
+    message: EmailMessage
+
+
+def _domain(sender: str) -> str:
+    return sender.rpartition("@")[2].strip("> ") or "cc-tui.invalid"
+
+
+def message_id(row_id: int, incident_id: int | None, sender: str) -> str:
+    return f"<cc-tui.n{row_id}.i{incident_id or 0}@{_domain(sender)}>"
+
+
+def thread_root(incident_id: int, sender: str) -> str:
+    """The incident's thread: every automatic message refers to it."""
+    return f"<cc-tui.incident.{incident_id}@{_domain(sender)}>"
+
+
+def build_message(
+    session: Session, row: Notification, sender: str, folder: Path | None
+) -> EmailMessage:
+    """The e-mail of one outbox row: rendered from its event's template unless the row
+    carries its own text (escalation alerts), threaded to the incident."""
+    incident = session.get(Incident, row.incident_id) if row.incident_id else None
+    if row.body or incident is None:
+        subject, body = row.subject or row.reason, row.body
+    else:
+        values = templates.context(session, incident, work_order=outbox.detail_of(row))
+        rendered = templates.render(row.reason, values, folder)
+        subject, body = rendered.subject, rendered.body
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = row.recipient or ""
+    if incident is not None and incident.id is not None:
+        tag = f"[{number(incident.id)}]"
+        msg["Subject"] = subject if tag in subject else f"{tag} {subject}"
+        root = thread_root(incident.id, sender)
+        inbound = list(
+            session.scalars(
+                select(col(MailMessage.message_id))
+                .where(col(MailMessage.incident_id) == incident.id)
+                .order_by(col(MailMessage.id))
+            )
+        )
+        msg["In-Reply-To"] = inbound[-1] if inbound else root
+        msg["References"] = " ".join([root, *inbound[-10:]])
+    else:
+        msg["Subject"] = subject
+    msg["Message-ID"] = row.message_id or message_id(stored_id(row), row.incident_id, sender)
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(body)
+    return msg
+
+
+def _due(now: datetime) -> Select[Notification]:
+    return (
+        select(Notification)
+        .where(
+            col(Notification.status) == NotificationStatus.QUEUED,
+            col(Notification.channel) == NotificationChannel.EMAIL,
+            col(Notification.recipient).is_not(None),
+            or_(
+                col(Notification.next_attempt_at).is_(None),
+                col(Notification.next_attempt_at) <= now,
+            ),
+        )
+        .order_by(col(Notification.id))
+    )
+
+
+def claim(
+    session: Session, *, sender: str, folder: Path | None, limit: int = BATCH
+) -> list[Claimed]:
+    """Take up to `limit` due rows for this sender (see the module's step 1)."""
+    now = clock.now()
+    query = _due(now).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for row in session.scalars(query).all():
+        row.attempts += 1
+        row.next_attempt_at = now + backoff(row.attempts)
+        row.message_id = row.message_id or message_id(stored_id(row), row.incident_id, sender)
+        try:
+            built = build_message(session, row, sender, folder)
+        except (UsageError, NotFound) as exc:
+            # A broken template is no reason to try again in four minutes.
+            row.status, row.last_error, row.next_attempt_at = (
+                NotificationStatus.FAILED.value,
+                str(exc),
+                None,
+            )
+            continue
+        claimed.append(Claimed(stored_id(row), row.attempts, built))
+    return claimed
+
+
+def mark(session: Session, item: Claimed, error: str | None, *, permanent: bool = False) -> str:
+    """Record one send's outcome; returns the row's new status."""
+    if error is None:
+        values = {
+            "status": NotificationStatus.SENT.value,
+            "sent_at": clock.now(),
+            "last_error": None,
+            "next_attempt_at": None,
+        }
+    elif permanent or item.attempts >= MAX_ATTEMPTS:
+        values = {
+            "status": NotificationStatus.FAILED.value,
+            "last_error": error,
+            "next_attempt_at": None,
+        }
+    else:
+        values = {"last_error": error}
+    session.execute(
+        update(Notification)
+        .where(
+            col(Notification.id) == item.id, col(Notification.status) == NotificationStatus.QUEUED
+        )
+        .values(**values)
+    )
+    return str(values.get("status", NotificationStatus.QUEUED.value))
+
+
+def _permanent(exc: Exception) -> bool:
+    """A 5xx refusal: the same message will not pass later."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+def send_due(
+    db: Database,
+    transport: Transport,
+    *,
+    sender: str,
+    folder: Path | None = None,
+    limit: int = BATCH,
+) -> SendResult:
+    """One pass over the due rows (at most `limit`)."""
+    result = SendResult()
+    with db.session() as session:
+        claimed = claim(session, sender=sender, folder=folder, limit=limit)
+    try:
+        for item in claimed:
+            error: str | None = None
+            permanent = False
+            try:
+                transport.send(item.message)
+            except (smtplib.SMTPException, OSError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                permanent = _permanent(exc)
+            with db.session() as session:
+                status = mark(session, item, error, permanent=permanent)
+            if status == NotificationStatus.SENT:
+                result.sent += 1
+            elif status == NotificationStatus.FAILED:
+                result.failed += 1
+            else:
+                result.retrying += 1
+            if error:
+                result.errors.append(f"#{item.id}: {error}")
+    finally:
+        transport.close()
+    return result
+
+
+def send_all(
+    db: Database, transport: Transport, *, sender: str, folder: Path | None = None
+) -> SendResult:
+    """Passes until nothing is due (`notify send`)."""
+    total = SendResult()
+    while True:
+        one = send_due(db, transport, sender=sender, folder=folder)
+        total.sent += one.sent
+        total.retrying += one.retrying
+        total.failed += one.failed
+        total.errors.extend(one.errors)
+        if one.claimed < BATCH:
+            return total
+
+
+# --- the console's and the CLI's view of the outbox -----------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    incident: str | None
+    event: str
+    channel: str
+    recipient: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    message_id: str | None
+    created_at: datetime
+
+
+def _row(n: Notification) -> OutboxRow:
+    return OutboxRow(
+        id=stored_id(n),
+        incident=number(n.incident_id) if n.incident_id else None,
+        event=n.reason,
+        channel=n.channel,
+        recipient=n.recipient,
+        status=n.status,
+        attempts=n.attempts,
+        next_attempt_at=n.next_attempt_at,
+        last_error=n.last_error,
+        sent_at=n.sent_at,
+        message_id=n.message_id,
+        created_at=n.created_at,
+    )
+
+
+def list_outbox(
+    session: Session,
+    *,
+    status: str | None = None,
+    incident_id: int | None = None,
+    limit: int = 200,
+) -> list[OutboxRow]:
+    """E-mail and SMS rows, newest first (console alerts are not the outbox's)."""
+    if status is not None and status not in ("queued", "sent", "failed"):
+        raise UsageError("status is one of queued, sent, failed", field="status")
+    query = select(Notification).where(col(Notification.channel) != NotificationChannel.ALERT)
+    if status is not None:
+        query = query.where(col(Notification.status) == status)
+    if incident_id is not None:
+        query = query.where(col(Notification.incident_id) == incident_id)
+    rows = session.scalars(query.order_by(col(Notification.id).desc()).limit(limit)).all()
+    return [_row(n) for n in rows]
+
+
+def retry(session: Session, row_id: int) -> OutboxRow:
+    """A failed (or waiting) row queued again, due now, with a fresh count of tries."""
+    row = session.get(Notification, row_id, with_for_update=True)
+    if row is None or row.channel == NotificationChannel.ALERT:
+        raise NotFound(f"no outbox message #{row_id}")
+    if row.status == NotificationStatus.SENT:
+        raise RuleViolation(f"#{row_id} was sent at {row.sent_at}; nothing to retry")
+    row.status = NotificationStatus.QUEUED.value
+    row.attempts = 0
+    row.next_attempt_at = clock.now()
+    session.flush()
+    return _row(row)

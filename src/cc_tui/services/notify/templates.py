@@ -1,0 +1,104 @@
+"""Message templates per event: shipped defaults, overridable as files.
+
+A template is a text file `<event>.txt`: a first line `Subject: ...`, a blank line, the
+body. Admins override one by putting a file of that name into the folder named by
+`notify_templates` in the config. They are rendered by jinja2's sandbox, so a template can
+read the values it is given and do nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cc_tui.errors import NotFound, UsageError
+from cc_tui.models import Contact, Customer, Incident, WorkOrder
+from cc_tui.services.incidents.base import number
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def template_names(folder: Path | None = None) -> list[str]:
+    shipped = {p.name for p in resources.files(__package__).joinpath("templates").iterdir()}
+    own = {p.name for p in folder.glob("*.txt")} if folder and folder.is_dir() else set()
+    return sorted(name.removesuffix(".txt") for name in shipped | own if name.endswith(".txt"))
+
+
+def source(name: str, folder: Path | None = None) -> str:
+    """The template's text: the admin's file if there is one, else the shipped one."""
+    if not name.replace("_", "").isalnum():
+        raise UsageError(f"not a template name: {name!r}", field="template")
+    if folder is not None:
+        own = folder / f"{name}.txt"
+        if own.is_file():
+            return own.read_text(encoding="utf-8")
+    shipped = resources.files(__package__).joinpath("templates", f"{name}.txt")
+    if not shipped.is_file():
+        raise NotFound(f"no template {name!r}; one of: {', '.join(template_names(folder))}")
+    return shipped.read_text(encoding="utf-8")
+
+
+def context(
+    session: Session, incident: Incident, *, work_order: int | None = None
+) -> dict[str, Any]:
+    """What a template may use: plain values, never rows."""
+    customer = (
+        session.scalar(select(col(Customer.name)).where(col(Customer.id) == incident.customer_id))
+        if incident.customer_id
+        else None
+    )
+    contact = (
+        session.scalar(select(col(Contact.name)).where(col(Contact.id) == incident.contact_id))
+        if incident.contact_id
+        else None
+    )
+    order = session.get(WorkOrder, work_order) if work_order else None
+    return {
+        "incident": {
+            "number": number(incident.id or 0),
+            "title": incident.title,
+            "status": incident.status,
+            "request_type": incident.request_type,
+            "problem": incident.actual_problem,
+            "solution": incident.actual_solution,
+        },
+        "customer": contact or incident.caller_name or customer,
+        "work_order": f"WO-{order.id}" if order else None,
+    }
+
+
+def render(name: str, values: dict[str, Any], folder: Path | None = None) -> Rendered:
+    text = source(name, folder)
+    try:
+        out = _ENV.from_string(text).render(**values)
+    except TemplateError as exc:
+        raise UsageError(f"template {name!r}: {exc}", field="template") from exc
+    head, _, body = out.partition("\n\n")
+    if not head.startswith("Subject:"):
+        raise UsageError(f"template {name!r} does not start with 'Subject: '", field="template")
+    return Rendered(
+        subject=" ".join(head.removeprefix("Subject:").split()), body=body.strip() + "\n"
+    )
+
+
+def preview(session: Session, name: str, ref: str | int, folder: Path | None = None) -> Rendered:
+    """A template rendered for an incident, as the sender would (nothing is queued)."""
+    from cc_tui.services.incidents.base import parse_ref
+
+    incident = session.get(Incident, parse_ref(ref))
+    if incident is None:
+        raise NotFound(f"no incident {ref}")
+    return render(name, context(session, incident), folder)

@@ -1,0 +1,309 @@
+"""Notifications (M13): the outbox, and e-mail sent to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from cc_tui.models import Customer, Notification
+from cc_tui.services.incidents.base import parse_ref
+from cc_tui.services.incidents.lifecycle import change_status
+from cc_tui.services.notify import outbox
+from cc_tui.services.notify import sender as sending
+from cc_tui.services.notify.sender import (
+    MAX_ATTEMPTS,
+    SmtpTarget,
+    SmtpTransport,
+    backoff,
+    list_outbox,
+    retry,
+    send_due,
+    thread_root,
+)
+from cc_tui.services.notify.templates import preview
+from cc_tui.services.workorders.orders import transfer
+from tests import factories as f
+from tests.services.test_workorders import action, world  # noqa: F401 (a fixture)
+
+FROM = "desk@example.org"
+START = f.utc(2026, 3, 2, 9, 0)
+
+
+class Inbox:
+    """What the SMTP server received; refuses the addresses in `refuse` for good."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    inbox.target = SmtpTarget("127.0.0.1", controller.port, "none", FROM)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return f.fake_clock(monkeypatch, START)
+
+
+def _desk(db, admin) -> None:
+    """What an action request needs: a department, its codes, a default priority."""
+    from cc_tui.services.directory.agents import add_department
+    from cc_tui.services.directory.codes import add_code
+
+    with db.session() as s:
+        add_department(s, actor=admin, code="DESK", name="Service desk")
+        add_code(s, actor=admin, kind="reason", path="HW")
+        add_code(s, actor=admin, kind="reason", path="HW/DISK")
+        add_code(s, actor=admin, kind="problem", path="DESK/IT/PC/DISK")
+        f.priority(s, "P3", default=True)
+
+
+def _customer(db, email="anna@example.com", name="Acme"):
+    with db.session() as s:
+        return f.customer(s, name, email=email).id
+
+
+def _rows(db, incident=None):
+    with db.session() as s:
+        query = select(Notification).where(Notification.channel == "email")
+        if incident:
+            query = query.where(Notification.incident_id == parse_ref(incident))
+        return s.scalars(query.order_by(Notification.id)).all()
+
+
+def _send(db, inbox):
+    return send_due(db, SmtpTransport(inbox.target), sender=FROM)
+
+
+def test_registering_an_action_request_queues_one_email_to_the_customer(db, admin, clock):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    rows = _rows(db, inc)
+    assert [(r.reason, r.recipient, r.status, r.attempts) for r in rows] == [
+        ("registered", "anna@example.com", "queued", 0)
+    ]
+    assert rows[0].idempotency_key == f"{parse_ref(inc)}:registered:email:anna@example.com"
+    assert rows[0].next_attempt_at == START
+
+
+def test_no_email_without_an_address_or_for_an_information_request(db, admin, clock):
+    _desk(db, admin)
+    quiet = f.register(db, admin, _customer(db, email=None, name="Quiet"))
+    info = f.register(
+        db,
+        admin,
+        _customer(db),
+        request_type="information",
+        problem_code=None,
+        question="Opening hours?",
+        answer="9 to 5",
+    )
+    assert _rows(db, quiet) == []
+    assert _rows(db, info) == []
+
+
+def test_a_rolled_back_change_queues_nothing(db, admin, clock):
+    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+
+    _desk(db, admin)
+    customer = _customer(db)
+    with pytest.raises(RuntimeError), db.session() as s:
+        form = IntakeForm(
+            request_type="action",
+            customer_id=customer,
+            title="Disk full",
+            reason="HW/DISK",
+            problem_code="DESK/IT/PC/DISK",
+        )
+        open_incident(s, actor=admin, channel="phone", form=form)
+        assert len(s.scalars(select(Notification)).all()) == 1
+        raise RuntimeError("the change fails after queuing")
+    assert _rows(db) == []
+
+
+def test_hand_over_and_closing_queue_their_messages_once(db, admin, world, clock):  # noqa: F811
+    with db.session() as s:
+        s.get(Customer, world["acme"]).email = "acme@example.com"
+    inc = action(db, admin, world["acme"])
+    with db.session() as s:
+        order = transfer(s, actor=admin, ref=inc)
+    with db.session() as s:
+        change_status(s, actor=admin, ref=inc, to="closed", coordinator=True)
+    rows = _rows(db, inc)
+    assert [r.reason for r in rows] == ["registered", "handed_over", "closed"]
+    assert f"WO-{outbox.detail_of(rows[1])}" == order.work_orders[0].number
+    with db.session() as s:
+        assert preview(s, "closed", inc).subject.startswith("Your request is closed")
+
+
+def test_sent_mail_carries_the_thread_and_automatic_headers(db, admin, smtp, clock):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db), title="Printer jams")
+    result = _send(db, smtp)
+    assert (result.sent, result.retrying, result.failed) == (1, 0, 0)
+    [mail] = smtp.messages
+    [row] = _rows(db, inc)
+    assert row.status == "sent" and row.sent_at == START and row.attempts == 1
+    assert mail["Message-ID"] == row.message_id
+    assert mail["Subject"] == f"[{inc}] We have registered your request: Printer jams"
+    root = thread_root(parse_ref(inc), FROM)
+    assert mail["In-Reply-To"] == root
+    assert mail["References"] == root
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+    assert mail["To"] == "anna@example.com" and mail["From"] == FROM
+    assert inc in mail.get_content()
+    # Nothing is due any more: a second pass sends nothing.
+    assert _send(db, smtp).claimed == 0
+    assert len(smtp.messages) == 1
+
+
+def test_a_crash_between_send_and_mark_resends_the_same_message_id(
+    db, admin, smtp, clock, monkeypatch
+):
+    _desk(db, admin)
+    f.register(db, admin, _customer(db))
+    real_mark = sending.mark
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed after sending, before marking")
+
+    monkeypatch.setattr(sending, "mark", crash)
+    with pytest.raises(SystemExit):
+        _send(db, smtp)
+    monkeypatch.setattr(sending, "mark", real_mark)
+    assert len(smtp.messages) == 1
+    [row] = _rows(db)
+    assert row.status == "queued"
+    # The claim holds it until its back-off has passed, then it goes again.
+    assert _send(db, smtp).claimed == 0
+    clock.now = START + backoff(1)
+    assert _send(db, smtp).sent == 1
+    assert len(smtp.messages) == 2
+    assert {m["Message-ID"] for m in smtp.messages} == {row.message_id}
+    assert _rows(db)[0].status == "sent"
+
+
+def test_an_unreachable_server_is_retried_with_back_off_then_failed(db, admin, clock):
+    _desk(db, admin)
+    f.register(db, admin, _customer(db))
+    down = SmtpTarget("127.0.0.1", _free_port(), "none", FROM, timeout=5)
+    waits = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = send_due(db, SmtpTransport(down), sender=FROM)
+        assert result.claimed == 1
+        [row] = _rows(db)
+        assert row.attempts == attempt and row.last_error
+        if attempt < MAX_ATTEMPTS:
+            assert row.status == "queued"
+            assert send_due(db, SmtpTransport(down), sender=FROM).claimed == 0
+            waits.append(row.next_attempt_at - clock.now)
+            clock.now = row.next_attempt_at
+    assert row.status == "failed" and row.next_attempt_at is None
+    assert "ConnectionRefusedError" in row.last_error
+    assert waits == [timedelta(minutes=m) for m in (4, 8, 16, 32)]
+    assert clock.now - START == timedelta(minutes=60)
+    with db.session() as s:
+        assert [r.id for r in list_outbox(s, status="failed")] == [row.id]
+        again = retry(s, row.id)
+    assert (again.status, again.attempts) == ("queued", 0)
+
+
+def test_a_permanent_refusal_fails_at_once_and_others_still_go(db, admin, smtp, clock):
+    _desk(db, admin)
+    smtp.refuse.add("gone@example.com")
+    bad = f.register(db, admin, _customer(db, email="gone@example.com", name="Gone"))
+    good = f.register(db, admin, _customer(db))
+    result = _send(db, smtp)
+    assert (result.sent, result.failed) == (1, 1)
+    assert _rows(db, bad)[0].status == "failed"
+    assert "550" in _rows(db, bad)[0].last_error
+    assert _rows(db, good)[0].status == "sent"
+
+
+def test_smtp_settings_are_read_from_the_url(tmp_path, monkeypatch):
+    from cc_tui.config import SmtpSettings
+    from cc_tui.errors import UsageError
+    from cc_tui.services.notify.sender import smtp_target
+
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)
+    monkeypatch.delenv("CC_TUI_SMTP_PASSWORD", raising=False)
+    t = smtp_target(
+        SmtpSettings(url="smtp://mx:2525", sender=FROM, username="desk", password_file=secret)
+    )
+    assert (t.host, t.port, t.security, t.username, t.password) == (
+        "mx",
+        2525,
+        "starttls",
+        "desk",
+        "s3cret",
+    )
+    assert smtp_target(SmtpSettings(url="smtps://mx", sender=FROM)).port == 465
+    secret.chmod(0o644)
+    with pytest.raises(UsageError, match="chmod 600"):
+        smtp_target(SmtpSettings(url="smtp://mx", sender=FROM, password_file=secret))
+    with pytest.raises(UsageError):
+        smtp_target(SmtpSettings(url="http://mx", sender=FROM))
+
+
+def test_notify_commands(db, admin, cli, smtp, clock, tmp_path, monkeypatch):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    config = tmp_path / "config.toml"
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "registered.txt").write_text("Subject: Got it ({{ incident.number }})\n\nThanks.\n")
+    config.write_text(
+        f'notify_templates = "{own}"\n[smtp]\nurl = "smtp+plain://127.0.0.1:{smtp.target.port}"\n'
+        f'from = "{FROM}"\n'
+    )
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
+    shown = cli("notify", "preview", "registered", "--incident", inc, "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == {"subject": f"Got it ({inc})", "body": "Thanks.\n"}
+    listed = json.loads(cli("notify", "list", "--status", "queued", "--json").stdout)
+    assert [(r["incident"], r["event"], r["status"]) for r in listed] == [
+        (inc, "registered", "queued")
+    ]
+    sent = cli("notify", "send", "--once", "--json")
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout) == {"sent": 1, "retrying": 0, "failed": 0, "errors": []}
+    assert smtp.messages[0]["Subject"] == f"[{inc}] Got it ({inc})"
+    assert json.loads(cli("notify", "list", "--incident", inc, "--json").stdout)[0]["status"] == (
+        "sent"
+    )
+    refused = cli("notify", "retry", str(listed[0]["id"]))
+    assert refused.exit_code != 0 and "nothing to retry" in refused.stderr
+    assert cli("notify", "preview", "nosuch", "--incident", inc).exit_code != 0
