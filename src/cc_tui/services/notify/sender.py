@@ -167,20 +167,20 @@ def thread_root(incident_id: int, sender: str) -> str:
 
 
 def build_message(
-    session: Session, row: Notification, sender: str, folder: Path | None
+    session: Session, outgoing: Notification, sender: str, folder: Path | None
 ) -> EmailMessage:
     """The e-mail of one outbox row: rendered from its event's template unless the row
     carries its own text (escalation alerts), threaded to the incident."""
-    incident = session.get(Incident, row.incident_id) if row.incident_id else None
-    if row.body or incident is None:
-        subject, body = row.subject or row.reason, row.body
+    incident = session.get(Incident, outgoing.incident_id) if outgoing.incident_id else None
+    if outgoing.body or incident is None:
+        subject, body = outgoing.subject or outgoing.reason, outgoing.body
     else:
-        values = templates.context(session, incident, work_order=outbox.detail_of(row))
-        rendered = templates.render(row.reason, values, folder)
+        values = templates.context(session, incident, work_order=outbox.detail_of(outgoing))
+        rendered = templates.render(outgoing.reason, values, folder)
         subject, body = rendered.subject, rendered.body
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = row.recipient or ""
+    msg["To"] = outgoing.recipient or ""
     if incident is not None and incident.id is not None:
         tag = f"[{number(incident.id)}]"
         msg["Subject"] = subject if tag in subject else f"{tag} {subject}"
@@ -196,8 +196,10 @@ def build_message(
         msg["References"] = " ".join([root, *inbound[-10:]])
     else:
         msg["Subject"] = subject
-    msg["Message-ID"] = row.message_id or message_id(stored_id(row), row.incident_id, sender)
-    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = outgoing.message_id or message_id(
+        stored_id(outgoing), outgoing.incident_id, sender
+    )
+    msg["Date"] = format_datetime(outgoing.created_at)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body)
@@ -229,21 +231,23 @@ def claim(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = []
-    for row in session.scalars(query).all():
-        row.attempts += 1
-        row.next_attempt_at = now + backoff(row.attempts)
-        row.message_id = row.message_id or message_id(stored_id(row), row.incident_id, sender)
+    for outgoing in session.scalars(query).all():
+        outgoing.attempts += 1
+        outgoing.next_attempt_at = now + backoff(outgoing.attempts)
+        outgoing.message_id = outgoing.message_id or message_id(
+            stored_id(outgoing), outgoing.incident_id, sender
+        )
         try:
-            built = build_message(session, row, sender, folder)
+            built = build_message(session, outgoing, sender, folder)
         except (UsageError, NotFound) as exc:
             # A broken template is no reason to try again in four minutes.
-            row.status, row.last_error, row.next_attempt_at = (
+            outgoing.status, outgoing.last_error, outgoing.next_attempt_at = (
                 NotificationStatus.FAILED.value,
                 str(exc),
                 None,
             )
             continue
-        claimed.append(Claimed(stored_id(row), row.attempts, built))
+        claimed.append(Claimed(stored_id(outgoing), outgoing.attempts, built))
     return claimed
 
 
@@ -389,13 +393,13 @@ def list_outbox(
 
 def retry(session: Session, row_id: int) -> OutboxRow:
     """A failed (or waiting) row queued again, due now, with a fresh count of tries."""
-    row = session.get(Notification, row_id, with_for_update=True)
-    if row is None or row.channel == NotificationChannel.ALERT:
+    outgoing = session.get(Notification, row_id, with_for_update=True)
+    if outgoing is None or outgoing.channel == NotificationChannel.ALERT:
         raise NotFound(f"no outbox message #{row_id}")
-    if row.status == NotificationStatus.SENT:
-        raise RuleViolation(f"#{row_id} was sent at {row.sent_at}; nothing to retry")
-    row.status = NotificationStatus.QUEUED.value
-    row.attempts = 0
-    row.next_attempt_at = clock.now()
+    if outgoing.status == NotificationStatus.SENT:
+        raise RuleViolation(f"#{row_id} was sent at {outgoing.sent_at}; nothing to retry")
+    outgoing.status = NotificationStatus.QUEUED.value
+    outgoing.attempts = 0
+    outgoing.next_attempt_at = clock.now()
     session.flush()
-    return _row(row)
+    return _row(outgoing)
