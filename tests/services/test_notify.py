@@ -307,3 +307,29 @@ def test_notify_commands(db, admin, cli, smtp, clock, tmp_path, monkeypatch):
     refused = cli("notify", "retry", str(listed[0]["id"]))
     assert refused.exit_code != 0 and "nothing to retry" in refused.stderr
     assert cli("notify", "preview", "nosuch", "--incident", inc).exit_code != 0
+
+
+def test_the_customers_reply_to_a_notification_lands_on_its_incident(db, admin, smtp, clock):
+    from cc_tui.services.mail.intake import MailDefaults, receive
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    _send(db, smtp)
+    [ours] = smtp.messages
+    reply = EmailMessage()
+    reply["From"] = "anna@example.com"
+    reply["To"] = FROM
+    # The subject lost its [INC-n]: the thread headers alone find the incident.
+    reply["Subject"] = "Re: thanks"
+    reply["Message-ID"] = "<reply-1@example.com>"
+    reply["In-Reply-To"] = ours["Message-ID"]
+    reply["References"] = f"{ours['References']} {ours['Message-ID']}"
+    reply.set_content("The disk is still full.\n")
+    with db.session() as s:
+        outcome = receive(
+            s,
+            actor=admin,
+            raw=reply.as_bytes(),
+            defaults=MailDefaults(reason="HW/DISK", own_addresses=frozenset({FROM})),
+        )
+    assert (outcome.outcome, outcome.incident) == ("event", inc)

@@ -25,6 +25,7 @@ from cc_tui.models import (
     Incident,
     MailAttachment,
     MailMessage,
+    Notification,
 )
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, Channel, MailStatus, RequestType, Status
@@ -213,6 +214,16 @@ def _thread(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> In
             )
         ).all()
         found = {mid: iid for mid, iid in rows}
+        # A reply to (or a bounce of) one of our notifications names its Message-ID.
+        sent = session.exec(
+            select(Notification.message_id, Notification.incident_id).where(
+                col(Notification.message_id).in_(ids),
+                col(Notification.incident_id).is_not(None),
+            )
+        ).all()
+        for mid, iid in sent:
+            if mid is not None:
+                found.setdefault(mid, iid)
         for mid in ids:
             if found.get(mid) is not None:
                 return session.get(Incident, found[mid])
