@@ -52,9 +52,15 @@ def database(dialect: str, incidents: int, rebuild: bool) -> str:
         if rebuild:
             drop_pg(name)
         url = pg_url(name)
+    # A new PostgreSQL database needs its schema (and first admin) before the demo loads.
+    subprocess.run(
+        [str(CC_TUI), "--db", url, "--as", "admin", "db", "upgrade"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     log(f"{dialect}: topping up to {incidents} incidents (cc-tui demo) ...")
     subprocess.run(
-        [str(CC_TUI), "--db", url, "demo", "--incidents", str(incidents)],
+        [str(CC_TUI), "--db", url, "--as", "admin", "demo", "--incidents", str(incidents)],
         check=True,
         stdout=subprocess.DEVNULL,
     )
