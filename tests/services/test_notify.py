@@ -193,15 +193,15 @@ def test_a_crash_between_send_and_mark_resends_the_same_message_id(
 ):
     _desk(db, admin)
     f.register(db, admin, _customer(db))
-    real_mark = sending.mark
+    real_mark = sending.mark_sent
 
     def crash(*args, **kwargs):
         raise SystemExit("killed after sending, before marking")
 
-    monkeypatch.setattr(sending, "mark", crash)
+    monkeypatch.setattr(sending, "mark_sent", crash)
     with pytest.raises(SystemExit):
         _send(db, smtp)
-    monkeypatch.setattr(sending, "mark", real_mark)
+    monkeypatch.setattr(sending, "mark_sent", real_mark)
     assert len(smtp.messages) == 1
     [row] = _rows(db)
     assert row.status == "queued"

@@ -8,7 +8,7 @@ One pass (`send_due`):
    of that attempt (which doubles as a lease while it is being sent) and fix its
    Message-ID; render each message;
 2. send each one with no transaction open;
-3. mark each one in its own short transaction: sent, or its error kept and, after
+3. mark them, `MARK_EVERY` to a short transaction: sent, or the error kept and, after
    `MAX_ATTEMPTS` tries or a permanent refusal, failed.
 
 A crash between 2 and 3 leaves the row queued: it is sent again once its back-off has
@@ -48,6 +48,8 @@ MAX_ATTEMPTS = 5
 # after the first.
 FIRST_DELAY = timedelta(minutes=4)
 BATCH = 100
+# Outcomes marked per transaction.
+MARK_EVERY = 20
 
 
 def backoff(attempt: int) -> timedelta:
@@ -278,6 +280,23 @@ def mark(session: Session, item: Claimed, error: str | None, *, permanent: bool 
     return str(values.get("status", NotificationStatus.QUEUED.value))
 
 
+def mark_sent(session: Session, ids: list[int]) -> None:
+    """Many sent rows in one statement."""
+    session.execute(
+        update(Notification)
+        .where(
+            col(Notification.id).in_(ids),
+            col(Notification.status) == NotificationStatus.QUEUED,
+        )
+        .values(
+            status=NotificationStatus.SENT.value,
+            sent_at=clock.now(),
+            last_error=None,
+            next_attempt_at=None,
+        )
+    )
+
+
 def _permanent(exc: Exception) -> bool:
     """A 5xx refusal: the same message will not pass later."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -297,6 +316,28 @@ def send_due(
     result = SendResult()
     with db.session() as session:
         claimed = claim(session, sender=sender, folder=folder, limit=limit)
+    outcomes: list[tuple[Claimed, str | None, bool]] = []
+
+    def record() -> None:
+        # Several outcomes a transaction: a crash loses at most these marks, and their
+        # messages go again with the same Message-IDs.
+        if not outcomes:
+            return
+        with db.session() as session:
+            sent = [item.id for item, error, _ in outcomes if error is None]
+            if sent:
+                mark_sent(session, sent)
+                result.sent += len(sent)
+            for item, error, permanent in outcomes:
+                if error is None:
+                    continue
+                if mark(session, item, error, permanent=permanent) == NotificationStatus.FAILED:
+                    result.failed += 1
+                else:
+                    result.retrying += 1
+                result.errors.append(f"#{item.id}: {error}")
+        outcomes.clear()
+
     try:
         for item in claimed:
             error: str | None = None
@@ -306,16 +347,10 @@ def send_due(
             except (smtplib.SMTPException, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 permanent = _permanent(exc)
-            with db.session() as session:
-                status = mark(session, item, error, permanent=permanent)
-            if status == NotificationStatus.SENT:
-                result.sent += 1
-            elif status == NotificationStatus.FAILED:
-                result.failed += 1
-            else:
-                result.retrying += 1
-            if error:
-                result.errors.append(f"#{item.id}: {error}")
+            outcomes.append((item, error, permanent))
+            if len(outcomes) >= MARK_EVERY:
+                record()
+        record()
     finally:
         transport.close()
     return result
