@@ -300,3 +300,29 @@ def test_snapshot_of_the_board(snap_compare, tmp_path, monkeypatch):
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+async def test_time_columns_and_updated_tick_without_a_change(sqlite_db, admin, monkeypatch):
+    """Issue 19, finding 4: waiting, time left and "updated" count on while nothing changes."""
+    clock = fake_clock(monkeypatch, NOW)
+    ids = build(sqlite_db)["ids"]
+    app = console(sqlite_db, login="sue", mode="queues")
+    async with app.run_test(size=SIZE) as pilot:
+        await board_loaded(pilot)
+        table = queue(app)
+        urgent = str(ids["urgent"])
+        assert table.get_cell(urgent, "waiting").plain == "20m"
+        assert table.get_cell(urgent, "escalation").plain.endswith("40m left")
+        assert "updated 12:00:00" in text_of(app, "#board-status")
+        agents = app.screen.query_one("#agent-table", DataTable)
+        assert agents.get_cell("bob", "since").plain == "4h"
+        clock.now = NOW + timedelta(minutes=52, seconds=30)
+        app.screen._tick()  # the screen's 30-second clock, without waiting for it
+        await pilot.pause()
+        assert table.get_cell(urgent, "waiting").plain == "1h12m"
+        assert table.get_cell(urgent, "escalation").plain.endswith("12m overdue")
+        assert "updated 12:52:30" in text_of(app, "#board-status")
+        assert agents.get_cell("bob", "since").plain == "4h52m"
+        desk = next(p for p in app.screen.query(DepartmentPanel) if p.code == "DESK")
+        assert f"oldest INC-{ids['late']} · 5h52m" in str(desk.visual)
+        assert shown(app) == [ids["late"], ids["urgent"], ids["calm"]]

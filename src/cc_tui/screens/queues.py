@@ -41,6 +41,8 @@ PRELOAD_ROWS = 5
 # Changes to these entities can alter what the board shows.
 BOARD_ENTITIES = ("incident", "agent", "department", "priority", "routing_rule")
 SELECTED = "●"
+# How often the time columns (waiting, time left, overdue) are counted on (seconds).
+TICK_SECONDS = 30
 
 # (key, heading, width): fixed widths, so the table never measures its cells.
 QUEUE_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -110,6 +112,7 @@ class QueuesScreen(ConsoleScreen):
         # Every load gets a number; only the answer to the newest one is shown.
         self._request = 0
         self._variables: dict[str, str] = {}
+        self._ticking = False
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="board-status")
@@ -136,7 +139,31 @@ class QueuesScreen(ConsoleScreen):
         self._show_status()
 
     def database_ready(self, connection: Connection) -> None:
+        if not self._ticking:
+            self._ticking = True
+            self.set_interval(TICK_SECONDS, self._tick)
         self.refresh_board()
+
+    def _tick(self) -> None:
+        """Count the time columns on without a reload: the change feed keeps the rows
+        true, so the shown values are as of now and "updated" says so."""
+        if self.board is None or self.busy:
+            return
+        self.refreshed_at = clock.now()
+        table = self.table
+        for incident_id in self._order:
+            key = str(incident_id)
+            cells = dict(zip((c[0] for c in QUEUE_COLUMNS), self._cells(self._rows[incident_id])))
+            for column in ("escalation", "waiting"):
+                if table.get_cell(key, column).plain != cells[column].plain:
+                    table.update_cell(key, column, cells[column])
+        agents = self.query_one("#agent-table", DataTable)
+        for agent in self.board.load.agents:
+            if agent.oldest is not None:
+                since = span_text(self.refreshed_at - agent.oldest.since)
+                agents.update_cell(agent.login, "since", _cell(since, right=True))
+        self._show_panels(self.board.load)
+        self._show_status()
 
     def changes_arrived(self, batch: ChangeBatch) -> None:
         if batch.incident_ids or batch.touches(*BOARD_ENTITIES):
