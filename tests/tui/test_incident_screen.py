@@ -349,6 +349,14 @@ def build_snapshot_database(url: str) -> int:
 
 
 def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
+    assert picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, SIZE)
+
+
+def test_snapshot_of_the_incident_screen_at_80x24(snap_compare, tmp_path, monkeypatch):
+    assert picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, (80, 24))
+
+
+def picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, size) -> bool:
     # A relative path: the header shows the same database name on every machine.
     monkeypatch.chdir(tmp_path)
     # A fixed clock: the escalation badge shows the time left.
@@ -361,4 +369,26 @@ def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
         await open_detail(pilot, incident_id)
         await settled(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_summary_folds_at_80x24_so_the_timeline_keeps_room(tmp_path, monkeypatch):
+    """Issue 19, finding 1: at 80x24 the header took 12 rows and left two events."""
+    monkeypatch.chdir(tmp_path)
+    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
+    url = "sqlite:///incident.sqlite3"
+    incident_id = build_snapshot_database(url)
+    app = make_app(url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, incident_id)
+        await settled(pilot)
+        assert app.screen.has_class("-short")
+        assert app.screen.query_one("#incident-top").region.height <= 7
+        picture = app.export_screenshot()
+        assert sum(f"#{n}" in picture for n in range(1, 9)) >= 4
+        # Taller again: the whole summary is back.
+        await pilot.resize_terminal(120, 35)
+        await settled(pilot)
+        assert not app.screen.has_class("-short")
+        summary = str(app.screen.query_one("#incident-summary-box").visual)
+        assert "Response\xa0due" in summary

@@ -283,6 +283,14 @@ async def test_untrusted_text_shows_as_text(sqlite_db, fixed_clock):
 
 
 def test_snapshot_of_the_board(snap_compare, tmp_path, monkeypatch):
+    assert picture_of_the_board(snap_compare, tmp_path, monkeypatch, SIZE)
+
+
+def test_snapshot_of_the_board_at_80x24(snap_compare, tmp_path, monkeypatch):
+    assert picture_of_the_board(snap_compare, tmp_path, monkeypatch, (80, 24))
+
+
+def picture_of_the_board(snap_compare, tmp_path, monkeypatch, size) -> bool:
     # A relative path, so the header names the same database on every machine.
     monkeypatch.chdir(tmp_path)
     fake_clock(monkeypatch, NOW)
@@ -299,7 +307,30 @@ def test_snapshot_of_the_board(snap_compare, tmp_path, monkeypatch):
         await pilot.press("down", "space")
         await settled(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+    return snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("login", ["sue", "bob"])
+async def test_rows_are_visible_at_80x24(sqlite_db, admin, fixed_clock, login):
+    """Issue 19, finding 1: at 80x24 the board (sue) and My work (bob) showed only the
+    table's header; the panels shrink to one line so every loaded row is on screen."""
+    build(sqlite_db)
+    app = console(sqlite_db, login=login, mode="queues")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await board_loaded(pilot)
+        await settled(pilot)
+        table = queue(app)
+        assert table.row_count >= 2
+        # The header plus every row fits in the table's height.
+        assert table.region.height >= table.row_count + 1
+        panels = list(app.screen.query(DepartmentPanel))
+        assert panels and all(p.region.height == 1 for p in panels)
+        picture = app.export_screenshot()
+        for incident_id in shown(app):
+            assert f"INC-{incident_id}" in picture
+        await pilot.resize_terminal(120, 35)
+        await settled(pilot)
+        assert all(p.region.height == 7 for p in app.screen.query(DepartmentPanel))
 
 
 async def test_time_columns_and_updated_tick_without_a_change(sqlite_db, admin, monkeypatch):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -52,6 +52,8 @@ PAGE_SIZE = 50
 NBSP = "\u00a0"
 # The timer indicator and the escalation badge count on the screen's clock between reloads.
 TICK_SECONDS = 15
+# Below this many rows the summary folds to three lines, so the timeline keeps its room.
+SHORT_HEIGHT = 32
 KIND_LABELS = (
     ("all", "1", "All"),
     ("contact", "2", "Contacts"),
@@ -120,8 +122,11 @@ def summary_content(
     zone: tzinfo | None,
     me: str,
     now: datetime,
+    folded: bool = False,
 ) -> Content:
-    """The top of the screen; every value from the database is plain text."""
+    """The top of the screen; every value from the database is plain text. `folded` (short
+    terminals) keeps the title, the state, the customer, the unit and a running timer; the
+    times and deadlines stay behind `d`."""
     d = view.detail
     counts = view.counts
     events = (
@@ -134,7 +139,7 @@ def summary_content(
             (d.number, "bold"),
             "  ",
             (d.title or "(no title)", "bold"),
-            (f"  ·  {d.type} via {d.channel}  ·  {events}", "dim"),
+            "" if folded else (f"  ·  {d.type} via {d.channel}  ·  {events}", "dim"),
         )
     )
     lines.append(
@@ -161,6 +166,20 @@ def summary_content(
         )
     lines.append(Content.assemble(*parts))
     unit = d.unit
+    timer_parts: list[Any] = []
+    for running in view.running_timers:
+        elapsed = minutes_text(max(0, int((now - running.started_at).total_seconds() // 60)))
+        if running.agent == me:
+            text, style = f" ⏱ your timer {elapsed} ", "bold reverse $warning"
+        else:
+            text, style = f"⏱ {running.agent} {elapsed}", "$warning"
+        timer_parts.append((text.replace(" ", NBSP), style))
+        timer_parts.append("   ")
+    if folded:
+        if unit:
+            parts.append(_pair("Unit", unit["serial"]))
+        lines[-1] = Content.assemble(*parts, *timer_parts)
+        return Content("\n").join(lines)
     if unit:
         if unit["under_warranty"]:
             warranty = (f"under warranty until {unit['warranty_until']}", "$success")
@@ -178,15 +197,6 @@ def summary_content(
     else:
         lines.append(_pair("Unit", None))
     deadlines = view.deadlines
-    timer_parts: list[Any] = []
-    for running in view.running_timers:
-        elapsed = minutes_text(max(0, int((now - running.started_at).total_seconds() // 60)))
-        if running.agent == me:
-            text, style = f" ⏱ your timer {elapsed} ", "bold reverse $warning"
-        else:
-            text, style = f"⏱ {running.agent} {elapsed}", "$warning"
-        timer_parts.append((text.replace(" ", NBSP), style))
-        timer_parts.append("   ")
     lines.append(
         Content.assemble(
             _pair("Opened", local_time(d.opened_at, zone)),
@@ -398,7 +408,13 @@ class IncidentDetailScreen(ConsoleScreen):
             return
         summary = self.view.summary
         self.query_one("#incident-summary-box", Static).update(
-            summary_content(summary, zone=self._zone, me=self._me, now=clock.now())
+            summary_content(
+                summary,
+                zone=self._zone,
+                me=self._me,
+                now=clock.now(),
+                folded=self.has_class("-short"),
+            )
         )
         self._show_deadlines()
         self._show_orders()
@@ -471,6 +487,12 @@ class IncidentDetailScreen(ConsoleScreen):
 
     def _key(self, binding_id: str, default: str) -> str:
         return self.app.key_display(binding_id, default)
+
+    def on_resize(self, event: events.Resize) -> None:
+        short = event.size.height < SHORT_HEIGHT
+        if short != self.has_class("-short"):
+            self.set_class(short, "-short")
+            self._show_summary()
 
     def _tick(self) -> None:
         # The badge's time left (and a running timer) move on between reloads.

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import HorizontalScroll
 from textual.content import Content
@@ -41,6 +41,9 @@ PRELOAD_ROWS = 5
 # Changes to these entities can alter what the board shows.
 BOARD_ENTITIES = ("incident", "agent", "department", "priority", "routing_rule")
 SELECTED = "●"
+# Below this many rows the panels shrink to one line each and the agents' table to three
+# rows, so that the queue keeps rows to read (80x24 included).
+SHORT_HEIGHT = 32
 # How often the time columns (waiting, time left, overdue) are counted on (seconds).
 TICK_SECONDS = 30
 
@@ -153,7 +156,11 @@ class QueuesScreen(ConsoleScreen):
         table = self.table
         for incident_id in self._order:
             key = str(incident_id)
-            cells = dict(zip((c[0] for c in QUEUE_COLUMNS), self._cells(self._rows[incident_id])))
+            cells = dict(
+                zip(
+                    (c[0] for c in QUEUE_COLUMNS), self._cells(self._rows[incident_id]), strict=True
+                )
+            )
             for column in ("escalation", "waiting"):
                 if table.get_cell(key, column).plain != cells[column].plain:
                     table.update_cell(key, column, cells[column])
@@ -290,7 +297,8 @@ class QueuesScreen(ConsoleScreen):
         if list(panels) != codes:
             strip.remove_children()
             strip.mount_all(
-                DepartmentPanel(d, moment, i + 1 if d.code else None) for i, d in enumerate(wanted)
+                DepartmentPanel(d, moment, i + 1 if d.code else None, compact=self.short)
+                for i, d in enumerate(wanted)
             )
         else:
             for i, d in enumerate(wanted):
@@ -301,6 +309,18 @@ class QueuesScreen(ConsoleScreen):
             panel.set_class(selected, "-selected")
             if selected:
                 self.call_after_refresh(strip.scroll_to_widget, panel, animate=False)
+
+    @property
+    def short(self) -> bool:
+        return self.has_class("-short")
+
+    def on_resize(self, event: events.Resize) -> None:
+        short = event.size.height < SHORT_HEIGHT
+        if short == self.short:
+            return
+        self.set_class(short, "-short")
+        for panel in self.query(DepartmentPanel):
+            panel.set_compact(short)
 
     def _show_agents(self, agents: list[AgentLoad]) -> None:
         table = self.query_one("#agent-table", DataTable)

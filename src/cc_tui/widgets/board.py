@@ -67,6 +67,23 @@ def panel_content(dept: DepartmentLoad, now: datetime) -> Content:
     )
 
 
+def compact_content(dept: DepartmentLoad, index: int | None) -> Content:
+    """The panel on one line, for short terminals: key, code, queue, open, escalations."""
+    key = f"{index} " if index is not None and index < 10 else ""
+    escalated = [
+        Content.styled(f"{label} {dept.by_escalation.get(name, 0)}", STYLE[name])
+        for name, label in ESCALATION_SHORT
+        if dept.by_escalation.get(name, 0)
+    ]
+    return Content(" ").join(
+        [
+            Content.styled(f"{key}{dept.code or '–'}", "bold"),
+            Content.assemble(("q", "dim"), str(dept.unassigned), ("/", "dim"), str(dept.open)),
+            *escalated,
+        ]
+    )
+
+
 class DepartmentPanel(Static):
     """A department's counts; the selected one is the queue listed below the panels.
     A click chooses it (the board's keys do the same without a mouse)."""
@@ -89,23 +106,44 @@ class DepartmentPanel(Static):
     DepartmentPanel.-unrouted {
         border: round $warning 60%;
     }
+    DepartmentPanel.-compact {
+        width: auto;
+        height: 1;
+        border: none;
+        margin-right: 1;
+    }
+    DepartmentPanel.-compact.-selected {
+        border: none;
+        background: $accent 40%;
+    }
     """
 
     @dataclass
     class Chosen(Message):
         code: str
 
-    def __init__(self, dept: DepartmentLoad, now: datetime, index: int | None) -> None:
+    def __init__(
+        self, dept: DepartmentLoad, now: datetime, index: int | None, *, compact: bool = False
+    ) -> None:
         super().__init__(panel_content(dept, now))
         self.code = dept.code
+        self.compact = compact
         self.show(dept, now, index)
 
     def show(self, dept: DepartmentLoad, now: datetime, index: int | None) -> None:
-        self.update(panel_content(dept, now))
+        self._shown = (dept, now, index)
+        self.set_class(self.compact, "-compact")
+        self.update(compact_content(dept, index) if self.compact else panel_content(dept, now))
         key = f"{index} " if index is not None and index < 10 else ""
         self.border_title = Content(f"{key}{dept.code or '–'} {dept.name}")
         self.border_subtitle = Content("on site" if dept.on_site else "")
         self.set_class(dept.code is None, "-unrouted")
+
+    def set_compact(self, compact: bool) -> None:
+        """One line (short terminals) or the full panel."""
+        if compact != self.compact:
+            self.compact = compact
+            self.show(*self._shown)
 
     def on_click(self, event: events.Click) -> None:
         if self.code is not None:
