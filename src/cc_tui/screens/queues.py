@@ -149,8 +149,9 @@ class QueuesScreen(ConsoleScreen):
 
     def _tick(self) -> None:
         """Count the time columns on without a reload: the change feed keeps the rows
-        true, so the shown values are as of now and "updated" says so."""
-        if self.board is None or self.busy:
+        true, so the shown values are as of now and "updated" says so. Not while the
+        database does not answer: then nothing is known to be true now."""
+        if self.board is None or self.busy or self.app.offline_text() is not None:
             return
         self.refreshed_at = clock.now()
         table = self.table
