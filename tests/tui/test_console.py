@@ -178,7 +178,7 @@ async def test_ctrl_q_quits_from_a_focused_input(sqlite_db, sqlite_admin):
     app = console(sqlite_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot)
-        await pilot.press("g")
+        await pilot.press("colon")
         assert isinstance(app.focused, Input)
         await pilot.press("1", "2")
         assert app.focused.value == "12"

@@ -104,13 +104,13 @@ async def test_jump_to_an_incident_number(sqlite_db, sqlite_admin):
         await open_list(pilot)
         # Not among the rows shown: the list starts at it.
         target = ids[10]
-        await pilot.press("g", *f"INC-{target}", "enter")
+        await pilot.press("colon", *f"INC-{target}", "enter")
         await wait_until(pilot, lambda: shown_numbers(app)[0] == f"INC-{target}")
         assert table(app).cursor_row == 0
         assert app.focused is table(app)
         assert text_of(app, "#incident-summary-text").startswith(f"INC-{target}  Printer 11 jams")
         # Already shown: the cursor moves to it; a bare number works too.
-        await pilot.press("g", *str(ids[5]), "enter")
+        await pilot.press("colon", *str(ids[5]), "enter")
         await pilot.pause()
         assert table(app).cursor_row == 5
         # Back to the newest.
@@ -123,7 +123,7 @@ async def test_jump_to_an_unknown_or_malformed_number_says_why(sqlite_db, sqlite
     app = console(sqlite_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await open_list(pilot)
-        await pilot.press("g", *"INC-999", "enter")
+        await pilot.press("colon", *"INC-999", "enter")
         await wait_until(pilot, lambda: text_of(app, "#jump-error") != "")
         assert text_of(app, "#jump-error") == "no incident INC-999"
         assert isinstance(app.focused, Input)
@@ -145,7 +145,7 @@ async def test_jump_to_a_closed_incident_drops_the_open_filter(sqlite_db, sqlite
         await open_list(pilot)
         await pilot.press("o")
         await wait_until(pilot, lambda: table(app).row_count == 2)
-        await pilot.press("g", "2", "enter")
+        await pilot.press("colon", "2", "enter")
         await wait_until(pilot, lambda: shown_numbers(app)[:1] == ["INC-2"])
         assert shown_numbers(app) == ["INC-2", "INC-1"]
         assert text_of(app, "#incident-status").startswith("All incidents · from INC-2 down")
@@ -245,6 +245,27 @@ async def test_escalation_column_shows_the_state_and_the_time_left(db, admin, mo
         clock.now = NOW + timedelta(hours=1)
         app.screen._tick()
         assert grid.get_cell(str(on_time), "escalation").plain == "response 25m overdue"
+
+
+async def test_vi_keys_move_in_the_list_and_type_in_the_jump_field(sqlite_db, sqlite_admin):
+    """Issue 19, console habits: j, k, g and G move the cursor; `:` goes to a number."""
+    add_incidents(sqlite_db, sqlite_admin, 4)
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        grid = table(app)
+        assert app.focused is grid
+        await pilot.press("j", "j", "j")
+        assert grid.cursor_row == 3
+        await pilot.press("k")
+        assert grid.cursor_row == 2
+        await pilot.press("g")
+        assert grid.cursor_row == 0
+        await pilot.press("G")
+        assert grid.cursor_row == 3
+        await pilot.press("colon", "g", "j")
+        assert app.focused.value == "gj"
+        assert grid.cursor_row == 3
 
 
 def test_opened_shows_the_year_only_for_other_years():

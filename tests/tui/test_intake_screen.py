@@ -458,7 +458,7 @@ async def test_f2_from_another_mode_takes_a_call(sqlite_db, desk, sqlite_admin):
     app = console(sqlite_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot)
-        await pilot.press("g")  # the jump field has the focus: F2 still works
+        await pilot.press("colon")  # the jump field has the focus: F2 still works
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
         intake = screen(app)

@@ -357,3 +357,44 @@ async def test_time_columns_and_updated_tick_without_a_change(sqlite_db, admin, 
         desk = next(p for p in app.screen.query(DepartmentPanel) if p.code == "DESK")
         assert f"oldest INC-{ids['late']} · 5h52m" in str(desk.visual)
         assert shown(app) == [ids["late"], ids["urgent"], ids["calm"]]
+
+
+async def test_question_mark_shows_the_boards_keys_grouped_and_vi_keys_move(
+    sqlite_db, admin, fixed_clock
+):
+    """Issue 19, console habits: `?` lists this screen's keys by task (not Textual's key
+    panel); j, k, g and G move in the queue."""
+    from cc_tui.dialogs.keys import KeysDialog
+
+    ids = build(sqlite_db)["ids"]
+    app = console(sqlite_db, login="sue", mode="queues")
+    async with app.run_test(size=SIZE) as pilot:
+        await board_loaded(pilot)
+        await settled(pilot)
+        table = queue(app)
+        assert app.focused is table
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("G")
+        assert table.cursor_row == 2 and shown(app)[2] == ids["calm"]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysDialog))
+        text = str(app.screen.query_one("#keys-text", Static).visual)
+        for line in (
+            "Work on incidents",
+            "c  ",
+            "Claim next",
+            "Select several",
+            "Move in the list",
+        ):
+            assert line in text
+        assert text.index("Work on incidents") < text.index("Choose the list")
+        assert "Everywhere" in text and "F4" in text and "Queues" in text
+        assert "Delete" not in text  # no text-editing keys: those are F1's
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, KeysDialog))
+        assert table.cursor_row == 2

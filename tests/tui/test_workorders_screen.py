@@ -4,6 +4,7 @@ in the Work orders mode, and the incident following on another console's screen.
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from cc_tui.models import Incident, WorkOrder
 from cc_tui.services.context import actor_of, bootstrap_admin
@@ -110,3 +111,32 @@ async def test_complete_an_order_in_the_work_orders_mode_closes_its_incidents(wo
     with db.session(write=False) as s:
         order = s.get(WorkOrder, int(wo.removeprefix("WO-")))
         assert order is not None and order.actual_solution == "replaced the roller"
+
+
+async def test_j_k_g_and_capital_g_move_in_the_list_but_type_in_the_filter(world):
+    """Issue 19, console habits: vi keys in the work-order list."""
+    from cc_tui.screens.workorders import WorkOrdersScreen
+
+    db = world["db"]
+    with db.session() as s:
+        for ref in world["ids"]:
+            transfer(s, actor=world["admin"], ref=ref)
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connection is not None, "the database")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, WorkOrdersScreen), "the mode")
+        listing = app.screen
+        await wait_for(pilot, lambda: len(listing.rows) == 2, "both orders")
+        listing.table.focus()
+        await pilot.press("j")
+        assert listing.table.cursor_row == 1
+        await pilot.press("k")
+        assert listing.table.cursor_row == 0
+        await pilot.press("G")
+        assert listing.table.cursor_row == 1
+        await pilot.press("g")
+        assert listing.table.cursor_row == 0
+        await pilot.press("slash", "j", "k")
+        assert listing.query_one("#wo-filter", Input).value == "jk"
+        assert listing.table.cursor_row == 0

@@ -64,6 +64,7 @@ class CcTuiApp(App[None]):
     MODES = {mode.name: mode.make_screen for mode in CONSOLE_MODES}
     BINDINGS = [
         Binding("f1", "toggle_help", "Help", id="app.help"),
+        Binding("question_mark", "show_keys", "Keys", show=False, id="app.keys"),
         *(
             Binding(
                 mode.key,
@@ -144,6 +145,25 @@ class CcTuiApp(App[None]):
         take_call = getattr(self.screen, "take_call", None)
         if mode == "intake" and callable(take_call):
             take_call()
+
+    def action_show_keys(self) -> None:
+        """The current screen's own keys grouped by task, then the keys of every screen."""
+        from cc_tui.dialogs.keys import KeysDialog
+
+        screen = self.screen
+        key_groups = getattr(screen, "key_groups", None)
+        if not callable(key_groups):
+            return  # a dialog or the start-up screen: their keys are on show already
+        mode = next((m for m in CONSOLE_MODES if m.name == getattr(screen, "MODE", None)), None)
+        everywhere = [(self.key_display(m.binding_id, m.key), m.label) for m in CONSOLE_MODES]
+        everywhere += [
+            (self.key_display("app.command_palette", "ctrl+p"), "Commands (search every action)"),
+            (self.key_display("app.keys", "question_mark"), "These keys"),
+            (self.key_display("app.help", "f1"), "Every key, text fields included"),
+            (self.key_display("app.quit", "ctrl+q"), "Quit"),
+        ]
+        title = mode.label if mode is not None else "this screen"
+        self.push_screen(KeysDialog(title, [*key_groups(), ("Everywhere", everywhere)]))
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -12,6 +13,7 @@ from textual.widgets import Footer
 from cc_tui.console.calls import Connection, call_service, connected
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
+from cc_tui.widgets.list_table import LIST_KEYS, ListTable
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from cc_tui.console.app import CcTuiApp
+
+# (group title, binding ids or literal (keys, description) pairs)
+KeyGroupSpec = tuple[tuple[str, tuple[str | tuple[str, str], ...]], ...]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -33,6 +38,8 @@ class ConsoleScreen(Screen):
 
     # A class attribute; the starting screen sets it per instance (the tab it shows).
     MODE: str | None = None
+    # How `?` groups this screen's keys by task; described keys not named come under "More".
+    KEY_GROUPS: ClassVar[KeyGroupSpec] = ()
 
     if TYPE_CHECKING:
         # For the checker only: Textual types `self.app` as a plain App.
@@ -46,6 +53,34 @@ class ConsoleScreen(Screen):
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
+
+    def key_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """This screen's own keys for `?`, grouped by task, as the agent's keymap has them."""
+        bindings = {b.id: b for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+        used: set[str] = set()
+        groups: list[tuple[str, list[tuple[str, str]]]] = []
+        for title, entries in self.KEY_GROUPS:
+            rows: list[tuple[str, str]] = []
+            for entry in entries:
+                if isinstance(entry, tuple):
+                    rows.append(entry)
+                elif (binding := bindings.get(entry)) is not None:
+                    used.add(entry)
+                    rows.append((self.app.key_display(entry, binding.key), binding.description))
+            groups.append((title, rows))
+        rest = [
+            (self.app.key_display(binding_id, b.key), b.description)
+            for binding_id, b in bindings.items()
+            if binding_id not in used and b.description
+        ]
+        more = next((rows for title, rows in groups if title == "More"), None)
+        if more is not None:
+            more.extend(rest)
+        elif rest:
+            groups.append(("More", rest))
+        if self.query(ListTable):
+            groups.append(("Move in the list", list(LIST_KEYS)))
+        return groups
 
     def on_mount(self) -> None:
         app = self.app

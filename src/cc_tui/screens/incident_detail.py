@@ -255,6 +255,33 @@ class IncidentDetailScreen(ConsoleScreen):
 
     MODE = "incident"
     AUTO_FOCUS = "#timeline"
+    KEY_GROUPS = (
+        (
+            "Work on the incident",
+            (
+                "incident.assign_me",
+                "incident.start",
+                "incident.pending",
+                "incident.solve",
+                "incident.close",
+                "incident.reopen",
+                "incident.transfer",
+            ),
+        ),
+        ("Write", ("incident.event", "incident.correct", "incident.timer")),
+        ("Deadlines", ("incident.deadlines", "incident.set_deadlines")),
+        (
+            "Read the timeline",
+            (
+                "incident.kind_all",
+                "incident.kind_contact",
+                "incident.kind_system",
+                "incident.order",
+                "incident.reload",
+            ),
+        ),
+        ("More", ("incident.back",)),
+    )
     BINDINGS = [
         Binding("escape", "back", "Back", id="incident.back"),
         Binding("e", "add_event", "Event", id="incident.event"),

@@ -22,6 +22,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
+from cc_tui.widgets.list_table import ListTable
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -127,14 +128,19 @@ def summary(row: IncidentRow, zone: tzinfo | None, moment: datetime | None = Non
 
 
 class IncidentListScreen(ConsoleScreen):
-    """All incidents, newest first; `o`/`a` filter, `g` jumps to a number."""
+    """All incidents, newest first; `o`/`a` filter, `:` jumps to a number."""
 
     MODE = "incident"
     AUTO_FOCUS = "#incident-table"
+    KEY_GROUPS = (
+        ("Choose the list", ("incidents.open", "incidents.all", "incidents.reload")),
+        ("Find an incident", ("incidents.goto", "incidents.back")),
+    )
     BINDINGS = [
         Binding("o", "filter(True)", "Open only", id="incidents.open"),
         Binding("a", "filter(False)", "All", id="incidents.all"),
-        Binding("g", "go_to", "Go to number", id="incidents.goto"),
+        # `:` as in vi (`:42`): g and G move in the list.
+        Binding("colon", "go_to", "Go to number", id="incidents.goto"),
         Binding("r", "reload", "Newest first", id="incidents.reload"),
         Binding("escape", "back_to_list", "Back to list", show=False, id="incidents.back"),
     ]
@@ -159,7 +165,7 @@ class IncidentListScreen(ConsoleScreen):
             yield Input(placeholder="INC-1042 or 1042", id="jump", max_length=24)
             yield Static(Content("opening the database…"), id="incident-status")
         yield Static(Content(""), id="jump-error")
-        table: DataTable[Text] = DataTable(
+        table: DataTable[Text] = ListTable(
             id="incident-table", cursor_type="row", zebra_stripes=True
         )
         for key, heading, width in COLUMNS:

@@ -28,6 +28,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
+from cc_tui.widgets.list_table import ListTable
 
 if TYPE_CHECKING:
     from cc_tui.dialogs.assign import AssignChoice
@@ -85,6 +86,15 @@ class QueuesScreen(ConsoleScreen):
 
     MODE = "queues"
     AUTO_FOCUS = "#queue-table"
+    KEY_GROUPS = (
+        ("Work on incidents", ("queues.open", "queues.claim", "queues.assign", "queues.move")),
+        ("Select several", ("queues.select", "queues.clear")),
+        (
+            "Choose the list",
+            ("queues.mine", "queues.prev", "queues.next", ("1…9", "Queue by number")),
+        ),
+        ("More", ("queues.refresh",)),
+    )
     BINDINGS = [
         Binding("c", "claim", "Claim next", id="queues.claim"),
         Binding("o", "open", "Open", id="queues.open"),
@@ -121,13 +131,13 @@ class QueuesScreen(ConsoleScreen):
         yield Static(Content("opening the database…"), id="board-status")
         yield HorizontalScroll(id="dept-strip")
         yield Static(Content(""), id="queue-title")
-        table: DataTable[Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = ListTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         for key, heading, width in QUEUE_COLUMNS:
             table.add_column(heading, width=width, key=key)
         yield table
         yield Static(Content(""), id="queue-empty")
         yield Static(Content("Agents"), id="agent-title")
-        agents: DataTable[Text] = DataTable(id="agent-table", cursor_type="row")
+        agents: DataTable[Text] = ListTable(id="agent-table", cursor_type="row")
         for key, heading, width in AGENT_COLUMNS:
             agents.add_column(heading, width=width, key=key)
         yield agents

@@ -24,6 +24,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.workorder import CompleteOrderDialog
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.widgets.list_table import ListTable
 
 if TYPE_CHECKING:
     from cc_tui.services.workorders.orders import WorkOrderInfo, WorkOrderRow
@@ -82,6 +83,11 @@ class WorkOrdersScreen(ConsoleScreen):
     MODE = "workorders"
     DEFAULT_CSS = WORK_ORDERS_CSS
     AUTO_FOCUS = "#wo-table"
+    KEY_GROUPS = (
+        ("Filter the list", ("workorders.filter", "workorders.department", "workorders.mine")),
+        ("Open or all", ("workorders.open", "workorders.all")),
+        ("More", ("workorders.back",)),
+    )
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="workorders.filter"),
         Binding("ctrl+d", "focus_department", "Department", id="workorders.department"),
@@ -107,7 +113,7 @@ class WorkOrdersScreen(ConsoleScreen):
             yield Label(Content("Department"))
             yield Input(placeholder="code", id="wo-department", max_length=40)
             yield Static(Content("opening the database…"), id="wo-status")
-        table: DataTable[Text] = DataTable(id="wo-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = ListTable(id="wo-table", cursor_type="row", zebra_stripes=True)
         for key, heading, width in COLUMNS:
             table.add_column(heading, width=width, key=key)
         yield table
