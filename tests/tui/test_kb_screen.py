@@ -429,7 +429,7 @@ async def test_a_stale_version_is_refused_and_the_typed_text_kept(kb_db):
         await pilot.press("ctrl+s")
         error = editor.query_one("#form-error")
         await wait_until(pilot, lambda: "changed by sue" in error.render().plain)
-        assert "now version 2, you edited version 1" in error.render().plain
+        assert "(version 2, yours 1)" in error.render().plain
         assert "^o edits the newer version" in error.render().plain
         assert dialog(app) is editor
         assert editor.query_one("#phone", Input).value == "+49 30 555 019 99"

@@ -44,6 +44,9 @@ def heading(error: CcError) -> str:
 class StartupErrorScreen(ModalScreen[str]):
     """Dismissed with "retry" or "quit"."""
 
+    # Declared, not queried in on_mount: a console closing while the dialog mounts has no
+    # buttons left to focus.
+    AUTO_FOCUS = "#quit"
     BINDINGS = [
         Binding("r", "choose('retry')", "Retry", id="startup.retry"),
         Binding("q", "choose('quit')", "Quit", id="startup.quit"),
@@ -65,9 +68,6 @@ class StartupErrorScreen(ModalScreen[str]):
             with Horizontal(id="startup-buttons"):
                 yield Button("Try again", id="retry", variant="primary")
                 yield Button("Quit", id="quit", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#quit", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
