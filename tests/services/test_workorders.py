@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.models import Event, Incident, IncidentWorkOrder
+from cc_tui.models import Event, Incident, IncidentWorkOrder, WorkOrder
 from cc_tui.services.directory.codes import add_code
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.workorders.orders import (
@@ -358,3 +358,17 @@ def test_cli_work_order_contract(cli, db, admin, world):
     assert len(statuses) == 2 and len(texts) == 2
     r = cli("wo", "status", wo, "open", "--json")
     assert {i["status"] for i in json.loads(r.stdout)["incidents"]} == {"transferred"}
+
+
+def test_the_list_filter_finds_a_technicians_orders(db, admin, world):
+    inc = action(db, admin, world["acme"])
+    with db.session() as s:
+        order = transfer(s, actor=admin, ref=inc).work_orders[0]
+        tech = f.agent(s, "stefan.braun")
+        s.get(WorkOrder, int(order.number.removeprefix("WO-"))).assignee_id = tech.id
+    with db.session() as s:
+        by_login = list_orders(s, text="stefan")
+        by_name = list_orders(s, text="Braun")  # the name is "Stefan.Braun"
+        nobody = list_orders(s, text="olga")
+    assert [r.number for r in by_login] == [order.number] == [r.number for r in by_name]
+    assert nobody == []

@@ -302,6 +302,9 @@ def list_orders(
                 or_(
                     func.lower(col(WorkOrder.title)).like(pattern),
                     func.lower(col(WorkOrder.cross_reference)).like(pattern),
+                    # The console's `/` filter is also how a supervisor picks a technician.
+                    func.lower(col(Agent.login)).like(pattern),
+                    func.lower(col(Agent.name)).like(pattern),
                 )
             )
     if before is not None:
