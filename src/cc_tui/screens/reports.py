@@ -193,12 +193,17 @@ class ReportsScreen(ConsoleScreen):
         top = max((r[column] or 0 for r in rows), default=0) if column is not None else 0
         table: DataTable[Text] = self.query_one("#rp-table", DataTable)
         table.clear(columns=True)
-        for heading in headers:
-            table.add_column(heading.replace("_", " "), key=heading)
+        texts = [["–" if v is None else str(v) for v in row] for row in rows]
+        for index, heading in enumerate(headers):
+            label = heading.replace("_", " ")
+            # Widths from the figures themselves: the table is drawn right the first time,
+            # not once its own measuring has caught up.
+            width = max([len(label), *(len(cells[index]) for cells in texts)])
+            table.add_column(label, key=heading, width=width)
         if column is not None:
             table.add_column(f"chart: {figure.replace('_', ' ')}", key="chart", width=BAR_WIDTH)
-        for row in rows:
-            cells = [Text("–" if v is None else str(v), no_wrap=True) for v in row]
+        for row, values in zip(rows, texts, strict=True):
+            cells = [Text(value, no_wrap=True) for value in values]
             if column is not None:
                 cells.append(bar(row[column], top))
             table.add_row(*cells)
