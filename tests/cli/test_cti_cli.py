@@ -65,3 +65,43 @@ def test_serve_refuses_a_token_file_others_may_read(db, admin, cli, tmp_path):
     result = cli("cti", "serve", "--port", "0", "--token-file", str(token))
     assert result.exit_code == 2
     assert "chmod 600" in result.stderr
+
+
+def test_ami_refuses_a_secret_file_others_may_read(db, admin, cli, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("sekrit")
+    secret.chmod(0o644)
+    result = cli("cti", "ami", "--host", "127.0.0.1", "--user", "u", "--secret-file", str(secret))
+    assert result.exit_code == 2
+    assert "chmod 600" in result.stderr
+
+
+def test_ami_reports_a_refused_login(db, admin, cli, tmp_path):
+    """Against the test AMI server (run on a loop of its own): a wrong secret ends the
+    command with the server's reason and the 'unavailable' exit code."""
+    import asyncio
+    import threading
+
+    from tests.services.test_cti_ami import AmiServer
+
+    loop = asyncio.new_event_loop()
+    server = AmiServer([])
+    port = loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        secret = tmp_path / "secret"
+        secret.write_text("wrong\n")
+        secret.chmod(0o600)
+        result = cli(
+            "cti", "ami", "--host", "127.0.0.1", "--port", str(port), "--user", "cctui",
+            "--secret-file", str(secret),
+        )  # fmt: skip
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+    assert result.exit_code == 5, result.output
+    assert "refused the login: Authentication failed" in result.stderr
+    assert server.logins == [("cctui", "wrong")]

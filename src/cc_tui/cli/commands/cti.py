@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 
 from cc_tui.cli.common import JSON_OPTION, command, emit, state, table
@@ -111,3 +113,42 @@ def serve(
         pass
     finally:
         server.server_close()
+
+
+@app.command()
+@command
+def ami(
+    ctx: typer.Context,
+    host: str = typer.Option(..., "--host", help="The Asterisk server."),
+    port: int = typer.Option(5038, "--port", help="Its AMI port."),
+    user: str = typer.Option(..., "--user", help="The AMI user (manager.conf)."),
+    secret_file: str = typer.Option(
+        ..., "--secret-file", help="File (mode 0600) holding that user's secret."
+    ),
+) -> None:
+    """Follow an Asterisk PBX over AMI: its calls go to the call log and pop on the consoles
+    of the agents whose extensions ring."""
+    import asyncio
+
+    from cc_tui.cli.common import note
+    from cc_tui.errors import UsageError
+    from cc_tui.services.cti.ami import AmiBridge, read_secret
+
+    if not 0 < port < 65536:
+        raise UsageError("port must be 1..65535", field="port")
+    st = state(ctx)
+    secret = read_secret(secret_file)
+    with st.work(write=False):
+        pass  # the database answers and the agent signs in before the PBX is asked
+    bridge = AmiBridge(
+        host=host,
+        port=port,
+        user=user,
+        secret=secret,
+        work=st.work,
+        default_country=st.settings.default_country,
+        log=note,
+    )
+    note(f"ami: connecting to {host}:{port} as {user}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(bridge.run())

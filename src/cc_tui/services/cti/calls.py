@@ -77,6 +77,8 @@ class CallEvent:
     queue: str | None = None
     answering_number: str | None = None
     cause: str | None = None
+    # Extensions the call rings on (the Asterisk bridge names phones, not logins).
+    extensions: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> CallEvent:
@@ -215,6 +217,19 @@ def record_event(
 
 
 def _new_call(session: Session, event: CallEvent, default_country: str) -> EventResult:
+    agents = [a for a in (_agent_by_login(session, u) for u in event.users) if a is not None]
+    for extension in event.extensions:
+        found = _agent_by_extension(session, extension)
+        if found is not None and found not in agents:
+            agents.append(found)
+    if not agents and event.direction == "in":
+        by_extension = _agent_by_extension(session, event.to_number)
+        agents = [by_extension] if by_extension else []
+    existing = session.scalars(
+        select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id).with_for_update()
+    ).first()
+    if existing is not None:
+        return _ring_more(session, existing, agents)
     caller = event.from_number if event.direction == "in" else event.to_number
     number_e164 = e164(caller, default_country) if caller else None
     customer_id = contact_id = None
@@ -222,10 +237,6 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
         owners = callers_by_number(session, number_e164)
         if len(owners) == 1:  # more than one: the agent chooses, as at intake
             customer_id, contact_id = next(iter(owners.items()))
-    agents = [a for a in (_agent_by_login(session, u) for u in event.users) if a is not None]
-    if not agents and event.direction == "in":
-        by_extension = _agent_by_extension(session, event.to_number)
-        agents = [by_extension] if by_extension else []
     values = {
         "call_id": event.call_id,
         "direction": event.direction,
@@ -253,7 +264,25 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
     call = session.scalars(select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id)).one()
     if inserted is None:
         return EventResult(call_info(session, call), False)
-    _announce(session, call, "ringing", [stored_id(a) for a in agents])
+    # An outgoing call does not pop: the agent dialled it.
+    action = "ringing" if event.direction == "in" else "dialing"
+    _announce(session, call, action, [stored_id(a) for a in agents])
+    return EventResult(call_info(session, call), True)
+
+
+def _ring_more(session: Session, call: PhoneCall, agents: list[Agent]) -> EventResult:
+    """A newCall for a call already logged: it rings for more agents now (a ring group, a
+    queue trying the next member); a replay naming the same agents changes nothing."""
+    known = set(call.ringing or [])
+    more = [a for a in agents if a.login not in known]
+    if call.state != "ringing" or call.direction != "in" or not more:
+        return EventResult(call_info(session, call), False)
+    call.ringing = [*(call.ringing or []), *(a.login for a in more)]
+    if call.agent_id is None and not known and len(more) == 1:
+        call.agent_id = more[0].id
+    session.add(call)
+    session.flush()
+    _announce(session, call, "ringing", [stored_id(a) for a in more])
     return EventResult(call_info(session, call), True)
 
 
