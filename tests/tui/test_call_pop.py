@@ -29,7 +29,7 @@ def seed(db) -> None:
         f.agent(s, "carol")
 
 
-async def simulate(db, number: str, agent: str) -> None:
+async def simulate(db, number: str, agent: str, *more: str) -> None:
     """`cc-tui cti simulate` in a process of its own, as a PBX bridge would post."""
     url = db.url.render_as_string(hide_password=False)
     process = await asyncio.create_subprocess_exec(
@@ -46,6 +46,7 @@ async def simulate(db, number: str, agent: str) -> None:
         number,
         "--agent",
         agent,
+        *more,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -121,3 +122,29 @@ async def test_another_agents_call_does_not_pop(db):
         await pilot.press("escape")
         await wait_until(pilot, lambda: popped(app) is None)
         await settled(pilot)
+
+
+async def test_answering_at_the_phone_opens_intake_without_a_key(db):
+    seed(db)
+    app = console(db, login="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await app.switch_mode("incident")
+        await simulate(db, "0171 5550001", "bob", "--answer")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, IntakeScreen)
+                and app.screen.contact is not None
+                and app.screen.caller is not None
+            ),
+        )
+        assert app.screen.channel == "cti"
+        assert app.screen.caller.customer.name == "Acme AG"
+        assert popped(app) is None
+        await settled(pilot)
+    with db.session(write=False) as s:
+        call = s.scalars(select(PhoneCall)).one()
+        assert call.state == "answered"
+        assert call.incident_id is not None
+        assert s.scalars(select(Incident)).one().channel == "cti"

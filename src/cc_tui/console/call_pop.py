@@ -1,5 +1,6 @@
 """Screen pop: when the change feed says a call rings for the agent at this console (and
-only then), show the caller; taking it opens intake with the contact recorded (channel
+only then), show the caller; taking it (the pop's key, or answering the phone: the PBX
+says this agent's extension answered) opens intake with the contact recorded (channel
 CTI) and the caller identified, or the number filled in.
 """
 
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
     from cc_tui.dialogs.call_pop import CallPopDialog
     from cc_tui.services.cti.calls import CallPop, TakenCall
 
-# What ends a ringing call's pop: someone took it, or it ended.
-OVER = ("taken", "ended", "missed")
+# What ends a ringing call's pop: someone took it, answered it, or it ended.
+OVER = ("taken", "answered", "ended", "missed")
 
 
 class CallPops:
@@ -25,6 +26,7 @@ class CallPops:
         self.connection = connection
         self.showing: CallPopDialog | None = None
         self.popped: list[int] = []  # call ids popped on this console, in order
+        self.taken: set[int] = set()  # call ids taken into intake on this console
         self.seen = 0  # call changes for this agent read from the feed
 
     def notice(self, batch: ChangeBatch) -> None:
@@ -35,6 +37,9 @@ class CallPops:
             self.seen += 1
             if change.action == "ringing":
                 self._load(change.entity_id)
+            elif change.action == "answered":
+                # Answered at this agent's phone: intake opens as if the key were pressed.
+                self._load(change.entity_id, answered=True)
             elif change.action in OVER and self._showing(change.entity_id):
                 assert self.showing is not None
                 self.showing.dismiss(False)
@@ -43,18 +48,40 @@ class CallPops:
         shown = self.showing
         return shown is not None and shown.pop.id == call and shown.is_attached
 
-    def _load(self, call: int) -> None:
+    def _load(self, call: int, *, answered: bool = False) -> None:
         from cc_tui.console.calls import call_service
         from cc_tui.services.cti.calls import call_pop
 
         call_service(
-            self.app, call_pop, on_result=self._show, group="call-pop", exclusive=False, call=call
+            self.app,
+            call_pop,
+            on_result=self._answered_here if answered else self._show,
+            group="call-pop",
+            exclusive=False,
+            call=call,
         )
+
+    def _answered_here(self, pop: CallPop) -> None:
+        if pop.agent_id != self.connection.actor.id:
+            if self._showing(pop.id):
+                assert self.showing is not None
+                self.showing.dismiss(False)
+            return
+        if pop.incident is not None or pop.id in self.taken:
+            return
+        if self._showing(pop.id):
+            assert self.showing is not None
+            self.showing.dismiss(True)  # its callback takes the call
+            return
+        self.popped.append(pop.id)
+        self._answered(pop, True)
 
     def _show(self, pop: CallPop) -> None:
         from cc_tui.dialogs.call_pop import CallPopDialog
 
         if pop.state not in ("ringing", "answered") or pop.id in self.popped:
+            return
+        if pop.incident is not None or pop.id in self.taken:
             return
         if self.showing is not None and self.showing.is_attached:
             self.showing.dismiss(False)
@@ -65,7 +92,8 @@ class CallPops:
 
     def _answered(self, pop: CallPop, take: bool) -> None:
         self.showing = None
-        if take:
+        if take and pop.id not in self.taken:
+            self.taken.add(pop.id)
             self.app.call_later(self._take, pop)
 
     async def _take(self, pop: CallPop) -> None:

@@ -420,6 +420,8 @@ class CallPop:
     block_level: str | None
     block_reason: str | None
     ringing: list[str]
+    agent_id: int | None = None  # who answered (or the one agent it rings for)
+    incident: str | None = None  # the contact it became, once taken
 
 
 def call_pop(session: Session, *, call: int) -> CallPop:
@@ -455,6 +457,8 @@ def call_pop(session: Session, *, call: int) -> CallPop:
         block_level=customer.block_level if blocked and customer else None,
         block_reason=customer.block_reason if blocked and customer else None,
         ringing=list(row.ringing or []),
+        agent_id=row.agent_id,
+        incident=incident_number(row.incident_id) if row.incident_id is not None else None,
     )
 
 
