@@ -25,6 +25,14 @@ class Status(StrEnum):
 
 S = Status
 
+
+def status_name(value: str | None) -> str:
+    """A status as people read it: `In process`, not `in_process` (unknown words as given)."""
+    if not value:
+        return "–"
+    return value.replace("_", " ").capitalize() if value in Status._value2member_map_ else value
+
+
 # Open: someone still has to act. Tuples, not sets: queue counts list them in this order.
 OPEN_STATUSES: tuple[Status, ...] = (
     S.REGISTERED,

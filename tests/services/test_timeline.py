@@ -106,6 +106,25 @@ def test_correction_is_a_new_event_referring_to_the_original(db, admin, world):
         add(db, admin, inc, "Note", "no such event", corrects_id=999_999)
 
 
+def test_a_correction_is_no_contact_and_marks_the_event_it_corrects(db, admin, world):
+    inc = world["inc"][1]
+    with db.session() as s:
+        before = incident_summary(s, ref=inc).counts["contact"]
+    original = add(db, admin, inc, "CallOut", "told the customer: 2 TB")
+    fix = add(db, admin, inc, "CallOut", "it is 4 TB, not 2", corrects_id=original.id)
+    assert not fix.is_contact and not fix.first_response
+    again = add(db, admin, inc, "Note", "and the model is X2", corrects_id=original.id)
+    with db.session() as s:
+        counts = incident_summary(s, ref=inc).counts
+        contacts = read_timeline(s, ref=inc, kind="contact").events
+        shown = {e.id: e for e in read_timeline(s, ref=inc).events}
+    assert counts["contact"] == before + 1
+    assert original.id in [e.id for e in contacts] and fix.id not in [e.id for e in contacts]
+    assert shown[original.id].corrected_by == again.id  # the newest correction
+    assert shown[original.id].is_contact is True
+    assert shown[fix.id].corrected_by is None and shown[fix.id].is_contact is False
+
+
 def test_event_text_with_markup_is_stored_verbatim(db, admin, world):
     added = add(db, admin, world["inc"][0], "Note", HOSTILE)
     assert added.text == HOSTILE

@@ -182,3 +182,39 @@ async def test_a_plain_agent_is_refused(timed):
         assert "Response due:" in panel_text(screen)
         assert "sets them by hand" not in str(screen.query_one("#deadline-panel").border_subtitle)
     assert not incident_row(timed["db"], timed["id"]).deadlines_manual
+
+
+async def test_a_late_deadline_set_by_hand_in_the_past_reads_overdue(timed, monkeypatch):
+    """Late because a supervisor moved the late deadline into the past, with the response
+    still two days away: the badge counts from the late deadline, never "late 2d left"."""
+    from sqlmodel import select
+
+    from cc_tui.models import Agent
+    from cc_tui.services.sla.deadlines import set_deadlines
+    from cc_tui.services.sla.escalation import escalate_all
+
+    now = incident_row(timed["db"], timed["id"]).opened_at + timedelta(hours=5)
+    f.fake_clock(monkeypatch, now)
+    with timed["db"].session() as s:
+        admin = actor_of(s.exec(select(Agent).where(Agent.login == "admin")).one())
+        set_deadlines(
+            s,
+            actor=admin,
+            ref=timed["id"],
+            response_due=now + timedelta(days=2),
+            late_at=now - timedelta(hours=3),
+        )
+    escalate_all(timed["db"], at=now)
+    assert incident_row(timed["db"], timed["id"]).escalation == "late"
+    app = make_app(timed["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        from tests.tui.conftest import settled
+
+        await wait_for(pilot, lambda: app.connection is not None, "the database")
+        await settled(pilot)
+        table = app.screen.query_one("#incident-table")
+        cells = [str(c) for c in table.get_row_at(0)]
+        assert "late 3h overdue" in cells
+        screen = await open_detail(pilot, timed["id"])
+        assert "late · late deadline 3h overdue" in summary_text(screen)
+        assert "left" not in summary_text(screen).split("Escalation")[1].split("\n")[0]

@@ -11,6 +11,7 @@ from sqlmodel import select
 from cc_tui.models import Event, Incident
 from cc_tui.services.context import actor_of, bootstrap_admin, resolve_actor
 from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.widgets.timeline import EventItem
 from tests import factories as f
 from tests.tui.conftest import settled
 
@@ -151,6 +152,10 @@ async def test_solve_with_all_fields(world):
         await wait_for(pilot, lambda: app.screen is screen, "the form to close")
         await wait_for(pilot, lambda: "Status solved" in summary_text(screen), "solved")
         assert "o reopen" in str(screen.query_one("#incident-steps").render())
+        # The timeline's status line uses the names people read, not the stored words.
+        await wait_for(pilot, lambda: "-> Solved" in shown_text(screen), "the status line")
+        assert "-> solved" not in shown_text(screen)
+        assert "Draft -> Registered" in shown_text(screen)
     row = incident_row(world["db"], world["id"])
     assert (row.status, row.actual_solution) == ("solved", "cleaned the rollers")
 
@@ -223,10 +228,19 @@ async def test_correct_the_highlighted_event_by_keys(world):
         assert f"Correct event #{original.id}" in str(
             app.screen.query_one("#dialog-title").render()
         )
+        contacts = screen.view.summary.counts["contact"]
         await pilot.press(*"the disk is 4 TB, not 2", "ctrl+s")
         await wait_for(pilot, lambda: f"corrects #{original.id}" in shown_text(screen), "it")
+        with world["db"].session(write=False) as s:
+            fix = s.scalars(select(Event).order_by(Event.id.desc())).first()
+        # The corrected call is marked, and struck through; the correction is no new contact.
+        await wait_for(pilot, lambda: f"corrected by #{fix.id}" in shown_text(screen), "mark")
+        assert screen.view.summary.counts["contact"] == contacts
+        items = {item.entry.id: item for item in screen.query(EventItem)}
+        assert items[original.id].has_class("-corrected")
+        assert not items[fix.id].entry.is_contact
+        assert str(items[fix.id].query_one("Label").render()).startswith("•")
     with world["db"].session(write=False) as s:
-        fix = s.scalars(select(Event).order_by(Event.id.desc())).first()
         assert s.get(Event, original.id).text == original.text  # the original is unchanged
     assert (fix.corrects_id, fix.text) == (original.id, "the disk is 4 TB, not 2")
 

@@ -109,6 +109,8 @@ def escalation_badge(view: IncidentSummary, now: datetime) -> Content:
         resolve_due=d.resolve_due,
         first_response_at=d.first_response_at,
         paused_since=view.deadlines.get("paused_since"),
+        warning_at=d.warning_at,
+        late_at=d.late_at,
     )
     words = badge_words(clock, now)
     if clock.stopped:

@@ -48,6 +48,9 @@ class BadgeClock:
     clock: str | None = None
     paused: bool = False
     stopped: bool = False
+    # The deadline that made the state (warning_at for "warning", late_at for "late"),
+    # computed or set by hand: once it has passed, the badge counts from it.
+    reached_at: datetime | None = None
 
 
 def badge_clock(
@@ -58,6 +61,8 @@ def badge_clock(
     resolve_due: datetime | None = None,
     first_response_at: datetime | None = None,
     paused_since: datetime | None = None,
+    warning_at: datetime | None = None,
+    late_at: datetime | None = None,
 ) -> BadgeClock:
     """The clock of an incident, from the fields every incident row can carry."""
     state = escalation if escalation in STATES else "on_time"
@@ -65,17 +70,18 @@ def badge_clock(
         return BadgeClock(state, stopped=True)
     if paused_since is not None or status == "pending":
         return BadgeClock(state, paused=True)
+    reached = {"warning": warning_at, "late": late_at}.get(state)
     if first_response_at is None and response_due is not None:
-        return BadgeClock(state, response_due, "response")
+        return BadgeClock(state, response_due, "response", reached_at=reached)
     if resolve_due is not None:
-        return BadgeClock(state, resolve_due, "resolution")
-    return BadgeClock(state)
+        return BadgeClock(state, resolve_due, "resolution", reached_at=reached)
+    return BadgeClock(state, reached_at=reached)
 
 
 def clock_of(item: Any) -> BadgeClock:
     """The clock of any incident row that carries `escalation` (and, if it has them,
-    `status`, `response_due`, `resolve_due`, `first_response_at`, `paused_since`):
-    `IncidentRow`, `IncidentDetail`, a queue row."""
+    `status`, `response_due`, `resolve_due`, `first_response_at`, `paused_since`,
+    `warning_at`, `late_at`): `IncidentRow`, `IncidentDetail`, a queue row."""
     return badge_clock(
         item.escalation,
         status=getattr(item, "status", None),
@@ -83,6 +89,8 @@ def clock_of(item: Any) -> BadgeClock:
         resolve_due=getattr(item, "resolve_due", None),
         first_response_at=getattr(item, "first_response_at", None),
         paused_since=getattr(item, "paused_since", None),
+        warning_at=getattr(item, "warning_at", None),
+        late_at=getattr(item, "late_at", None),
     )
 
 
@@ -105,10 +113,26 @@ def short_span(delta: timedelta) -> str:
     return span_text(delta)
 
 
+def past_escalation(clock: BadgeClock, now: datetime) -> bool:
+    """Warning or late because that deadline passed, while the clock shown still has time
+    (a late deadline set by hand before the resolution is due): the badge then tells how
+    long ago the deadline passed, never "late 2d left"."""
+    return (
+        clock.reached_at is not None
+        and clock.reached_at <= now
+        and not (clock.paused or clock.stopped)
+        and (clock.due is None or clock.due > now)
+    )
+
+
 def time_left(clock: BadgeClock, now: datetime, *, compact: bool = False) -> str | None:
     """'35m left', '2h overdue', 'paused', or None when no clock runs."""
     if clock.paused:
         return "paused"
+    if past_escalation(clock, now):
+        assert clock.reached_at is not None
+        span = short_span if compact else span_text
+        return f"{span(now - clock.reached_at)} overdue"
     if clock.stopped or clock.due is None:
         return None
     span = short_span if compact else span_text
@@ -145,6 +169,8 @@ def badge_words(clock: BadgeClock, now: datetime, *, compact: bool = False) -> s
         return label
     if compact:
         return f"{label} {left}"
+    if past_escalation(clock, now):
+        return f"{label} · {label} deadline {left}"
     if clock.paused or clock.clock is None:
         return f"{label} · {left}"
     return f"{label} · {clock.clock} {left}"

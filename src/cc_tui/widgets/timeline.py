@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
 from cc_tui.console.local_time import local_time
+from cc_tui.statuses import status_name
 
 if TYPE_CHECKING:
     from cc_tui.services.incidents.timeline import TimelineEntry
@@ -60,6 +61,8 @@ def event_content(entry: TimelineEntry, zone: tzinfo | None) -> Content:
         extras.append(minutes_text(entry.duration_minutes))
     if entry.corrects_id:
         extras.append(f"corrects #{entry.corrects_id}")
+    if entry.corrected_by:
+        extras.append(f"corrected by #{entry.corrected_by}")
     head = Content.assemble(
         (f"{icon} {local_time(entry.at, zone)}  {entry.type_name}", "bold"),
         "  ",
@@ -79,12 +82,29 @@ def event_content(entry: TimelineEntry, zone: tzinfo | None) -> Content:
             (f"  #{entry.id}", "dim"),
         )
         return Content.assemble(head, "\n", Content(mail[1]), (mail[2], "dim"))
+    body = _status_words(entry, body)
     change = _change_text(entry)
     if change:
         body = f"{body}: {change}" if body else change
     if not body:
         return head
+    if entry.corrected_by:
+        # Still readable (events are never changed), but plainly superseded.
+        return Content.assemble(head, "\n", (body, "strike dim"))
     return Content.assemble(head, "\n", Content(body))
+
+
+def _status_words(entry: TimelineEntry, body: str) -> str:
+    """A status event reads `In process -> Solved`: the stored `in_process -> solved`
+    (what scripts read) told with the names the screens use."""
+    data = entry.data or {}
+    if entry.kind != "system" or data.get("field") != "status":
+        return body
+    before, after = str(data.get("from") or ""), str(data.get("to") or "")
+    stored = f"{before} -> {after}"
+    if not body.startswith(stored):
+        return body
+    return f"{status_name(before)} -> {status_name(after)}" + body[len(stored) :]
 
 
 def _mail_text(entry: TimelineEntry) -> tuple[str, str, str] | None:
@@ -135,6 +155,7 @@ class EventItem(ListItem):
     def __init__(self, entry: TimelineEntry, zone: tzinfo | None) -> None:
         _, kind_class = event_style(entry)
         classes = kind_class + (" -correction" if entry.corrects_id else "")
+        classes += " -corrected" if entry.corrected_by else ""
         super().__init__(Label(event_content(entry, zone), markup=False), classes=classes)
         self.entry = entry
 
@@ -155,6 +176,7 @@ class TimelineList(ListView):
     TimelineList > EventItem.-outbound { border-left: tall $success; }
     TimelineList > EventItem.-system { border-left: tall $foreground 20%; color: $text-muted; }
     TimelineList > EventItem.-correction { border-left: tall $warning; }
+    TimelineList > EventItem.-corrected { border-left: tall $foreground 20%; color: $text-muted; }
     """
 
     # The cursor moves with the page keys too, so paging on reaches older events.

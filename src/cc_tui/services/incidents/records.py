@@ -54,6 +54,9 @@ class IncidentRow:
     resolve_due: datetime | None = None
     first_response_at: datetime | None = None
     paused_since: datetime | None = None
+    # The escalation deadlines: a state reached by one of them says how long ago.
+    warning_at: datetime | None = None
+    late_at: datetime | None = None
 
 
 def list_incidents(
@@ -91,6 +94,8 @@ def list_incidents(
             col(Incident.resolve_due),
             col(Incident.first_response_at),
             col(Incident.paused_since),
+            col(Incident.warning_at),
+            col(Incident.late_at),
         )
         .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
         .outerjoin(Priority, col(Priority.id) == col(Incident.priority_id))
@@ -132,6 +137,8 @@ def list_incidents(
             resolve_due=row[13],
             first_response_at=row[14],
             paused_since=row[15],
+            warning_at=row[16],
+            late_at=row[17],
         )
         for row in session.execute(query)
     ]

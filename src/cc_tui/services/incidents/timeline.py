@@ -2,7 +2,8 @@
 
 Events are append-only: this module (like every other) has no way to update or delete
 one, and the database refuses it too (migration 0004). A correction is a new event that
-refers to the one it corrects.
+refers to the one it corrects; it is never a customer contact of its own (the contact it
+corrects was counted once), and the corrected event is read back with the correction's id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -50,6 +51,8 @@ class TimelineEntry:
     duration_minutes: int | None
     corrects_id: int | None
     data: dict[str, Any] | None
+    # The newest event that corrects this one (None: never corrected).
+    corrected_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,12 @@ class IncidentSummary:
     counts: dict[str, int]
 
 
-def counts_as_first_response(etype: EventType, *, author_id: int, owner_id: int | None) -> bool:
-    """An outbound customer contact, or a customer's call the owner answered."""
-    if etype.is_system or not etype.is_contact:
+def counts_as_first_response(
+    etype: EventType, *, author_id: int, owner_id: int | None, correction: bool = False
+) -> bool:
+    """An outbound customer contact, or a customer's call the owner answered (a correction
+    of one is not a contact again)."""
+    if etype.is_system or not etype.is_contact or correction:
         return False
     if etype.direction == Direction.OUTBOUND:
         return True
@@ -109,12 +115,14 @@ def counts_as_first_response(etype: EventType, *, author_id: int, owner_id: int 
 
 
 def stamp_first_response(
-    incident: Incident, etype: EventType, *, author_id: int, at: datetime
+    incident: Incident, etype: EventType, *, author_id: int, at: datetime, correction: bool = False
 ) -> bool:
     """Set the first-response time once; later contacts never move it."""
     if incident.first_response_at is not None:
         return False
-    if not counts_as_first_response(etype, author_id=author_id, owner_id=incident.owner_id):
+    if not counts_as_first_response(
+        etype, author_id=author_id, owner_id=incident.owner_id, correction=correction
+    ):
         return False
     incident.first_response_at = at
     return True
@@ -165,7 +173,9 @@ def add_event_to_incident(
     )
     etype = session.get(EventType, event.event_type_id)
     assert etype is not None
-    stamped = stamp_first_response(incident, etype, author_id=actor.id, at=event.at)
+    stamped = stamp_first_response(
+        incident, etype, author_id=actor.id, at=event.at, correction=corrects_id is not None
+    )
     touch(incident, actor)
     record_change(
         session,
@@ -187,8 +197,20 @@ def add_event_to_incident(
     )
 
 
+def _contact() -> ColumnElement[bool]:
+    """The event counts as a customer contact: its type says so and it corrects nothing."""
+    return and_(col(EventType.is_contact).is_(True), col(Event.corrects_id).is_(None))
+
+
 def _entry_query() -> Select[*tuple[Any, ...]]:
     author = aliased(Agent)
+    correction = aliased(Event)
+    corrected_by = (
+        select(func.max(col(correction.id)))
+        .where(col(correction.corrects_id) == col(Event.id))
+        .correlate(Event)
+        .scalar_subquery()
+    )
     return (
         select(
             col(Event.id),
@@ -197,7 +219,7 @@ def _entry_query() -> Select[*tuple[Any, ...]]:
             col(EventType.name),
             col(Event.kind),
             col(EventType.direction),
-            col(EventType.is_contact),
+            _contact(),
             col(author.login),
             col(author.name),
             col(Event.text),
@@ -206,6 +228,7 @@ def _entry_query() -> Select[*tuple[Any, ...]]:
             col(Event.duration_minutes),
             col(Event.corrects_id),
             col(Event.data),
+            corrected_by,
         )
         .join(EventType, col(EventType.id) == col(Event.event_type_id))
         .join(author, col(author.id) == col(Event.author_id))
@@ -214,7 +237,12 @@ def _entry_query() -> Select[*tuple[Any, ...]]:
 
 
 def _entries(session: Session, query: Select[*tuple[Any, ...]]) -> list[TimelineEntry]:
-    return [TimelineEntry(*row) for row in session.execute(query)]
+    entries = []
+    for row in session.execute(query):
+        values = list(row)
+        values[6] = bool(values[6])  # SQLite answers the AND with 0 or 1
+        entries.append(TimelineEntry(*values))
+    return entries
 
 
 def parse_kind(kind: str) -> str:
@@ -247,7 +275,7 @@ def timeline(
     if kind in (EventKind.USER, EventKind.SYSTEM):
         query = query.where(col(Event.kind) == kind)
     elif kind == "contact":
-        query = query.where(col(EventType.is_contact).is_(True))
+        query = query.where(_contact())
     if after is not None:
         query = query.where(col(Event.id) < after if newest_first else col(Event.id) > after)
     query = query.order_by(col(Event.id).desc() if newest_first else col(Event.id)).limit(limit + 1)
@@ -264,13 +292,15 @@ def timeline(
 
 
 def event_counts(session: Session, incident_id: int) -> dict[str, int]:
-    """How many events of each kind (one grouped read, no rows loaded)."""
+    """How many events of each kind (one grouped read, no rows loaded); corrections are not
+    contacts."""
     counts = {"all": 0, "user": 0, "system": 0, "contact": 0}
+    contact = _contact().label("contact")
     query = (
-        select(col(Event.kind), col(EventType.is_contact), func.count())
+        select(col(Event.kind), contact, func.count())
         .join(EventType, col(EventType.id) == col(Event.event_type_id))
         .where(col(Event.incident_id) == incident_id)
-        .group_by(col(Event.kind), col(EventType.is_contact))
+        .group_by(col(Event.kind), contact)
     )
     for kind, is_contact, n in session.execute(query):
         counts["all"] += n

@@ -84,6 +84,8 @@ class QueueRow:
     resolve_due: datetime | None = None
     first_response_at: datetime | None = None
     paused_since: datetime | None = None
+    warning_at: datetime | None = None
+    late_at: datetime | None = None
 
 
 def _after(key: QueueKey) -> ColumnElement[bool]:
@@ -147,6 +149,8 @@ def rows_for(session: Session, ids: Iterable[int]) -> list[QueueRow]:
             col(Incident.resolve_due),
             col(Incident.first_response_at),
             col(Incident.paused_since),
+            col(Incident.warning_at),
+            col(Incident.late_at),
         )
         .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
         .outerjoin(Priority, col(Priority.id) == col(Incident.priority_id))
@@ -174,6 +178,8 @@ def rows_for(session: Session, ids: Iterable[int]) -> list[QueueRow]:
             resolve_due=r[14],
             first_response_at=r[15],
             paused_since=r[16],
+            warning_at=r[17],
+            late_at=r[18],
         )
     return [found[i] for i in ids if i in found]
 
