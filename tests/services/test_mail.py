@@ -264,6 +264,45 @@ def test_parser_pieces():
     assert big.attachments == [] and len(big.skipped) == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        (
+            "Danke, geht wieder.\n\nVon: Service Desk <desk@example.org>\n"
+            "Gesendet: Montag, 3. März 2025 10:12\nAn: Hans <h@example.de>\n"
+            "Betreff: [INC-12] Drucker\n\nWir kommen morgen.",
+            "Danke, geht wieder.",
+        ),
+        (
+            "Yes please.\n\nOn Mon, Mar 3, 2025 at 10:12 AM Service Desk <\n"
+            "desk@example.org> wrote:\n\n> We will come.\n",
+            "Yes please.",
+        ),
+        (
+            "Tack.\n\nFrån: Service Desk <desk@example.org>\nSkickat: den 3 mars 2025\n"
+            "Till: a@example.se\nÄmne: x\n\ngammal text",
+            "Tack.",
+        ),
+        (
+            "Dank je.\n\nOp ma 3 mrt 2025 om 10:12 schreef Service Desk <d@example.org>:\n> oud",
+            "Dank je.",
+        ),
+        (
+            "Ok.\n\n________________________________\nFrom: Desk <d@example.org>\n"
+            "Sent: Monday\nTo: me\nSubject: y\n\nold",
+            "Ok.",
+        ),
+    ],
+)
+def test_quoted_history_is_cut_in_the_mail_programs_languages(text, own):
+    assert strip_quoted(text) == (own, True)
+
+
+def test_answers_between_quoted_questions_keep_the_questions():
+    text = "> Did you restart it?\nYes, twice.\n> Which model?\nHP 4050"
+    assert strip_quoted(text) == (text, False)
+
+
 def test_an_information_mailbox_leaves_the_question_for_an_agent_to_answer(db, admin, world):
     ask = MailDefaults(request_type="information")
     out = file(db, admin, corpus("01-plain-new.eml"), ask)

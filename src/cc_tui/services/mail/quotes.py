@@ -1,51 +1,56 @@
 """The new part of a reply: quoted history cut off for the timeline (the full text is kept).
 
-Written here rather than taken from a library: the markers below are the ones our
-customers' mail programs write (Outlook's header block in English and German, Gmail's and
-Thunderbird's attribution line, `>` quoting, signatures), and a plain function is easy to
-extend when a new one turns up.
+mail-parser-reply finds where the quoted history starts: the header blocks and attribution
+lines that mail programs write in many languages (Outlook's "From:/Sent:" and "Von:/
+Gesendet:" blocks, "-----Original Message-----", Gmail's "On ... wrote:" even when it
+wraps over two lines, and the like). What it leaves, a `>`-quoted block at the end and an
+attribution line it did not know, is cut here; `>` lines between the customer's own answers
+stay, so an answer keeps the question it answers.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_MARKERS = [
-    re.compile(
-        r"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Original-Nachricht"
-        r"|Opprinnelig melding)\s*-{2,}",
-        re.I,
-    ),
-    re.compile(r"^_{10,}\s*$"),  # Outlook's rule above the quoted header block
-    re.compile(r"^(From|Von|Från|Fra|De|Van):\s.+", re.I),  # a header block follows
-    re.compile(
-        r"^(On|Am|Le|El|Op|Den)\s.{0,200}(wrote|schrieb|a écrit|escribió|schreef|skrev)\s*:?\s*$",
-        re.I,
-    ),
-    re.compile(r"^-- $"),  # signature separator
-]
+from mailparser_reply import EmailReplyParser
+
+# The languages of the attribution lines and header blocks looked for (English always).
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "da", "sv", "pl", "cs")
+
+_ATTRIBUTION = re.compile(
+    r"^.{0,300}(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|napsal|napisał|написал)"
+    r"\b.{0,300}:\s*$",
+    re.I | re.S,
+)
+
+
+@cache
+def _parser() -> EmailReplyParser:
+    return EmailReplyParser(languages=list(LANGUAGES))
+
+
+def _cut_trailing_quote(lines: list[str]) -> list[str]:
+    """Without the `>` block at the end and the attribution line that introduces it."""
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
+        end -= 1
+    kept = lines[:end]
+    if end < len(lines) and kept and _ATTRIBUTION.match(kept[-1].strip()):
+        kept = kept[:-1]
+        # Wrapped before the address: "On Mon, 3 Mar 2025, Service Desk <" + "desk@...> wrote:"
+        if kept and kept[-1].rstrip().endswith(("<", ",")):
+            kept = kept[:-1]
+    return kept
 
 
 def strip_quoted(text: str) -> tuple[str, bool]:
     """(the reply's own text, whether anything was cut)."""
-    lines = text.splitlines()
-    kept: list[str] = []
-    for index, line in enumerate(lines):
-        stripped = line.rstrip()
-        if any(marker.match(stripped) for marker in _MARKERS):
-            # A "From:" line only starts a quote when more header lines follow it.
-            if stripped.lower().split(":", 1)[0] in ("from", "von", "från", "fra", "de", "van"):
-                following = "\n".join(lines[index + 1 : index + 4])
-                if not re.search(
-                    r"^(Sent|Gesendet|To|An|Date|Datum|Subject|Betreff):", following, re.I | re.M
-                ):
-                    kept.append(line)
-                    continue
-            break
-        if stripped.startswith(">"):
-            continue
-        kept.append(line)
-    own = "\n".join(kept).strip()
+    whole = text.strip()
+    reply = _parser().parse_reply(text) or ""
+    own = "\n".join(_cut_trailing_quote(reply.splitlines())).strip()
     if not own:
-        return text.strip(), False
-    return own, own != text.strip()
+        return whole, False
+    # The library tidies white space; only a shorter text means something was cut.
+    cut = len(re.sub(r"\s+", "", own)) < len(re.sub(r"\s+", "", whole))
+    return (own if cut else whole), cut
