@@ -318,3 +318,63 @@ def test_an_information_mailbox_leaves_the_question_for_an_agent_to_answer(db, a
         assert contact.customer_id == world["acme"]
     (event,) = mail_events(db, out.incident)
     assert event.data["from"] == "anna@acme.example"
+
+
+def _reply_to(message_id: str, number: str = "x") -> bytes:
+    return (
+        "From: anna@acme.example\r\nTo: desk@cc-tui.example\r\nSubject: Re: thanks\r\n"
+        f"Message-ID: <answer-{number}@acme.example>\r\nIn-Reply-To: {message_id}\r\n"
+        f"References: {message_id}\r\n\r\nStill broken.\r\n"
+    ).encode()
+
+
+def test_sent_mail_is_kept_once_and_answers_to_it_thread(db, admin, world):
+    from email.message import EmailMessage
+
+    from cc_tui.models import Notification
+    from cc_tui.services.mail.outgoing import record_outgoing
+
+    first = file(db, admin, corpus("01-plain-new.eml"))
+    incident_id = int(first.incident.split("-")[1])
+    with db.session() as s:
+        row = Notification(
+            channel="email", reason="registered", incident_id=incident_id, status="sent"
+        )
+        s.add(row)
+        s.flush()
+        sent = EmailMessage()
+        sent["From"] = "Service Desk <desk@cc-tui.example>"
+        sent["To"] = "anna@acme.example"
+        sent["Subject"] = f"[{first.incident}] We have registered your request"
+        sent["Message-ID"] = f"<cc-tui.n{row.id}.i{incident_id}@cc-tui.example>"
+        sent.set_content("We will call you.\n")
+        assert record_outgoing(s, [(row.id, sent)]) == 1
+        # Sent again after a crash (same Message-ID): kept once.
+        assert record_outgoing(s, [(row.id, sent)]) == 0
+    with db.session() as s:
+        kept = s.exec(select(MailMessage).where(MailMessage.direction == "out")).one()
+        assert kept.incident_id == incident_id and kept.from_addr == "desk@cc-tui.example"
+        assert kept.body_text == "We will call you.\n" and kept.raw == bytes(sent)
+    out = file(db, admin, _reply_to(str(sent["Message-ID"])))
+    assert (out.outcome, out.incident) == ("event", first.incident)
+
+
+def test_answers_to_notifications_sent_before_sent_mail_was_kept_thread(db, admin, world):
+    from cc_tui.models import Notification
+
+    first = file(db, admin, corpus("01-plain-new.eml"))
+    incident_id = int(first.incident.split("-")[1])
+    with db.session() as s:
+        row = Notification(
+            channel="email", reason="registered", incident_id=incident_id, status="sent"
+        )
+        s.add(row)
+        s.flush()
+        row.message_id = f"<cc-tui.n{row.id}.i{incident_id}@cc-tui.example>"
+        ours = row.message_id
+    out = file(db, admin, _reply_to(ours))
+    assert (out.outcome, out.incident) == ("event", first.incident)
+    # A made-up ID in our form that no outbox row carries threads nowhere.
+    forged = ours.replace("@cc-tui", "@elsewhere")
+    again = file(db, admin, _reply_to(forged, "2"))
+    assert again.outcome == "incident" and again.incident != first.incident

@@ -333,3 +333,10 @@ def test_the_customers_reply_to_a_notification_lands_on_its_incident(db, admin, 
             defaults=MailDefaults(reason="HW/DISK", own_addresses=frozenset({FROM})),
         )
     assert (outcome.outcome, outcome.incident) == ("event", inc)
+    # What was sent is kept as outgoing mail on the incident, raw as it went out.
+    with db.session() as s:
+        from cc_tui.models import MailMessage
+
+        sent = s.scalars(select(MailMessage).where(MailMessage.direction == "out")).one()
+        assert sent.message_id == ours["Message-ID"] and sent.incident_id == parse_ref(inc)
+        assert sent.raw is not None and b"Auto-Submitted: auto-generated" in sent.raw

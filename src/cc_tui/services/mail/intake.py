@@ -7,6 +7,7 @@ with the reason, to be processed again later (`retry`). One message never stops 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ from cc_tui.services.mail.parse import (
 from cc_tui.services.mail.quotes import strip_quoted
 
 EMAIL_IN = "EmailIn"
+# The Message-ID the notification sender gives outbox row n: <cc-tui.n{n}.i{incident}@domain>.
+_OUTBOX_ID = re.compile(r"^<cc-tui\.n(\d{1,18})\.i\d+@")
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def _file(
     stored.kind = kind.value
     if kind == Kind.OWN:
         return _Filed("ignored", None, "our own outgoing mail came back")
-    target = _thread(session, parsed, kind, stored_id(stored))
+    target = thread_of(session, parsed, kind, stored_id(stored))
     if target is not None:
         target = lock_incident(session, stored_id(target), None)
     own_text, quoted = strip_quoted(parsed.text)
@@ -195,7 +198,7 @@ def _file(
     return _new_incident(session, actor, stored, parsed, defaults, own_text, quoted, follow_up)
 
 
-def _thread(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> Incident | None:
+def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> Incident | None:
     """The incident a message answers: In-Reply-To, References newest first (for a bounce,
     the bounced message's Message-ID first), then `[INC-n]` in the subject."""
     ids: list[str] = []
@@ -214,16 +217,23 @@ def _thread(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> In
             )
         ).all()
         found = {mid: iid for mid, iid in rows}
-        # A reply to (or a bounce of) one of our notifications names its Message-ID.
-        sent = session.exec(
-            select(Notification.message_id, Notification.incident_id).where(
-                col(Notification.message_id).in_(ids),
-                col(Notification.incident_id).is_not(None),
-            )
-        ).all()
-        for mid, iid in sent:
-            if mid is not None:
-                found.setdefault(mid, iid)
+        # Notifications sent before sent mail was kept as mail_message rows are found by
+        # the outbox row their Message-ID names (looked up by primary key).
+        outbox = {
+            int(m.group(1)): mid
+            for mid in ids
+            if mid not in found and (m := _OUTBOX_ID.match(mid)) is not None
+        }
+        if outbox:
+            sent = session.exec(
+                select(Notification.message_id, Notification.incident_id).where(
+                    col(Notification.id).in_(list(outbox)),
+                    col(Notification.incident_id).is_not(None),
+                )
+            ).all()
+            for mid, iid in sent:
+                if mid is not None and mid in ids:
+                    found.setdefault(mid, iid)
         for mid in ids:
             if found.get(mid) is not None:
                 return session.get(Incident, found[mid])

@@ -37,6 +37,7 @@ from cc_tui.models import Incident, MailMessage, Notification
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.services.incidents.base import number
+from cc_tui.services.mail.outgoing import record_outgoing
 from cc_tui.services.notify import outbox, templates
 
 if TYPE_CHECKING:
@@ -327,6 +328,7 @@ def send_due(
             sent = [item.id for item, error, _ in outcomes if error is None]
             if sent:
                 mark_sent(session, sent)
+                record_outgoing(session, [(i.id, i.message) for i, e, _ in outcomes if e is None])
                 result.sent += len(sent)
             for item, error, permanent in outcomes:
                 if error is None:
