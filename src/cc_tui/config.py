@@ -114,6 +114,48 @@ class SmtpSettings(BaseModel):
             raise UsageError(f"cannot read {self.password_file}: {exc}", field="smtp") from exc
 
 
+class SmsSettings(BaseModel):
+    """The `[sms]` table: the HTTP gateway SMS go through, and when they may not."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    url: str | None = Field(
+        default=None,
+        description="gateway URL template: {to} {text} {user} {password} {from} are filled in",
+    )
+    username: str | None = Field(default=None, alias="user", description="the gateway login")
+    password_file: Path | None = Field(
+        default=None, description="a file (mode 0600) holding the gateway password"
+    )
+    sender: str | None = Field(default=None, alias="from", description="the sender number")
+    quiet_hours: str | None = Field(
+        default=None, description='"21:00-08:00": SMS due then wait until it ends'
+    )
+    timezone: str | None = Field(
+        default=None, description="quiet hours' zone without a contract calendar; default: timezone"
+    )
+    timeout: float = Field(default=30.0, description="seconds per gateway request")
+
+    def password(self) -> str | None:
+        """CC_TUI_SMS_PASSWORD, else the password file, which only its owner may read."""
+        return _secret("CC_TUI_SMS_PASSWORD", self.password_file, "sms")
+
+
+def _secret(variable: str, path: Path | None, table: str) -> str | None:
+    from_env = os.environ.get(variable)
+    if from_env:
+        return from_env
+    if path is None:
+        return None
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise UsageError(f"{path} may be read by others; chmod 600 it", field=table)
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}", field=table) from exc
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_TUI_", extra="ignore")
 
@@ -132,6 +174,7 @@ class Settings(BaseSettings):
     )
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="[smtp] table")
+    sms: SmsSettings = Field(default_factory=SmsSettings, description="[sms] table")
     notify_templates: Path | None = Field(
         default=None, description="a folder of <event>.txt files overriding the shipped ones"
     )

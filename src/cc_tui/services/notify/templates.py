@@ -2,7 +2,8 @@
 
 A template is a text file `<event>.txt`: a first line `Subject: ...`, a blank line, the
 body. Admins override one by putting a file of that name into the folder named by
-`notify_templates` in the config. They are rendered by jinja2's sandbox, so a template can
+`notify_templates` in the config. An SMS template, `<event>_sms.txt`, is the short text
+alone. They are rendered by jinja2's sandbox, so a template can
 read the values it is given and do nothing else.
 """
 
@@ -23,6 +24,10 @@ from cc_tui.models import Contact, Customer, Incident, WorkOrder
 from cc_tui.services.incidents.base import number
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+# `<event>_sms`: the text of an SMS about the event.
+SMS_SUFFIX = "_sms"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,15 @@ def render(name: str, values: dict[str, Any], folder: Path | None = None) -> Ren
     )
 
 
+def render_text(name: str, values: dict[str, Any], folder: Path | None = None) -> str:
+    """A template without a subject (an SMS), white space folded to single spaces."""
+    try:
+        out = _ENV.from_string(source(name, folder)).render(**values)
+    except TemplateError as exc:
+        raise UsageError(f"template {name!r}: {exc}", field="template") from exc
+    return " ".join(out.split())
+
+
 def preview(session: Session, name: str, ref: str | int, folder: Path | None = None) -> Rendered:
     """A template rendered for an incident, as the sender would (nothing is queued)."""
     from cc_tui.services.incidents.base import parse_ref
@@ -101,4 +115,6 @@ def preview(session: Session, name: str, ref: str | int, folder: Path | None = N
     incident = session.get(Incident, parse_ref(ref))
     if incident is None:
         raise NotFound(f"no incident {ref}")
+    if name.endswith(SMS_SUFFIX):
+        return Rendered(subject="", body=render_text(name, context(session, incident), folder))
     return render(name, context(session, incident), folder)

@@ -1,0 +1,284 @@
+"""SMS notifications: the outbox's sms rows sent through a real Kannel gateway (bearerbox,
+smsbox and Kannel's fake SMSC, started by `tests.kannel`), quiet hours, one message per
+recipient."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from cc_tui.config import Settings, SmsSettings
+from cc_tui.errors import UsageError
+from cc_tui.models import Calendar, Incident, Notification
+from cc_tui.services.incidents.base import parse_ref
+from cc_tui.services.notify import outbox
+from cc_tui.services.notify.sender import MAX_ATTEMPTS, backoff
+from cc_tui.services.notify.sms import (
+    HttpGateway,
+    QuietHours,
+    SmsTarget,
+    send_due_sms,
+    sms_target,
+)
+from tests import factories as f
+from tests.dovecot import free_port
+from tests.kannel import BARRED, SENDER, kannel_gateway
+from tests.services.test_notify import _customer, _desk
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# A Monday, 10:00 in Berlin.
+START = f.utc(2026, 3, 2, 9, 0)
+ANNA = "+4917612345678"
+BEN = "+4915112345678"
+
+
+@pytest.fixture(scope="module")
+def kannel():
+    with kannel_gateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return f.fake_clock(monkeypatch, START)
+
+
+def _target(kannel, **kw) -> SmsTarget:
+    values = {
+        "url": kannel.url,
+        "user": kannel.user,
+        "password": kannel.password,
+        "timeout": 10.0,
+        "zone": BERLIN,
+    }
+    return SmsTarget(**(values | kw))
+
+
+def _queue_sms(db, ref: str, event: str, to: str) -> None:
+    """An sms row as the outbox writes it."""
+    from cc_tui import clock
+
+    with db.session() as s:
+        incident = s.get(Incident, parse_ref(ref))
+        s.add(
+            Notification(
+                channel="sms",
+                reason=event,
+                incident_id=incident.id,
+                recipient=to,
+                status="queued",
+                created_at=clock.now(),
+                next_attempt_at=clock.now(),
+                idempotency_key=outbox.idempotency_key(incident.id, event, "sms", to),
+            )
+        )
+
+
+def _sms_rows(db, ref=None):
+    with db.session() as s:
+        query = select(Notification).where(Notification.channel == "sms")
+        if ref:
+            query = query.where(Notification.incident_id == parse_ref(ref))
+        return s.scalars(query.order_by(Notification.id)).all()
+
+
+def _send(db, target):
+    return send_due_sms(db, HttpGateway(target), target)
+
+
+def test_an_sms_reaches_the_phone_network_through_kannel(db, admin, kannel, clock):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db), title="Drucker defekt")
+    _queue_sms(db, inc, "registered", ANNA)
+    seen = kannel.seen()
+    result = _send(db, _target(kannel, sender=SENDER))
+    assert (result.sent, result.retrying, result.failed, result.messages) == (1, 0, 0, 1)
+    [sms] = kannel.wait_for(1, after=seen)
+    assert sms.to == ANNA and sms.sender == SENDER
+    assert sms.text == f'{inc}: we have registered your request "Drucker defekt". Your service desk'
+    [row] = _sms_rows(db, inc)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, START)
+    # Nothing is due any more.
+    assert _send(db, _target(kannel)).taken == 0
+
+
+def test_a_refused_number_fails_at_once_and_the_others_still_go(db, admin, kannel, clock):
+    _desk(db, admin)
+    bad = f.register(db, admin, _customer(db, name="Barred"))
+    good = f.register(db, admin, _customer(db))
+    _queue_sms(db, bad, "registered", f"+{BARRED}1234567")
+    _queue_sms(db, good, "registered", BEN)
+    seen = kannel.seen()
+    result = _send(db, _target(kannel))
+    assert (result.sent, result.failed, result.retrying) == (1, 1, 0)
+    [row] = _sms_rows(db, bad)
+    assert row.status == "failed" and row.next_attempt_at is None
+    assert row.last_error.startswith("HTTP 400: Number(s) has/have been denied")
+    assert _sms_rows(db, good)[0].status == "sent"
+    assert [s.to for s in kannel.wait_for(1, after=seen)] == [BEN]
+
+
+def test_a_wrong_login_is_retried_with_back_off_then_failed(db, admin, kannel, clock):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    _queue_sms(db, inc, "registered", ANNA)
+    wrong = _target(kannel, password="not-the-password")
+    waits = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = _send(db, wrong)
+        [row] = _sms_rows(db, inc)
+        assert row.attempts == attempt
+        assert row.last_error == "HTTP 403: Authorization failed for sendsms"
+        if attempt < MAX_ATTEMPTS:
+            assert (row.status, result.retrying) == ("queued", 1)
+            assert _send(db, wrong).taken == 0
+            waits.append(row.next_attempt_at - clock.now)
+            clock.now = row.next_attempt_at
+    assert row.status == "failed" and result.failed == 1
+    assert waits == [backoff(n) for n in range(1, MAX_ATTEMPTS)]
+
+
+def test_a_gateway_that_is_down_is_retried(db, admin, clock):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    _queue_sms(db, inc, "registered", ANNA)
+    down = SmsTarget(url=f"http://127.0.0.1:{free_port()}/send?to={{to}}&text={{text}}")
+    result = _send(db, down)
+    assert (result.sent, result.retrying) == (0, 1)
+    [row] = _sms_rows(db, inc)
+    assert row.status == "queued" and "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at == START + backoff(1)
+
+
+def test_quiet_hours_hold_messages_and_send_one_per_recipient_when_they_end(
+    db, admin, kannel, clock
+):
+    _desk(db, admin)
+    target = _target(kannel, quiet=QuietHours.parse("21:00-08:00"))
+    # 23:30 in Berlin: three events of Anna's request and one of Ben's come due.
+    clock.now = datetime(2026, 3, 2, 23, 30, tzinfo=BERLIN).astimezone(UTC)
+    anna = f.register(db, admin, _customer(db), title="Server down")
+    other = f.register(db, admin, _customer(db, name="Other"), title="Mail")
+    ben = f.register(db, admin, _customer(db, name="Ben"), title="Printer")
+    for event in ("registered", "handed_over", "closed"):
+        _queue_sms(db, anna, event, ANNA)
+    _queue_sms(db, other, "registered", ANNA)
+    _queue_sms(db, ben, "registered", BEN)
+    seen = kannel.seen()
+    result = _send(db, target)
+    assert (result.held, result.taken, result.messages, result.sent) == (5, 5, 0, 0)
+    morning = datetime(2026, 3, 3, 8, 0, tzinfo=BERLIN).astimezone(UTC)
+    rows = _sms_rows(db)
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in rows} == {("queued", 0, morning)}
+    # Still quiet at 07:59; nothing is due, nothing goes.
+    clock.now = morning - timedelta(minutes=1)
+    assert _send(db, target).taken == 0
+    clock.now = morning
+    result = _send(db, target)
+    assert (result.sent, result.messages, result.held) == (5, 2, 0)
+    got = {s.to: s.text for s in kannel.wait_for(2, after=seen)}
+    assert got[ANNA].split("\n") == [
+        f'{anna}: we have registered your request "Server down". Your service desk',
+        f"{anna}: your request is being carried out. Your service desk",
+        f'{anna}: your request "Server down" is closed. Your service desk',
+        f'{other}: we have registered your request "Mail". Your service desk',
+    ]
+    assert got[BEN] == f'{ben}: we have registered your request "Printer". Your service desk'
+    assert {r.status for r in _sms_rows(db)} == {"sent"}
+    assert kannel.seen() == seen + 2
+
+
+def test_quiet_hours_follow_the_zone_of_the_contract_calendar(db, admin, kannel, clock):
+    from cc_tui.models import Customer
+
+    _desk(db, admin)
+    gotham_id = _customer(db, name="Gotham")
+    with db.session() as s:
+        ny = Calendar(name="New York office", tz="America/New_York")
+        s.add(ny)
+        s.flush()
+        customer = s.get(Customer, gotham_id)
+        contract = f.contract(s, customer, "SC-NY")
+        contract.calendar_id = ny.id
+        contract_id = contract.id
+    # 22:30 in Berlin is 16:30 in New York.
+    clock.now = f.utc(2026, 3, 2, 21, 30)
+    berlin = f.register(db, admin, _customer(db))
+    gotham = f.register(db, admin, gotham_id)
+    with db.session() as s:
+        s.get(Incident, parse_ref(gotham)).contract_id = contract_id
+    _queue_sms(db, berlin, "registered", ANNA)
+    _queue_sms(db, gotham, "registered", BEN)
+    seen = kannel.seen()
+    result = _send(db, _target(kannel, quiet=QuietHours.parse("21:00-08:00")))
+    assert (result.held, result.sent) == (1, 1)
+    assert [s.to for s in kannel.wait_for(1, after=seen)] == [BEN]
+    assert _sms_rows(db, berlin)[0].next_attempt_at == datetime(
+        2026, 3, 3, 8, 0, tzinfo=BERLIN
+    ).astimezone(UTC)
+
+
+def test_quiet_hours_periods():
+    night = QuietHours.parse(" 21:00 - 8:00 ")
+    assert (night.start, night.end, str(night)) == (time(21), time(8), "21:00-08:00")
+    at = lambda *a: datetime(*a, tzinfo=BERLIN)  # noqa: E731
+    assert night.until(at(2026, 3, 2, 20, 59), BERLIN) is None
+    assert night.until(at(2026, 3, 2, 21, 0), BERLIN) == at(2026, 3, 3, 8, 0)
+    assert night.until(at(2026, 3, 3, 7, 59), BERLIN) == at(2026, 3, 3, 8, 0)
+    assert night.until(at(2026, 3, 3, 8, 0), BERLIN) is None
+    # The night the clocks go forward is an hour shorter in UTC.
+    spring = night.until(at(2026, 3, 28, 22, 0), BERLIN)
+    assert spring == at(2026, 3, 29, 8, 0) and spring - at(2026, 3, 28, 22, 0) == timedelta(hours=9)
+    lunch = QuietHours.parse("12:00-13:30")
+    assert lunch.until(at(2026, 3, 2, 12, 15), BERLIN) == at(2026, 3, 2, 13, 30)
+    assert lunch.until(at(2026, 3, 2, 13, 30), BERLIN) is None
+    for bad in ("21-8", "25:00-08:00", "08:00-08:00", "21:00"):
+        with pytest.raises(UsageError, match="quiet_hours"):
+            QuietHours.parse(bad)
+
+
+def test_the_gateway_url_is_filled_in_and_checked(tmp_path, monkeypatch):
+    secret = tmp_path / "sms-password"
+    secret.write_text("p&ss w0rd\n")
+    secret.chmod(0o600)
+    monkeypatch.delenv("CC_TUI_SMS_PASSWORD", raising=False)
+    settings = Settings(
+        timezone="Europe/Berlin",
+        sms=SmsSettings(
+            url="http://gw:13013/cgi-bin/sendsms?username={user}&password={password}"
+            "&from={from}&to={to}&text={text}",
+            user="desk",
+            password_file=secret,
+            **{"from": "Desk"},
+            quiet_hours="21:00-08:00",
+        ),
+    )
+    target = sms_target(settings)
+    assert target.zone == BERLIN and str(target.quiet) == "21:00-08:00"
+    assert target.fill("+4917612345678", "INC-7: done & dusted") == (
+        "http://gw:13013/cgi-bin/sendsms?username=desk&password=p%26ss%20w0rd&from=Desk"
+        "&to=%2B4917612345678&text=INC-7%3A%20done%20%26%20dusted"
+    )
+    monkeypatch.setenv("CC_TUI_SMS_PASSWORD", "from-env")
+    assert sms_target(settings).password == "from-env"
+    msisdn = Settings(sms=SmsSettings(url="https://gw/api?dest={msisdn}&msg={text}"))
+    assert (
+        sms_target(msisdn).fill("+4917612345678", "x") == "https://gw/api?dest=4917612345678&msg=x"
+    )
+    for url, problem in (
+        (None, "set \\[sms\\] url"),
+        ("ftp://gw/{to}/{text}", "http"),
+        ("http://gw/?to={to}&text={text}&key={api_key}", "unknown placeholder"),
+        ("http://gw/?text={text}", "needs \\{to\\}"),
+    ):
+        with pytest.raises(UsageError, match=problem):
+            sms_target(Settings(sms=SmsSettings(url=url)))
+    with pytest.raises(UsageError, match="unknown zone"):
+        sms_target(Settings(sms=SmsSettings(url=msisdn.sms.url, timezone="Mars/Base")))
+    monkeypatch.delenv("CC_TUI_SMS_PASSWORD")
+    secret.chmod(0o644)
+    with pytest.raises(UsageError, match="chmod 600"):
+        sms_target(settings)
