@@ -17,6 +17,7 @@ from cc_tui.cli.commands import (
     department,
     escalate,
     event_type,
+    importing,
     incident,
     kb,
     mail,
@@ -66,6 +67,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(mail.app, name="mail")
 app.add_typer(cti.app, name="cti")
 app.add_typer(mailbox.app, name="mailbox")
+app.add_typer(importing.app, name="import")
 
 
 @app.callback()

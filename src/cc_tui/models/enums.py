@@ -119,6 +119,7 @@ class SystemEvent(StrEnum):
     ROUTING = "Routing"
     WORK_ORDER = "WorkOrder"
     NOTIFICATION = "Notification"
+    IMPORTED = "Imported"  # brought over from another service desk (`cc-tui import`)
 
 
 class WorkOrderKind(StrEnum):

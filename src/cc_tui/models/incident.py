@@ -79,6 +79,8 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_unit", "unit_id", "status", "id"),
         Index("ix_incident_status", "status", "id"),
         Index("ix_incident_opened_at", "opened_at"),
+        # Imported history: a second import of the same rows adds nothing (migration 0016).
+        Index("uq_incident_source_number", "source_number", unique=True),
     )
 
     # The human number is INC-<id>.
@@ -155,6 +157,8 @@ class Incident(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     kb_searches: int = 0
+    # The number the incident had in the desk it was imported from (`cc-tui import`).
+    source_number: str | None = Field(default=None, max_length=100)
 
     version: int = 1
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -461,6 +462,76 @@ def add_customer(
         session, entity="customer", action="added", entity_id=customer.id, agent_id=actor.id
     )
     return customer_info(session, customer)
+
+
+def add_named_customers(
+    session: Session, *, actor: Actor, people: Sequence[tuple[str, str | None]]
+) -> list[int]:
+    """Customers known only by name (and an address), as an imported history names its
+    callers: a few statements for any number of them, numbered K-<100000 + id> as
+    `add_customer` numbers them, with their name words for the look-up. `people` are
+    (name, address) already cleaned and within their lengths. Returns the new ids, in order."""
+    if not people:
+        return []
+    actor.require_admin("add customers in bulk")
+    now = clock.now()
+    table = Customer.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "number": f"~{uuid.uuid4().hex[:30]}",
+            "name": name,
+            "search_name": fold(name)[:200],
+            "address": address,
+            "block_level": BlockLevel.NONE.value,
+            "created_at": now,
+            "updated_at": now,
+            "updated_by_id": actor.id,
+            "version": 1,
+        }
+        for name, address in people
+    ]
+    ids: list[int] = []
+    for first in range(0, len(rows), _BULK):
+        result = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            rows[first : first + _BULK],
+        )
+        ids.extend(int(row[0]) for row in result)
+    wanted = {cid: f"{NUMBER_PREFIX}{NUMBER_BASE + cid}" for cid in ids}
+    taken: set[str] = set()
+    values = list(wanted.values())
+    for first in range(0, len(values), _BULK):
+        taken.update(
+            session.scalars(
+                select(col(Customer.number)).where(
+                    col(Customer.number).in_(values[first : first + _BULK])
+                )
+            )
+        )
+    numbers = []
+    for cid, candidate in wanted.items():
+        base, suffix = candidate, 1
+        while candidate in taken:  # a number typed by hand earlier: the next free suffix
+            suffix += 1
+            candidate = f"{base}-{suffix}"
+        taken.add(candidate)
+        numbers.append({"cid": cid, "num": candidate})
+    session.execute(
+        update(table).where(table.c.id == bindparam("cid")).values(number=bindparam("num")),
+        numbers,
+    )
+    tokens = [
+        {"term": term, "customer_id": cid, "contact_id": None}
+        for cid, (name, _address) in zip(ids, people, strict=True)
+        for term in sorted(name_terms(name))
+    ]
+    for first in range(0, len(tokens), _BULK):
+        session.execute(insert(CustomerToken), tokens[first : first + _BULK])
+    record_change(session, entity="customer", action="added", agent_id=actor.id)
+    return ids
+
+
+_BULK = 1000  # rows per statement in bulk writes
 
 
 _UPDATABLE = {

@@ -39,6 +39,7 @@ SYSTEM_TYPE_NAMES: dict[SystemEvent, str] = {
     SystemEvent.ROUTING: "Routing",
     SystemEvent.WORK_ORDER: "Work order",
     SystemEvent.NOTIFICATION: "Notification",
+    SystemEvent.IMPORTED: "Imported",
 }
 
 

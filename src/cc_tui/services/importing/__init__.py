@@ -1,0 +1,1 @@
+"""Bringing data over from other systems (`cc-tui import ...`)."""

@@ -1,0 +1,354 @@
+"""Importing a ServiceNow-style incident history, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from cc_tui.errors import RuleViolation, UsageError
+from cc_tui.models import Agent, Code, Customer, Department, Event, EventType, Incident, Priority
+from cc_tui.services.context import actor_of
+from cc_tui.services.directory.customers import find_customers
+from cc_tui.services.importing.incidents import import_incidents, parse_mapping
+from cc_tui.services.reports import figures
+from cc_tui.services.reports.times import percentile, times
+from tests import factories as f
+from tests.servicenow_export import COLUMNS, generate
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch):
+    f.fake_clock(monkeypatch, NOW)
+
+
+def write(tmp_path, text: str, name: str = "export.csv", encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run(db, admin, path, **options):
+    return import_incidents(db, actor=admin, path=path, zone=UTC, **options)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_generated_export_bad_rows_skipped_and_second_run_imports_nothing(db, admin, tmp_path):
+    export = generate(70, bad_every=7, agents=6, callers=15)
+    path = write(tmp_path, export.text)
+    first = run(db, admin, path)
+    good = export.good
+    assert first.rows == 70
+    assert first.imported == len(good) == 60
+    assert first.skipped_existing == 0
+    assert {b.line: b.reason for b in first.bad}.keys() == export.bad.keys()
+    for bad in first.bad:
+        assert export.bad[bad.line] in bad.reason
+    empty = next(b for b in first.bad if "number is empty" in b.reason)
+    assert empty.number is None
+    assert first.created == {
+        "agents": len({r["assigned_to"] for r in good} | {r["closed_by"] for r in good} - {""}),
+        "departments": len({r["assignment_group"] for r in good}),
+        "reason_codes": len({r["category"] for r in good})
+        + len({(r["category"], r["subcategory"]) for r in good}),
+        "priorities": len({r["priority"] for r in good}),
+        "customers": len({r["caller_id"] for r in good}),
+    }
+    second = run(db, admin, path)
+    assert (second.imported, second.skipped_existing) == (0, 60)
+    assert set(second.created.values()) == {0}
+    assert len(second.bad) == 10
+    with db.session(write=False) as session:
+        numbers = session.scalars(select(col(Incident.source_number))).all()
+        assert sorted(numbers) == sorted(r["number"] for r in good)
+        # Every incident has its Imported event and no more than the history's steps.
+        imported_type = session.scalars(
+            select(col(EventType.id)).where(col(EventType.code) == "Imported")
+        ).one()
+        marks = session.scalars(
+            select(col(Event.incident_id)).where(col(Event.event_type_id) == imported_type)
+        ).all()
+        assert Counter(marks) == Counter({i: 1 for i in set(marks)}) and len(marks) == 60
+
+
+def test_one_row_becomes_a_closed_incident_with_its_times_names_and_timeline(db, admin, tmp_path):
+    header = ",".join(COLUMNS)
+    row = (
+        "INC0000042,2025-02-03 08:15:00,2025-02-03 10:45:30,2025-02-05 09:00:00,Closed,"
+        "2 - High,Hardware,Disk,Field Services,Beth Anglin,Jürgen Müller,Disk is full,"
+        "Carol Coughlin,Berlin,email"
+    )
+    result = run(db, admin, write(tmp_path, f"{header}\n{row}\n"))
+    assert result.imported == 1 and not result.bad
+    with db.session(write=False) as session:
+        inc = session.scalars(select(Incident)).one()
+        assert inc.status == "closed" and inc.source_number == "INC0000042"
+        assert inc.opened_at == utc("2025-02-03 08:15:00") == inc.registered_at
+        assert inc.solved_at == utc("2025-02-03 10:45:30")
+        assert inc.closed_at == utc("2025-02-05 09:00:00")
+        assert (inc.channel, inc.request_type, inc.title) == ("email", "action", "Disk is full")
+        priority = session.get(Priority, inc.priority_id)
+        assert (priority.code, priority.name, priority.rank, inc.priority_rank) == (
+            "P2",
+            "High",
+            2,
+            2,
+        )
+        general = session.get(Code, inc.reason_general_id)
+        specific = session.get(Code, inc.reason_specific_id)
+        assert (general.path, general.name) == ("HARDWARE", "Hardware")
+        assert (specific.path, specific.parent_id) == ("HARDWARE/DISK", general.id)
+        dept = session.get(Department, inc.department_id)
+        assert (dept.code, dept.name) == ("FIELD_SERVICES", "Field Services")
+        owner = session.get(Agent, inc.owner_id)
+        assert (owner.login, owner.name, owner.active) == ("beth.anglin", "Beth Anglin", False)
+        closer = session.scalars(select(Agent).where(col(Agent.login) == "carol.coughlin")).one()
+        assert not closer.active
+        customer = session.get(Customer, inc.customer_id)
+        assert customer.name == "Jürgen Müller" and customer.number.startswith("K-")
+        assert customer.address == "Berlin"
+        # Found by the caller look-up as any customer (folded, umlaut spelling too).
+        hits = find_customers(session, text="mueller")
+        assert [h.number for h in hits] == [customer.number]
+        events = session.execute(
+            select(col(EventType.code), col(Event.at), col(Event.author_id), col(Event.data))
+            .join(EventType, col(EventType.id) == col(Event.event_type_id))
+            .where(col(Event.incident_id) == inc.id)
+            .order_by(col(Event.id))
+        ).all()
+        assert [(e[0], e[1]) for e in events] == [
+            ("Imported", inc.opened_at),
+            ("StatusChange", inc.solved_at),
+            ("StatusChange", inc.closed_at),
+        ]
+        assert events[0][3]["source_number"] == "INC0000042"
+        assert events[0][3]["location"] == "Berlin"
+        assert events[1][2] == owner.id and events[2][2] == closer.id
+        assert events[2][3] == {"field": "status", "from": "solved", "to": "closed"}
+
+
+def test_existing_names_are_used_and_priorities_by_code(db, admin, tmp_path):
+    with db.session() as session:
+        dept = f.department(session, "DESK", "Service desk")
+        bob = Agent(login="bob", name="Bob Builder")
+        session.add(bob)
+        p2 = f.priority(session, "P2", rank=2)
+        known = f.customer(session, name="Acme Corp")
+        session.flush()
+        dept_id, bob_id, p2_id, known_id = dept.id, bob.id, p2.id, known.id
+    header = "number,opened_at,closed_at,state,priority,assignment_group,assigned_to,caller_id"
+    rows = [
+        "A-1,2025-03-01T10:00:00,2025-03-01T11:00:00,Closed,2 - High,service desk,bob builder,"
+        "ACME corp",
+        "A-2,2025-03-01T10:00:00,2025-03-01T11:00:00,7,P2,Service Desk,BOB,Acme Corp",
+    ]
+    result = run(db, admin, write(tmp_path, "\n".join([header, *rows])))
+    assert result.imported == 2 and not result.bad
+    assert set(result.created.values()) == {0}
+    with db.session(write=False) as session:
+        got = session.execute(
+            select(
+                col(Incident.department_id),
+                col(Incident.owner_id),
+                col(Incident.priority_id),
+                col(Incident.customer_id),
+            )
+        ).all()
+        assert set(got) == {(dept_id, bob_id, p2_id, known_id)}
+
+
+def test_map_names_the_columns_of_another_export(db, admin, tmp_path):
+    text = (
+        "Ticket;Created;Done;Team;Who\n".replace(";", ",")
+        + "T-7,03.02.2025 09:00,04.02.2025 17:30,Network,Ann Lee\n"
+    )
+    mapping = parse_mapping(
+        ["Ticket=number", "created=opened_at", "Done=closed_at", "Team=assignment_group"]
+    )
+    result = run(db, admin, write(tmp_path, text), mapping=mapping, date_format="%d.%m.%Y %H:%M")
+    assert result.imported == 1, result.bad
+    with db.session(write=False) as session:
+        inc = session.scalars(select(Incident)).one()
+        assert inc.source_number == "T-7" and inc.status == "closed"
+        assert inc.closed_at == utc("2025-02-04 17:30:00")
+        assert session.get(Department, inc.department_id).code == "NETWORK"
+        assert inc.owner_id is None  # "Who" was not mapped
+
+
+def test_bad_mapping_and_missing_columns_are_usage_errors(db, admin, tmp_path):
+    with pytest.raises(UsageError, match="unknown field 'colour'"):
+        parse_mapping(["Ticket=colour"])
+    with pytest.raises(UsageError, match="COLUMN=FIELD"):
+        parse_mapping(["number"])
+    path = write(tmp_path, "id,when\n1,2025-01-01\n")
+    with pytest.raises(UsageError, match="no column for number and opened_at"):
+        run(db, admin, path)
+    with pytest.raises(UsageError, match="no column 'Ticket'"):
+        run(db, admin, path, mapping={"Ticket": "number"})
+    with pytest.raises(UsageError, match="cannot read"):
+        run(db, admin, tmp_path / "missing.csv")
+
+
+def test_row_checks(db, admin, tmp_path):
+    header = "number,opened_at,resolved_at,closed_at,state,priority"
+    rows = {
+        2: ("R-1,2025-01-01 10:00,2025-01-01 09:00,,Resolved,", "resolved before opened"),
+        3: ("R-2,2025-01-01 10:00,2025-01-01 12:00,2025-01-01 11:00,Closed,", "closed before"),
+        4: ("R-3,2025-01-01 10:00,,,Closed,", "needs closed_at"),
+        5: ("R-4,2025-01-01 10:00,,,Resolved,", "needs resolved_at"),
+        6: ("R-5,2027-01-01 10:00,2027-01-02 10:00,,Resolved,", "in the future"),
+        7: ("R-6,2025-01-01 10:00,2025-01-01 11:00,,Resolved,12 - Huge", "N from 1 to 9"),
+        8: ("R-7,2025-01-01 10:00,2025-01-01 11:00,2025-01-01 12:00,Resolved,", "closed_at is set"),
+        9: ("R-8,2025-01-01 10:00,,,,", "not closed history"),
+        10: ("R-9,2025-01-01 10:00,2025-01-01 11:00,,Resolved,3", None),
+        11: (
+            "R-9,2025-01-01 10:00,2025-01-01 11:00,,Resolved,3",
+            "appears again (first on line 10)",
+        ),
+        12: ("R-10,2025-01-01 10:00,,2025-01-01 10:30,Canceled,", None),
+    }
+    text = "\n".join([header, *(r for r, _ in rows.values())]) + "\n"
+    result = run(db, admin, write(tmp_path, text))
+    assert result.imported == 2
+    reasons = {b.line: b.reason for b in result.bad}
+    for line, (_row, why) in rows.items():
+        if why is None:
+            assert line not in reasons
+        else:
+            assert why in reasons[line], (line, reasons.get(line))
+    with db.session(write=False) as session:
+        solved, canceled = session.scalars(select(Incident).order_by(col(Incident.id))).all()
+        assert (
+            solved.status,
+            solved.closed_at,
+            session.get(Priority, solved.priority_id).code,
+        ) == (
+            "solved",
+            None,
+            "P3",
+        )
+        assert (canceled.status, canceled.closed_by_coordinator) == ("closed", True)
+        assert canceled.solved_at is None
+
+
+def test_untrusted_cells_are_stored_harmless(db, admin, tmp_path):
+    header = "number,opened_at,closed_at,short_description,caller_id,assignment_group"
+    row = (
+        "X-1,2025-01-01 10:00,2025-01-01 11:00,\"=cmd|' /C calc'!A0\","
+        '"Eve \x1b]52;c;ZXZpbA==\x07Hacker","\x1b[31mRed\x1b[0m team"'
+    )
+    result = run(db, admin, write(tmp_path, f"{header}\n{row}\n"))
+    assert result.imported == 1
+    with db.session(write=False) as session:
+        inc = session.scalars(select(Incident)).one()
+        assert inc.title == "=cmd|' /C calc'!A0"  # plain text; exports neutralise it
+        assert "\x1b" not in inc.caller_name and "\x07" not in inc.caller_name
+        customer = session.get(Customer, inc.customer_id)
+        assert "\x1b" not in customer.name
+        dept = session.get(Department, inc.department_id)
+        assert "\x1b" not in dept.name and dept.code == "31MRED_0M_TEAM"
+
+
+def test_encodings(db, admin, tmp_path):
+    header = "number,opened_at,closed_at,caller_id"
+    row = "E-1,2025-01-01 10:00,2025-01-01 11:00,Zoë Müller"
+    bom = run(db, admin, write(tmp_path, "\ufeff" + f"{header}\n{row}\n", "bom.csv"))
+    assert (bom.encoding, bom.imported) == ("utf-8", 1)
+    ansi = run(
+        db, admin, write(tmp_path, f"{header}\n{row.replace('E-1', 'E-2')}\n", "a.csv", "cp1252")
+    )
+    assert (ansi.encoding, ansi.imported) == ("cp1252", 1)
+    with db.session(write=False) as session:
+        names = set(session.scalars(select(col(Incident.caller_name))).all())
+        assert names == {"Zoë Müller"}
+
+
+def test_times_are_read_in_the_given_zone(db, admin, tmp_path):
+    text = "number,opened_at,closed_at\nZ-1,2025-07-01 10:00,2025-07-01 11:00+00:00\n"
+    berlin = ZoneInfo("Europe/Berlin")
+    result = import_incidents(db, actor=admin, path=write(tmp_path, text), zone=berlin)
+    assert result.imported == 1
+    with db.session(write=False) as session:
+        inc = session.scalars(select(Incident)).one()
+        assert inc.opened_at == datetime(2025, 7, 1, 8, tzinfo=UTC)
+        assert inc.closed_at == datetime(2025, 7, 1, 11, tzinfo=UTC)
+
+
+def test_only_an_admin_imports(db, admin, tmp_path):
+    with db.session() as session:
+        agent = actor_of(f.agent(session, "amy"))
+    with pytest.raises(RuleViolation, match="only an admin"):
+        import_incidents(db, actor=agent, path=write(tmp_path, "number,opened_at\n"))
+
+
+# ------------------------------------------------------------------ the reports count them
+
+
+def _minutes(a: str, b: str) -> float:
+    return (utc(b) - utc(a)).total_seconds() / 60
+
+
+def test_reports_count_the_imported_history(db, admin, tmp_path):
+    export = generate(300, bad_every=9, agents=5, callers=30, start=datetime(2025, 1, 1), days=120)
+    result = run(db, admin, write(tmp_path, export.text))
+    good = export.good
+    assert result.imported == len(good)
+    first, end = "2025-01-01", "2025-06-01"
+    with db.session(write=False) as session:
+        volume = figures.volume(
+            session, first=first, end=end, zone=UTC, by="priority", unit="month"
+        )
+        wall = times(session, first=first, end=end, zone=UTC, by="priority")
+        backlog = figures.backlog(session, first=first, end="2025-05-01", zone=UTC)
+
+    # Volume: every row by the month it opened and its priority code.
+    def code(row):
+        return "P" + row["priority"].split(" ")[0]
+
+    expected = Counter((code(r), r["opened_at"][:7]) for r in good)
+    assert volume.extra["total"] == len(good)
+    assert {(r["group"], r["period"]): r["count"] for r in volume.rows} == dict(expected)
+
+    # Times: created -> solved and created -> closed, per priority, on the wall clock.
+    by_group = {r["group"]: r for r in wall.rows}
+    assert set(by_group) == {code(r) for r in good}
+    for group, row in by_group.items():
+        mine = [r for r in good if code(r) == group]
+        assert row["count"] == len(mine)
+        for span, end_field in (("to_solution", "resolved_at"), ("to_close", "closed_at")):
+            values = sorted(
+                _minutes(r["opened_at"], r[end_field])
+                for r in mine
+                if r[end_field] and (span == "to_solution" or r["state"] != "Resolved")
+            )
+            got = row[span]
+            assert got["count"] == len(values)
+            if values:
+                assert got["mean_minutes"] == pytest.approx(statistics.fmean(values), abs=0.02)
+                assert got["median_minutes"] == pytest.approx(percentile(values, 1, 2), abs=0.02)
+                assert got["p90_minutes"] == pytest.approx(percentile(values, 9, 10), abs=0.02)
+                assert got["max_minutes"] == pytest.approx(values[-1], abs=0.02)
+
+    # Backlog: open at each day's end = opened by then and not closed by then.
+    day = date(2025, 1, 1)
+    rows = {r["group"]: r["open"] for r in backlog.rows}
+    while day < date(2025, 5, 1):
+        cut = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        want = sum(
+            1
+            for r in good
+            if utc(r["opened_at"]) < cut
+            and not (r["closed_at"] and r["state"] != "Resolved" and utc(r["closed_at"]) < cut)
+        )
+        assert rows[day.isoformat()] == want, day
+        day += timedelta(days=1)
