@@ -299,7 +299,13 @@ def test_notify_commands(db, admin, cli, smtp, clock, tmp_path, monkeypatch):
     ]
     sent = cli("notify", "send", "--once", "--json")
     assert sent.exit_code == 0, sent.output
-    assert json.loads(sent.stdout) == {"sent": 1, "retrying": 0, "failed": 0, "errors": []}
+    assert json.loads(sent.stdout) == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "held": 0,
+        "errors": [],
+    }
     assert smtp.messages[0]["Subject"] == f"[{inc}] Got it ({inc})"
     assert json.loads(cli("notify", "list", "--incident", inc, "--json").stdout)[0]["status"] == (
         "sent"

@@ -4,6 +4,7 @@ recipient."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -282,3 +283,59 @@ def test_the_gateway_url_is_filled_in_and_checked(tmp_path, monkeypatch):
     secret.chmod(0o644)
     with pytest.raises(UsageError, match="chmod 600"):
         sms_target(settings)
+
+
+def test_notify_commands_send_and_list_sms(db, admin, cli, kannel, clock, tmp_path, monkeypatch):
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    _queue_sms(db, inc, "registered", ANNA)
+    secret = tmp_path / "sms-password"
+    secret.write_text(kannel.password)
+    secret.chmod(0o600)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[sms]\nurl = '{kannel.url}'\nuser = '{kannel.user}'\n"
+        f'password_file = "{secret}"\nfrom = "{SENDER}"\nquiet_hours = "21:00-08:00"\n'
+        'timezone = "Europe/Berlin"\n'
+    )
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
+    monkeypatch.delenv("CC_TUI_SMS_PASSWORD", raising=False)
+    listed = cli("notify", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "channel" in listed.stdout and " sms " in listed.stdout
+    seen = kannel.seen()
+    sent = cli("notify", "send", "--once", "--json")
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout) == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "held": 0,
+        "errors": [],
+    }
+    [sms] = kannel.wait_for(1, after=seen)
+    assert (sms.to, sms.sender) == (ANNA, SENDER) and sms.text.startswith(f"{inc}: ")
+    rows = json.loads(cli("notify", "list", "--incident", inc, "--json").stdout)
+    assert {(r["channel"], r["recipient"], r["status"]) for r in rows} == {
+        ("sms", ANNA, "sent"),
+        # No [smtp] here: the e-mail waits.
+        ("email", "anna@example.com", "queued"),
+    }
+    shown = cli("notify", "preview", "closed_sms", "--incident", inc, "--json")
+    assert json.loads(shown.stdout) == {
+        "subject": "",
+        "body": f'{inc}: your request "Disk full" is closed. Your service desk',
+    }
+    # The gateway check: national numbers are read in the default country.
+    tested = cli("notify", "test-sms", "0176 1234 5678", "--text", "Hallo", "--json")
+    assert tested.exit_code == 0, tested.output
+    assert json.loads(tested.stdout) == {"to": ANNA, "answer": "0: Accepted for delivery"}
+    assert kannel.wait_for(1, after=seen + 1)[0].text == "Hallo"
+    barred = cli("notify", "test-sms", f"+{BARRED}1234567")
+    assert barred.exit_code == 1 and "denied" in barred.stderr
+    # Held at night: the row waits, the command says so.
+    _queue_sms(db, inc, "closed", ANNA)
+    clock.now = datetime(2026, 3, 2, 22, 0, tzinfo=BERLIN).astimezone(UTC)
+    night = cli("notify", "send")
+    assert night.exit_code == 0, night.output
+    assert night.stdout.startswith("0 sent, 0 to retry, 0 failed, 1 held for quiet hours")

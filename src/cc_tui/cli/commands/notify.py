@@ -13,7 +13,20 @@ app = typer.Typer(help="Customer notifications: send, list, retry, preview.")
 
 def _sent_text(result) -> str:
     text = f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed"
+    if getattr(result, "held", 0):
+        text += f", {result.held} held for quiet hours"
     return "\n".join([text, *result.errors])
+
+
+def _send_sms(cli, db, *, once: bool):
+    """The SMS pass when `[sms] url` is set (else None)."""
+    if not cli.settings.sms.url:
+        return None
+    from cc_tui.services.notify.sms import HttpGateway, send_all_sms, send_due_sms, sms_target
+
+    target = sms_target(cli.settings)
+    run = send_due_sms if once else send_all_sms
+    return run(db, HttpGateway(target), target, folder=cli.settings.notify_templates)
 
 
 def _transport(cli):
@@ -32,20 +45,34 @@ def send(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Send the e-mails that are due; failures are retried later with back-off."""
-    from cc_tui.services.notify.sender import send_all, send_due
+    """Send the e-mails and SMS that are due; failures are retried later with back-off."""
+    from cc_tui.services.notify.sender import SendResult, send_all, send_due
+    from cc_tui.services.notify.sms import SmsResult
 
     cli = state(ctx)
     with cli.work(write=False):
         pass  # the login must be a known, active agent
-    transport, sender = _transport(cli)
-    run = send_due if once else send_all
-    result = run(cli.database(), transport, sender=sender, folder=cli.settings.notify_templates)
+    db = cli.database()
+    result = SmsResult()
+    if cli.settings.smtp.url or not cli.settings.sms.url:
+        transport, sender = _transport(cli)
+        run = send_due if once else send_all
+        mail: SendResult = run(db, transport, sender=sender, folder=cli.settings.notify_templates)
+        result.sent, result.retrying, result.failed = mail.sent, mail.retrying, mail.failed
+        result.errors.extend(mail.errors)
+    sms = _send_sms(cli, db, once=once)
+    if sms is not None:
+        result.sent += sms.sent
+        result.retrying += sms.retrying
+        result.failed += sms.failed
+        result.held = sms.held
+        result.errors.extend(sms.errors)
     emit(
         {
             "sent": result.sent,
             "retrying": result.retrying,
             "failed": result.failed,
+            "held": result.held,
             "errors": result.errors,
         },
         as_json=as_json,
@@ -76,6 +103,9 @@ def watch(
             result = send_all(db, transport, sender=sender, folder=cli.settings.notify_templates)
             if result.claimed:
                 note(_sent_text(result))
+            sms = _send_sms(cli, db, once=False)
+            if sms is not None and sms.taken:
+                note("SMS: " + _sent_text(sms))
             time.sleep(pause)
     except KeyboardInterrupt:
         pass
@@ -90,6 +120,7 @@ def _list_text(rows) -> str:
                 r.id,
                 r.incident or "-",
                 r.event,
+                r.channel,
                 r.recipient or "-",
                 r.status,
                 r.attempts,
@@ -97,7 +128,7 @@ def _list_text(rows) -> str:
             ]
             for r in rows
         ],
-        ["id", "incident", "event", "to", "status", "tries", "last error"],
+        ["id", "incident", "event", "channel", "to", "status", "tries", "last error"],
     )
 
 
@@ -154,3 +185,22 @@ def preview(
     with cli.work(write=False) as (session, _actor):
         rendered = render_preview(session, template, incident, cli.settings.notify_templates)
     emit(rendered, as_json=as_json, human=lambda r: f"Subject: {r.subject}\n\n{r.body}")
+
+
+@app.command("test-sms")
+@command
+def test_sms(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., help="The phone number (E.164, or national)."),
+    text: str = typer.Option("cc-tui test message", "--text", help="What to send."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send one SMS through the [sms] gateway now (not through the outbox) and show its
+    answer: a check of the gateway settings (admins)."""
+    from cc_tui.services.notify.sms import send_test
+
+    cli = state(ctx)
+    with cli.work(write=False) as (_session, actor):
+        actor.require_admin("send a test SMS")
+    sent = send_test(cli.settings, number, text)
+    emit(sent, as_json=as_json, human=lambda r: f"{r['to']}: {r['answer']}")

@@ -41,7 +41,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.errors import NotFound, UsageError
+from cc_tui.errors import NotFound, RuleViolation, Unavailable, UsageError
 from cc_tui.models import Calendar, Incident, Notification, ServiceContract
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
@@ -430,3 +430,25 @@ def send_all_sms(
         total.errors.extend(one.errors)
         if one.taken < BATCH:
             return total
+
+
+def send_test(settings: Settings, number: str, text: str) -> dict[str, str]:
+    """One SMS straight to the gateway, outside the outbox and its quiet hours (`notify
+    test-sms`): the number it went to and the gateway's answer."""
+    from cc_tui.normalize import normalize_phone
+
+    to = normalize_phone(number, settings.default_country)
+    if to is None:
+        raise UsageError("give the phone number to send to", field="number")
+    if not text.strip():
+        raise UsageError("the text is empty", field="text")
+    gateway = HttpGateway(sms_target(settings))
+    try:
+        answer = gateway.send(to, " ".join(text.split()))
+    except GatewayError as exc:
+        raise (RuleViolation if exc.permanent else Unavailable)(
+            f"the gateway did not take it: {exc}"
+        ) from exc
+    finally:
+        gateway.close()
+    return {"to": to, "answer": answer}
