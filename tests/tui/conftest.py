@@ -66,6 +66,8 @@ def _busy(app) -> bool:
     """A worker still running, or one of cc-tui's one-shot timers (a debounce) pending."""
     if any(w.group not in NEVER_DONE and not w.is_finished for w in app.workers):
         return True
+    if app.key_order.busy:  # keys typed are still waiting for their turn
+        return True
     nodes = [app, *app.screen.walk_children(with_self=True)]
     return any(
         timer._repeat == 0 and timer._task is not None and not timer._task.done()

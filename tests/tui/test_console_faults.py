@@ -153,7 +153,7 @@ async def test_closing_a_dialog_with_typed_text_asks_first(world):  # noqa: F811
         await pilot.press("e")
         await wait_for(pilot, lambda: app.screen.query("#text"), "the event form")
         dialog = app.screen
-        await pilot.press(*"Customer called")
+        await pilot.press("tab", *"Customer called")  # from the type to the text
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
         await pilot.press("n")  # keep typing

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.signal import Signal
@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from cc_tui import clock
 from cc_tui.console import terminal_text
 from cc_tui.console.calls import Connection, error_message
+from cc_tui.console.key_order import KeyOrder
 from cc_tui.console.messages import (
     ChangeBatch,
     ChangesArrived,
@@ -118,6 +119,7 @@ class CcTuiApp(App[None]):
         self.call_pops: CallPops | None = None
         self._user_keymap: dict[str, str] = {}
         self._home = home
+        self.key_order = KeyOrder(self)
         if settings is not None:
             self._use_settings(settings)
 
@@ -127,6 +129,22 @@ class CcTuiApp(App[None]):
         self.set_keymap(self._user_keymap)
 
     # -- keys ----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal go on in order, each after the one before was handled
+        # (console/key_order.py): a key never lands in a field the agent did not see focused.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if not self.key_order.admit(event) or not self._screen_stack:
+                return  # held for its turn; or the console is closing
+            await super().on_event(event)
+            self.key_order.handed_on(event)
+            return
+        await super().on_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        await super()._on_key(event)
+        self.key_order.reached_app(event)
+        event.prevent_default()  # App._on_key has run (above): not a second time
 
     def key_display(self, binding_id: str, default_key: str) -> str:
         """How the key of a binding reads on screen, after the agent's keymap."""
@@ -372,6 +390,7 @@ class CcTuiApp(App[None]):
         show_knowledge_base(self, message.context)
 
     def on_unmount(self) -> None:
+        self.key_order.close()
         if self.connection is not None:
             self.connection.db.dispose()
 

@@ -38,7 +38,9 @@ class EventDialog(FormDialog[Any]):
 
     FIELDS = ("type", "text", "minutes")
     FIELD_ALIASES: ClassVar[dict[str, str]] = {"corrects": "text", "contact": "text"}
-    AUTO_FOCUS = "#text"
+    # The type first: enter there opens its list (it never adds a line to the text); tab
+    # goes on to the text, ctrl+s saves from anywhere.
+    AUTO_FOCUS = "#type"
 
     def __init__(
         self,

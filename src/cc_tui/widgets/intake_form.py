@@ -600,8 +600,10 @@ class IntakeForm(Horizontal):
 
     def general_changed(self, value: str) -> None:
         text = value.strip()
-        if "/" in text:
-            # A specific code taken from the list: split it over both fields.
+        known = {code.path.upper() for code in self.catalog.reasons} if self.catalog else set()
+        if "/" in text and text.upper() in known:
+            # A specific code taken from the list (or typed in full): split it over both
+            # fields. A part typed (`HW/PR`) stays as it is, so the list keeps offering.
             general, _, specific = text.partition("/")
             self.picker("reason-general").value = general
             self.picker("reason-specific").value = specific
