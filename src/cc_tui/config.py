@@ -173,6 +173,10 @@ class Settings(BaseSettings):
         default=True, description="the console sweeps escalations every minute and shows alerts"
     )
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys")
+    theme: str = Field(
+        default="cc-tui",
+        description="console colours: cc-tui, cc-tui-high-contrast or any Textual theme",
+    )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="[smtp] table")
     sms: SmsSettings = Field(default_factory=SmsSettings, description="[sms] table")
     notify_templates: Path | None = Field(
@@ -234,6 +238,35 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         _config_path.reset(token)
     settings.config_file = path
     return settings
+
+
+def remember_setting(path: Path, key: str, value: str) -> None:
+    """Write `key = "value"` at the top level of the TOML file (made if missing), keeping
+    everything else in it as it was; a file that does not parse is left alone."""
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot update {path}: {exc}") from exc
+    line = f"{key} = {json.dumps(value)}"  # a JSON string is a TOML basic string
+    lines = text.splitlines()
+    table = next((i for i, row in enumerate(lines) if row.lstrip().startswith("[")), len(lines))
+    for i, row in enumerate(lines[:table]):
+        if row.split("=", 1)[0].strip() == key:
+            lines[i] = line
+            break
+    else:
+        lines.insert(table, line)
+    updated = "\n".join(lines) + "\n"
+    if tomllib.loads(updated).get(key) != value:
+        raise UsageError(f"cannot update {path}: {key} would not read back")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(updated, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot update {path}: {exc}") from exc
 
 
 def mask_url(url: str) -> str:

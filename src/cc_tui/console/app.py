@@ -32,6 +32,7 @@ from cc_tui.console.messages import (
 )
 from cc_tui.console.modes import MODE_BY_NAME
 from cc_tui.console.modes import MODES as CONSOLE_MODES
+from cc_tui.console.themes import DEFAULT_THEME, THEME_LABELS, THEMES
 from cc_tui.errors import CcError, Unavailable
 
 if TYPE_CHECKING:
@@ -105,6 +106,9 @@ class CcTuiApp(App[None]):
         if settings is None and settings_loader is None:
             raise TypeError("CcTuiApp needs settings or a settings_loader")
         super().__init__()
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = DEFAULT_THEME
         self.start_mode = start_mode
         self.settings: Settings | None = None
         self._settings_loader = settings_loader
@@ -127,6 +131,24 @@ class CcTuiApp(App[None]):
         self.settings = settings
         self._user_keymap = dict(settings.keymap)
         self.set_keymap(self._user_keymap)
+        # An unknown name (a typo in the config file) keeps the default colours.
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+
+    def use_theme(self, name: str) -> None:
+        """Switch the colours now and keep the choice in the config file."""
+        from cc_tui.config import remember_setting
+
+        self.theme = name
+        path = self.settings.config_file if self.settings else None
+        if path is None:
+            return
+        try:
+            remember_setting(path, "theme", name)
+        except CcError as exc:
+            self.notify(str(exc), title="Theme not saved", severity="warning", timeout=6)
+            return
+        self.notify(f"Theme {THEME_LABELS.get(name, name)}, saved in {path}", timeout=4)
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -196,6 +218,14 @@ class CcTuiApp(App[None]):
                 f"{mode.help} ({self.key_display(mode.binding_id, mode.key)})",
                 lambda name=mode.name: self.switch_mode(name),
             )
+        for theme in THEMES:
+            if theme.name != self.theme:
+                label = THEME_LABELS[theme.name]
+                yield SystemCommand(
+                    f"Theme: {label}",
+                    f"Console colours: {label} (kept in the config file)",
+                    lambda name=theme.name: self.use_theme(name),
+                )
         yield from super().get_system_commands(screen)
 
     # -- the database ----------------------------------------------------------------------

@@ -286,8 +286,8 @@ class EscalationBadge(Static):
     }
     EscalationBadge.-on_time { background: $success 15%; }
     EscalationBadge.-follow_up { background: $accent 15%; }
-    EscalationBadge.-warning { background: $warning 25%; }
-    EscalationBadge.-late { background: $error 25%; }
+    EscalationBadge.-warning { background: $warning 15%; }
+    EscalationBadge.-late { background: $error 15%; }
     EscalationBadge.-paused { text-style: italic; }
     """
 
