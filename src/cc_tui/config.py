@@ -180,7 +180,9 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="[smtp] table")
     sms: SmsSettings = Field(default_factory=SmsSettings, description="[sms] table")
     notify_templates: Path | None = Field(
-        default=None, description="a folder of <event>.txt files overriding the shipped ones"
+        default=None,
+        description="a folder of <event>.txt files overriding the shipped ones; "
+        "default: templates/ next to the config file",
     )
     notify_poll_seconds: float = Field(
         default=30.0, description="`notify watch`: seconds between looks for due messages"
@@ -201,6 +203,16 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+    @property
+    def templates_folder(self) -> Path | None:
+        """Where admins' message templates are: `notify_templates`, else a `templates`
+        folder next to the config file."""
+        if self.notify_templates is not None:
+            return self.notify_templates
+        if self.config_file is None:
+            return None
+        return self.config_file.parent / "templates"
 
     @property
     def login(self) -> str:

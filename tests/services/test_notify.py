@@ -346,3 +346,226 @@ def test_the_customers_reply_to_a_notification_lands_on_its_incident(db, admin, 
         sent = s.scalars(select(MailMessage).where(MailMessage.direction == "out")).one()
         assert sent.message_id == ours["Message-ID"] and sent.incident_id == parse_ref(inc)
         assert sent.raw is not None and b"Auto-Submitted: auto-generated" in sent.raw
+
+
+# --- policies: preferences, suppression, our own addresses, a second closing ----------
+
+
+def test_preferences_of_the_customer_and_the_contact_decide(db, admin, clock):
+    from cc_tui.models import Contact
+
+    _desk(db, admin)
+    none = _customer(db, email="none@example.com", name="Silent")
+    with db.session() as s:
+        s.get(Customer, none).notify = "none"
+    assert _rows(db, f.register(db, admin, none)) == []
+    sms = _customer(db, email="sms@example.com", name="Texter")
+    with db.session() as s:
+        s.get(Customer, sms).notify = "sms"
+    assert _rows(db, f.register(db, admin, sms)) == []
+    # A contact who wants e-mail gets it, whatever the customer said.
+    with db.session() as s:
+        person = Contact(
+            customer_id=none,
+            name="Eva",
+            search_name="eva",
+            email="eva@example.com",
+            notify="email",
+        )
+        s.add(person)
+        s.flush()
+        person_id = person.id
+    rows = _rows(db, f.register(db, admin, none, contact_id=person_id))
+    assert [(r.reason, r.recipient) for r in rows] == [("registered", "eva@example.com")]
+
+
+def test_a_second_closing_after_a_reopen_notifies_again(db, admin, world, clock):  # noqa: F811
+    from cc_tui.services.workorders.orders import set_status
+    from tests.services.test_workorders import complete
+
+    with db.session() as s:
+        s.get(Customer, world["acme"]).email = "acme@example.com"
+    inc = action(db, admin, world["acme"])
+    with db.session() as s:
+        wo = transfer(s, actor=admin, ref=inc).work_orders[0].number
+    complete(db, admin, wo)
+    clock.now = START + timedelta(hours=1)
+    with db.session() as s:
+        set_status(s, actor=admin, wo=wo, to="open")
+    clock.now = START + timedelta(hours=2)
+    complete(db, admin, wo, solution="replaced the roller again")
+    assert [r.reason for r in _rows(db, inc)] == ["registered", "handed_over", "closed", "closed"]
+
+
+def test_a_refused_address_is_suppressed_and_not_tried_again(db, admin, smtp, clock, cli):
+    _desk(db, admin)
+    smtp.refuse.add("gone@example.com")
+    customer = _customer(db, email="gone@example.com", name="Gone")
+    first = f.register(db, admin, customer)
+    assert _send(db, smtp).failed == 1
+    with db.session() as s:
+        from cc_tui.services.notify.suppression import listed
+
+        [held] = listed(s)
+    assert held.address == "gone@example.com" and "550" in held.reason
+    assert held.until == START + timedelta(days=30)
+    # The next message to it fails at once, with no try at the server.
+    second = f.register(db, admin, customer, title="Again")
+    assert _send(db, smtp).failed == 0
+    [row] = _rows(db, second)
+    assert (row.status, row.attempts) == ("failed", 0)
+    assert "suppressed until" in row.last_error
+    assert _rows(db, first)[0].attempts == 1
+    shown = json.loads(cli("notify", "suppressed", "--json").stdout)
+    assert [r["address"] for r in shown] == ["gone@example.com"]
+    assert cli("notify", "unsuppress", "gone@example.com").exit_code == 0
+    assert json.loads(cli("notify", "suppressed", "--json").stdout) == []
+    assert cli("notify", "unsuppress", "gone@example.com").exit_code != 0
+
+
+def test_nothing_goes_to_our_own_addresses(db, admin, smtp, clock):
+    _desk(db, admin)
+    with db.session() as s:
+        from cc_tui.models import Mailbox
+
+        s.add(
+            Mailbox(
+                name="support",
+                url="imaps://support%40example.org@imap.example.org/INBOX",
+                request_type="action",
+                active=True,
+            )
+        )
+    ours = f.register(db, admin, _customer(db, email="support@example.org", name="Loop"))
+    sender = f.register(db, admin, _customer(db, email=FROM.upper(), name="Self"))
+    assert _send(db, smtp).claimed == 0
+    assert smtp.messages == []
+    for ref in (ours, sender):
+        [row] = _rows(db, ref)
+        assert row.status == "failed" and "our own address" in row.last_error
+
+
+def test_a_delivery_report_of_a_permanent_failure_suppresses_the_address(db, admin, smtp, clock):
+    from cc_tui.services.mail.intake import MailDefaults, receive
+    from cc_tui.services.notify.suppression import suppressed
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    _send(db, smtp)
+    [ours] = smtp.messages
+    report = (
+        "From: MAILER-DAEMON@mx.example.com\r\n"
+        f"To: {FROM}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn-1@mx.example.com>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        "Final-Recipient: rfc822; anna@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {ours['Message-ID']}\r\nSubject: registered\r\n"
+        "--b1--\r\n"
+    ).encode()
+    with db.session() as s:
+        outcome = receive(
+            s,
+            actor=admin,
+            raw=report,
+            defaults=MailDefaults(reason="HW/DISK", own_addresses=frozenset({FROM})),
+        )
+        assert outcome.incident == inc
+        assert set(suppressed(s, ["anna@example.com"])) == {"anna@example.com"}
+
+
+def test_customer_notify_preference_by_cli(db, admin, cli):
+    with db.session() as s:
+        c = f.customer(s, "Acme", email="a@example.com")
+        number, version = c.number, c.version
+    done = cli(
+        "customer",
+        "update",
+        number,
+        "--version",
+        str(version),
+        "--notify",
+        "sms",
+        "--language",
+        "de",
+        "--json",
+    )
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)
+    assert (shown["notify"], shown["language"]) == ("sms", "de")
+    bad = cli("customer", "update", number, "--version", str(version + 1), "--notify", "fax")
+    assert bad.exit_code != 0 and "notify must be one of email, sms, none" in bad.stderr
+    with db.session() as s:
+        assert s.get(Customer, shown["id"]).notify == "sms"
+
+
+def _wait_for(check, what: str, seconds: float = 60.0):
+    """Poll `check` until it is true; a generous deadline, not a speed test."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.mark.commits
+def test_a_running_watch_sends_a_queued_message_and_stops_on_sigterm(db, admin, smtp, tmp_path):
+    """On PostgreSQL the watch looks only every ten minutes by itself: the message that is
+    queued while it waits can only be sent because the queuing transaction woke it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _desk(db, admin)
+    customer = _customer(db)
+    config = tmp_path / "watch.toml"
+    config.write_text(
+        f'[smtp]\nurl = "smtp+plain://127.0.0.1:{smtp.target.port}"\nfrom = "{FROM}"\n'
+    )
+    interval = "0.2" if db.is_sqlite else "600"
+    url = db.url.render_as_string(hide_password=False)
+    log = tmp_path / "watch.log"
+    with log.open("w") as err:
+        watch = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cc_tui",
+                "--db",
+                url,
+                "--as",
+                "admin",
+                "notify",
+                "watch",
+                "--interval",
+                interval,
+            ],
+            stderr=err,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "CC_TUI_CONFIG_FILE": str(config)},
+        )
+    try:
+        first = f.register(db, admin, customer, title="First")
+        _wait_for(lambda: len(smtp.messages) == 1, "the first message")
+        # The first pass is done and the watch waits: a new message must wake it.
+        _wait_for(lambda: _rows(db, first)[0].status == "sent", "the first mark")
+        second = f.register(db, admin, customer, title="Second")
+        _wait_for(lambda: len(smtp.messages) == 2, "the second message")
+        assert smtp.messages[1]["Subject"] == f"[{second}] We have registered your request: Second"
+        watch.send_signal(signal.SIGTERM)
+        assert watch.wait(timeout=60) == 0
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    text = log.read_text()
+    assert "woken by PostgreSQL NOTIFY" in text or db.is_sqlite
+    assert text.rstrip().endswith("stopped")

@@ -45,6 +45,7 @@ AGENT_WRITES = {
     "work_order_event": "INSERT",
     "kb_search": "INSERT, UPDATE",
     "notification": "INSERT, UPDATE",
+    "notify_suppression": "INSERT, UPDATE",
     "mail_message": "INSERT, UPDATE",
     "mail_attachment": "INSERT",
     "phone_call": "INSERT, UPDATE",

@@ -52,6 +52,10 @@ class Customer(SQLModel, table=True):
     block_reason: str | None = Field(default=None, max_length=500)
     priority_id: int | None = Field(default=None, foreign_key="priority.id")
     notes: str | None = None
+    # How the customer hears from us: email, sms or none (services.notify.outbox).
+    notify: str = Field(default="email", max_length=5, sa_column_kwargs={"server_default": "email"})
+    # The language of their messages (a template suffix such as "de"); None: the default.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     # The agent who wrote the current version (named when a stale update is refused).
@@ -81,6 +85,8 @@ class Contact(SQLModel, table=True):
     email_key: str | None = Field(default=None, max_length=254)
     is_primary: bool = False
     active: bool = True
+    # email, sms or none; None: as the customer.
+    notify: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
 
 

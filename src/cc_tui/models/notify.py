@@ -48,3 +48,17 @@ class Notification(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class NotifySuppression(SQLModel, table=True):
+    """An address nothing is sent to until `until`: it bounced for good (a 5xx answer, a
+    delivery report), or an admin put it here."""
+
+    __tablename__ = "notify_suppression"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Lower-case.
+    address: str = Field(max_length=254, unique=True)
+    reason: str = Field(max_length=500)
+    until: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)

@@ -18,13 +18,15 @@ def _customer_text(c) -> str:
         ("e-mail", c.email),
         ("region", c.region),
         ("priority", c.priority),
+        ("notify", c.notify + (f" ({c.language})" if c.language else "")),
     ):
         if value:
             lines.append(f"  {label:<9} {value}")
     if c.block_level != "none":
         lines.append(f"  {c.block_level.upper():<9} {c.block_reason}")
     for p in c.contacts:
-        extra = ", ".join(v for v in (p.role, p.phone, p.mobile, p.email) if v)
+        told = f"notify {p.notify}" if p.notify else None
+        extra = ", ".join(v for v in (p.role, p.phone, p.mobile, p.email, told) if v)
         primary = " (primary)" if p.is_primary else ""
         lines.append(f"  contact   {p.name}{primary}" + (f": {extra}" if extra else ""))
     return "\n".join(lines)
@@ -201,6 +203,12 @@ def update(
     country: str | None = typer.Option(None, help="New two-letter country code."),
     region: str | None = typer.Option(None, help="New region ('' clears it)."),
     priority: str | None = typer.Option(None, help="New default priority code ('' clears)."),
+    notify: str | None = typer.Option(
+        None, "--notify", help="How they hear from us: email, sms or none."
+    ),
+    language: str | None = typer.Option(
+        None, "--language", help="Language of their messages, e.g. de ('' clears it)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change a customer's details (optimistic locking: give the version you read)."""
@@ -218,6 +226,8 @@ def update(
         "country": country,
         "region": region,
         "priority": priority,
+        "notify": notify,
+        "language": language,
     }
     # An empty string clears a field; an option not given leaves it alone.
     fields = {k: (v or None) for k, v in given.items() if v is not None}
@@ -235,3 +245,23 @@ def update(
             **fields,
         )
     emit(info, as_json=as_json, human=_customer_text)
+
+
+@app.command("contact-notify")
+@command
+def contact_notify(
+    ctx: typer.Context,
+    contact: int = typer.Argument(..., help="The contact person's id (see `customer show`)."),
+    notify: str = typer.Argument(..., help="email, sms, none, or default (as the customer)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """How one contact person hears from us, whatever their customer's preference."""
+    from cc_tui.services.directory.customers import set_contact_notify
+
+    with state(ctx).work() as (session, actor):
+        info = set_contact_notify(session, actor=actor, contact_id=contact, notify=notify)
+    emit(
+        info,
+        as_json=as_json,
+        human=lambda p: f"contact {p.id} {p.name}: notify {p.notify or 'as the customer'}",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import signal
 
 import typer
 
@@ -26,7 +26,7 @@ def _send_sms(cli, db, *, once: bool):
 
     target = sms_target(cli.settings)
     run = send_due_sms if once else send_all_sms
-    return run(db, HttpGateway(target), target, folder=cli.settings.notify_templates)
+    return run(db, HttpGateway(target), target, folder=cli.settings.templates_folder)
 
 
 def _transport(cli):
@@ -57,7 +57,7 @@ def send(
     if cli.settings.smtp.url or not cli.settings.sms.url:
         transport, sender = _transport(cli)
         run = send_due if once else send_all
-        mail: SendResult = run(db, transport, sender=sender, folder=cli.settings.notify_templates)
+        mail: SendResult = run(db, transport, sender=sender, folder=cli.settings.templates_folder)
         result.sent, result.retrying, result.failed = mail.sent, mail.retrying, mail.failed
         result.errors.extend(mail.errors)
     sms = _send_sms(cli, db, once=once)
@@ -80,15 +80,24 @@ def send(
     )
 
 
+class _Stop(BaseException):
+    """Raised by the signal handler to end a wait (never a pass)."""
+
+
 @app.command("watch")
 @command
 def watch(
     ctx: typer.Context,
     interval: float = typer.Option(
-        None, "--interval", min=0.1, help="Seconds between looks (default: notify_poll_seconds)."
+        None,
+        "--interval",
+        min=0.1,
+        help="Seconds between looks at most (default: notify_poll_seconds). On PostgreSQL "
+        "a queued message wakes it at once.",
     ),
 ) -> None:
-    """Keep sending: look for due messages every --interval seconds until interrupted."""
+    """Keep sending until Ctrl+C or SIGTERM; a pass in progress finishes its marks first."""
+    from cc_tui.services.notify import watch as watching
     from cc_tui.services.notify.sender import send_all
 
     cli = state(ctx)
@@ -96,19 +105,37 @@ def watch(
         pass
     pause = interval or cli.settings.notify_poll_seconds
     db = cli.database()
-    note(f"sending due notifications every {pause:g} s; Ctrl+C stops")
-    try:
-        while True:
+    flags = {"stop": False, "waiting": False}
+
+    def on_signal(signum, _frame) -> None:
+        flags["stop"] = True
+        if flags["waiting"]:
+            raise _Stop
+
+    def one_pass() -> None:
+        if cli.settings.smtp.url or not cli.settings.sms.url:
             transport, sender = _transport(cli)
-            result = send_all(db, transport, sender=sender, folder=cli.settings.notify_templates)
+            result = send_all(db, transport, sender=sender, folder=cli.settings.templates_folder)
             if result.claimed:
                 note(_sent_text(result))
-            sms = _send_sms(cli, db, once=False)
-            if sms is not None and sms.taken:
-                note("SMS: " + _sent_text(sms))
-            time.sleep(pause)
-    except KeyboardInterrupt:
+        sms = _send_sms(cli, db, once=False)
+        if sms is not None and sms.taken:
+            note("SMS: " + _sent_text(sms))
+
+    def waiting(now: bool) -> None:
+        flags["waiting"] = now
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    wake = "woken by PostgreSQL NOTIFY" if not db.is_sqlite else "polling"
+    note(f"sending due notifications ({wake}, every {pause:g} s at most); Ctrl+C stops")
+    try:
+        watching.run(db, one_pass, poll=pause, stopping=lambda: flags["stop"], waiting=waiting)
+    except _Stop:
         pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    note("stopped")
 
 
 def _list_text(rows) -> str:
@@ -183,7 +210,7 @@ def preview(
 
     cli = state(ctx)
     with cli.work(write=False) as (session, _actor):
-        rendered = render_preview(session, template, incident, cli.settings.notify_templates)
+        rendered = render_preview(session, template, incident, cli.settings.templates_folder)
     emit(rendered, as_json=as_json, human=lambda r: f"Subject: {r.subject}\n\n{r.body}")
 
 
@@ -204,3 +231,67 @@ def test_sms(
         actor.require_admin("send a test SMS")
     sent = send_test(cli.settings, number, text)
     emit(sent, as_json=as_json, human=lambda r: f"{r['to']}: {r['answer']}")
+
+
+@app.command("suppressed")
+@command
+def suppressed(
+    ctx: typer.Context,
+    all_rows: bool = typer.Option(False, "--all", help="Also lifted and expired ones."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Addresses nothing is sent to for now (they bounced for good), and until when."""
+    from cc_tui.services.notify.suppression import listed
+
+    with state(ctx).work(write=False) as (session, _actor):
+        rows = listed(session, all_rows=all_rows)
+    emit(
+        rows,
+        as_json=as_json,
+        human=lambda rs: (
+            table(
+                [[r.address, f"{r.until:%Y-%m-%d %H:%M}", r.reason] for r in rs],
+                ["address", "until (UTC)", "why"],
+            )
+            if rs
+            else "no suppressed addresses"
+        ),
+    )
+
+
+@app.command("suppress")
+@command
+def suppress(
+    ctx: typer.Context,
+    address: str = typer.Argument(..., help="The e-mail address."),
+    days: float = typer.Option(30.0, "--days", min=0.01, help="For how long."),
+    reason: str = typer.Option("put on the list by hand", "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send nothing to ADDRESS for --days days (supervisors and admins)."""
+    from cc_tui.services.notify.suppression import suppress as add
+
+    with state(ctx).work() as (session, actor):
+        actor.require_supervisor("suppress an address")
+        row = add(session, address, reason, days=days)
+    emit(
+        row,
+        as_json=as_json,
+        human=lambda r: f"{r.address} suppressed until {r.until:%Y-%m-%d %H:%M}",
+    )
+
+
+@app.command("unsuppress")
+@command
+def unsuppress(
+    ctx: typer.Context,
+    address: str = typer.Argument(..., help="The e-mail address."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Take ADDRESS off the suppression list (supervisors and admins)."""
+    from cc_tui.services.notify.suppression import lift
+
+    with state(ctx).work() as (session, actor):
+        actor.require_supervisor("lift a suppression")
+        row = lift(session, address)
+    emit(row, as_json=as_json, human=lambda r: f"{r.address} is no longer suppressed")

@@ -78,6 +78,8 @@ class ContactInfo:
     is_primary: bool
     mobile_e164: str | None = None
     active: bool = True
+    # email, sms, none; None: as the customer.
+    notify: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class CustomerInfo:
     version: int
     fax_e164: str | None = None
     updated_at: datetime | None = None
+    # How they hear from us (email, sms, none) and in which language.
+    notify: str = "email"
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +306,7 @@ def _contact_info(contact: Contact) -> ContactInfo:
         is_primary=contact.is_primary,
         mobile_e164=contact.mobile_e164,
         active=contact.active,
+        notify=contact.notify,
     )
 
 
@@ -331,6 +337,8 @@ def customer_info(session: Session, customer: Customer) -> CustomerInfo:
         version=customer.version,
         fax_e164=customer.fax_e164,
         updated_at=customer.updated_at,
+        notify=customer.notify,
+        language=customer.language,
     )
 
 
@@ -551,7 +559,34 @@ _UPDATABLE = {
     "number",
     "other_contact",
     "notes",
+    "notify",
+    "language",
 }
+
+NOTIFY_PREFERENCES = ("email", "sms", "none")
+
+
+def _preference(value: Any, *, allow_default: bool = False) -> str | None:
+    text = (value or "").strip().lower()
+    if allow_default and text in ("", "default"):
+        return None
+    if text not in NOTIFY_PREFERENCES:
+        raise UsageError(
+            f"notify must be one of {', '.join(NOTIFY_PREFERENCES)}, not {value!r}", field="notify"
+        )
+    return text
+
+
+def _language(value: Any) -> str | None:
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    if not re.fullmatch(r"[a-z]{2,8}", text):
+        raise UsageError(
+            f"a language is a code of 2 to 8 letters such as de or en, not {value!r}",
+            field="language",
+        )
+    return text
 
 
 def _conflict(session: Session, customer: Customer, expected_version: int) -> Conflict:
@@ -617,6 +652,10 @@ def update_customer(
         values["notes"] = fields["notes"].strip() or None if fields["notes"] else None
     if "priority" in fields:
         values["priority_id"] = _priority_id(session, fields["priority"])
+    if "notify" in fields:
+        values["notify"] = _preference(fields["notify"])
+    if "language" in fields:
+        values["language"] = _language(fields["language"])
     if "number" in fields:
         if not fields["number"]:
             raise UsageError("a customer number cannot be removed", field="number")
@@ -1217,3 +1256,23 @@ def _matches(session: Session, hits: list[_Hit]) -> list[CustomerMatch]:
             )
         )
     return result
+
+
+def set_contact_notify(
+    session: Session, *, actor: Actor, contact_id: int, notify: str | None
+) -> ContactInfo:
+    """How a contact person hears from us: email, sms, none, or None/'default' (as their
+    customer)."""
+    contact = session.get(Contact, contact_id, with_for_update=True)
+    if contact is None:
+        raise NotFound(f"no contact person with id {contact_id}", field="contact")
+    contact.notify = _preference(notify, allow_default=True)
+    session.flush()
+    record_change(
+        session,
+        entity="customer",
+        action="updated",
+        entity_id=contact.customer_id,
+        agent_id=actor.id,
+    )
+    return _contact_info(contact)

@@ -134,7 +134,8 @@ def move(
     )
     event = outbox.status_event(previous, target.value)
     if event is not None:
-        outbox.queue(session, incident, event)
+        detail = outbox.closing_detail(now) if event == outbox.CLOSED else None
+        outbox.queue(session, incident, event, detail=detail)
     if change is not None:
         incident_changed(session, incident, actor, change, now=now)
     return previous
@@ -422,7 +423,9 @@ def move_set(
             previous = target
     session.execute(insert(Event.__table__), events)  # type: ignore[attr-defined]
     if final == S.CLOSED:
-        outbox.queue_many(session, [i.id for i in incidents], outbox.CLOSED)
+        outbox.queue_many(
+            session, [i.id for i in incidents], outbox.CLOSED, detail=outbox.closing_detail(now)
+        )
     record_changes(
         session,
         [

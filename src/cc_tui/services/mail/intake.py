@@ -46,6 +46,7 @@ from cc_tui.services.mail.parse import (
     untrusted,
 )
 from cc_tui.services.mail.quotes import strip_quoted
+from cc_tui.services.notify import suppression
 
 EMAIL_IN = "EmailIn"
 # The Message-ID the notification sender gives outbox row n: <cc-tui.n{n}.i{incident}@domain>.
@@ -188,6 +189,9 @@ def _file(
     if target is not None:
         target = lock_incident(session, stored_id(target), None)
     own_text, quoted = strip_quoted(parsed.text)
+    if kind == Kind.BOUNCE:
+        # A permanent failure of one of our messages: its address is not written to again.
+        suppression.bounced(session, parsed.bounced_id, parsed.text)
     if kind in (Kind.BOUNCE, Kind.AUTO_REPLY):
         if target is None:
             return _Filed("ignored", None, f"{kind.value} that belongs to no incident")

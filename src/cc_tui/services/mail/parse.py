@@ -252,6 +252,20 @@ def parse(
     def walk(part: Message, report: bool) -> None:
         nonlocal bounced
         ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            # The parser reads a delivery report's field blocks as sub-messages: their
+            # fields (Action, Status) are the report's text.
+            blocks = part.get_payload()
+            if isinstance(blocks, list):
+                fields = [
+                    "\n".join(f"{k}: {v}" for k, v in block.items())
+                    for block in blocks
+                    if isinstance(block, Message)
+                ]
+                texts.append(decode_bytes("\n\n".join(fields).encode("utf-8", "replace"), "utf-8"))
+            else:
+                texts.append(decode_bytes(_payload(part), "us-ascii"))
+            return
         if part.is_multipart() and ctype != "message/rfc822":
             sub = report or ctype == "multipart/report"
             payload = part.get_payload()
@@ -284,9 +298,6 @@ def parse(
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 inner_subject = _header(inner[0], "Subject")
             add_attachment(filename or f"{inner_subject or 'message'}.eml", "message/rfc822", data)
-            return
-        if ctype == "message/delivery-status":
-            texts.append(decode_bytes(_payload(part), "us-ascii"))
             return
         is_body = (
             disposition != "attachment" and not filename and ctype in ("text/plain", "text/html")

@@ -10,9 +10,11 @@ whom is `POLICY`; the sender (`services.notify.sender`) renders and sends the ro
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -22,13 +24,17 @@ from cc_tui.models.enums import NotificationChannel, NotificationStatus, Request
 
 REGISTERED = "registered"
 HANDED_OVER = "handed_over"
+SOLVED = "solved"
 CLOSED = "closed"
-EVENTS = (REGISTERED, HANDED_OVER, CLOSED)
+# Every event that may notify a customer (each has a template); the policy picks.
+EVENTS = (REGISTERED, HANDED_OVER, SOLVED, CLOSED)
 
 # Request type -> channel -> the events that notify the customer. Seed 002: an action
 # request's registration, its hand-over to a work order and its closing, by e-mail.
 POLICY: dict[str, dict[str, frozenset[str]]] = {
-    RequestType.ACTION.value: {NotificationChannel.EMAIL.value: frozenset(EVENTS)},
+    RequestType.ACTION.value: {
+        NotificationChannel.EMAIL.value: frozenset({REGISTERED, HANDED_OVER, CLOSED})
+    },
 }
 
 
@@ -36,24 +42,50 @@ def idempotency_key(incident_id: int, event: str, channel: str, recipient: str) 
     return f"{incident_id}:{event}:{channel}:{recipient.strip().lower()}"
 
 
-def _address(incident: Incident, contact: str | None, customer: str | None) -> str | None:
-    """The contact's address, else the caller's, else the customer's."""
-    for candidate in (contact, incident.caller_email, customer):
+# Preferences (customer.notify, contact.notify): how a customer hears from us.
+PREFERENCES = ("email", "sms", "none")
+# PostgreSQL: queuing notifies this channel in the same transaction, so `notify watch`
+# wakes when the change commits (and never for one that rolled back).
+WAKE_CHANNEL = "cc_tui_outbox"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How one incident's customer is reached: the preferred channel and the address."""
+
+    preference: str
+    email: str | None
+
+
+def reach(
+    incident: Incident,
+    contact: tuple[str | None, str | None] | None,
+    customer: tuple[str | None, str | None] | None,
+) -> Reach:
+    """The contact's preference, else the customer's (e-mail when neither says); the
+    contact's address, else the caller's, else the customer's. `contact` and `customer`
+    are (email, notify) pairs."""
+    c_email, c_pref = contact or (None, None)
+    k_email, k_pref = customer or (None, None)
+    preference = c_pref or k_pref or "email"
+    for candidate in (c_email, incident.caller_email, k_email):
         if candidate and candidate.strip():
-            return candidate.strip()
-    return None
+            return Reach(preference, candidate.strip())
+    return Reach(preference, None)
 
 
 def _rows(
-    incidents: Iterable[tuple[Incident, str | None, str | None]], event: str, detail: str | None
+    incidents: Iterable[tuple[Incident, Reach]], event: str, detail: str | None
 ) -> list[dict[str, Any]]:
     now = clock.now()
     rows: list[dict[str, Any]] = []
-    for incident, contact, customer in incidents:
+    for incident, how in incidents:
         channels = POLICY.get(incident.request_type, {})
         if event not in channels.get(NotificationChannel.EMAIL.value, frozenset()):
             continue
-        recipient = _address(incident, contact, customer)
+        if how.preference != NotificationChannel.EMAIL.value:
+            continue
+        recipient = how.email
         if recipient is None or incident.id is None:
             continue
         what = f"{event}:{detail}" if detail else event
@@ -76,6 +108,12 @@ def _rows(
     return rows
 
 
+def wake(session: Session) -> None:
+    """Tell a waiting `notify watch` that there is mail (PostgreSQL; on commit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+
+
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
@@ -85,21 +123,36 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     statement = make(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     connection = session.connection()
     # One row a statement: the row count then says whether it was new.
-    return sum(connection.execute(statement, row).rowcount for row in rows)
+    added = sum(connection.execute(statement, row).rowcount for row in rows)
+    if added:
+        wake(session)
+    return added
 
 
-def _addresses(session: Session, incident: Incident) -> tuple[str | None, str | None]:
+def _reach_of(session: Session, incident: Incident) -> Reach:
     contact = (
-        session.scalar(select(col(Contact.email)).where(col(Contact.id) == incident.contact_id))
+        session.execute(
+            select(col(Contact.email), col(Contact.notify)).where(
+                col(Contact.id) == incident.contact_id
+            )
+        ).first()
         if incident.contact_id
         else None
     )
     customer = (
-        session.scalar(select(col(Customer.email)).where(col(Customer.id) == incident.customer_id))
+        session.execute(
+            select(col(Customer.email), col(Customer.notify)).where(
+                col(Customer.id) == incident.customer_id
+            )
+        ).first()
         if incident.customer_id
         else None
     )
-    return contact, customer
+    return reach(
+        incident,
+        (contact[0], contact[1]) if contact else None,
+        (customer[0], customer[1]) if customer else None,
+    )
 
 
 def queue(session: Session, incident: Incident, event: str, *, detail: str | None = None) -> int:
@@ -107,33 +160,51 @@ def queue(session: Session, incident: Incident, event: str, *, detail: str | Non
     tells two events of a kind apart (the work order of a hand-over)."""
     if not _wanted(incident.request_type, event):
         return 0
-    contact, customer = _addresses(session, incident)
-    return _insert(session, _rows([(incident, contact, customer)], event, detail))
+    return _insert(session, _rows([(incident, _reach_of(session, incident))], event, detail))
 
 
-def queue_many(session: Session, incident_ids: list[int], event: str) -> int:
+def queue_many(
+    session: Session, incident_ids: list[int], event: str, *, detail: str | None = None
+) -> int:
     """Queue `event`'s messages for many incidents with one read of their addresses."""
     if not incident_ids:
         return 0
     session.flush()
     found = session.execute(
-        select(Incident, col(Contact.email), col(Customer.email))
+        select(
+            Incident,
+            col(Contact.email),
+            col(Contact.notify),
+            col(Customer.email),
+            col(Customer.notify),
+        )
         .outerjoin(Contact, col(Contact.id) == col(Incident.contact_id))
         .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
         .where(col(Incident.id).in_(incident_ids))
         .order_by(col(Incident.id))
     ).all()
-    return _insert(session, _rows([(i, a, b) for i, a, b in found], event, None))
+    return _insert(
+        session,
+        _rows([(i, reach(i, (a, b), (c, d))) for i, a, b, c, d in found], event, detail),
+    )
 
 
 def _wanted(request_type: str, event: str) -> bool:
     return any(event in events for events in POLICY.get(request_type, {}).values())
 
 
+def closing_detail(at: datetime) -> str:
+    """What tells two closings of one incident apart (a re-close after a reopen notifies
+    again; the same closing queued twice still adds nothing): when it was closed."""
+    return at.strftime("%Y%m%dT%H%M%S%f")
+
+
 def status_event(previous: str, target: str) -> str | None:
     """The notifying event of a status move, if it is one."""
     if target == "closed":
         return CLOSED
+    if target == "solved":
+        return SOLVED
     if previous == "draft" and target == "registered":
         return REGISTERED
     return None

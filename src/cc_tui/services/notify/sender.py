@@ -9,7 +9,11 @@ One pass (`send_due`):
    Message-ID; render each message;
 2. send each one with no transaction open;
 3. mark them, `MARK_EVERY` to a short transaction: sent, or the error kept and, after
-   `MAX_ATTEMPTS` tries or a permanent refusal, failed.
+   `MAX_ATTEMPTS` tries or a permanent refusal, failed; an address the server refused
+   for good goes on the suppression list (`services.notify.suppression`).
+
+Rows to a suppressed address or to one of our own (the sender's, a mailbox's) fail at
+once without a try.
 
 A crash between 2 and 3 leaves the row queued: it is sent again once its back-off has
 passed, with the same Message-ID, so the receiver can tell it is the same message.
@@ -23,7 +27,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
@@ -33,12 +37,12 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.models import Incident, MailMessage, Notification
+from cc_tui.models import Incident, Mailbox, MailMessage, Notification
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.services.incidents.base import number
 from cc_tui.services.mail.outgoing import record_outgoing
-from cc_tui.services.notify import outbox, templates
+from cc_tui.services.notify import outbox, suppression, templates
 
 if TYPE_CHECKING:
     from cc_tui.config import SmtpSettings
@@ -169,17 +173,34 @@ def thread_root(incident_id: int, sender: str) -> str:
     return f"<cc-tui.incident.{incident_id}@{_domain(sender)}>"
 
 
+REPLY = "reply"
+# Our outgoing mail carries this header, so the e-mail intake knows it if it comes back.
+OWN_HEADER = "X-CC-TUI"
+
+
 def build_message(
     session: Session, outgoing: Notification, sender: str, folder: Path | None
 ) -> EmailMessage:
     """The e-mail of one outbox row: rendered from its event's template unless the row
-    carries its own text (escalation alerts), threaded to the incident."""
+    carries its own text (an agent's reply), threaded to the incident."""
     incident = session.get(Incident, outgoing.incident_id) if outgoing.incident_id else None
-    if outgoing.body or incident is None:
+    if outgoing.reason.startswith("escalation:") and incident is not None:
+        alert = {
+            "subject": outgoing.subject or "",
+            "body": outgoing.body,
+            "state": outgoing.reason.partition(":")[2],
+        }
+        rendered = templates.render(
+            "escalation", templates.context(session, incident, alert=alert), folder
+        )
+        subject, body = rendered.subject, rendered.body
+    elif outgoing.body or incident is None:
         subject, body = outgoing.subject or outgoing.reason, outgoing.body
     else:
         values = templates.context(session, incident, work_order=outbox.detail_of(outgoing))
-        rendered = templates.render(outgoing.reason, values, folder)
+        rendered = templates.render(
+            outgoing.reason, values, folder, templates.language_of(session, incident)
+        )
         subject, body = rendered.subject, rendered.body
     msg = EmailMessage()
     msg["From"] = sender
@@ -191,22 +212,39 @@ def build_message(
         inbound = list(
             session.scalars(
                 select(col(MailMessage.message_id))
-                .where(col(MailMessage.incident_id) == incident.id)
+                .where(
+                    col(MailMessage.incident_id) == incident.id,
+                    col(MailMessage.direction) == "in",
+                )
                 .order_by(col(MailMessage.id))
             )
         )
         msg["In-Reply-To"] = inbound[-1] if inbound else root
         msg["References"] = " ".join([root, *inbound[-10:]])
+        msg[OWN_HEADER] = number(incident.id)
     else:
         msg["Subject"] = subject
+        msg[OWN_HEADER] = "notification"
     msg["Message-ID"] = outgoing.message_id or message_id(
         stored_id(outgoing), outgoing.incident_id, sender
     )
     msg["Date"] = format_datetime(outgoing.created_at)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"
+    if outgoing.reason != REPLY:
+        # An agent's reply is a person's mail; everything else is automatic.
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body)
     return msg
+
+
+def own_addresses(session: Session, sender: str) -> frozenset[str]:
+    """Our own addresses: the sender's and the mailboxes' (whose user is an address)."""
+    own = {parseaddr(sender)[1].lower()}
+    for url in session.scalars(select(col(Mailbox.url))):
+        user = unquote(urlsplit(url).username or "")
+        if "@" in user:
+            own.add(user.lower())
+    return frozenset(a for a in own if a)
 
 
 def _due(now: datetime) -> Select[Notification]:
@@ -234,7 +272,23 @@ def claim(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = []
-    for outgoing in session.scalars(query).all():
+    rows = session.scalars(query).all()
+    held = suppression.suppressed(session, [r.recipient or "" for r in rows])
+    own = own_addresses(session, sender)
+    for outgoing in rows:
+        address = (outgoing.recipient or "").strip().lower()
+        refused = None
+        if parseaddr(address)[1] in own:
+            refused = "our own address: never sent to (a mail loop)"
+        elif address in held:
+            refused = f"suppressed until {held[address]:%Y-%m-%d %H:%M} UTC (it bounced)"
+        if refused is not None:
+            outgoing.status, outgoing.last_error, outgoing.next_attempt_at = (
+                NotificationStatus.FAILED.value,
+                refused,
+                None,
+            )
+            continue
         outgoing.attempts += 1
         outgoing.next_attempt_at = now + backoff(outgoing.attempts)
         outgoing.message_id = outgoing.message_id or message_id(
@@ -317,7 +371,8 @@ def send_due(
     result = SendResult()
     with db.session() as session:
         claimed = claim(session, sender=sender, folder=folder, limit=limit)
-    outcomes: list[tuple[Claimed, str | None, bool]] = []
+    # (row, error, permanent, the recipient was refused for good)
+    outcomes: list[tuple[Claimed, str | None, bool, bool]] = []
 
     def record() -> None:
         # Several outcomes a transaction: a crash loses at most these marks, and their
@@ -325,14 +380,20 @@ def send_due(
         if not outcomes:
             return
         with db.session() as session:
-            sent = [item.id for item, error, _ in outcomes if error is None]
+            sent = [item.id for item, error, _, _ in outcomes if error is None]
             if sent:
                 mark_sent(session, sent)
-                record_outgoing(session, [(i.id, i.message) for i, e, _ in outcomes if e is None])
+                record_outgoing(
+                    session, [(i.id, i.message) for i, e, _, _ in outcomes if e is None]
+                )
                 result.sent += len(sent)
-            for item, error, permanent in outcomes:
+            for item, error, permanent, refused in outcomes:
                 if error is None:
                     continue
+                if refused:
+                    suppression.suppress(
+                        session, str(item.message["To"]), f"refused: {error}"[:500]
+                    )
                 if mark(session, item, error, permanent=permanent) == NotificationStatus.FAILED:
                     result.failed += 1
                 else:
@@ -343,13 +404,15 @@ def send_due(
     try:
         for item in claimed:
             error: str | None = None
-            permanent = False
+            permanent = refused = False
             try:
                 transport.send(item.message)
             except (smtplib.SMTPException, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 permanent = _permanent(exc)
-            outcomes.append((item, error, permanent))
+                # The server refused the address itself (not the message, not us).
+                refused = permanent and isinstance(exc, smtplib.SMTPRecipientsRefused)
+            outcomes.append((item, error, permanent, refused))
             if len(outcomes) >= MARK_EVERY:
                 record()
         record()

@@ -1,14 +1,19 @@
 """Message templates per event: shipped defaults, overridable as files.
 
-A template is a text file `<event>.txt`: a first line `Subject: ...`, a blank line, the
-body. Admins override one by putting a file of that name into the folder named by
-`notify_templates` in the config. An SMS template, `<event>_sms.txt`, is the short text
-alone. They are rendered by jinja2's sandbox, so a template can
-read the values it is given and do nothing else.
+A template is a text file `<event>.txt` (`<event>.<language>.txt` for a language such as
+`de`, chosen by the customer's `language`): a first line `Subject: ...`, a blank line, the
+body. Admins override one by putting a file of that name into the `templates` folder next
+to the config file (or the folder named by `notify_templates`). They are rendered by
+jinja2's sandbox, so a template can read the values it is given and do nothing else.
+
+Events: registered, handed_over, solved, closed (to customers), escalation (to agents),
+reply (the greeting an agent's reply starts from). An SMS template, `<event>_sms.txt`,
+is the short text alone.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +28,7 @@ from cc_tui.errors import NotFound, UsageError
 from cc_tui.models import Contact, Customer, Incident, WorkOrder
 from cc_tui.services.incidents.base import number
 
+_NAME = re.compile(r"^[a-z][a-z_]{0,39}(\.[a-z]{2,8})?$")
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
@@ -42,22 +48,47 @@ def template_names(folder: Path | None = None) -> list[str]:
     return sorted(name.removesuffix(".txt") for name in shipped | own if name.endswith(".txt"))
 
 
-def source(name: str, folder: Path | None = None) -> str:
-    """The template's text: the admin's file if there is one, else the shipped one."""
-    if not name.replace("_", "").isalnum():
-        raise UsageError(f"not a template name: {name!r}", field="template")
+def _find(name: str, folder: Path | None) -> str | None:
     if folder is not None:
         own = folder / f"{name}.txt"
         if own.is_file():
             return own.read_text(encoding="utf-8")
     shipped = resources.files(__package__).joinpath("templates", f"{name}.txt")
-    if not shipped.is_file():
+    return shipped.read_text(encoding="utf-8") if shipped.is_file() else None
+
+
+def source(name: str, folder: Path | None = None, language: str | None = None) -> str:
+    """The template's text: the admin's file if there is one, else the shipped one; in
+    `language` when there is such a file (admin's or shipped), else the default one."""
+    if not _NAME.match(name):
+        raise UsageError(f"not a template name: {name!r}", field="template")
+    lang = (language or "").strip().lower()
+    if lang and "." not in name and re.fullmatch(r"[a-z]{2,8}", lang):
+        found = _find(f"{name}.{lang}", folder)
+        if found is not None:
+            return found
+    found = _find(name, folder)
+    if found is None:
         raise NotFound(f"no template {name!r}; one of: {', '.join(template_names(folder))}")
-    return shipped.read_text(encoding="utf-8")
+    return found
+
+
+def language_of(session: Session, incident: Incident) -> str | None:
+    """The customer's language for their messages, if they have one."""
+    if not incident.customer_id:
+        return None
+    return session.scalar(
+        select(col(Customer.language)).where(col(Customer.id) == incident.customer_id)
+    )
 
 
 def context(
-    session: Session, incident: Incident, *, work_order: int | None = None
+    session: Session,
+    incident: Incident,
+    *,
+    work_order: int | None = None,
+    agent: str | None = None,
+    alert: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What a template may use: plain values, never rows."""
     customer = (
@@ -82,11 +113,15 @@ def context(
         },
         "customer": contact or incident.caller_name or customer,
         "work_order": f"WO-{order.id}" if order else None,
+        "agent": agent,
+        "alert": alert or {"subject": "", "body": "", "state": ""},
     }
 
 
-def render(name: str, values: dict[str, Any], folder: Path | None = None) -> Rendered:
-    text = source(name, folder)
+def render(
+    name: str, values: dict[str, Any], folder: Path | None = None, language: str | None = None
+) -> Rendered:
+    text = source(name, folder, language)
     try:
         out = _ENV.from_string(text).render(**values)
     except TemplateError as exc:
@@ -116,5 +151,20 @@ def preview(session: Session, name: str, ref: str | int, folder: Path | None = N
     if incident is None:
         raise NotFound(f"no incident {ref}")
     if name.endswith(SMS_SUFFIX):
-        return Rendered(subject="", body=render_text(name, context(session, incident), folder))
-    return render(name, context(session, incident), folder)
+        return Rendered(
+            subject="",
+            body=render_text(name, context(session, incident), folder),
+        )
+    alert = None
+    if name.startswith("escalation"):
+        alert = {
+            "subject": f"{number(incident.id or 0)} is escalated: {incident.title or ''}",
+            "body": f"{number(incident.id or 0)} reached an escalation state",
+            "state": "(example)",
+        }
+    return render(
+        name,
+        context(session, incident, alert=alert),
+        folder,
+        language_of(session, incident),
+    )
