@@ -1,7 +1,7 @@
 """notification preferences and the suppression list
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-05
 
 A customer says how they hear from us (email, sms or none) and in which language; a
@@ -15,8 +15,8 @@ from alembic import op
 
 import cc_tui.models.base
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
