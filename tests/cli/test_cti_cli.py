@@ -105,3 +105,30 @@ def test_ami_reports_a_refused_login(db, admin, cli, tmp_path):
     assert result.exit_code == 5, result.output
     assert "refused the login: Authentication failed" in result.stderr
     assert server.logins == [("cctui", "wrong")]
+
+
+def test_callbacks_and_call_back_json(db, admin, cli):
+    from cc_tui.services.cti.calls import CallEvent, record_event
+
+    with db.session() as s:
+        f.customer(s, "Acme AG", phone="+49 30 1234567")
+        for n in (1, 2):
+            base = {"callId": f"m-{n}", "from": "030 1234567", "queue": "DESK"}
+            record_event(s, actor=admin, event=CallEvent.parse({**base, "event": "newCall"}))
+            record_event(s, actor=admin, event=CallEvent.parse({**base, "event": "hangup"}))
+    rows = json.loads(cli("cti", "callbacks", "--json").stdout)
+    assert [(r["number"], r["customer"]["name"], r["tries"], r["queue"]) for r in rows] == [
+        ("+49301234567", "Acme AG", 2, "DESK")
+    ]
+    assert set(rows[0]) == {
+        *("number", "customer", "tries", "first_at", "last_at", "queue", "ringing")
+    }
+    done = cli("cti", "call-back", "+49301234567", "--json")
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert result["new_contact"] is True and result["incident"].startswith("INC-")
+    assert result["call"]["direction"] == "out"
+    assert json.loads(cli("cti", "callbacks", "--json").stdout) == []
+    again = cli("cti", "call-back", "+4940111111")
+    assert again.exit_code == 3
+    assert "no missed call" in again.stderr

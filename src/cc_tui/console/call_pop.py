@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from cc_tui.console.calls import Connection
     from cc_tui.console.messages import ChangeBatch
     from cc_tui.dialogs.call_pop import CallPopDialog
+    from cc_tui.services.cti.callbacks import CalledBack
     from cc_tui.services.cti.calls import CallPop, TakenCall
 
 # What ends a ringing call's pop: someone took it, answered it, or it ended.
@@ -126,3 +127,51 @@ class CallPops:
             call=pop.id,
             default_country=self.connection.settings.default_country,
         )
+
+    # -- calling back (the board's callback list, the caller log) ---------------------------
+
+    def call_back(self, number: str) -> None:
+        """Call a number of the callback list back: CallOut on the caller's open incident
+        (shown), or a new contact that intake opens with the number filled in."""
+        self.app.call_later(self._call_back, number)
+
+    async def _call_back(self, number: str) -> None:
+        from cc_tui.console.calls import call_service
+        from cc_tui.services.cti.callbacks import call_back
+
+        await self.app.switch_mode("intake")
+        if getattr(self.app.screen, "in_call", False):
+            self.app.notify(
+                "End the call in progress first (escape), then call back.",
+                title="Call back",
+                severity="warning",
+                markup=False,
+            )
+            return
+        call_service(
+            self.app,
+            call_back,
+            on_result=self._called_back,
+            write=True,
+            group="call-back",
+            actor=self.connection.actor,
+            number=number,
+            default_country=self.connection.settings.default_country,
+        )
+
+    def _called_back(self, done: CalledBack) -> None:
+        from cc_tui.services.cti.calls import TakenCall
+
+        self.app.notify(
+            f"Call {done.number} now: CallOut recorded on {done.incident}.",
+            title="Call back",
+            markup=False,
+        )
+        if done.new_contact is None:
+            from cc_tui.screens.incident_detail import show_incident
+
+            show_incident(self.app, done.incident_id)
+            return
+        take = getattr(self.app.screen, "take_phone_call", None)
+        if callable(take):
+            take(TakenCall(done.new_contact, done.number, done.customer_id, done.contact_id))

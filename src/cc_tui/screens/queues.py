@@ -27,6 +27,7 @@ from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.board import DepartmentPanel
+from cc_tui.widgets.callbacks import CallbackPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
 from cc_tui.widgets.list_table import ListTable
 
@@ -93,7 +94,7 @@ class QueuesScreen(ConsoleScreen):
             "Choose the list",
             ("queues.mine", "queues.prev", "queues.next", ("1…9", "Queue by number")),
         ),
-        ("More", ("queues.refresh",)),
+        ("More", ("queues.callbacks", "queues.refresh")),
     )
     BINDINGS = [
         Binding("c", "claim", "Claim next", id="queues.claim"),
@@ -104,6 +105,7 @@ class QueuesScreen(ConsoleScreen):
         Binding("w", "my_work", "My work", id="queues.mine"),
         Binding("left_square_bracket", "step_queue(-1)", "Prev queue", id="queues.prev"),
         Binding("right_square_bracket", "step_queue(1)", "Next queue", id="queues.next"),
+        Binding("b", "callbacks", "Call backs", show=False, id="queues.callbacks"),
         Binding("r", "refresh", "Refresh", show=False, id="queues.refresh"),
         Binding("escape", "clear_selection", "Clear selection", show=False, id="queues.clear"),
         *(
@@ -136,6 +138,7 @@ class QueuesScreen(ConsoleScreen):
             table.add_column(heading, width=width, key=key)
         yield table
         yield Static(Content(""), id="queue-empty")
+        yield CallbackPanel()
         yield Static(Content("Agents"), id="agent-title")
         agents: DataTable[Text] = ListTable(id="agent-table", cursor_type="row")
         for key, heading, width in AGENT_COLUMNS:
@@ -145,6 +148,16 @@ class QueuesScreen(ConsoleScreen):
     @property
     def table(self) -> DataTable[Text]:
         return self.query_one("#queue-table", DataTable)
+
+    def action_callbacks(self) -> None:
+        """Between the callback list (when someone waits) and the queue."""
+        panel = self.query_one(CallbackPanel)
+        if panel.table.has_focus or not panel.callbacks:
+            self.table.focus()
+            if not panel.callbacks:
+                self.notify("Nobody to call back.", timeout=3)
+        else:
+            panel.table.focus()
 
     # -- loading -----------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ def simulate(
     from_: str = typer.Option(..., "--from", help="The caller's number."),
     agent: str | None = typer.Option(None, "--agent", help="Ring for this agent (default: you)."),
     answer: bool = typer.Option(False, "--answer", help="Answer it as well."),
+    hangup: bool = typer.Option(
+        False, "--hangup", help="Hang up as well (unanswered: a missed call to call back)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A test call, for demos and training: rings on the agent's console."""
@@ -72,6 +75,7 @@ def simulate(
             from_number=from_,
             agent=agent,
             answer=answer,
+            hangup=hangup,
             default_country=st.settings.default_country,
         )
     emit(
@@ -152,3 +156,63 @@ def ami(
     note(f"ami: connecting to {host}:{port} as {user}")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(bridge.run())
+
+
+@app.command()
+@command
+def callbacks(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Numbers whose calls ended unanswered and nobody reached since, waiting longest first
+    (an agent sees the calls that rang for them or came through their department's queue)."""
+    from cc_tui.services.cti.callbacks import callback_list
+
+    st = state(ctx)
+    with st.work(write=False) as (session, actor):
+        rows = [c.contract() for c in callback_list(session, actor=actor)]
+
+    def human(rows) -> str:
+        if not rows:
+            return "nobody to call back"
+        return table(
+            [
+                [
+                    r["number"],
+                    r["customer"]["name"] if r["customer"] else "",
+                    r["tries"],
+                    r["first_at"],
+                    r["last_at"],
+                    r["queue"],
+                ]
+                for r in rows
+            ],
+            ["number", "customer", "tries", "first", "last", "queue"],
+        )
+
+    emit(rows, as_json=as_json, human=human)
+
+
+@app.command("call-back")
+@command
+def call_back(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., help="The number from the callback list."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Call a number of the callback list back: the call is logged and a CallOut event is
+    recorded on the caller's open incident (or on a new contact)."""
+    from cc_tui.services.cti.callbacks import call_back as call_back_number
+
+    st = state(ctx)
+    with st.work() as (session, actor):
+        done = call_back_number(
+            session, actor=actor, number=number, default_country=st.settings.default_country
+        )
+    emit(
+        {
+            "number": done.number,
+            "incident": done.incident,
+            "new_contact": done.new_contact is not None,
+            "call": done.call.contract(),
+        },
+        as_json=as_json,
+        human=lambda r: f"called back {r['number']}: CallOut on {r['incident']}",
+    )

@@ -378,9 +378,11 @@ def simulate(
     from_number: str,
     agent: str | None = None,
     answer: bool = False,
+    hangup: bool = False,
     default_country: str = "DE",
 ) -> CallInfo:
-    """A test call (demos, training): rings for the agent named (or the one signed in)."""
+    """A test call (demos, training): rings for the agent named (or the one signed in);
+    `hangup` ends it too (unanswered: a missed call, on the callback list)."""
     if not clean(from_number, 100):
         raise UsageError("a caller number is required", field="from")
     login = agent.strip() if agent else actor.login
@@ -399,6 +401,13 @@ def simulate(
             session,
             actor=actor,
             event=CallEvent.parse({**base, "event": "answer", "user[]": [login]}),
+            default_country=default_country,
+        )
+    if hangup:
+        result = record_event(
+            session,
+            actor=actor,
+            event=CallEvent.parse({**base, "event": "hangup", "cause": "simulated"}),
             default_country=default_country,
         )
     return result.call
