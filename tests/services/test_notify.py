@@ -569,3 +569,134 @@ def test_a_running_watch_sends_a_queued_message_and_stops_on_sigterm(db, admin, 
     text = log.read_text()
     assert "woken by PostgreSQL NOTIFY" in text or db.is_sqlite
     assert text.rstrip().endswith("stopped")
+
+
+# --- an agent's reply ---------------------------------------------------------------
+
+
+def _mail_in(db, admin, raw: EmailMessage):
+    from cc_tui.services.mail.intake import MailDefaults, receive
+
+    with db.session() as s:
+        return receive(
+            s,
+            actor=admin,
+            raw=raw.as_bytes(),
+            defaults=MailDefaults(reason="HW/DISK", own_addresses=frozenset({FROM})),
+        )
+
+
+def _customer_mail(subject: str, body: str, message_id: str, **headers) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = "Anna Berg <anna@example.com>"
+    mail["To"] = FROM
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail
+
+
+def test_an_agents_reply_round_trip(db, admin, smtp, clock, cli, tmp_path, monkeypatch):
+    """The customer writes, the agent answers from the incident, the customer answers the
+    answer: all three on one incident, threaded by Message-ID."""
+    from cc_tui.services.incidents.timeline import timeline
+
+    _desk(db, admin)
+    _customer(db)
+    first = _mail_in(
+        db, admin, _customer_mail("Printer jams", "It jams on every page.\n", "<c-1@example.com>")
+    )
+    assert first.outcome == "incident"
+    inc = first.incident
+    config = tmp_path / "reply.toml"
+    config.write_text(
+        f'[smtp]\nurl = "smtp+plain://127.0.0.1:{smtp.target.port}"\nfrom = "{FROM}"\n'
+    )
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
+    started = json.loads(cli("incident", "reply", inc, "--draft", "--json").stdout)
+    assert started["to"] == "anna@example.com"
+    assert started["subject"] == "Printer jams"
+    assert started["body"].startswith("Hello")
+    assert "> It jams on every page." in started["body"]
+    text = tmp_path / "answer.txt"
+    text.write_text("Please send us the printer's model.\n\n" + started["body"].split("\n\n", 1)[1])
+    clock.now = START + timedelta(minutes=7)
+    done = cli("incident", "reply", inc, "--body-file", str(text), "--json")
+    assert done.exit_code == 0, done.output
+    sent = json.loads(done.stdout)
+    assert (sent["incident"], sent["to"], sent["status"]) == (inc, "anna@example.com", "queued")
+    assert sent["first_response"] is True
+    assert sent["first_response_at"].startswith("2026-03-02T09:07")
+    assert sent["message_id"].endswith("@example.org>")
+    assert "first response recorded" in done.stderr
+    with db.session(write=False) as s:
+        [event] = [e for e in timeline(s, ref=inc).events if e.type == "EmailOut"]
+    assert event.text.startswith("To anna@example.com: Re: Printer jams\n\nPlease send us")
+    # A second reply does not move the first response.
+    again = cli(
+        "incident",
+        "reply",
+        inc,
+        "--body-file",
+        str(text),
+        "--to",
+        "it@example.com",
+        "--subject",
+        "Model?",
+        "--json",
+    )
+    assert json.loads(again.stdout)["first_response"] is False
+
+    # The registration's notice, then the two replies.
+    assert _send(db, smtp).sent == 3
+    notice, ours, other = smtp.messages
+    assert notice["Auto-Submitted"] == "auto-generated"
+    assert ours["Message-ID"] == sent["message_id"]
+    assert ours["Subject"] == f"[{inc}] Re: Printer jams"
+    assert ours["In-Reply-To"] == "<c-1@example.com>"
+    assert "<c-1@example.com>" in ours["References"]
+    assert ours["Auto-Submitted"] is None and ours["X-Auto-Response-Suppress"] is None
+    assert ours.get_content().startswith("Please send us the printer's model.")
+    assert other["To"] == "it@example.com" and other["Subject"] == f"[{inc}] Model?"
+
+    answer = _customer_mail(
+        "Re: Re: Printer jams",
+        "An LJ-4000.\n\n> Please send us the printer's model.\n",
+        "<c-2@example.com>",
+        In_Reply_To=ours["Message-ID"],
+        References=f"{ours['References']} {ours['Message-ID']}",
+    )
+    back = _mail_in(db, admin, answer)
+    assert (back.outcome, back.incident) == ("event", inc)
+
+
+def test_a_reply_that_cannot_go_writes_nothing(db, admin, clock, cli, tmp_path):
+    from cc_tui.models import Event
+    from cc_tui.services.notify.suppression import suppress
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db, email=None, name="Nomail"))
+    body = tmp_path / "b.txt"
+    body.write_text("Hello\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    with db.session() as s:
+        suppress(s, "gone@example.com", "bounced: 5.1.1")
+    cases = [
+        (("--body-file", str(body)), "has no e-mail address"),
+        (("--body-file", str(empty), "--to", "a@example.com"), "the reply is empty"),
+        (("--body-file", str(body), "--to", "not an address"), "not an e-mail address"),
+        (("--body-file", str(body), "--to", "gone@example.com"), "is suppressed until"),
+        (("--body-file", str(tmp_path / "missing.txt"), "--to", "a@example.com"), "cannot read"),
+        ((), "--body-file"),
+    ]
+    with db.session(write=False) as s:
+        events = len(s.scalars(select(Event)).all())
+    for args, message in cases:
+        result = cli("incident", "reply", inc, *args)
+        assert result.exit_code != 0 and message in result.stderr, (args, result.output)
+    with db.session(write=False) as s:
+        assert len(s.scalars(select(Event)).all()) == events
+    assert _rows(db, inc) == []

@@ -710,3 +710,75 @@ def attachment(
         )
     output.write_bytes(content)
     note(f"{len(content)} bytes written to {output}")
+
+
+@app.command()
+@command
+def reply(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="INC-1042 or 1042"),
+    body_file: Path | None = typer.Option(
+        None, "--body-file", help="The message text, UTF-8 (- reads standard input)."
+    ),
+    to: str | None = typer.Option(
+        None, "--to", help="The address (default: the caller's, the contact's or customer's)."
+    ),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Default: Re: <the incident's title>."
+    ),
+    draft: bool = typer.Option(
+        False, "--draft", help="Print what a reply starts from (greeting, quoted thread)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """E-mail the caller from the incident: an EmailOut event on the timeline (the first
+    one records the first response), sent through the outbox by `notify send`/`watch`."""
+    import sys
+
+    from cc_tui.errors import UsageError
+    from cc_tui.services.notify.replies import draft as reply_draft
+    from cc_tui.services.notify.replies import send_reply
+
+    cli = state(ctx)
+    if draft:
+        with cli.work(write=False) as (session, actor):
+            start = reply_draft(
+                session, ref, agent=actor.name, folder=cli.settings.templates_folder
+            )
+        emit(
+            {
+                "incident": start.incident,
+                "to": start.to,
+                "subject": start.subject,
+                "body": start.body,
+            },
+            as_json=as_json,
+            human=lambda d: f"To: {d['to'] or '-'}\nSubject: {d['subject']}\n\n{d['body']}",
+        )
+        return
+    if body_file is None:
+        raise UsageError("give the message with --body-file FILE (or --draft)", field="body")
+    try:
+        raw = sys.stdin.buffer.read() if str(body_file) == "-" else body_file.read_bytes()
+        body = raw.decode("utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {body_file}: {exc.strerror or exc}", field="body") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{body_file} is not UTF-8 text", field="body") from exc
+    with cli.work() as (session, actor):
+        sent = send_reply(
+            session,
+            actor=actor,
+            ref=ref,
+            body=body,
+            to=to,
+            subject=subject,
+            sender=cli.settings.smtp.sender,
+        )
+    if sent.first_response:
+        note(f"{sent.incident}: first response recorded")
+    emit(
+        sent,
+        as_json=as_json,
+        human=lambda r: f"reply to {r.to} queued (outbox #{r.outbox_id}, event {r.event_id})",
+    )

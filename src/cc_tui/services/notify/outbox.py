@@ -129,7 +129,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return added
 
 
-def _reach_of(session: Session, incident: Incident) -> Reach:
+def reach_of(session: Session, incident: Incident) -> Reach:
     contact = (
         session.execute(
             select(col(Contact.email), col(Contact.notify)).where(
@@ -160,7 +160,7 @@ def queue(session: Session, incident: Incident, event: str, *, detail: str | Non
     tells two events of a kind apart (the work order of a hand-over)."""
     if not _wanted(incident.request_type, event):
         return 0
-    return _insert(session, _rows([(incident, _reach_of(session, incident))], event, detail))
+    return _insert(session, _rows([(incident, reach_of(session, incident))], event, detail))
 
 
 def queue_many(
