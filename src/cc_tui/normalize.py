@@ -66,6 +66,22 @@ def normalize_phone(raw: str, default_country: str = "DE", *, strict: bool = Tru
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(e164: str) -> bool:
+    """Whether a number in E.164 is a mobile one (one that takes SMS), as far as its
+    numbering plan tells (where fixed and mobile numbers look alike, it may be)."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(parsed)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def looks_like_phone(text: str) -> bool:
     """Enough digits and nothing but phone punctuation: worth a phone look-up."""
     digits = len(_DIGITS.findall(text))

@@ -28,6 +28,7 @@ from tests import factories as f
 from tests.dovecot import free_port
 from tests.kannel import BARRED, SENDER, kannel_gateway
 from tests.services.test_notify import _customer, _desk
+from tests.services.test_workorders import action, world  # noqa: F401 (a fixture)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Monday, 10:00 in Berlin.
@@ -339,3 +340,103 @@ def test_notify_commands_send_and_list_sms(db, admin, cli, kannel, clock, tmp_pa
     night = cli("notify", "send")
     assert night.exit_code == 0, night.output
     assert night.stdout.startswith("0 sent, 0 to retry, 0 failed, 1 held for quiet hours")
+
+
+# --- which customers get SMS, at which number ------------------------------------------
+
+
+def _prefers_sms(db, customer_id, *, phone=None, language=None):
+    from cc_tui.models import Customer
+    from cc_tui.normalize import normalize_phone
+
+    with db.session() as s:
+        row = s.get(Customer, customer_id)
+        row.notify = "sms"
+        row.language = language
+        row.phone = phone
+        row.phone_e164 = normalize_phone(phone) if phone else None
+
+
+def _mobile_contact(db, customer_id, mobile, **kw):
+    from cc_tui.models import Contact
+    from cc_tui.normalize import normalize_phone
+
+    with db.session() as s:
+        person = Contact(
+            customer_id=customer_id,
+            name="Anna Nowak",
+            search_name="anna nowak",
+            mobile=mobile,
+            mobile_e164=normalize_phone(mobile),
+            **kw,
+        )
+        s.add(person)
+        s.flush()
+        return person.id
+
+
+def test_a_customer_who_prefers_sms_is_texted_at_each_step_not_mailed(
+    db,
+    admin,
+    world,  # noqa: F811
+    kannel,
+    clock,
+):
+    from cc_tui.services.incidents.lifecycle import change_status
+    from cc_tui.services.workorders.orders import transfer
+
+    _prefers_sms(db, world["acme"], language="de")
+    anna = _mobile_contact(db, world["acme"], "0176 1234 5678", email="anna@example.com")
+    inc = action(db, admin, world["acme"], contact_id=anna)
+    with db.session() as s:
+        order = transfer(s, actor=admin, ref=inc).work_orders[0].number
+    with db.session() as s:
+        change_status(s, actor=admin, ref=inc, to="closed", coordinator=True)
+    rows = _sms_rows(db, inc)
+    assert [(r.reason, r.recipient, r.status) for r in rows] == [
+        ("registered", ANNA, "queued"),
+        ("handed_over", ANNA, "queued"),
+        ("closed", ANNA, "queued"),
+    ]
+    assert rows[0].idempotency_key == f"{parse_ref(inc)}:registered:sms:{ANNA}"
+    with db.session() as s:
+        others = s.scalars(
+            select(Notification).where(
+                Notification.incident_id == parse_ref(inc), Notification.channel != "sms"
+            )
+        ).all()
+    assert others == []
+    seen = kannel.seen()
+    result = _send(db, _target(kannel))
+    # Due together: one SMS with the three texts, in the customer's language.
+    assert (result.sent, result.messages) == (3, 1)
+    [sms] = kannel.wait_for(1, after=seen)
+    assert sms.to == ANNA
+    assert sms.text.split("\n") == [
+        f'{inc}: Wir haben Ihre Anfrage "Printer jams" aufgenommen. Ihr Service-Desk',
+        f"{inc}: Ihre Anfrage wird bearbeitet ({order}). Ihr Service-Desk",
+        f'{inc}: Ihre Anfrage "Printer jams" ist abgeschlossen. Ihr Service-Desk',
+    ]
+
+
+def test_the_sms_goes_to_a_mobile_number_of_the_contact_caller_or_customer(db, admin, clock):
+    _desk(db, admin)
+    # Only a landline: no SMS (and no e-mail: the customer asked for SMS).
+    landline = _customer(db, name="Landline")
+    _prefers_sms(db, landline, phone="030 1234567")
+    assert _sms_rows(db, f.register(db, admin, landline)) == []
+    # The customer's own number is a mobile one.
+    mobile = _customer(db, name="Mobile")
+    _prefers_sms(db, mobile, phone="0151 1234 5678")
+    assert [r.recipient for r in _sms_rows(db, f.register(db, admin, mobile))] == [BEN]
+    # The caller's mobile comes before the customer's.
+    called = f.register(db, admin, mobile, caller_phone="+49 176 12345678")
+    assert [r.recipient for r in _sms_rows(db, called)] == [ANNA]
+    # A contact who wants e-mail gets e-mail although the customer prefers SMS.
+    mailer = _mobile_contact(db, mobile, "0176 1234 5678", email="eva@example.com", notify="email")
+    mailed = f.register(db, admin, mobile, contact_id=mailer)
+    assert _sms_rows(db, mailed) == []
+    with db.session() as s:
+        assert s.scalars(
+            select(Notification.recipient).where(Notification.incident_id == parse_ref(mailed))
+        ).all() == ["eva@example.com"]

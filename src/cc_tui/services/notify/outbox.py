@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from cc_tui import clock
 from cc_tui.models import Contact, Customer, Incident, Notification
 from cc_tui.models.enums import NotificationChannel, NotificationStatus, RequestType
+from cc_tui.normalize import is_mobile
 
 REGISTERED = "registered"
 HANDED_OVER = "handed_over"
@@ -30,10 +31,12 @@ CLOSED = "closed"
 EVENTS = (REGISTERED, HANDED_OVER, SOLVED, CLOSED)
 
 # Request type -> channel -> the events that notify the customer. Seed 002: an action
-# request's registration, its hand-over to a work order and its closing, by e-mail.
+# request's registration, its hand-over to a work order and its closing, by e-mail or SMS
+# (the customer's preference picks the channel).
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     RequestType.ACTION.value: {
-        NotificationChannel.EMAIL.value: frozenset({REGISTERED, HANDED_OVER, CLOSED})
+        NotificationChannel.EMAIL.value: frozenset({REGISTERED, HANDED_OVER, CLOSED}),
+        NotificationChannel.SMS.value: frozenset({REGISTERED, HANDED_OVER, CLOSED}),
     },
 }
 
@@ -51,27 +54,40 @@ WAKE_CHANNEL = "cc_tui_outbox"
 
 @dataclass(frozen=True)
 class Reach:
-    """How one incident's customer is reached: the preferred channel and the address."""
+    """How one incident's customer is reached: the preferred channel, the address and
+    (for SMS) the mobile number."""
 
     preference: str
     email: str | None
+    mobile: str | None = None
+
+
+# (email, notify, mobile_e164, phone_e164) of the contact; (email, notify, phone_e164) of
+# the customer.
+ContactReach = tuple[str | None, str | None, str | None, str | None]
+CustomerReach = tuple[str | None, str | None, str | None]
 
 
 def reach(
-    incident: Incident,
-    contact: tuple[str | None, str | None] | None,
-    customer: tuple[str | None, str | None] | None,
+    incident: Incident, contact: ContactReach | None, customer: CustomerReach | None
 ) -> Reach:
     """The contact's preference, else the customer's (e-mail when neither says); the
-    contact's address, else the caller's, else the customer's. `contact` and `customer`
-    are (email, notify) pairs."""
-    c_email, c_pref = contact or (None, None)
-    k_email, k_pref = customer or (None, None)
+    contact's address, else the caller's, else the customer's. For SMS the contact's
+    mobile number, else the first of the caller's, the contact's and the customer's phone
+    numbers that is a mobile one."""
+    c_email, c_pref, c_mobile, c_phone = contact or (None, None, None, None)
+    k_email, k_pref, k_phone = customer or (None, None, None)
     preference = c_pref or k_pref or "email"
-    for candidate in (c_email, incident.caller_email, k_email):
-        if candidate and candidate.strip():
-            return Reach(preference, candidate.strip())
-    return Reach(preference, None)
+    email = next(
+        (c.strip() for c in (c_email, incident.caller_email, k_email) if c and c.strip()), None
+    )
+    mobile = None
+    if preference == NotificationChannel.SMS.value:
+        mobile = c_mobile or next(
+            (n for n in (incident.caller_phone_e164, c_phone, k_phone) if n and is_mobile(n)),
+            None,
+        )
+    return Reach(preference, email, mobile)
 
 
 def _rows(
@@ -80,18 +96,16 @@ def _rows(
     now = clock.now()
     rows: list[dict[str, Any]] = []
     for incident, how in incidents:
-        channels = POLICY.get(incident.request_type, {})
-        if event not in channels.get(NotificationChannel.EMAIL.value, frozenset()):
+        channel = how.preference
+        if event not in POLICY.get(incident.request_type, {}).get(channel, frozenset()):
             continue
-        if how.preference != NotificationChannel.EMAIL.value:
-            continue
-        recipient = how.email
+        recipient = how.mobile if channel == NotificationChannel.SMS.value else how.email
         if recipient is None or incident.id is None:
             continue
         what = f"{event}:{detail}" if detail else event
         rows.append(
             {
-                "channel": NotificationChannel.EMAIL.value,
+                "channel": channel,
                 "reason": event,
                 "incident_id": incident.id,
                 "recipient": recipient,
@@ -100,9 +114,7 @@ def _rows(
                 "attempts": 0,
                 "created_at": now,
                 "next_attempt_at": now,
-                "idempotency_key": idempotency_key(
-                    incident.id, what, NotificationChannel.EMAIL.value, recipient
-                ),
+                "idempotency_key": idempotency_key(incident.id, what, channel, recipient),
             }
         )
     return rows
@@ -132,16 +144,19 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
 def reach_of(session: Session, incident: Incident) -> Reach:
     contact = (
         session.execute(
-            select(col(Contact.email), col(Contact.notify)).where(
-                col(Contact.id) == incident.contact_id
-            )
+            select(
+                col(Contact.email),
+                col(Contact.notify),
+                col(Contact.mobile_e164),
+                col(Contact.phone_e164),
+            ).where(col(Contact.id) == incident.contact_id)
         ).first()
         if incident.contact_id
         else None
     )
     customer = (
         session.execute(
-            select(col(Customer.email), col(Customer.notify)).where(
+            select(col(Customer.email), col(Customer.notify), col(Customer.phone_e164)).where(
                 col(Customer.id) == incident.customer_id
             )
         ).first()
@@ -150,8 +165,8 @@ def reach_of(session: Session, incident: Incident) -> Reach:
     )
     return reach(
         incident,
-        (contact[0], contact[1]) if contact else None,
-        (customer[0], customer[1]) if customer else None,
+        (contact[0], contact[1], contact[2], contact[3]) if contact else None,
+        (customer[0], customer[1], customer[2]) if customer else None,
     )
 
 
@@ -175,8 +190,11 @@ def queue_many(
             Incident,
             col(Contact.email),
             col(Contact.notify),
+            col(Contact.mobile_e164),
+            col(Contact.phone_e164),
             col(Customer.email),
             col(Customer.notify),
+            col(Customer.phone_e164),
         )
         .outerjoin(Contact, col(Contact.id) == col(Incident.contact_id))
         .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
@@ -185,7 +203,11 @@ def queue_many(
     ).all()
     return _insert(
         session,
-        _rows([(i, reach(i, (a, b), (c, d))) for i, a, b, c, d in found], event, detail),
+        _rows(
+            [(i, reach(i, (a, b, c, d), (e, g, h))) for i, a, b, c, d, e, g, h in found],
+            event,
+            detail,
+        ),
     )
 
 

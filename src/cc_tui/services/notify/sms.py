@@ -284,7 +284,12 @@ def sms_text(session: Session, outgoing: Notification, folder: Path | None) -> s
     if outgoing.body or incident is None:
         return " ".join(outgoing.body.split())
     values = templates.context(session, incident, work_order=outbox.detail_of(outgoing))
-    return templates.render_text(outgoing.reason + templates.SMS_SUFFIX, values, folder)
+    return templates.render_text(
+        outgoing.reason + templates.SMS_SUFFIX,
+        values,
+        folder,
+        templates.language_of(session, incident),
+    )
 
 
 def claim_sms(

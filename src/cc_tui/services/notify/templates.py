@@ -134,10 +134,12 @@ def render(
     )
 
 
-def render_text(name: str, values: dict[str, Any], folder: Path | None = None) -> str:
+def render_text(
+    name: str, values: dict[str, Any], folder: Path | None = None, language: str | None = None
+) -> str:
     """A template without a subject (an SMS), white space folded to single spaces."""
     try:
-        out = _ENV.from_string(source(name, folder)).render(**values)
+        out = _ENV.from_string(source(name, folder, language)).render(**values)
     except TemplateError as exc:
         raise UsageError(f"template {name!r}: {exc}", field="template") from exc
     return " ".join(out.split())
@@ -153,7 +155,9 @@ def preview(session: Session, name: str, ref: str | int, folder: Path | None = N
     if name.endswith(SMS_SUFFIX):
         return Rendered(
             subject="",
-            body=render_text(name, context(session, incident), folder),
+            body=render_text(
+                name, context(session, incident), folder, language_of(session, incident)
+            ),
         )
     alert = None
     if name.startswith("escalation"):
