@@ -270,7 +270,7 @@ class IncidentDetailScreen(ConsoleScreen):
                 "incident.transfer",
             ),
         ),
-        ("Write", ("incident.event", "incident.correct", "incident.timer")),
+        ("Write", ("incident.event", "incident.reply", "incident.correct", "incident.timer")),
         ("Deadlines", ("incident.deadlines", "incident.set_deadlines")),
         (
             "Read the timeline",
@@ -287,6 +287,7 @@ class IncidentDetailScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="incident.back"),
         Binding("e", "add_event", "Event", id="incident.event"),
+        Binding("R", "reply", "Reply by e-mail", show=False, id="incident.reply"),
         Binding("x", "correct", "Correct", show=False, id="incident.correct"),
         Binding("t", "timer", "Timer", id="incident.timer"),
         Binding("m", "assign_me", "Assign me", id="incident.assign_me"),
@@ -657,6 +658,37 @@ class IncidentDetailScreen(ConsoleScreen):
             self.done(f"Event #{result.id} added to {self.number}{note}")
 
         self.app.push_screen(dialog, added)
+
+    def action_reply(self) -> None:
+        """E-mail the caller: a dialog starting from the greeting and the quoted thread."""
+        connection = self.connected()
+        if connection is None or self._need_view() is None:
+            return
+        from cc_tui.dialogs.reply import ReplyDialog
+        from cc_tui.services.notify.replies import draft
+
+        settings = connection.settings
+        sender = settings.smtp.sender
+
+        def opened(start: Any) -> None:
+            dialog = ReplyDialog(incident_id=self.incident_id, draft=start, sender=sender)
+            self.app.push_screen(dialog, sent)
+
+        def sent(result: Any) -> None:
+            if result is None:
+                return
+            note = " · first response recorded" if result.first_response else ""
+            self.done(f"Reply to {result.to} queued on {self.number}{note}")
+
+        self.call(
+            draft,
+            on_result=opened,
+            on_error=self.say,
+            group="incident-reply",
+            ref=self.incident_id,
+            agent=connection.actor.name,
+            folder=settings.templates_folder,
+        )
 
     def action_save_attachment(self) -> None:
         current = self.timeline.current
