@@ -132,3 +132,15 @@ def test_callbacks_and_call_back_json(db, admin, cli):
     again = cli("cti", "call-back", "+4940111111")
     assert again.exit_code == 3
     assert "no missed call" in again.stderr
+
+
+def test_calls_by_number(db, admin, cli):
+    with db.session() as s:
+        f.agent(s, "bob")
+    for number in ("+49 30 1234567", "040 7777777"):
+        assert cli("cti", "simulate", "--from", number, "--agent", "bob").exit_code == 0
+    by_e164 = json.loads(cli("cti", "calls", "--number", "030 1234567", "--json").stdout)
+    assert [r["from"] for r in by_e164] == ["+49 30 1234567"]
+    by_part = json.loads(cli("cti", "calls", "--number", "7777", "--json").stdout)
+    assert [r["from"] for r in by_part] == ["040 7777777"]
+    assert json.loads(cli("cti", "calls", "--number", "999", "--json").stdout) == []

@@ -77,6 +77,7 @@ class CcTuiApp(App[None]):
             )
             for mode in CONSOLE_MODES
         ),
+        Binding("f8", "call_log", "Call log", show=False, id="app.call_log"),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -197,6 +198,7 @@ class CcTuiApp(App[None]):
         mode = next((m for m in CONSOLE_MODES if m.name == getattr(screen, "MODE", None)), None)
         everywhere = [(self.key_display(m.binding_id, m.key), m.label) for m in CONSOLE_MODES]
         everywhere += [
+            (self.key_display("app.call_log", "f8"), "Call log (today's calls)"),
             (self.key_display("app.command_palette", "ctrl+p"), "Commands (search every action)"),
             (self.key_display("app.keys", "question_mark"), "These keys"),
             (self.key_display("app.help", "f1"), "Every key, text fields included"),
@@ -204,6 +206,12 @@ class CcTuiApp(App[None]):
         ]
         title = mode.label if mode is not None else "this screen"
         self.push_screen(KeysDialog(title, [*key_groups(), ("Everywhere", everywhere)]))
+
+    def action_call_log(self) -> None:
+        """The caller log over the current screen (F8, or "Call log" in the palette)."""
+        from cc_tui.screens.call_log import show_call_log
+
+        show_call_log(self)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -218,6 +226,12 @@ class CcTuiApp(App[None]):
                 f"{mode.help} ({self.key_display(mode.binding_id, mode.key)})",
                 lambda name=mode.name: self.switch_mode(name),
             )
+        yield SystemCommand(
+            "Call log",
+            "Today's calls, by agent or number; missed ones to call back "
+            f"({self.key_display('app.call_log', 'f8')})",
+            self.action_call_log,
+        )
         for theme in THEMES:
             if theme.name != self.theme:
                 label = THEME_LABELS[theme.name]

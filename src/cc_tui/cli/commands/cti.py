@@ -37,8 +37,13 @@ def calls(
     since: str | None = typer.Option(
         None, "--since", help="ISO 8601 time (without an offset: display-zone time)."
     ),
-    agent: str | None = typer.Option(None, "--agent", help="Only calls this agent took."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="Only calls this agent took (or that rang for them, unanswered)."
+    ),
     missed: bool = typer.Option(False, "--missed", help="Only calls that ended unanswered."),
+    number: str | None = typer.Option(
+        None, "--number", help="Only calls from or to this number (or a part of it)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The call log, newest first."""
@@ -48,7 +53,15 @@ def calls(
     st = state(ctx)
     start = parse_instant(since, default_tz=st.settings.timezone, field="since") if since else None
     with st.work(write=False) as (session, _actor):
-        rows = [c.contract() for c in list_calls(session, since=start, agent=agent, missed=missed)]
+        found = list_calls(
+            session,
+            since=start,
+            agent=agent,
+            missed=missed,
+            number=number,
+            default_country=st.settings.default_country,
+        )
+        rows = [c.contract() for c in found]
     emit(rows, as_json=as_json, human=_calls_text)
 
 

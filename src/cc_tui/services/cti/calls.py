@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -133,6 +133,8 @@ class CallInfo:
     ended_at: datetime | None
     queue: str | None = None
     cause: str | None = None
+    incident_id: int | None = None
+    ringing: tuple[str, ...] = ()
 
     def contract(self) -> dict[str, Any]:
         """The `cti calls --json` shape."""
@@ -342,6 +344,8 @@ def call_info(session: Session, call: PhoneCall) -> CallInfo:
         ended_at=call.ended_at,
         queue=call.queue,
         cause=call.cause,
+        incident_id=call.incident_id,
+        ringing=tuple(call.ringing or ()),
     )
 
 
@@ -351,24 +355,52 @@ def list_calls(
     since: datetime | None = None,
     agent: str | None = None,
     missed: bool = False,
+    number: str | None = None,
     limit: int = 500,
+    default_country: str = "DE",
 ) -> list[CallInfo]:
-    """Calls newest first: since a time, answered by (or ringing only for) an agent, or
-    only the ones that ended unanswered."""
+    """Calls newest first: since a time, answered by (or ringing only for) an agent, from
+    or to a number (its E.164 form, or a part of the number as sent), or only the ones
+    that ended unanswered."""
     stmt = select(PhoneCall)
+    wanted = clean(number, 100) if number else ""
+    if wanted:
+        as_e164 = e164(wanted, default_country)
+        digits = "".join(c for c in wanted if c.isdigit() or c in "+*#") or wanted
+        pattern = f"%{digits.replace('%', '').replace('_', '')}%"
+        matches: list[ColumnElement[bool]] = [
+            col(PhoneCall.from_number).like(pattern),
+            col(PhoneCall.to_number).like(pattern),
+            col(PhoneCall.from_e164).like(pattern),
+        ]
+        if as_e164:
+            matches.append(col(PhoneCall.from_e164) == as_e164)
+        stmt = stmt.where(or_(*matches))
     if since is not None:
         stmt = stmt.where(col(PhoneCall.rang_at) >= since)
+    login = None
     if agent is not None:
         found = _agent_by_login(session, agent.strip())
         if found is None:
             raise NotFound(f"no agent {agent.strip()!r}", field="agent")
-        stmt = stmt.where(col(PhoneCall.agent_id) == found.id)
+        login = found.login
+        # Answered by the agent, or rang for them and nobody answered (checked below: the
+        # logins it rang for are a JSON list, read the same way on both databases).
+        stmt = stmt.where(
+            or_(col(PhoneCall.agent_id) == found.id, col(PhoneCall.agent_id).is_(None))
+        )
     if missed:
         stmt = stmt.where(col(PhoneCall.state) == "missed")
-    rows = session.scalars(
-        stmt.order_by(col(PhoneCall.rang_at).desc(), col(PhoneCall.id).desc()).limit(limit)
-    ).all()
-    return [call_info(session, row) for row in rows]
+    stmt = stmt.order_by(col(PhoneCall.rang_at).desc(), col(PhoneCall.id).desc())
+    found_calls: list[CallInfo] = []
+    for rows in session.scalars(stmt.execution_options(yield_per=limit)).partitions():
+        for row in rows:
+            if login is not None and row.agent_id is None and login not in (row.ringing or []):
+                continue
+            found_calls.append(call_info(session, row))
+            if len(found_calls) >= limit:
+                return found_calls
+    return found_calls
 
 
 def simulate(

@@ -1,0 +1,82 @@
+"""The caller log (F8 or the palette): today's calls newest first, filtered by number or
+agent, following the change feed; enter opens the incident a call became."""
+
+from __future__ import annotations
+
+import pytest
+
+from cc_tui.dialogs.call_pop import CallPopDialog
+from cc_tui.screens.call_log import CallLogScreen
+from cc_tui.screens.incident_detail import IncidentDetailScreen
+from cc_tui.services.context import bootstrap_admin, resolve_actor
+from cc_tui.services.cti.calls import simulate, take_call
+from tests import factories as f
+from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
+
+pytestmark = [pytest.mark.tui, pytest.mark.commits]
+
+
+def seed(db) -> None:
+    with db.session() as s:
+        assert bootstrap_admin(s, "admin") is not None
+        f.customer(s, "Acme AG", phone="+49 30 1234567")
+        f.agent(s, "bob")
+        f.agent(s, "carol")
+
+
+def ring(db, number: str, agent: str, **options) -> int:
+    with db.session() as s:
+        admin = resolve_actor(s, "admin")
+        call = simulate(s, actor=admin, from_number=number, agent=agent, **options)
+        if options.get("answer"):
+            take_call(s, actor=resolve_actor(s, agent), call=call.id)
+        return call.id
+
+
+def shown(app) -> list[str]:
+    screen = app.screen
+    assert isinstance(screen, CallLogScreen)
+    table = screen.table
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+async def test_call_log_filters_by_number_and_agent_and_follows_the_feed(db):
+    seed(db)
+    ring(db, "+49 30 1234567", "bob", answer=True)
+    ring(db, "+49 40 7777777", "carol", hangup=True)
+    app = console(db, login="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        assert shown(app) == ["← +49 40 7777777", "← +49 30 1234567"]
+        await pilot.press("slash", *"7777", "enter")
+        await wait_until(pilot, lambda: shown(app) == ["← +49 40 7777777"])
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")  # the number filter cleared
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        await pilot.press("u")  # mine
+        await wait_until(pilot, lambda: shown(app) == ["← +49 30 1234567"])
+        ring(db, "+49 89 1111111", "bob")  # rings now: it pops, and the feed lists it
+        await wait_until(pilot, lambda: isinstance(app.screen, CallPopDialog))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        assert shown(app)[0] == "← +49 89 1111111"
+        await pilot.press("G", "enter")  # the answered call became an incident
+        await wait_until(pilot, lambda: isinstance(app.screen, IncidentDetailScreen))
+        await settled(pilot)
+
+
+async def test_the_palette_opens_the_call_log(db):
+    seed(db)
+    app = console(db, login="bob")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("ctrl+p", *"call log")
+        await settled(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CallLogScreen))
+        await settled(pilot)
