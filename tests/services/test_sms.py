@@ -340,6 +340,9 @@ def test_notify_commands_send_and_list_sms(db, admin, cli, kannel, clock, tmp_pa
     night = cli("notify", "send")
     assert night.exit_code == 0, night.output
     assert night.stdout.startswith("0 sent, 0 to retry, 0 failed, 1 held for quiet hours")
+    # The list says when it goes (the display zone is UTC in the tests): 08:00 in Berlin.
+    held = cli("notify", "list", "--status", "queued").stdout
+    assert "closed" in held and "03-03 07:00" in held
 
 
 # --- which customers get SMS, at which number ------------------------------------------
@@ -440,3 +443,21 @@ def test_the_sms_goes_to_a_mobile_number_of_the_contact_caller_or_customer(db, a
         assert s.scalars(
             select(Notification.recipient).where(Notification.incident_id == parse_ref(mailed))
         ).all() == ["eva@example.com"]
+
+
+def test_a_missing_kannel_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    import tests.kannel as kannel_module
+
+    monkeypatch.setattr(kannel_module, "BEARERBOX", "/nonexistent/bearerbox")
+    monkeypatch.setattr(kannel_module, "IN_CI", True)
+    with (
+        pytest.raises(pytest.fail.Exception, match="Kannel is not installed"),
+        kannel_module.kannel_gateway(),
+    ):
+        pass
+    monkeypatch.setattr(kannel_module, "IN_CI", False)
+    with (
+        pytest.raises(pytest.skip.Exception, match="apt-get install kannel kannel-extras"),
+        kannel_module.kannel_gateway(),
+    ):
+        pass

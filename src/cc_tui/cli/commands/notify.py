@@ -138,6 +138,13 @@ def watch(
     note("stopped")
 
 
+def _due(row) -> str:
+    """When a queued message goes next (a retry's back-off, an SMS held for quiet hours)."""
+    if row.status != "queued" or row.next_attempt_at is None:
+        return ""
+    return f"{row.next_attempt_at.astimezone():%m-%d %H:%M}"
+
+
 def _list_text(rows) -> str:
     if not rows:
         return "no messages"
@@ -151,11 +158,12 @@ def _list_text(rows) -> str:
                 r.recipient or "-",
                 r.status,
                 r.attempts,
+                _due(r),
                 r.last_error or "",
             ]
             for r in rows
         ],
-        ["id", "incident", "event", "channel", "to", "status", "tries", "last error"],
+        ["id", "incident", "event", "channel", "to", "status", "tries", "due", "last error"],
     )
 
 
