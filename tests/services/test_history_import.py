@@ -352,3 +352,25 @@ def test_reports_count_the_imported_history(db, admin, tmp_path):
         )
         assert rows[day.isoformat()] == want, day
         day += timedelta(days=1)
+
+
+def test_chunks_progress_and_a_run_that_goes_on_where_one_stopped(db, admin, tmp_path, monkeypatch):
+    from cc_tui.services.importing import incidents as importer
+
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    export = generate(30, agents=3, callers=5)
+    lines = export.text.splitlines(keepends=True)
+    part = run(db, admin, write(tmp_path, "".join(lines[:11]), "part.csv"))
+    assert part.imported == 10
+    seen: list[tuple[int, int]] = []
+    whole = run(db, admin, write(tmp_path, export.text), progress=lambda d, t: seen.append((d, t)))
+    assert (whole.imported, whole.skipped_existing) == (20, 10)
+    assert seen == [(0, 30), (10, 30), (17, 30), (24, 30), (30, 30)]
+    with db.session(write=False) as session:
+        rows = session.execute(select(col(Incident.id), col(Incident.source_number))).all()
+        assert len({i for i, _ in rows}) == 30
+        assert sorted(n for _, n in rows) == sorted(r["number"] for r in export.rows)
+        owners = session.execute(
+            select(col(Event.incident_id)).where(col(Event.kind) == "system")
+        ).all()
+        assert {i for (i,) in owners} == {i for i, _ in rows}
