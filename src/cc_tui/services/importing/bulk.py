@@ -89,8 +89,8 @@ class BulkRows:
         # Column by column: each conversion is one map() over the column.
         data: list[list[Any]] = []
         for name, constant, convert in fills:
-            column = [row[name] for row in rows] if constant is _MISSING else [constant] * len(rows)
-            data.append(list(map(convert, column)) if convert else column)
+            cells = [row[name] for row in rows] if constant is _MISSING else [constant] * len(rows)
+            data.append(list(map(convert, cells)) if convert else cells)
         values = list(zip(*data, strict=True))
         columns = ", ".join(f'"{n}"' for n in names)
         if self.sqlite:
