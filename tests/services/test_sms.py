@@ -327,6 +327,8 @@ def test_notify_commands_send_and_list_sms(db, admin, cli, kannel, clock, tmp_pa
         "subject": "",
         "body": f'{inc}: your request "Disk full" is closed. Your service desk',
     }
+    shown = cli("notify", "preview", "closed_sms", "--incident", inc)
+    assert shown.stdout == f'{inc}: your request "Disk full" is closed. Your service desk\n'
     # The gateway check: national numbers are read in the default country.
     tested = cli("notify", "test-sms", "0176 1234 5678", "--text", "Hallo", "--json")
     assert tested.exit_code == 0, tested.output

@@ -219,7 +219,12 @@ def preview(
     cli = state(ctx)
     with cli.work(write=False) as (session, _actor):
         rendered = render_preview(session, template, incident, cli.settings.templates_folder)
-    emit(rendered, as_json=as_json, human=lambda r: f"Subject: {r.subject}\n\n{r.body}")
+    # An SMS template has no subject: its text alone.
+    emit(
+        rendered,
+        as_json=as_json,
+        human=lambda r: f"Subject: {r.subject}\n\n{r.body}" if r.subject else r.body,
+    )
 
 
 @app.command("test-sms")
