@@ -446,9 +446,12 @@ async def test_unknown_caller_is_added_as_a_new_customer(sqlite_db, desk, sqlite
         await pilot.press(*"Bäckerei Sommer")
         dialog.query_one("#contact_name").focus()
         await pilot.press(*"Jana Sommer")
+        assert dialog.query_one("#notify").value == "email"
+        dialog.query_one("#notify").value = "sms"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: intake.caller is not None)
         assert intake.caller.customer.name == "Bäckerei Sommer"
+        assert intake.caller.customer.notify == "sms"
         assert intake.caller.customer.phone_e164 == "+491715550123"
         assert intake.contact_person == intake.caller.customer.contacts[0].id
         assert "added during this call" in text(app, "#caller-card")

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from cc_tui.console.calls import call_service, connected, error_message
 from cc_tui.errors import CcError
@@ -70,6 +70,12 @@ CUSTOMER_FIELDS: tuple[tuple[str, str, str, int], ...] = (
     ("postal_code", "Postal code", "", 20),
     ("city", "City", "", 100),
 )
+# How the customer hears about their requests (services.notify.outbox).
+NOTIFY_CHOICES: tuple[tuple[str, str], ...] = (
+    ("email", "e-mail"),
+    ("sms", "SMS"),
+    ("none", "no messages"),
+)
 CONTACT_FIELDS: tuple[tuple[str, str, str, int], ...] = (
     ("contact_name", "Caller", "the person calling, if not the customer (optional)", 200),
     ("contact_phone", "Their phone", "", 40),
@@ -104,7 +110,7 @@ class NewCustomerDialog(ModalScreen["NewCaller | None"]):
         width: 14;
         color: $text-muted;
     }
-    NewCustomerDialog .row > Input {
+    NewCustomerDialog .row > Input, NewCustomerDialog .row > Select {
         width: 1fr;
     }
     NewCustomerDialog FieldError {
@@ -144,6 +150,16 @@ class NewCustomerDialog(ModalScreen["NewCaller | None"]):
             yield Static(Content("New customer"), id="dialog-title")
             for field, label, placeholder, length in CUSTOMER_FIELDS:
                 yield from self._row(field, label, placeholder, length)
+            with Horizontal(classes="row"):
+                yield Label(Content("Notify by"))
+                yield Select(
+                    [(Content(text), value) for value, text in NOTIFY_CHOICES],
+                    value="email",
+                    allow_blank=False,
+                    compact=True,
+                    id="notify",
+                )
+            yield FieldError(id="notify-error")
             yield Static(Content("Who is calling for this customer"), id="contact-heading")
             for field, label, placeholder, length in CONTACT_FIELDS:
                 yield from self._row(field, label, placeholder, length)
@@ -179,7 +195,7 @@ class NewCustomerDialog(ModalScreen["NewCaller | None"]):
         target = f"#{field}-error" if field else ""
         if field and self.query(target):
             self.query_one(target, FieldError).show(error_message(error))
-            self.query_one(f"#{field}", Input).focus()
+            self.query_one(f"#{field}").focus()
         else:
             self.query_one("#form-error", FieldError).show(error_message(error))
 
@@ -189,6 +205,8 @@ class NewCustomerDialog(ModalScreen["NewCaller | None"]):
         for line in self.query(FieldError):
             line.show("")
         values = {field: self.value(field) or None for field, *_ in CUSTOMER_FIELDS}
+        chosen = self.query_one("#notify", Select).value
+        values["notify"] = chosen if isinstance(chosen, str) else "email"
         contact_name = self.value("contact_name")
         contact_phone = self.value("contact_phone") or None
         country = self.default_country

@@ -415,9 +415,13 @@ def add_customer(
     default_country: str = "DE",
     other_contact: str | None = None,
     notes: str | None = None,
+    notify: str | None = None,
+    language: str | None = None,
 ) -> CustomerInfo:
-    """Add a customer (any agent may, at intake); flagging one warn/block takes a supervisor."""
+    """Add a customer (any agent may, at intake); flagging one warn/block takes a supervisor.
+    `notify` (email, sms, none; default email) is how they hear from us."""
     level, reason = _block(block, block_reason)
+    preference = (_preference(notify) if notify else None) or "email"
     if level != BlockLevel.NONE:
         actor.require_supervisor("flag a customer warn or block")
     country_code = _country(country)
@@ -455,6 +459,8 @@ def add_customer(
         block_reason=reason,
         priority_id=_priority_id(session, priority),
         notes=notes.strip() or None if notes else None,
+        notify=preference,
+        language=_language(language),
         updated_by_id=actor.id,
     )
     session.add(customer)
