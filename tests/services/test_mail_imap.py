@@ -52,8 +52,10 @@ def test_fetch_files_by_uid_and_flags_only_after_the_commit(db, admin, imap_serv
     for name in ("01-plain-new.eml", "02-reply-in-reply-to.eml", "14-broken.eml"):
         imap_server.append((CORPUS / name).read_bytes())
     assert len(imap_server.unseen()) == 3
-    result = fetch(db, actor=admin)
+    told: list[tuple[str, int, int]] = []
+    result = fetch(db, actor=admin, progress=lambda *step: told.append(step))
     assert result == FetchResult(fetched=3, incidents=1, events=1, ignored=0, quarantined=1)
+    assert told == [("desk", 0, 3), ("desk", 1, 3), ("desk", 2, 3), ("desk", 3, 3)]
     assert imap_server.unseen() == []
     with db.session() as s:
         rows = s.exec(select(MailMessage).order_by(MailMessage.id)).all()
@@ -207,7 +209,30 @@ def test_mailbox_and_fetch_commands(cli, db, admin, imap_server, tmp_path):
         "ignored": 1,
         "quarantined": 0,
     }
+    # No progress bar in --json (nor when stderr is no terminal).
+    assert "━" not in fetched.stderr and "2/2" not in fetched.stderr
     listed = json.loads(cli("mailbox", "list", "--json").stdout)
     assert [b["name"] for b in listed] == ["desk"]
     refused = cli("mailbox", "add", "x", "--url", imap_server.url(), login="bob")
     assert refused.exit_code != 0 and "only an admin" in refused.output
+
+
+def test_the_fetch_progress_bar_counts_each_mailbox():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cc_tui.cli.commands.mail import progress_bar
+
+    out = StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    with progress_bar(enabled=True, console=console) as advance:
+        assert advance is not None
+        for done in range(4):
+            advance("desk", done, 3)
+        advance("sales", 0, 2)
+        advance("sales", 2, 2)
+    shown = out.getvalue()
+    assert "desk" in shown and "3/3" in shown and "sales" in shown and "2/2" in shown
+    with progress_bar(enabled=False) as nothing:
+        assert nothing is None

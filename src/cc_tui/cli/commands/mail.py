@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
 
 app = typer.Typer(help="E-mail intake: import messages, the quarantine.", no_args_is_help=True)
 quarantine_app = typer.Typer(
@@ -32,6 +39,43 @@ def _defaults(reason: str | None, priority: str | None, own: list[str] | None):
         priority=priority,
         own_addresses=frozenset(a.strip().lower() for a in own or () if a.strip()),
     )
+
+
+@contextmanager
+def progress_bar(
+    *, enabled: bool, console: Console | None = None
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A bar per mailbox on stderr while messages are filed (interactive only: never with
+    --json or when stderr is no terminal)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(mailbox: str, done: int, total: int) -> None:
+            if mailbox not in tasks:
+                tasks[mailbox] = bar.add_task(mailbox, total=total)
+            bar.update(tasks[mailbox], completed=done, total=total)
+
+        yield advance
 
 
 def _outcome(o) -> dict:
@@ -159,15 +203,8 @@ def fetch(
     cli = state(ctx)
     with cli.work(write=False) as (_session, actor):
         pass
-    progress = None
-    if not as_json and sys.stderr.isatty():
-
-        def progress(done: int, total: int) -> None:
-            sys.stderr.write(f"\r{done}/{total} message(s)")
-            if done == total:
-                sys.stderr.write("\n")
-
-    result = fetch_all(cli.database(), actor=actor, mailbox=mailbox, progress=progress)
+    with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
+        result = fetch_all(cli.database(), actor=actor, mailbox=mailbox, progress=progress)
     emit(result, as_json=as_json, human=_fetched_text)
 
 

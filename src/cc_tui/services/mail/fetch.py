@@ -94,15 +94,18 @@ def fetch_new(
     actor: Actor,
     box: MailboxInfo,
     result: FetchResult,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
-    """File every message above the last UID read; each in its own transaction."""
+    """File every message above the last UID read; each in its own transaction.
+    `progress(mailbox, done, total)` is told before the first and after each message."""
     folder = parse_url(box.url).folder
     validity = int(client.folder.status(folder, ["UIDVALIDITY"])["UIDVALIDITY"])
     last = _last_uid(database, box.name, validity)
     # `n:*` always matches the highest UID, even below n: filtered here.
     uids = [int(u) for u in client.uids(f"UID {last + 1}:*") if int(u) > last]
     defaults = box.defaults()
+    if progress is not None and uids:
+        progress(box.name, 0, len(uids))
     for done, uid in enumerate(uids, 1):
         status, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
         item = data[0] if status == "OK" and data else None
@@ -129,7 +132,7 @@ def fetch_new(
         else:
             client.flag(str(uid), MailMessageFlags.SEEN, True)
         if progress is not None:
-            progress(done, len(uids))
+            progress(box.name, done, len(uids))
 
 
 def fetch(
@@ -137,7 +140,7 @@ def fetch(
     *,
     actor: Actor,
     mailbox: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> FetchResult:
     """One pass over one mailbox or all active ones (cron-able)."""
     with database.session(write=False) as session:
