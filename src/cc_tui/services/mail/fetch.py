@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,11 @@ from cc_tui.services.mail.intake import receive
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
 
 TIMEOUT = 30.0
+# A fetch group: at most this many messages and bytes (a larger message comes alone).
+FETCH_COUNT = 100
+FETCH_BYTES = 20 * 1024 * 1024
+_UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 @dataclass
@@ -87,6 +93,58 @@ def _last_uid(database: Database, name: str, validity: int) -> int:
     return int(last or 0)
 
 
+def _sizes(client: BaseMailBox, uids: list[int]) -> dict[int, int]:
+    """Each message's size as the server reports it (RFC822.SIZE), in one command."""
+    if not uids:
+        return {}
+    status, data = client.client.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)")
+    sizes: dict[int, int] = {}
+    for item in data if status == "OK" else []:
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes):
+            uid, size = _UID.search(line), _SIZE.search(line)
+            if uid and size:
+                sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _chunks(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """UIDs in groups of at most FETCH_COUNT messages and FETCH_BYTES bytes (a message
+    larger than that alone), so a batch never holds much in memory."""
+    chunk: list[int] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if chunk and (len(chunk) >= FETCH_COUNT or held + size > FETCH_BYTES):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(uid)
+        held += size
+    if chunk:
+        yield chunk
+
+
+def _bodies(client: BaseMailBox, chunk: list[int]) -> dict[int, bytes]:
+    """The raw messages of one group, by UID (one expunged meanwhile is missing)."""
+    status, data = client.client.uid("FETCH", ",".join(map(str, chunk)), "(UID BODY.PEEK[])")
+    bodies: dict[int, bytes] = {}
+    for item in data if status == "OK" else []:
+        if isinstance(item, tuple) and (uid := _UID.search(item[0])) is not None:
+            bodies[int(uid.group(1))] = bytes(item[1])
+    return bodies
+
+
+def _done(client: BaseMailBox, box: MailboxInfo, uids: list[int]) -> None:
+    """Tell the server these are filed: moved to the done folder, or flagged \\Seen."""
+    if not uids:
+        return
+    listed = ",".join(map(str, uids))
+    if box.done_folder:
+        client.move(listed, box.done_folder)
+    else:
+        client.flag(listed, MailMessageFlags.SEEN, True)
+
+
 def fetch_new(
     database: Database,
     client: BaseMailBox,
@@ -97,7 +155,11 @@ def fetch_new(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """File every message above the last UID read; each in its own transaction.
-    `progress(mailbox, done, total)` is told before the first and after each message."""
+    `progress(mailbox, done, total)` is told before the first and after each message.
+
+    Messages are fetched a group at a time (one round trip for many); the server hears
+    of a group's messages once all of them are committed, so a crash in between leaves
+    them new there, and reading them again finds them stored (SHA-256)."""
     folder = parse_url(box.url).folder
     validity = int(client.folder.status(folder, ["UIDVALIDITY"])["UIDVALIDITY"])
     last = _last_uid(database, box.name, validity)
@@ -106,33 +168,36 @@ def fetch_new(
     defaults = box.defaults()
     if progress is not None and uids:
         progress(box.name, 0, len(uids))
-    for done, uid in enumerate(uids, 1):
-        status, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
-        item = data[0] if status == "OK" and data else None
-        if not isinstance(item, tuple):
-            continue  # expunged meanwhile
-        raw = bytes(item[1])
+    done = 0
+    for chunk in _chunks(uids, _sizes(client, uids)):
+        bodies = _bodies(client, chunk)
+        filed: list[int] = []
         try:
-            with database.session() as session:
-                outcome = receive(
-                    session,
-                    actor=actor,
-                    raw=raw,
-                    defaults=defaults,
-                    source=f"{box.name}/{folder}:{validity}:{uid}",
-                    uidvalidity=validity,
-                    uid=uid,
-                )
-        except IntegrityError:
-            continue  # another fetcher filed this UID first
-        result.count(outcome.outcome)
-        # Committed: only now the server may forget it is new.
-        if box.done_folder:
-            client.move(str(uid), box.done_folder)
-        else:
-            client.flag(str(uid), MailMessageFlags.SEEN, True)
-        if progress is not None:
-            progress(box.name, done, len(uids))
+            for uid in chunk:
+                raw = bodies.get(uid)
+                if raw is None:
+                    continue  # expunged meanwhile
+                try:
+                    with database.session() as session:
+                        outcome = receive(
+                            session,
+                            actor=actor,
+                            raw=raw,
+                            defaults=defaults,
+                            source=f"{box.name}/{folder}:{validity}:{uid}",
+                            uidvalidity=validity,
+                            uid=uid,
+                        )
+                except IntegrityError:
+                    continue  # another fetcher filed this UID first
+                filed.append(uid)
+                result.count(outcome.outcome)
+                done += 1
+                if progress is not None:
+                    progress(box.name, done, len(uids))
+        finally:
+            # Committed: only now the server may forget they are new.
+            _done(client, box, filed)
 
 
 def fetch(
