@@ -1,14 +1,16 @@
 """Parsing one raw message defensively: nothing in it is trusted, nothing in it may stop us.
 
-Headers and bodies are attacker-controlled. Bodies decode with the declared charset, then
-the charset an HTML part declares in a meta tag, then cp1252, then latin-1 (which never
-fails). Attachments keep their bytes exactly as sent; their names (RFC 2047/2231) are
-decoded and made safe to use as a file name.
+Headers and bodies are attacker-controlled. Bodies decode with the declared charset (as the
+wider charset mail programs really write), then the charset an HTML part declares in a meta
+tag, then UTF-8, then cp1252, then latin-1 (which never fails). Attachments keep their bytes
+exactly as sent; their names (RFC 2047/2231) are decoded and made safe to use as a file name.
 """
 
 from __future__ import annotations
 
 import binascii
+import codecs
+import contextlib
 import hashlib
 import html
 import mimetypes
@@ -16,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -31,6 +34,29 @@ MAX_MESSAGE = 50 * 1024 * 1024
 _BIDI = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (\S[^\r\n]*)$", re.M)
+_BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.M)
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+# Charsets mail programs declare and the wider ones they actually write (as browsers read
+# them, WHATWG Encoding): a strict gb2312 decoder fails on the GBK characters in "gb2312".
+_SUPERSETS = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc_kr": "cp949",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "big5": "big5hkscs",
+    "iso8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso8859-11": "cp874",
+    "windows-874": "cp874",
+}
+# An Outlook .msg file (an OLE compound file), not an RFC 822 message.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A sender without an address that still names a mail system (a bounce: "MAILER DAEMON <>").
+_SYSTEM_SENDER = re.compile(r"mailer.?daemon|postmaster|mail delivery", re.I)
 
 
 class Unparseable(Exception):
@@ -95,6 +121,8 @@ def _header(msg: Message, name: str) -> str | None:
         raw = _raw_header(msg, name)
         if raw is not None:
             value = decode_bytes(raw.encode("ascii", "surrogateescape"), "utf-8")
+    if value is not None and _ENCODED_WORD.search(str(value)):
+        value = _encoded_words(str(value))
     return None if value is None else str(value)
 
 
@@ -107,19 +135,46 @@ def _ids(value: str | None) -> list[str]:
     return re.findall(r"<[^<>\s]+>", value or "")
 
 
+def _superset(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    with contextlib.suppress(LookupError):
+        name = codecs.lookup(name).name  # the codec's own name for any of its aliases
+    return _SUPERSETS.get(name, name)
+
+
 def decode_bytes(data: bytes, declared: str | None) -> str:
-    """Bytes as text: the declared charset, an HTML meta charset, cp1252, latin-1."""
+    """Bytes as text: the declared charset (read as the superset mail programs really
+    write, gb2312 as gb18030 and the like), an HTML meta charset, UTF-8, cp1252, latin-1."""
     tried = []
     meta = _META_CHARSET.search(data[:4096])
-    for charset in (declared, meta.group(1).decode("ascii") if meta else None, "cp1252"):
-        if not charset or charset.lower() in tried:
+    for charset in (
+        _superset(declared),
+        _superset(meta.group(1).decode("ascii") if meta else None),
+        "utf-8",
+        "cp1252",
+    ):
+        if not charset or charset in tried:
             continue
-        tried.append(charset.lower())
+        tried.append(charset)
         try:
             return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
             continue
     return data.decode("latin-1")
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 words the header parser left encoded (an unknown or too narrow charset)
+    decoded as bodies are."""
+    try:
+        parts = decode_header(value)
+    except (ValueError, LookupError, binascii.Error):
+        return value
+    return "".join(
+        decode_bytes(data, charset) if isinstance(data, bytes) else data for data, charset in parts
+    )
 
 
 class _Text(HTMLParser):
@@ -195,7 +250,10 @@ def _uudecode(text: str) -> tuple[str, list[tuple[str, bytes]]]:
             out.append(line)
             continue
         data = bytearray()
+        taken = [line]
+        broken = False
         for body in lines:
+            taken.append(body)
             if body.strip() == "end":
                 break
             if body.strip() in ("", "`"):
@@ -205,19 +263,37 @@ def _uudecode(text: str) -> tuple[str, list[tuple[str, bytes]]]:
             except binascii.Error:
                 # Some encoders pad short lines wrongly; the length byte says what counts.
                 nbytes = ((ord(body[0]) - 32) & 63) * 4 // 3
-                data += binascii.a2b_uu(body[: nbytes + 1])
-        files.append((match.group(1).strip(), bytes(data)))
+                try:
+                    data += binascii.a2b_uu(body[: nbytes + 1])
+                except binascii.Error:
+                    broken = True
+        if broken:
+            out.extend(taken)  # not uuencoded after all: kept as the text it is
+        else:
+            files.append((match.group(1).strip(), bytes(data)))
     return "\n".join(out), files
 
 
 def parse(
     raw: bytes, *, max_attachment: int = MAX_ATTACHMENT, max_message: int = MAX_MESSAGE
 ) -> ParsedMail:
-    """The parts of a raw message cc-tui uses; `Unparseable` when it cannot be filed."""
+    """The parts of a raw message cc-tui uses; `Unparseable` when it cannot be filed (also
+    when something in it trips the parsing up: one message never stops a batch)."""
+    try:
+        return _parse(raw, max_attachment=max_attachment, max_message=max_message)
+    except Unparseable:
+        raise
+    except Exception as exc:
+        raise Unparseable(f"cannot parse: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(raw: bytes, *, max_attachment: int, max_message: int) -> ParsedMail:
     if len(raw) > max_message:
         raise Unparseable(f"message of {len(raw)} bytes is over the {max_message}-byte cap")
     if not raw.strip():
         raise Unparseable("empty message")
+    if raw.startswith(_OLE_MAGIC):
+        raise Unparseable("an Outlook .msg file, not an e-mail message (save it as .eml)")
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
     except Exception as exc:
@@ -226,8 +302,13 @@ def parse(
         raise Unparseable("no headers: not an e-mail message")
     from_value = _header(msg, "From") or _header(msg, "Sender") or ""
     name, address = parseaddr(from_value)
+    return_path = _header(msg, "Return-Path")
     if "@" not in address:
-        raise Unparseable(f"no sender address (From: {one_line(from_value, limit=80)!r})")
+        null_sender = return_path is not None and return_path.replace(" ", "") == "<>"
+        if not (_SYSTEM_SENDER.search(from_value) or null_sender):
+            raise Unparseable(f"no sender address (From: {one_line(from_value, limit=80)!r})")
+        # A delivery report from a mail system that gives no address of its own.
+        address = "mailer-daemon"
     ids = _ids(_header(msg, "Message-ID"))
     message_id = ids[0] if ids else f"<{sha256(raw)}@no-message-id.invalid>"
     subject = one_line(_header(msg, "Subject"), limit=1000)
@@ -299,6 +380,23 @@ def parse(
                 inner_subject = _header(inner[0], "Subject")
             add_attachment(filename or f"{inner_subject or 'message'}.eml", "message/rfc822", data)
             return
+        if ctype.startswith("multipart/"):
+            # A multipart whose boundary is missing or wrong: the first "--" line of its
+            # body names the boundary its parts really use; failing that, what it holds is
+            # read as text rather than lost in an attachment.
+            data = _payload(part)
+            guess = _BOUNDARY_LINE.search(data)
+            if guess is not None:
+                rebuilt = BytesParser(policy=policy.default).parsebytes(
+                    b'Content-Type: %s; boundary="%s"\r\n\r\n%s'
+                    % (ctype.encode("ascii", "replace"), guess.group(1), data)
+                )
+                if rebuilt.is_multipart():
+                    walk(rebuilt, report or ctype == "multipart/report")
+                    return
+            body = decode_bytes(data, None)
+            texts.append(html_to_text(body) if re.search(r"<html|<body", body, re.I) else body)
+            return
         is_body = (
             disposition != "attachment" and not filename and ctype in ("text/plain", "text/html")
         )
@@ -334,7 +432,6 @@ def parse(
         value = _header(msg, key)
         if value is not None:
             headers[key.lower()] = one_line(value, limit=500)
-    return_path = _header(msg, "Return-Path")
     return ParsedMail(
         message_id=one_line(message_id, limit=500),
         sender=address.strip().lower()[:500],
