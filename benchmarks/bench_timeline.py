@@ -48,7 +48,7 @@ def build(db, *, incidents: int, events: int) -> str:
     from cc_tui.db.migrate import upgrade
     from cc_tui.models import Event, EventType
     from cc_tui.services.context import actor_of, bootstrap_admin
-    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, save_call
     from cc_tui.services.incidents.timetrack import book_time, start_timer
 
     upgrade(db)
@@ -62,7 +62,7 @@ def build(db, *, incidents: int, events: int) -> str:
         types = dict(s.execute(select(EventType.code, EventType.id)).all())
         for i in range(incidents):
             numbers.append(
-                open_incident(
+                save_call(
                     s,
                     actor=admin,
                     channel="phone",

@@ -181,7 +181,7 @@ def fake_clock(monkeypatch, now: datetime) -> Clock:
 
 def register(db, admin, customer: int, **form) -> str:
     """Save a disk-full action request for the customer (its number); `form` overrides."""
-    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, save_call
 
     values = {
         "request_type": "action",
@@ -192,7 +192,7 @@ def register(db, admin, customer: int, **form) -> str:
         **form,
     }
     with db.session() as s:
-        return open_incident(s, actor=admin, channel="phone", form=IntakeForm(**values)).number
+        return save_call(s, actor=admin, channel="phone", form=IntakeForm(**values)).number
 
 
 def normal_priority(session, admin) -> None:

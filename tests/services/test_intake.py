@@ -18,7 +18,6 @@ from cc_tui.services.incidents.intake import (
     add_to_existing,
     existing_incidents,
     open_contact,
-    open_incident,
     save_call,
     save_intake,
 )
@@ -72,7 +71,7 @@ def test_contact_exists_before_anything_is_typed_and_abandon_keeps_it(db, admin)
 @pytest.mark.parametrize("typed", ["+49 30 1234567", "030/1234567", "0049301234567"])
 def test_phone_forms_find_the_same_customer(db, admin, world, typed):
     with db.session() as s:
-        result = open_incident(s, actor=admin, channel="phone", form=action(caller_phone=typed))
+        result = save_call(s, actor=admin, channel="phone", form=action(caller_phone=typed))
         detail = incident_detail(s, result.id)
     assert detail.customer["id"] == world["acme"]
     assert detail.status == "registered"
@@ -80,16 +79,14 @@ def test_phone_forms_find_the_same_customer(db, admin, world, typed):
 
 def test_contact_phone_identifies_customer_and_contact(db, admin, world):
     with db.session() as s:
-        r = open_incident(
-            s, actor=admin, channel="phone", form=action(caller_phone="+491715550001")
-        )
+        r = save_call(s, actor=admin, channel="phone", form=action(caller_phone="+491715550001"))
         d = incident_detail(s, r.id)
     assert d.customer["id"] == world["acme"] and d.contact["id"] == world["anna"]
 
 
 def test_unit_attaches_warranty_and_contract_priority(db, admin, world):
     with db.session() as s:
-        r = open_incident(s, actor=admin, channel="phone", form=action(serial="SN-100"))
+        r = save_call(s, actor=admin, channel="phone", form=action(serial="SN-100"))
         d = incident_detail(s, r.id)
     assert d.customer["id"] == world["acme"]
     assert d.unit["under_warranty"] is True and d.unit["contract"]["code"] == "SC-ACME"
@@ -98,14 +95,14 @@ def test_unit_attaches_warranty_and_contract_priority(db, admin, world):
 
 def test_expired_warranty_and_system_default_priority(db, admin, world):
     with db.session() as s:
-        r = open_incident(s, actor=admin, channel="phone", form=action(serial="SN-OLD"))
+        r = save_call(s, actor=admin, channel="phone", form=action(serial="SN-OLD"))
         d = incident_detail(s, r.id)
     assert d.unit["under_warranty"] is False and d.priority == "P3"
 
 
 def test_unit_of_another_customer_is_refused(db, admin, world):
     with db.session() as s, pytest.raises(RuleViolation, match="another customer"):
-        open_incident(
+        save_call(
             s,
             actor=admin,
             channel="phone",
@@ -115,9 +112,9 @@ def test_unit_of_another_customer_is_refused(db, admin, world):
 
 def test_blocked_customer_refuses_action_but_records_comment(db, admin, world):
     with db.session() as s, pytest.raises(RuleViolation, match="unpaid invoices"):
-        open_incident(s, actor=admin, channel="phone", form=action(customer_id=world["blocked"]))
+        save_call(s, actor=admin, channel="phone", form=action(customer_id=world["blocked"]))
     with db.session() as s:
-        r = open_incident(
+        r = save_call(
             s,
             actor=admin,
             channel="phone",
@@ -144,7 +141,7 @@ def test_refused_save_leaves_the_draft_untouched(db, admin, world):
 
 def test_warned_customer_gives_a_warning(db, admin, world):
     with db.session() as s:
-        r = open_incident(s, actor=admin, channel="email", form=action(customer_id=world["warned"]))
+        r = save_call(s, actor=admin, channel="email", form=action(customer_id=world["warned"]))
     assert r.warnings == ["customer warning: calls often, be brief"]
 
 
@@ -160,13 +157,13 @@ def test_warned_customer_gives_a_warning(db, admin, world):
 )
 def test_request_type_decides_what_is_required(db, admin, world, form, field):
     with db.session() as s, pytest.raises(UsageError) as err:
-        open_incident(s, actor=admin, channel="phone", form=form)
+        save_call(s, actor=admin, channel="phone", form=form)
     assert err.value.field == field
 
 
 def test_information_request_is_closed_with_its_answer(db, admin, world):
     with db.session() as s:
-        r = open_incident(
+        r = save_call(
             s,
             actor=admin,
             channel="phone",
@@ -180,22 +177,20 @@ def test_information_request_is_closed_with_its_answer(db, admin, world):
 
 def test_specific_reason_must_belong_to_general(db, admin, world):
     with db.session() as s, pytest.raises(NotFound, match="not a specific reason code under SW"):
-        open_incident(s, actor=admin, channel="phone", form=action(reason="SW/DISK"))
+        save_call(s, actor=admin, channel="phone", form=action(reason="SW/DISK"))
 
 
 def test_problem_code_sets_department(db, admin, world):
     with db.session() as s:
-        r = open_incident(s, actor=admin, channel="phone", form=action(problem_code="PICKUP"))
+        r = save_call(s, actor=admin, channel="phone", form=action(problem_code="PICKUP"))
         d = incident_detail(s, r.id)
     assert d.problem_code == "FIELD/PRINTERS/LASER/PICKUP" and d.department == "FIELD"
 
 
 def test_existing_incidents_first_and_add_call_to_one(db, admin, world):
     with db.session() as s:
-        first = open_incident(
-            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
-        )
-        open_incident(
+        first = save_call(s, actor=admin, channel="phone", form=action(customer_id=world["acme"]))
+        save_call(
             s,
             actor=admin,
             channel="phone",
@@ -217,11 +212,70 @@ def test_existing_incidents_first_and_add_call_to_one(db, admin, world):
     assert linked.status == "closed" and linked.duplicate_of_id == first.id
 
 
+def test_a_call_added_to_an_incident_is_a_contact_not_a_listed_incident(db, admin, world):
+    from datetime import UTC, datetime
+
+    from cc_tui.services.incidents.records import list_incidents
+    from cc_tui.services.reports.figures import volume
+
+    with db.session() as s:
+        first = save_call(s, actor=admin, channel="phone", form=action(customer_id=world["acme"]))
+        added = add_call_to_incident(
+            s, actor=admin, target_ref=first.id, text="Still jamming", channel="phone"
+        )
+        assert added.id == first.id
+    with db.session(write=False) as s:
+        linked = s.scalars(select(Incident).where(Incident.duplicate_of_id == first.id)).one()
+        listed = [row.id for row in list_incidents(s)]
+        assert listed == [first.id]  # the call's contact is no incident of its own
+        today = datetime.now(UTC).date().isoformat()
+        tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+        counted = volume(s, first=today, end=tomorrow, zone=UTC)
+        assert counted.extra["total"] == 2  # still two contacts in the volume
+        assert linked.id != first.id and linked.status == "closed"
+
+
+def test_script_call_keeps_the_callers_details_on_its_contact(db, admin, world):
+    with db.session() as s:
+        result = save_call(
+            s,
+            actor=admin,
+            channel="phone",
+            form=action(caller_phone="030 1234567", caller_name="Herr Sommer"),
+        )
+    with db.session(write=False) as s:
+        row = s.get(Incident, result.id)
+        contact_event = s.scalars(
+            select(Event).where(Event.incident_id == result.id).order_by(Event.id)
+        ).first()
+    assert row.customer_id == world["acme"]  # found by the number
+    assert (row.caller_name, row.caller_phone_e164) == ("Herr Sommer", "+49301234567")
+    assert "contact started" in contact_event.text
+
+
+def test_abandoned_call_keeps_the_caller_and_why(db, admin, world):
+    from cc_tui.services.incidents.intake import CallerSeen
+
+    with db.session() as s:
+        result = abandon_call(
+            s,
+            actor=admin,
+            contact_id=None,
+            channel="phone",
+            caller=CallerSeen(customer_id=world["blocked"], phone="040 555 1234"),
+            note="Schuldner KG is blocked: unpaid invoices",
+        )
+    with db.session(write=False) as s:
+        row = s.get(Incident, result.id)
+        texts = [e.text for e in s.scalars(select(Event).where(Event.incident_id == row.id))]
+    assert row.status == "abandoned"
+    assert (row.customer_id, row.caller_phone_e164) == (world["blocked"], "+49405551234")
+    assert any("unpaid invoices" in (t or "") for t in texts)
+
+
 def test_call_actions_record_the_contact_when_none_is_recorded_yet(db, admin, world):
     with db.session() as s:
-        target = open_incident(
-            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
-        )
+        target = save_call(s, actor=admin, channel="phone", form=action(customer_id=world["acme"]))
         saved = save_call(
             s,
             actor=admin,
@@ -254,9 +308,7 @@ def test_call_actions_record_the_contact_when_none_is_recorded_yet(db, admin, wo
 
 def test_call_actions_use_the_contact_already_recorded(db, admin, world):
     with db.session() as s:
-        target = open_incident(
-            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
-        )
+        target = save_call(s, actor=admin, channel="phone", form=action(customer_id=world["acme"]))
         first = open_contact(s, actor=admin, channel="phone")
         second = open_contact(s, actor=admin, channel="email")
         third = open_contact(s, actor=admin, channel="web")
@@ -281,9 +333,7 @@ def test_call_actions_use_the_contact_already_recorded(db, admin, world):
 
 def test_adding_a_call_without_words_records_nothing(db, admin, world):
     with db.session() as s:
-        target = open_incident(
-            s, actor=admin, channel="phone", form=action(customer_id=world["acme"])
-        )
+        target = save_call(s, actor=admin, channel="phone", form=action(customer_id=world["acme"]))
     with db.session() as s, pytest.raises(UsageError, match="what the caller said"):
         add_call_to_incident(s, actor=admin, target_ref=target.id, text="  ", channel="phone")
     with db.session() as s:
@@ -292,9 +342,9 @@ def test_adding_a_call_without_words_records_nothing(db, admin, world):
 
 def test_kb_search_policy_refuses_save_without_search(db, admin, world):
     with db.session() as s, pytest.raises(RuleViolation, match="knowledge base"):
-        open_incident(s, actor=admin, channel="phone", form=action(), kb_search_required=True)
+        save_call(s, actor=admin, channel="phone", form=action(), kb_search_required=True)
     with db.session() as s:
-        r = open_incident(
+        r = save_call(
             s,
             actor=admin,
             channel="phone",
@@ -306,13 +356,13 @@ def test_kb_search_policy_refuses_save_without_search(db, admin, world):
 
 def test_malformed_phone_is_a_clear_usage_error(db, admin, world):
     with db.session() as s, pytest.raises(UsageError, match="phone"):
-        open_incident(s, actor=admin, channel="phone", form=action(caller_phone="12ab"))
+        save_call(s, actor=admin, channel="phone", form=action(caller_phone="12ab"))
 
 
 def test_hostile_text_is_stored_verbatim(db, admin, world):
     hostile = "[@click=app.quit]x[/] '; DROP TABLE incident; --"
     with db.session() as s:
-        r = open_incident(s, actor=admin, channel="web", form=action(title=hostile))
+        r = save_call(s, actor=admin, channel="web", form=action(title=hostile))
         assert incident_detail(s, r.id).title == hostile
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text as sql
 
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident, KbArticle, KbSearch
-from cc_tui.services.incidents.intake import IntakeForm, open_contact, open_incident, save_intake
+from cc_tui.services.incidents.intake import IntakeForm, open_contact, save_call, save_intake
 from cc_tui.services.kb.articles import (
     add_article,
     get_article,
@@ -449,7 +449,7 @@ def test_script_steps_links_and_snippets():
 def _printer_call(kb, admin, title: str, description: str):
     """A printer pick-up request (reason HW/PRINT, problem code PICKUP) at priority P3."""
     with kb.session() as s:
-        return open_incident(
+        return save_call(
             s,
             actor=admin,
             channel="phone",
@@ -555,7 +555,7 @@ def test_mandatory_search_policy_refuses_until_a_search_on_the_draft(kb, admin):
     # Comments need no search.
     with kb.session() as s:
         comment = IntakeForm(request_type="comment", description="Nice agent!")
-        open_incident(s, actor=admin, channel="phone", form=comment, kb_search_required=True)
+        save_call(s, actor=admin, channel="phone", form=comment, kb_search_required=True)
 
 
 # -- import / export --------------------------------------------------------------------------

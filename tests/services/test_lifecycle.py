@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cc_tui.errors import Conflict, RuleViolation
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from cc_tui.services.incidents.lifecycle import change_status
 from cc_tui.services.incidents.records import incident_detail
 from tests import factories as f
@@ -19,7 +19,7 @@ def inc(db, admin):
         f.codes(s, admin)
         f.priority(s, "P3", default=True)
         c = f.customer(s, "Acme")
-        r = open_incident(
+        r = save_call(
             s,
             actor=admin,
             channel="phone",

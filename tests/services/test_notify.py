@@ -133,7 +133,7 @@ def test_no_email_without_an_address_or_for_an_information_request(db, admin, cl
 
 
 def test_a_rolled_back_change_queues_nothing(db, admin, clock):
-    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, save_call
 
     _desk(db, admin)
     customer = _customer(db)
@@ -145,7 +145,7 @@ def test_a_rolled_back_change_queues_nothing(db, admin, clock):
             reason="HW/DISK",
             problem_code="DESK/IT/PC/DISK",
         )
-        open_incident(s, actor=admin, channel="phone", form=form)
+        save_call(s, actor=admin, channel="phone", form=form)
         assert len(s.scalars(select(Notification)).all()) == 1
         raise RuntimeError("the change fails after queuing")
     assert _rows(db) == []

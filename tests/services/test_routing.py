@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Customer, Incident
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.routing.rules import (
     add_rule,
@@ -53,7 +53,7 @@ def incident(db, admin, *, channel="phone", request_type="action", **kw):
     if request_type == "information":
         form.update(question="How?", answer="Like this.", reason=None)
     with db.session() as s:
-        result = open_incident(s, actor=admin, channel=channel, form=IntakeForm(**form))
+        result = save_call(s, actor=admin, channel=channel, form=IntakeForm(**form))
         return incident_detail(s, result.id)
 
 

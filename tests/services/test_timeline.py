@@ -20,7 +20,7 @@ from cc_tui.services.directory.event_types import (
     update_event_type,
 )
 from cc_tui.services.incidents import event_log, timeline, timetrack
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from cc_tui.services.incidents.lifecycle import change_status
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.incidents.timeline import add_event_to_incident, incident_summary
@@ -48,7 +48,7 @@ def world(db, admin):
         anna = f.contact(s, acme, "Anna Nowak")
         bob = f.agent(s, "bob")
         numbers = [
-            open_incident(
+            save_call(
                 s,
                 actor=admin,
                 channel="phone",

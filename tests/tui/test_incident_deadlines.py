@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cc_tui.services.context import actor_of, bootstrap_admin
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from tests import factories as f
 from tests.tui.test_incident_screen import (
     incident_row,
@@ -36,7 +36,7 @@ def build(db) -> dict:
         prio.late_minutes, prio.resolve_minutes = 480, 960
         acme = f.customer(s, "Acme", number="K-00001")
         f.agent(s, "bob")
-        result = open_incident(
+        result = save_call(
             s,
             actor=admin,
             channel="phone",

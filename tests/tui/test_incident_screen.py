@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from cc_tui.models import Event, Incident
 from cc_tui.services.context import actor_of, bootstrap_admin, resolve_actor
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from cc_tui.widgets.timeline import EventItem
 from tests import factories as f
 from tests.tui.conftest import settled
@@ -75,7 +75,7 @@ def world(sqlite_db):
         f.priority(s, "P3", default=True)
         acme = f.customer(s, "Acme", number="K-00001")
         f.agent(s, "bob")
-        result = open_incident(
+        result = save_call(
             s,
             actor=admin,
             channel="phone",

@@ -214,8 +214,12 @@ async def test_known_caller_call_goes_on_the_open_incident(db, admin):
         assert table.row_count == 1
         assert "INC-" in text(app, "#existing-summary")
         await pilot.press("tab")  # title -> description: the caller's words
-        await pilot.press(*"Still jams, please hurry")
+        await pilot.press(*"Still jams, please")
+        # One open incident: it is chosen; the dialog takes what the caller said.
         await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "AddCallDialog")
+        assert app.screen.query_one("#text").text == "Still jams, please"
+        await pilot.press(*" hurry", "ctrl+s")
         await wait_until(pilot, lambda: not intake.in_call)
         assert intake.last_added and intake.last_result.id == ids["existing"]
         assert "added to" in text(app, "#idle-text")
@@ -225,6 +229,12 @@ async def test_known_caller_call_goes_on_the_open_incident(db, admin):
     linked = detail(db, draft.id)
     assert linked.status == "closed"
     assert linked.duplicate_of == existing.number
+    # The call is a contact of the incident, not an incident in the lists.
+    from cc_tui.services.incidents.records import list_incidents
+
+    with db.session(write=False) as session:
+        listed = [row.id for row in list_incidents(session)]
+    assert draft.id not in listed and ids["existing"] in listed
 
 
 async def test_several_open_incidents_let_the_agent_choose(sqlite_db, desk, sqlite_admin):
@@ -245,14 +255,21 @@ async def test_several_open_incidents_let_the_agent_choose(sqlite_db, desk, sqli
     async with app.run_test(size=SIZE) as pilot:
         intake = await take_call(pilot)
         await pick_caller(pilot, "müller", name="Müller GmbH")
-        await pilot.press("tab", *"Toner arrived broken")
-        await pilot.press("ctrl+o")  # first press: choose among the two
+        await pilot.press("ctrl+o")  # first press: choose among the two, then write
         table = app.screen.query_one("#existing", DataTable)
         assert app.focused is table and intake.in_call
         assert intake._highlighted_existing().id == second_id  # newest first
-        await pilot.press("down")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "AddCallDialog")
+        dialog = app.screen
+        assert "Printer jams" in str(dialog.query_one("#dialog-context").visual)
+        # Escape goes back to the call: the choice is kept.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is intake)
         assert intake._highlighted_existing().id == desk["existing"]
         await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "AddCallDialog")
+        await pilot.press(*"Toner arrived broken", "ctrl+s")
         await wait_until(pilot, lambda: not intake.in_call)
     calls = [e.text for e in detail(sqlite_db, desk["existing"]).events if e.type == "CallIn"]
     assert calls == ["Toner arrived broken"]
@@ -290,6 +307,43 @@ async def test_blocked_customer_is_refused_with_the_banner_and_the_reason(
     saved = detail(sqlite_db, draft.id)
     assert (saved.type, saved.status) == ("information", "closed")
     assert saved.answer == "Accounts receivable must clear it"
+
+
+async def test_abandoned_call_keeps_the_identified_caller_and_the_refusal(
+    sqlite_db, desk, sqlite_admin
+):
+    app = console(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        intake = await take_call(pilot)
+        refused = intake.contact
+        await pick_caller(pilot, "blockhaus", name="Blockhaus AG")
+        await pilot.press(*"Machine down", "tab", *"It stopped", "tab", *"HW", "tab")
+        await pilot.press("ctrl+s")
+        error = app.screen.query_one("#caller-error", Static)
+        await wait_until(pilot, lambda: "blocked" in str(error.visual))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not intake.in_call)
+        # A known caller who hangs up before anything is saved.
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: intake.contact is not None)
+        hung_up = intake.contact
+        await pick_caller(pilot, "030/1234567", name="Müller GmbH")
+        await pilot.press("escape", "y")
+        await wait_until(pilot, lambda: not intake.in_call)
+    blocked = detail(sqlite_db, refused.id)
+    assert blocked.status == "abandoned"
+    assert blocked.customer["id"] == desk["blocked"]
+    note = next(e.text for e in blocked.events if "abandoned" in (e.text or ""))
+    assert "Unpaid invoices over 90 days" in note
+    muller = detail(sqlite_db, hung_up.id)
+    assert muller.status == "abandoned"
+    assert muller.customer["id"] == desk["muller"]
+    with sqlite_db.session(write=False) as session:
+        row = session.get(Incident, hung_up.id)
+        assert row.caller_phone == "030/1234567"
+        assert row.caller_phone_e164 == "+49301234567"
 
 
 async def test_flag_set_by_a_supervisor_during_the_call_appears_at_once(
@@ -457,7 +511,9 @@ async def test_unknown_caller_is_added_as_a_new_customer(sqlite_db, desk, sqlite
         assert "added during this call" in text(app, "#caller-card")
 
 
-async def test_f2_from_another_mode_takes_a_call(sqlite_db, desk, sqlite_admin):
+async def test_f2_from_another_mode_looks_and_f2_on_intake_takes_a_call(
+    sqlite_db, desk, sqlite_admin
+):
     app = console(sqlite_db, mode="incident")
     async with app.run_test(size=SIZE) as pilot:
         await signed_in(pilot)
@@ -465,6 +521,12 @@ async def test_f2_from_another_mode_takes_a_call(sqlite_db, desk, sqlite_admin):
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
         intake = screen(app)
+        await settled(pilot)
+        # Only looking: no contact is started, so nothing is left behind.
+        assert not intake.in_call and intake.contact is None
+        with sqlite_db.session(write=False) as session:
+            assert session.query(Incident).filter(Incident.status == "draft").count() == 0
+        await pilot.press("f2")  # on Intake: takes the call
         await wait_until(pilot, lambda: intake.contact is not None)
         assert app.focused is intake.caller_search.input
         # F2 again returns to the call in progress; it starts no second contact.

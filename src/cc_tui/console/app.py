@@ -180,11 +180,13 @@ class CcTuiApp(App[None]):
         return display.upper() if display[:1] == "f" and display[1:].isdigit() else display
 
     async def action_switch_mode(self, mode: str) -> None:
-        """A mode key. The intake key also takes a call: it starts a contact unless one is
-        in progress (the tabs and the command palette only show the mode)."""
+        """A mode key. From another mode the intake key shows Intake (the call in
+        progress, or the last call) and records nothing; pressed on Intake it takes a
+        call: the contact starts then (the tabs and the command palette only show)."""
+        looking = self.current_mode != mode
         await self.switch_mode(mode)
         take_call = getattr(self.screen, "take_call", None)
-        if mode == "intake" and callable(take_call):
+        if mode == "intake" and callable(take_call) and not looking:
             take_call()
 
     def action_show_keys(self) -> None:

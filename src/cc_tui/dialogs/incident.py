@@ -302,3 +302,46 @@ class CloseDialog(IncidentChangeDialog):
     @on(Button.Pressed, "#coordinator")
     def _coordinator(self) -> None:
         self.action_close(True)
+
+
+class AddCallDialog(FormDialog[Any]):
+    """Add the call in progress to the open incident chosen before: what the caller said
+    becomes an event on it (the call's contact is linked to it, not listed on its own).
+    A refusal keeps the dialog open with the text; escape goes back to the call with the
+    incident still chosen."""
+
+    FIELDS = ("text",)
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"contact": "text"}
+    AUTO_FOCUS = "#text"
+
+    def __init__(self, *, number: str, title: str | None, text: str, arguments: dict[str, Any]):
+        super().__init__()
+        self.number = number
+        self.incident_title = title
+        self.initial_text = text
+        # add_call_to_incident's arguments but the text: who, the contact, the channel.
+        self.arguments = arguments
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog"):
+            yield Static(Content(f"Add this call to {self.number}"), id="dialog-title")
+            if self.incident_title:
+                yield Static(Content(self.incident_title), id="dialog-context")
+            yield Label(Content("What the caller said"), classes="field-label")
+            yield TextArea(self.initial_text, id="text", soft_wrap=True, tab_behavior="focus")
+            yield self.field_error("text")
+            yield from self.buttons(f"Add to {self.number}")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        area = self.query_one("#text", TextArea)
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        from cc_tui.services.incidents.intake import add_call_to_incident
+
+        self.run(
+            add_call_to_incident,
+            text=self.query_one("#text", TextArea).text,
+            **self.arguments,
+        )

@@ -50,7 +50,12 @@ if TYPE_CHECKING:
     from cc_tui.services.directory.customers import CustomerMatch, NewCaller
     from cc_tui.services.directory.units import UnitInfo
     from cc_tui.services.incidents.call_context import CallerContext, Catalog
-    from cc_tui.services.incidents.intake import ContactDraft, IntakeForm, IntakeResult
+    from cc_tui.services.incidents.intake import (
+        CallerSeen,
+        ContactDraft,
+        IntakeForm,
+        IntakeResult,
+    )
     from cc_tui.services.incidents.records import IncidentRow
     from cc_tui.widgets.caller_search import CallerSearch
     from cc_tui.widgets.code_picker import CodePicker
@@ -104,6 +109,10 @@ class IntakeScreen(ConsoleScreen):
         self._preview_timer: Timer | None = None
         self._serial_timer: Timer | None = None
         self._zone: tzinfo | None = None
+        # Why the service refused this call's caller (a blocked customer), if it did.
+        self._refusal: str | None = None
+        # The agent is choosing (or chose) the open incident to add this call to.
+        self._choosing = False
 
     # -- the call --------------------------------------------------------------------------
 
@@ -513,8 +522,13 @@ class IntakeScreen(ConsoleScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         from cc_tui.screens.incident_detail import show_incident
 
-        if event.data_table.id == "existing" and event.row_key.value is not None:
-            show_incident(self.app, int(event.row_key.value))
+        if event.data_table.id != "existing" or event.row_key.value is None:
+            return
+        row = self._highlighted_existing()
+        if self._choosing and self.in_call and row is not None:
+            self._write_call(row)  # chosen for this call: now what the caller said
+            return
+        show_incident(self.app, int(event.row_key.value))
 
     # -- the unit ----------------------------------------------------------------------------
 
@@ -578,6 +592,8 @@ class IntakeScreen(ConsoleScreen):
 
     def _clear_form(self) -> None:
         self.contact = None
+        self._refusal = None
+        self._choosing = False
         self.form.clear()
         self._show_unit(None)
         self._show_existing(None, [])
@@ -734,6 +750,8 @@ class IntakeScreen(ConsoleScreen):
 
     def _not_saved(self, error: BaseException) -> None:
         self.progress = CallProgress.IN_CALL
+        if isinstance(error, CcError) and getattr(error, "field", None) == "customer":
+            self._refusal = error_message(error)  # kept on the contact if the call ends
         self.show_field_error(error)
         retry = self._key("intake.save", "ctrl+s")
         if isinstance(error, Unavailable) or not isinstance(error, CcError):
@@ -756,12 +774,13 @@ class IntakeScreen(ConsoleScreen):
             self.status(Content.assemble(("Not saved: ", "bold $error"), "see the message above."))
 
     def action_add_to_existing(self) -> None:
+        """Choose the open incident first (with several, the list takes the cursor: enter
+        or this key again), then write what the caller said in a dialog."""
         if not self.in_call or self.progress is CallProgress.SAVING:
             return
-        connection = self.connection
         target = self._highlighted_existing()
         self.form.clear_errors()
-        if connection is None:
+        if self.connection is None:
             self.error_line("form").show("The database is not open yet.")
             return
         if target is None or self.caller is None:
@@ -771,44 +790,58 @@ class IntakeScreen(ConsoleScreen):
             )
             return
         table = self.existing_table
-        if len(self.side.rows) > 1 and not table.has_focus:
-            # Several open incidents: let the agent see and choose, then press again.
+        if len(self.side.rows) > 1 and not table.has_focus and not self._choosing:
+            # Several open incidents: let the agent see and choose first.
+            self._choosing = True
             table.focus()
             key = self._key("intake.add_to_existing", "ctrl+o")
-            self.status(f"Choose the incident (↑↓), then {key} adds this call to it.")
+            self.status(f"Choose the incident (↑↓), then enter or {key} to write the call.")
+            return
+        self._write_call(target)
+
+    def _write_call(self, target: IncidentRow) -> None:
+        from cc_tui.dialogs.incident import AddCallDialog
+
+        connection = self.connection
+        if connection is None:
             return
         if self.progress.recording:
             self.status("the contact is still being recorded; try again in a moment")
             return
-        from cc_tui.services.incidents.intake import add_call_to_incident
+        self._choosing = True  # the choice stays while the dialog is open and after it
+        self.status(f"{target.number} chosen: write what the caller said.")
+        before = self.focused
 
-        def added(result: IntakeResult) -> None:
-            self.progress = CallProgress.IN_CALL
+        def done(result: IntakeResult | None) -> None:
+            if result is None:
+                # Back to the call: the incident stays chosen (highlighted) for the next try.
+                if before is not None and before.is_attached:
+                    before.focus()
+                return
+            self._choosing = False
             self.notify(
                 f"Call added to {result.number}", title="Event added", timeout=6, markup=False
             )
             self._end(CallEnd(result, added=True))
 
-        self.progress = CallProgress.SAVING
-        self.status(f"adding the call to {target.number}…")
-        started = self.call(
-            add_call_to_incident,
-            on_result=added,
-            on_error=self._not_saved,
-            write=True,
-            group="intake-save",
-            actor=connection.actor,
-            target_ref=target.id,
-            text=self.caller_words(),
-            channel=self.channel,
-            contact_id=self.contact.id if self.contact is not None else None,
-            request_type=self.request_type,
-            caller_contact_id=self.contact_person,
-            default_country=connection.settings.default_country,
-            started_at=self.call_started,
+        self.app.push_screen(
+            AddCallDialog(
+                number=target.number,
+                title=target.title,
+                text=self.caller_words(),
+                arguments={
+                    "actor": connection.actor,
+                    "target_ref": target.id,
+                    "channel": self.channel,
+                    "contact_id": self.contact.id if self.contact is not None else None,
+                    "request_type": self.request_type,
+                    "caller_contact_id": self.contact_person,
+                    "default_country": connection.settings.default_country,
+                    "started_at": self.call_started,
+                },
+            ),
+            done,
         )
-        if started is None:
-            self.progress = CallProgress.IN_CALL
 
     def action_end_call(self) -> None:
         if not self.in_call:
@@ -868,7 +901,42 @@ class IntakeScreen(ConsoleScreen):
             request_type=self.request_type,
             default_country=connection.settings.default_country,
             started_at=self.call_started,
+            caller=self._caller_seen(),
+            note=self._why_unsaved(),
         )
+
+    def _caller_seen(self) -> CallerSeen | None:
+        """Who called, as far as identified: kept on the abandoned contact."""
+        from cc_tui.dialogs.new_customer import split_typed
+        from cc_tui.services.incidents.intake import CallerSeen
+
+        if self._form is None:
+            return None
+        search = self.caller_search
+        typed = split_typed(search.picked_text or search.text or "")
+        caller = self.caller
+        if caller is None:
+            if not typed:
+                return None
+            return CallerSeen(
+                name=typed.get("name"), phone=typed.get("phone"), email=typed.get("email")
+            )
+        customer = caller.customer
+        return CallerSeen(
+            customer_id=customer.id,
+            contact_id=self.contact_person,
+            phone=typed.get("phone") or customer.phone,
+            email=typed.get("email") or customer.email,
+        )
+
+    def _why_unsaved(self) -> str | None:
+        """The refusal that ended the call, or the block shown for the caller."""
+        if self._refusal:
+            return self._refusal
+        caller = self.caller
+        if caller is not None and caller.customer.block_level == "block":
+            return f"customer blocked: {caller.customer.block_reason or 'no reason given'}"
+        return None
 
     def _end(self, end: CallEnd) -> None:
         """The call is over: back to waiting for the next one."""

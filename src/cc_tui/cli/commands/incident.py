@@ -137,7 +137,7 @@ def open_(
 ) -> None:
     """Record a contact and save it as an incident in one step."""
     from cc_tui.errors import UsageError
-    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, save_call
 
     try:
         close_on = date.fromisoformat(expected_close) if expected_close else None
@@ -164,7 +164,7 @@ def open_(
     )
     st = state(ctx)
     with st.work() as (session, actor):
-        result = open_incident(
+        result = save_call(
             session,
             actor=actor,
             channel=channel,

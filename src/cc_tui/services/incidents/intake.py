@@ -89,6 +89,17 @@ class IntakeForm:
 
 
 @dataclass(frozen=True)
+class CallerSeen:
+    """Who the caller was found to be before the call ended unsaved: kept on the contact."""
+
+    customer_id: int | None = None
+    contact_id: int | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class IntakeResult:
     id: int
     number: str
@@ -157,10 +168,19 @@ def open_contact(
 
 
 def abandon_contact(
-    session: Session, *, actor: Actor, contact_id: int, note: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    contact_id: int,
+    note: str | None = None,
+    caller: CallerSeen | None = None,
+    default_country: str = "DE",
 ) -> IntakeResult:
-    """The contact ended before anything was saved: keep it, marked abandoned."""
+    """The contact ended before anything was saved: keep it, marked abandoned, with the
+    caller as far as they were identified (`caller`) and why (`note`: a refusal)."""
     incident = _draft(session, contact_id)
+    if caller is not None:
+        _keep_caller(session, incident, caller, default_country)
     now = clock.now()
     incident.contact_ended_at = now
     seconds = int((now - incident.opened_at).total_seconds())
@@ -282,36 +302,6 @@ def _save(
     )
 
 
-def open_incident(
-    session: Session,
-    *,
-    actor: Actor,
-    channel: str,
-    form: IntakeForm,
-    default_country: str = "DE",
-    kb_search_required: bool = False,
-) -> IntakeResult:
-    """Contact and incident in one step (scripts, the CTI bridge, the mail reader)."""
-    draft = open_contact(
-        session,
-        actor=actor,
-        channel=channel,
-        request_type=form.request_type,
-        caller_phone=form.caller_phone,
-        caller_email=form.caller_email,
-        caller_name=form.caller_name,
-        default_country=default_country,
-    )
-    return save_intake(
-        session,
-        actor=actor,
-        contact_id=draft.id,
-        form=form,
-        default_country=default_country,
-        kb_search_required=kb_search_required,
-    )
-
-
 def add_to_existing(
     session: Session,
     *,
@@ -387,6 +377,7 @@ def _contact_id(
     default_country: str,
     caller_phone: str | None = None,
     caller_email: str | None = None,
+    caller_name: str | None = None,
     started_at: datetime | None = None,
 ) -> int:
     """The contact in progress; one is recorded now when there is none yet (the database
@@ -401,6 +392,7 @@ def _contact_id(
         request_type=request_type,
         caller_phone=caller_phone,
         caller_email=caller_email,
+        caller_name=caller_name,
         default_country=default_country,
         started_at=started_at,
     ).id
@@ -410,15 +402,17 @@ def save_call(
     session: Session,
     *,
     actor: Actor,
-    contact_id: int | None,
     channel: str,
     form: IntakeForm,
+    contact_id: int | None = None,
     default_country: str = "DE",
     kb_search_required: bool = False,
     started_at: datetime | None = None,
 ) -> IntakeResult:
-    """Save the call in progress as an incident (`save_intake`), recording its contact
-    first when none is recorded yet (`started_at`: when the call began)."""
+    """Save the call as an incident (`save_intake`): the call in progress (`contact_id`),
+    or contact and incident in one step (scripts, the CTI bridge, the mail reader), its
+    contact recorded with the caller's details from the form (`started_at`: when the call
+    began)."""
     draft_id = _contact_id(
         session,
         actor=actor,
@@ -427,6 +421,9 @@ def save_call(
         request_type=form.request_type,
         default_country=default_country,
         started_at=started_at,
+        caller_phone=form.caller_phone,
+        caller_email=form.caller_email,
+        caller_name=form.caller_name,
     )
     return save_intake(
         session,
@@ -486,9 +483,12 @@ def abandon_call(
     request_type: str = RequestType.ACTION,
     default_country: str = "DE",
     started_at: datetime | None = None,
+    caller: CallerSeen | None = None,
+    note: str | None = None,
 ) -> IntakeResult:
-    """End the call without saving (`abandon_contact`); a contact never recorded (the
-    database was away) is recorded now, as abandoned."""
+    """End the call without saving (`abandon_contact`), keeping who called (`caller`) and
+    why it ended (`note`, e.g. the refusal of a blocked customer); a contact never
+    recorded (the database was away) is recorded now, as abandoned."""
     draft_id = _contact_id(
         session,
         actor=actor,
@@ -498,7 +498,14 @@ def abandon_call(
         default_country=default_country,
         started_at=started_at,
     )
-    return abandon_contact(session, actor=actor, contact_id=draft_id)
+    return abandon_contact(
+        session,
+        actor=actor,
+        contact_id=draft_id,
+        note=_clean(note),
+        caller=caller,
+        default_country=default_country,
+    )
 
 
 def existing_incidents(
@@ -538,6 +545,24 @@ def _clean(value: str | None) -> str | None:
         return None
     text = value.strip()
     return text or None
+
+
+def _keep_caller(
+    session: Session, incident: Incident, caller: CallerSeen, default_country: str
+) -> None:
+    """The caller identified so far, on an abandoned contact (what is unknown stays)."""
+    if caller.customer_id is not None and session.get(Customer, caller.customer_id) is not None:
+        incident.customer_id = caller.customer_id
+    if caller.contact_id is not None:
+        person = session.get(Contact, caller.contact_id)
+        if person is not None and person.customer_id == incident.customer_id:
+            incident.contact_id = person.id
+    incident.caller_name = _clean(caller.name) or incident.caller_name
+    phone = _clean(caller.phone)
+    if phone:
+        incident.caller_phone = phone
+        incident.caller_phone_e164 = normalize_phone(phone, default_country, strict=False)
+    incident.caller_email = _clean(caller.email) or incident.caller_email
 
 
 def _draft(session: Session, contact_id: int) -> Incident:

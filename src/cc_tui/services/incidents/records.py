@@ -104,6 +104,9 @@ def list_incidents(
         .order_by(col(Incident.id).desc())
         .limit(limit)
     )
+    # A call added to another incident stays on record as a contact (counted in the
+    # volume report) but is no incident of its own: it is listed nowhere.
+    query = query.where(col(Incident.duplicate_of_id).is_(None))
     if status is not None:
         query = query.where(col(Incident.status) == status)
     elif open_only:

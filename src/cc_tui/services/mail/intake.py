@@ -34,7 +34,7 @@ from cc_tui.normalize import email_key
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.base import lock_incident, number, touch
 from cc_tui.services.incidents.event_log import append_event
-from cc_tui.services.incidents.intake import IntakeForm, open_contact, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, open_contact, save_call
 from cc_tui.services.mail.classify import Kind, bare_subject, classify, subject_number
 from cc_tui.services.mail.parse import (
     MAX_ATTACHMENT,
@@ -398,7 +398,7 @@ def _new_incident(
         priority=defaults.priority,
         event_data=data,
     )
-    result = open_incident(session, actor=actor, channel=Channel.EMAIL, form=form)
+    result = save_call(session, actor=actor, channel=Channel.EMAIL, form=form)
     incident = session.get_one(Incident, result.id)
     if defaults.department and incident.department_id is None:
         incident.department_id = session.exec(

@@ -37,8 +37,9 @@ _REQUESTS = [s.value for s in CONTACT_ONLY_STATUSES]
 
 
 def _is_request() -> Any:
-    """Saved incidents: not a draft or an abandoned contact."""
-    return col(Incident.status).not_in(_REQUESTS)
+    """Saved incidents: not a draft or an abandoned contact, nor a call added to another
+    incident (a contact of that incident, counted in the volume only)."""
+    return col(Incident.status).not_in(_REQUESTS) & col(Incident.duplicate_of_id).is_(None)
 
 
 def _count_if(condition: Any) -> Any:
