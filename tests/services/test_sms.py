@@ -223,6 +223,35 @@ def test_quiet_hours_follow_the_zone_of_the_contract_calendar(db, admin, kannel,
     ).astimezone(UTC)
 
 
+def test_without_a_contract_calendar_the_numbers_own_zone_counts(db, admin, kannel, clock):
+    _desk(db, admin)
+    # 21:30 in London; 16:30 in New York, the configured zone.
+    clock.now = f.utc(2026, 3, 2, 21, 30)
+    london = f.register(db, admin, _customer(db, name="London"))
+    sydney = f.register(db, admin, _customer(db, name="Sydney"))
+    _queue_sms(db, london, "registered", "+447911123456")
+    # Australia's numbers span several local times: the configured zone decides.
+    _queue_sms(db, sydney, "registered", "+61412345678")
+    seen = kannel.seen()
+    target = _target(
+        kannel, quiet=QuietHours.parse("21:00-08:00"), zone=ZoneInfo("America/New_York")
+    )
+    result = _send(db, target)
+    assert (result.held, result.sent) == (1, 1)
+    assert [s.to for s in kannel.wait_for(1, after=seen)] == ["+61412345678"]
+    assert _sms_rows(db, london)[0].next_attempt_at == f.utc(2026, 3, 3, 8, 0)
+
+
+def test_a_numbers_zone():
+    from cc_tui.services.notify.sms import number_zone
+
+    winter = f.utc(2026, 1, 15, 12, 0)
+    assert number_zone(ANNA, winter).utcoffset(winter) == timedelta(hours=1)
+    assert number_zone("+447911123456", winter).utcoffset(winter) == timedelta(0)
+    assert number_zone("+12125550123", winter) == ZoneInfo("America/New_York")
+    assert number_zone("+61412345678", winter) is None
+
+
 def test_quiet_hours_periods():
     night = QuietHours.parse(" 21:00 - 8:00 ")
     assert (night.start, night.end, str(night)) == (time(21), time(8), "21:00-08:00")
