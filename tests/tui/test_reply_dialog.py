@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from cc_tui.models import Event, Incident, Notification
 from cc_tui.services.context import actor_of, bootstrap_admin
-from cc_tui.services.incidents.intake import IntakeForm, open_incident
+from cc_tui.services.incidents.intake import IntakeForm, save_call
 from tests import factories as f
 from tests.tui.test_incident_screen import SIZE, make_app, open_detail, wait_for
 
@@ -21,7 +21,7 @@ def world(sqlite_db):
         f.codes(s, admin)
         f.priority(s, "P3", default=True)
         acme = f.customer(s, "Acme", number="K-00001", email="anna@example.com")
-        result = open_incident(
+        result = save_call(
             s,
             actor=admin,
             channel="phone",
