@@ -78,6 +78,7 @@ class CcTuiApp(App[None]):
             for mode in CONSOLE_MODES
         ),
         Binding("f8", "call_log", "Call log", show=False, id="app.call_log"),
+        Binding("f9", "outbox", "Outbox", show=False, id="app.outbox"),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -215,6 +216,12 @@ class CcTuiApp(App[None]):
 
         show_call_log(self)
 
+    def action_outbox(self) -> None:
+        """Outgoing customer messages that failed or wait (F9, or "Outbox" in the palette)."""
+        from cc_tui.screens.outbox import show_outbox
+
+        show_outbox(self)
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
@@ -233,6 +240,12 @@ class CcTuiApp(App[None]):
             "Today's calls, by agent or number; missed ones to call back "
             f"({self.key_display('app.call_log', 'f8')})",
             self.action_call_log,
+        )
+        yield SystemCommand(
+            "Outbox",
+            "Customer e-mail and SMS that failed (with the error) or wait; try again "
+            f"({self.key_display('app.outbox', 'f9')})",
+            self.action_outbox,
         )
         for theme in THEMES:
             if theme.name != self.theme:

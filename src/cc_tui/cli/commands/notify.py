@@ -200,8 +200,8 @@ def retry(
     """Queue a failed message again, due now, with a fresh count of tries."""
     from cc_tui.services.notify.sender import retry as retry_row
 
-    with state(ctx).work() as (session, _actor):
-        row = retry_row(session, message)
+    with state(ctx).work() as (session, actor):
+        row = retry_row(session, message, actor=actor)
     emit(row, as_json=as_json, human=lambda r: f"#{r.id} queued again")
 
 

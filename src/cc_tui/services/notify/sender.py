@@ -47,6 +47,7 @@ from cc_tui.services.notify import outbox, suppression, templates
 if TYPE_CHECKING:
     from cc_tui.config import SmtpSettings
     from cc_tui.db.engine import Database
+    from cc_tui.services.context import Actor
 
 MAX_ATTEMPTS = 5
 # The wait after the n-th failed try: 4, 8, 16, 32 minutes, the fifth try about an hour
@@ -264,9 +265,15 @@ def _due(now: datetime) -> Select[Notification]:
 
 
 def claim(
-    session: Session, *, sender: str, folder: Path | None, limit: int = BATCH
+    session: Session,
+    *,
+    sender: str,
+    folder: Path | None,
+    limit: int = BATCH,
+    refused: list[str] | None = None,
 ) -> list[Claimed]:
-    """Take up to `limit` due rows for this sender (see the module's step 1)."""
+    """Take up to `limit` due rows for this sender (see the module's step 1). Rows failed
+    without a try (a suppressed or own address, a broken template) are told in `refused`."""
     now = clock.now()
     query = _due(now).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -277,17 +284,19 @@ def claim(
     own = own_addresses(session, sender)
     for outgoing in rows:
         address = (outgoing.recipient or "").strip().lower()
-        refused = None
+        why = None
         if parseaddr(address)[1] in own:
-            refused = "our own address: never sent to (a mail loop)"
+            why = "our own address: never sent to (a mail loop)"
         elif address in held:
-            refused = f"suppressed until {held[address]:%Y-%m-%d %H:%M} UTC (it bounced)"
-        if refused is not None:
+            why = f"suppressed until {held[address]:%Y-%m-%d %H:%M} UTC (it bounced)"
+        if why is not None:
             outgoing.status, outgoing.last_error, outgoing.next_attempt_at = (
                 NotificationStatus.FAILED.value,
-                refused,
+                why,
                 None,
             )
+            if refused is not None:
+                refused.append(f"#{outgoing.id}: {why}")
             continue
         outgoing.attempts += 1
         outgoing.next_attempt_at = now + backoff(outgoing.attempts)
@@ -303,6 +312,8 @@ def claim(
                 str(exc),
                 None,
             )
+            if refused is not None:
+                refused.append(f"#{outgoing.id}: {exc}")
             continue
         claimed.append(Claimed(stored_id(outgoing), outgoing.attempts, built))
     return claimed
@@ -369,8 +380,11 @@ def send_due(
 ) -> SendResult:
     """One pass over the due rows (at most `limit`)."""
     result = SendResult()
+    refused: list[str] = []
     with db.session() as session:
-        claimed = claim(session, sender=sender, folder=folder, limit=limit)
+        claimed = claim(session, sender=sender, folder=folder, limit=limit, refused=refused)
+    result.failed += len(refused)
+    result.errors.extend(refused)
     # (row, error, permanent, the recipient was refused for good)
     outcomes: list[tuple[Claimed, str | None, bool, bool]] = []
 
@@ -387,10 +401,10 @@ def send_due(
                     session, [(i.id, i.message) for i, e, _, _ in outcomes if e is None]
                 )
                 result.sent += len(sent)
-            for item, error, permanent, refused in outcomes:
+            for item, error, permanent, bounced in outcomes:
                 if error is None:
                     continue
-                if refused:
+                if bounced:
                     suppression.suppress(
                         session, str(item.message["To"]), f"refused: {error}"[:500]
                     )
@@ -404,15 +418,15 @@ def send_due(
     try:
         for item in claimed:
             error: str | None = None
-            permanent = refused = False
+            permanent = bounced = False
             try:
                 transport.send(item.message)
             except (smtplib.SMTPException, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 permanent = _permanent(exc)
                 # The server refused the address itself (not the message, not us).
-                refused = permanent and isinstance(exc, smtplib.SMTPRecipientsRefused)
-            outcomes.append((item, error, permanent, refused))
+                bounced = permanent and isinstance(exc, smtplib.SMTPRecipientsRefused)
+            outcomes.append((item, error, permanent, bounced))
             if len(outcomes) >= MARK_EVERY:
                 record()
         record()
@@ -491,8 +505,11 @@ def list_outbox(
     return [_row(n) for n in rows]
 
 
-def retry(session: Session, row_id: int) -> OutboxRow:
-    """A failed (or waiting) row queued again, due now, with a fresh count of tries."""
+def retry(session: Session, row_id: int, *, actor: Actor | None = None) -> OutboxRow:
+    """A failed (or waiting) row queued again, due now, with a fresh count of tries. With
+    `actor` (the console, the CLI), only a supervisor or admin may."""
+    if actor is not None:
+        actor.require_supervisor("send an outbox message again")
     outgoing = session.get(Notification, row_id, with_for_update=True)
     if outgoing is None or outgoing.channel == NotificationChannel.ALERT:
         raise NotFound(f"no outbox message #{row_id}")
@@ -502,4 +519,5 @@ def retry(session: Session, row_id: int) -> OutboxRow:
     outgoing.attempts = 0
     outgoing.next_attempt_at = clock.now()
     session.flush()
+    outbox.wake(session)
     return _row(outgoing)
