@@ -143,3 +143,33 @@ def test_extension_belongs_to_one_agent(db, admin, world):
         with pytest.raises(UsageError):
             update_agent(s, actor=admin, login="bob", extension="20 1; drop")
         assert update_agent(s, actor=admin, login="bob", extension="201").extension == "201"
+
+
+def test_pop_counts_the_callers_open_incidents_only(db, admin, world):
+    from cc_tui import clock
+
+    with db.session() as s:
+        for status in ("registered", "pending", "closed"):
+            s.add(
+                Incident(
+                    channel="phone",
+                    request_type="action",
+                    status=status,
+                    customer_id=world["acme"],
+                    title=status,
+                    created_by_id=admin.id,
+                    updated_by_id=admin.id,
+                    opened_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+        call = record_event(
+            s, actor=admin, event=event("newCall", **{"from": "+49301234567", "user[]": ["bob"]})
+        ).call
+        pop = call_pop(s, call=call.id)
+        assert (pop.customer_name, pop.open_incidents, pop.agent_id) == ("Acme AG", 2, world["bob"])
+        stranger = event("newCall", "c-2", **{"from": "+4940111"})
+        unknown = record_event(s, actor=admin, event=stranger)
+        assert call_pop(s, call=unknown.call.id).open_incidents == 0
+        with pytest.raises(NotFound):
+            call_pop(s, call=10**6)

@@ -143,3 +143,48 @@ def test_token_file_must_be_private(tmp_path):
         read_token(token)
     with pytest.raises(UsageError):
         read_token(tmp_path / "missing")
+
+
+def test_a_kept_connection_carries_many_events_and_a_refusal_closes_it(db, bridge):
+    import http.client
+
+    parts = urllib.parse.urlsplit(bridge)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = f"/api/v1/cti/{TOKEN}"
+    for kind in ("newCall", "answer", "hangup"):
+        body = urllib.parse.urlencode({"event": kind, "callId": "k1", "from": "+49301234567"})
+        connection.request("POST", path, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Connection") != "close"
+        response.read()
+    connection.request("POST", "/api/v1/cti/wrong-token-0123456789", body=b"x", headers=headers)
+    refused = connection.getresponse()
+    assert (refused.status, refused.getheader("Connection")) == (401, "close")
+    refused.read()
+    connection.close()
+    with db.session(write=False) as s:
+        assert s.scalars(select(PhoneCall)).one().state == "ended"
+
+
+def test_a_bridge_signs_in_once_a_minute_not_per_event(db, admin):
+    from cc_tui.services.context import sign_in
+    from cc_tui.services.cti.webhook import signed_in_work
+
+    signs: list[str] = []
+
+    def sign(session):
+        signs.append("in")
+        return sign_in(session, "admin", "admin")
+
+    work = signed_in_work(lambda: db.session(), sign, seconds=60)
+    for _ in range(3):
+        with work() as (_session, actor):
+            assert actor.login == "admin"
+    assert signs == ["in"]
+    again = signed_in_work(lambda: db.session(), sign, seconds=0)
+    for _ in range(2):
+        with again():
+            pass
+    assert signs == ["in", "in", "in"]

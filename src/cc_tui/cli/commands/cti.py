@@ -30,6 +30,18 @@ def _calls_text(rows) -> str:
     )
 
 
+def _bridge_work(st):
+    """The bridges' transactions: signed in once a minute, not once per event."""
+    from cc_tui.services.context import sign_in
+    from cc_tui.services.cti.webhook import signed_in_work
+
+    settings = st.settings
+    return signed_in_work(
+        lambda: st.database().session(),
+        lambda session: sign_in(session, settings.agent, settings.login),
+    )
+
+
 @app.command()
 @command
 def calls(
@@ -119,7 +131,7 @@ def serve(
     server = CtiServer(
         (host, port),
         token=token,
-        work=st.work,
+        work=_bridge_work(st),
         default_country=st.settings.default_country,
         log=note,
     )
@@ -162,7 +174,7 @@ def ami(
         port=port,
         user=user,
         secret=secret,
-        work=st.work,
+        work=_bridge_work(st),
         default_country=st.settings.default_country,
         log=note,
     )

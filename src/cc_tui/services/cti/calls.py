@@ -227,11 +227,6 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
     if not agents and event.direction == "in":
         by_extension = _agent_by_extension(session, event.to_number)
         agents = [by_extension] if by_extension else []
-    existing = session.scalars(
-        select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id).with_for_update()
-    ).first()
-    if existing is not None:
-        return _ring_more(session, existing, agents)
     caller = event.from_number if event.direction == "in" else event.to_number
     number_e164 = e164(caller, default_country) if caller else None
     customer_id = contact_id = None
@@ -263,9 +258,13 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
         .on_conflict_do_nothing(index_elements=["call_id"])
         .returning(table.c.id)
     ).first()
-    call = session.scalars(select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id)).one()
     if inserted is None:
-        return EventResult(call_info(session, call), False)
+        # Logged already: a replay, or the call now rings for more agents.
+        existing = session.scalars(
+            select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id).with_for_update()
+        ).one()
+        return _ring_more(session, existing, agents)
+    call = session.scalars(select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id)).one()
     # An outgoing call does not pop: the agent dialled it.
     action = "ringing" if event.direction == "in" else "dialing"
     _announce(session, call, action, [stored_id(a) for a in agents])
@@ -466,24 +465,25 @@ class CallPop:
 
 
 def call_pop(session: Session, *, call: int) -> CallPop:
-    row = session.get(PhoneCall, call)
-    if row is None:
-        raise NotFound(f"no call {call}")
-    customer = session.get(Customer, row.customer_id) if row.customer_id is not None else None
-    contact = session.get(Contact, row.contact_id) if row.contact_id is not None else None
-    open_count = 0
-    if customer is not None:
-        open_count = (
-            session.scalar(
-                select(func.count())
-                .select_from(Incident)
-                .where(
-                    col(Incident.customer_id) == customer.id,
-                    col(Incident.status).in_(OPEN_STATUSES),
-                )
-            )
-            or 0
+    """What the pop shows, in one query (the console waits for it while the phone rings)."""
+    open_count = (
+        select(func.count())
+        .select_from(Incident)
+        .where(
+            col(Incident.customer_id) == col(PhoneCall.customer_id),
+            col(Incident.status).in_(OPEN_STATUSES),
         )
+        .scalar_subquery()
+    )
+    found = session.execute(
+        select(PhoneCall, Customer, Contact, open_count)
+        .outerjoin(Customer, col(Customer.id) == col(PhoneCall.customer_id))
+        .outerjoin(Contact, col(Contact.id) == col(PhoneCall.contact_id))
+        .where(col(PhoneCall.id) == call)
+    ).first()
+    if found is None:
+        raise NotFound(f"no call {call}")
+    row, customer, contact, counted = found
     blocked = customer is not None and customer.block_level not in (None, "", "none")
     return CallPop(
         id=stored_id(row),
@@ -494,7 +494,7 @@ def call_pop(session: Session, *, call: int) -> CallPop:
         contact_id=row.contact_id,
         customer_name=customer.name if customer else None,
         contact_name=contact.name if contact else None,
-        open_incidents=int(open_count),
+        open_incidents=int(counted or 0) if customer is not None else 0,
         block_level=customer.block_level if blocked and customer else None,
         block_reason=customer.block_reason if blocked and customer else None,
         ringing=list(row.ringing or []),

@@ -14,8 +14,8 @@ import hmac
 import json
 import os
 import stat
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,6 +39,40 @@ STATUS = {
 }
 
 Work = Callable[[], AbstractContextManager[tuple[Session, Actor]]]
+# How long a bridge trusts its sign-in before checking the agent again (deactivated?).
+SIGN_IN_SECONDS = 60.0
+
+
+def signed_in_work(
+    open_session: Callable[[], AbstractContextManager[Session]],
+    sign_in: Callable[[Session], Actor],
+    *,
+    seconds: float = SIGN_IN_SECONDS,
+) -> Work:
+    """One transaction per event on behalf of the bridge's agent, signed in once a minute
+    rather than once per event (three queries fewer on each of a hundred events a
+    second)."""
+    import threading
+    import time
+
+    lock = threading.Lock()
+    signed: list[tuple[float, Actor]] = []
+
+    @contextmanager
+    def work() -> Iterator[tuple[Session, Actor]]:
+        with open_session() as session:
+            now = time.monotonic()
+            with lock:
+                known = signed[0] if signed and now - signed[0][0] < seconds else None
+            if known is None:
+                actor = sign_in(session)
+                with lock:
+                    signed[:] = [(now, actor)]
+            else:
+                actor = known[1]
+            yield session, actor
+
+    return work
 
 
 def read_token(path: str | Path) -> str:
@@ -103,6 +137,11 @@ class CtiServer(ThreadingHTTPServer):
 class CtiHandler(BaseHTTPRequestHandler):
     server: CtiServer
     server_version = "cc-tui-cti"
+    # Keep-alive: a PBX connector that keeps its connection open saves a TCP handshake and
+    # a thread per event. A refused request closes it (its body may be left unread).
+    protocol_version = "HTTP/1.1"
+    # The answer's header and body go out at once, not after the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         if not self.path.startswith(PREFIX):
@@ -145,6 +184,9 @@ class CtiHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if status != HTTPStatus.OK:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
 
