@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.tui, pytest.mark.commits]
 
 def seed(db) -> int:
     """One failed message (with its error) and one queued, on an incident."""
-    from cc_tui.services.incidents.intake import IntakeForm, open_incident
+    from cc_tui.services.incidents.intake import IntakeForm, save_call
 
     with db.session() as s:
         admin = actor_of(bootstrap_admin(s, "admin"))
@@ -27,7 +27,7 @@ def seed(db) -> int:
         f.codes(s, admin)
         f.priority(s, "P3", default=True)
         acme = f.customer(s, "Acme", email="anna@example.com")
-        incident = open_incident(
+        incident = save_call(
             s,
             actor=admin,
             channel="phone",
