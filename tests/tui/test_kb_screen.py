@@ -535,3 +535,59 @@ async def test_hostile_text_is_saved_and_shown_as_text(kb_db, monkeypatch):
     with kb_db.session() as session:
         article = get_article(session, slug="toner")
         assert (article.title, article.tags) == (f"Toner {HOSTILE}", ["printer", "toner"])
+
+
+async def test_ctrl_f_searches_the_question_at_once_and_the_answer_comes_back(kb_db):
+    from cc_tui.screens.intake import IntakeScreen
+
+    app = console(kb_db, mode="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f2")
+        intake = app.screen
+        assert isinstance(intake, IntakeScreen)
+        await wait_until(pilot, lambda: intake.contact is not None)
+        contact = intake.contact.id
+        await pilot.press("ctrl+t")  # an information request: the question is searched
+        assert intake.request_type == "information"
+        intake.query_one("#question").focus()
+        await pilot.press(*"paper jam")
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: app.current_mode == "kb")
+        kb = app.screen
+        assert kb.query_input.value == "paper jam"
+        await wait_until(pilot, lambda: results(app)[:1] == ["paper-jam"])
+        await settled(pilot)
+        with kb_db.session() as session:  # searched at once, recorded with its words
+            (search,) = session.scalars(select(KbSearch)).all()
+            assert (search.incident_id, search.query) == (contact, "paper jam")
+        await wait_until(pilot, lambda: shown_slug(app) == "paper-jam")
+        await pilot.press("ctrl+s")  # this article answered: back to the call
+        await wait_until(pilot, lambda: app.current_mode == "intake")
+        await settled(pilot)
+        answer = intake.query_one("#answer").text
+        assert answer.startswith("Clear a paper jam: Ask the caller to stand next to")
+        assert app.focused is intake.query_one("#answer")
+        # A question nothing answers is recorded too, with its words.
+        await pilot.press("shift+tab")
+        intake.query_one("#question").text = "zebra unicorn"
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: app.current_mode == "kb")
+        await wait_until(
+            pilot, lambda: "Nothing found" in str(kb.query_one("#kb-results-title").render())
+        )
+        await settled(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.current_mode == "intake")
+        await settled(pilot)
+        assert app.focused is intake.query_one("#question")
+    with kb_db.session() as session:
+        searches = session.scalars(select(KbSearch).order_by(KbSearch.id)).all()
+        assert [(s.query, s.results, s.answered) for s in searches] == [
+            ("paper jam", searches[0].results, True),
+            ("zebra unicorn", [], False),
+        ]
+        assert "paper-jam" in searches[0].results
+        texts = [e.text for e in session.scalars(select(Event).where(Event.incident_id == contact))]
+        assert 'KB search "zebra unicorn": 0 results' in texts
+        assert not any(t == 'KB search "": 1 result' for t in texts)

@@ -113,6 +113,8 @@ class IntakeScreen(ConsoleScreen):
         self._refusal: str | None = None
         # The agent is choosing (or chose) the open incident to add this call to.
         self._choosing = False
+        # Where the cursor was when the knowledge base was opened.
+        self._before_kb: Widget | None = None
 
     # -- the call --------------------------------------------------------------------------
 
@@ -689,6 +691,12 @@ class IntakeScreen(ConsoleScreen):
             )
             return
         reason = self.form.reason()
+        # The question of an information request, else the title: searched at once.
+        if self.request_type == "information":
+            query = self.text_of("question")
+        else:
+            query = self.text_of("title") or self.caller_words()
+        self._before_kb = self.focused
         show_knowledge_base(
             self.app,
             KbContext(
@@ -697,8 +705,32 @@ class IntakeScreen(ConsoleScreen):
                 problem_code=self.text_of("problem") or None,
                 reason=reason or None,
                 return_mode="intake",
+                query=query,
             ),
         )
+
+    def on_screen_resume(self) -> None:
+        # Back from the knowledge base: the cursor where the agent left it.
+        before, self._before_kb = self._before_kb, None
+        if before is not None and before.is_attached and self.in_call:
+            before.focus()
+
+    def use_kb_answer(self, contact_id: int, answer: str) -> None:
+        """The article the agent marked in the knowledge base, for this call: it goes into
+        the Answer (after what is there already), and the cursor with it."""
+        if not self.in_call or self.contact is None or self.contact.id != contact_id:
+            return
+        from textual.widgets import TextArea
+
+        if self.request_type != "information":
+            self.status(f"Answered from the knowledge base: {answer}")
+            return
+        area = self.query_one("#answer", TextArea)
+        self._before_kb = None  # the cursor goes to the Answer, not back where it was
+        current = area.text.rstrip()
+        area.text = f"{current}\n{answer}" if current else answer
+        area.focus()
+        area.move_cursor(area.document.end)
 
     def action_save(self) -> None:
         if not self.in_call or self.progress is CallProgress.SAVING:

@@ -66,6 +66,8 @@ class KbContext:
     reason: str | None = None
     # The mode Escape returns to.
     return_mode: str | None = "intake"
+    # Searched at once and recorded (intake's question or title); empty: suggestions.
+    query: str = ""
 
 
 @dataclass
@@ -86,6 +88,33 @@ def show_knowledge_base(app: App, context: KbContext | None = None) -> None:
             screen.set_context(context)
 
     app.call_next(switch)
+
+
+def answer_from(article: ArticleDetail) -> str:
+    """What an article gives the caller, for intake's Answer: its title and first
+    paragraph (Markdown marks dropped), at most a few lines."""
+    paragraph = ""
+    for block in article.body.split("\n\n"):
+        text = " ".join(line.strip() for line in block.strip().splitlines())
+        if text and not text.startswith("#"):
+            paragraph = text
+            break
+    for mark in ("**", "__", "`"):
+        paragraph = paragraph.replace(mark, "")
+    answer = f"{article.title}: {paragraph}" if paragraph else article.title
+    return answer if len(answer) <= 400 else answer[:399].rstrip() + "…"
+
+
+def answer_in_intake(app: App, incident_id: int, answer: str) -> None:
+    """Back to Intake with an article's answer for the call `incident_id`."""
+
+    async def back() -> None:
+        await app.switch_mode("intake")
+        use = getattr(app.screen, "use_kb_answer", None)
+        if callable(use):
+            use(incident_id, answer)
+
+    app.call_next(back)
 
 
 def _result_prompt(hit: KbHit | Suggestion) -> Content:
@@ -140,6 +169,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
         self._article_request = 0
         self._writes: list[Callable[[], Callable[[], object] | None]] = []
         self._writing = False
+        # A query put in the search box by code (from the context): searched at once.
+        self._query_by_code: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -232,7 +263,18 @@ class KnowledgeBaseScreen(ConsoleScreen):
         if context is not None and self.connection is not None:
             self._load_context()
         self._refresh_keys()
-        if not self.query_input.value.strip():
+        if context is not None and context.query.strip():
+            # The question (or title) of the call: searched at once, and recorded.
+            query = " ".join(context.query.split())[:200]
+            if self.query_input.value != query:
+                self._query_by_code = query
+                self.query_input.value = query
+            self._search_now(record=True)
+        elif context is not None and self.query_input.value:
+            self._query_by_code = ""
+            self.query_input.value = ""
+            self._search_now()
+        elif not self.query_input.value.strip():
             self._search_now()
 
     def _load_context(self) -> None:
@@ -308,14 +350,23 @@ class KnowledgeBaseScreen(ConsoleScreen):
     # -- searching ---------------------------------------------------------------------------
 
     @on(Input.Changed, "#kb-query")
-    def _typed(self, _event: Input.Changed) -> None:
+    def _typed(self, event: Input.Changed) -> None:
+        if self._query_by_code is not None and event.value == self._query_by_code:
+            self._query_by_code = None  # searched already
+            return
+        self._query_by_code = None
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self.set_timer(DEBOUNCE_SECONDS, self._search_now)
 
-    def _search_now(self, *, keep_highlight: bool = False) -> None:
+    def _search_now(self, *, keep_highlight: bool = False, record: bool = False) -> None:
+        """Search for what the box holds; `record`: the search is recorded on the incident
+        as soon as its results are shown (found or not)."""
         if self.connection is None:
             return
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
         from cc_tui.services.kb.search import search_or_suggest
 
         context = self.context
@@ -323,7 +374,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         request = self._search_request
         self.call(
             search_or_suggest,
-            on_result=lambda results: self._show_results(request, results, keep_highlight),
+            on_result=lambda results: self._show_results(request, results, keep_highlight, record),
             on_error=self.say,
             group="kb-search",
             query=self.query_input.value,
@@ -334,7 +385,9 @@ class KnowledgeBaseScreen(ConsoleScreen):
             limit=RESULT_LIMIT,
         )
 
-    def _show_results(self, request: int, results: Answers, keep_highlight: bool) -> None:
+    def _show_results(
+        self, request: int, results: Answers, keep_highlight: bool, record: bool = False
+    ) -> None:
         if request != self._search_request:
             return
         previous = self._highlighted_slug() if keep_highlight else None
@@ -359,6 +412,8 @@ class KnowledgeBaseScreen(ConsoleScreen):
             self.article = None
             self.call_after_refresh(self._show_empty_preview)
             self._refresh_keys()
+        if record:
+            self._record_shown()
 
     def _show_results_title(self) -> None:
         title = self.query_one("#kb-results-title", Static)
@@ -499,6 +554,9 @@ class KnowledgeBaseScreen(ConsoleScreen):
             return
         results = self.results
         query = "" if results is None or results.suggestions else results.query
+        # The search on screen first, with its own words (found something or not); the
+        # answer is attached to it.
+        self._record_shown(opened=article.slug if results and results.suggestions else None)
 
         def make() -> Callable[[], object] | None:
             connection = self.connected()
@@ -512,6 +570,9 @@ class KnowledgeBaseScreen(ConsoleScreen):
                 if self.context == context:
                     self.recorded.setdefault(query, record.id)
                 self.say(f"{record.incident}: answered by “{article.title}”, recorded", error=False)
+                if context.return_mode == "intake" and self.context == context:
+                    # Back to the call, the article in its Answer.
+                    answer_in_intake(self.app, context.incident_id, answer_from(article))
 
             return lambda: self.call(
                 mark_answered,
