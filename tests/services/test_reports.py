@@ -242,6 +242,16 @@ def summary(values: list[float]) -> dict:
     }
 
 
+def booked_summary(world, incs) -> dict:
+    """Minutes of finished time entries per incident that has any, and their total."""
+    per: Counter = Counter()
+    for _agent, incident_id, _started, ended, minutes in world["time"]:
+        if ended is not None:
+            per[incident_id] += minutes
+    values = [float(per[inc["id"]]) for inc in incs if inc["id"] in per]
+    return {**summary(values), "total_minutes": int(sum(values))}
+
+
 # --- the reports ----------------------------------------------------------------------------
 
 
@@ -296,7 +306,7 @@ def test_times_wall_clock(db, world, by):
     assert [r["group"] for r in got["rows"]] == sorted(groups)
     for row in got["rows"]:
         incs = groups[row["group"]]
-        assert set(row) == {"group", "count", *SPANS}
+        assert set(row) == {"group", "count", *SPANS, "booked"}
         assert row["count"] == len(incs)
         for span, column in SPANS.items():
             values = [
@@ -308,6 +318,7 @@ def test_times_wall_clock(db, world, by):
             assert row[span].keys() == want.keys()
             for key, value in want.items():
                 assert row[span][key] == pytest.approx(value, abs=0.011), (span, key)
+        assert row["booked"] == booked_summary(world, incs)
 
 
 FIGURES = ("registered", "handled", "solved", "closed", "minutes_booked")

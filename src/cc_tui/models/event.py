@@ -43,6 +43,16 @@ class Event(SQLModel, table=True):
             sqlite_where=text("corrects_id IS NOT NULL"),
             postgresql_where=text("corrects_id IS NOT NULL"),
         ),
+        # Reports (migration 0018): who worked on which incident in a period, from the
+        # index alone.
+        Index(
+            "ix_event_user_at",
+            "at",
+            "author_id",
+            "incident_id",
+            sqlite_where=text("kind = 'user'"),
+            postgresql_where=text("kind = 'user'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,6 +87,18 @@ class TimeEntry(SQLModel, table=True):
         ),
         Index("ix_time_entry_incident", "incident_id"),
         Index("ix_time_entry_agent", "agent_id", "started_at"),
+        # Reports (migration 0018): entries started in a period, and the minutes booked on
+        # one incident, each read from the index alone.
+        Index(
+            "ix_time_entry_started", "started_at", "agent_id", "incident_id", "ended_at", "minutes"
+        ),
+        Index(
+            "ix_time_entry_booked",
+            "incident_id",
+            "minutes",
+            sqlite_where=text("ended_at IS NOT NULL"),
+            postgresql_where=text("ended_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -81,6 +81,11 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_opened_at", "opened_at"),
         # Imported history: a second import of the same rows adds nothing (migration 0016).
         Index("uq_incident_source_number", "source_number", unique=True),
+        # Reports (migration 0018): registered, solved and closed in a period, with what
+        # the backlog and the per-agent counts group and filter by, from the index alone.
+        Index("ix_incident_registered_at", "registered_at", "status", "created_by_id"),
+        Index("ix_incident_closed_at", "closed_at", "status", "owner_id", "registered_at"),
+        Index("ix_incident_solved_at", "solved_at", "owner_id"),
     )
 
     # The human number is INC-<id>.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -98,6 +98,13 @@ def bucket_expr(column: Any, p: Period, unit: str) -> ColumnElement[str]:
         return case((column < bounds[mid], tree(low, mid)), else_=tree(mid + 1, high))
 
     return tree(0, len(labels) - 1)
+
+
+def analytic(session: Session) -> None:
+    """Settings for one report's transaction. PostgreSQL's JIT compiler takes longer to
+    compile a report's aggregates (a second or more) than they take to run: off for it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def in_period(column: Any, p: Period) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, distinct, exists, func, select
+from sqlalchemy import Integer, and_, case, exists, func, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -23,6 +23,7 @@ from cc_tui.models import (
 from cc_tui.services.context import Actor
 from cc_tui.services.reports.common import (
     Period,
+    analytic,
     bucket_expr,
     bucket_starts,
     grouped,
@@ -79,6 +80,7 @@ def volume(
 ) -> Report:
     """Every contact (abandoned calls, comments and drafts too) by when it started."""
     p = period(first, end, zone)
+    analytic(session)
     bucket = bucket_expr(col(Incident.opened_at), p, unit)
     query, group = grouped(select(), by, agent_column=col(Incident.created_by_id))
     query = scoped(
@@ -112,6 +114,7 @@ def conversion(
 ) -> Report:
     """Action requests registered in the period and how many were handed to a work order."""
     p = period(first, end, zone)
+    analytic(session)
     bucket = bucket_expr(col(Incident.opened_at), p, unit)
     linked = exists().where(col(IncidentWorkOrder.incident_id) == col(Incident.id))
     query, group = grouped(select(), by)
@@ -166,6 +169,7 @@ def agents(
     """Per agent: incidents registered, handled (a timeline entry or booked time), solved and
     closed (as owner) in the period, and minutes booked on entries started in it."""
     p = period(first, end, zone)
+    analytic(session)
     figures: dict[int, dict[str, int]] = {}
 
     def collect(name: str, query: Any) -> None:
@@ -190,10 +194,8 @@ def agents(
         )
         .subquery()
     )
-    collect(
-        "handled",
-        select(worked.c.agent, func.count(distinct(worked.c.inc))).group_by(worked.c.agent),
-    )
+    # UNION keeps each (agent, incident) pair once: counting rows counts incidents.
+    collect("handled", select(worked.c.agent, func.count()).group_by(worked.c.agent))
     for name, column in (("solved", Incident.solved_at), ("closed", Incident.closed_at)):
         collect(
             name,
@@ -230,6 +232,7 @@ def sla(
     and resolutions met (done by the deadline), missed (done later, or not done and the
     deadline passed) and pending (not done, deadline still ahead)."""
     p = period(first, end, zone)
+    analytic(session)
     now = clock.now()
     figures = []
     for done_col, due_col in (
@@ -283,16 +286,22 @@ def backlog(
     """Open incidents at the end of each day: those open when the period began, plus the ones
     registered, minus the ones closed, up to that day's local midnight."""
     p = period(first, end, zone)
+    analytic(session)
     days = bucket_starts(p, "day")
     # An incident counts from registration until closed (abandoned contacts never count).
     started = col(Incident.registered_at)
     closed = col(Incident.closed_at)
     base = scoped(select().select_from(Incident).where(_is_request()), actor)
-    at_start = session.execute(
-        base.add_columns(func.count()).where(
-            started < p.start_at, (closed.is_(None)) | (closed >= p.start_at)
-        )
-    ).scalar_one()
+    # Open when the period began: registered before it, less those also closed before it
+    # (two counts over the registered_at and closed_at indexes, not a scan of the history).
+    before = started < p.start_at
+    registered, closed_before = (
+        session.execute(base.add_columns(func.count()).where(*where)).scalar_one()
+        for where in ((before,), (before, closed < p.start_at))
+    )
+    at_start = int(registered) - int(closed_before)
+    # The sweep: +1 on the day an incident is registered, -1 on the day it is closed, one
+    # GROUP BY per kind of move over its index; the running sum is taken day by day below.
     moves: dict[str, int] = {}
     for column, sign in ((started, 1), (closed, -1)):
         bucket = bucket_expr(column, p, "day")
@@ -321,6 +330,7 @@ def kb(
     """Searches made for requests in the period, the share of searched requests answered
     from the knowledge base, and the articles that answered most."""
     p = period(first, end, zone)
+    analytic(session)
     where = [in_period(col(KbSearch.at), p), col(KbSearch.incident_id).is_not(None)]
     if actor is not None and not actor.is_supervisor:
         where.append(col(KbSearch.agent_id) == actor.id)

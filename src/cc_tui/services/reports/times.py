@@ -1,11 +1,16 @@
 """Time analysis: how long incidents took from the contact's start to their first response,
-assignment, solution and closing, per group.
+assignment, solution and closing, and the time booked on them, per group.
 
-Wall clock: count, mean, min and max are SQL aggregates; median and p90 read the two
-ranked rows around each percentile (ROW_NUMBER over the group, the same on SQLite and
-PostgreSQL) and interpolate between them as `percentile_cont` does. Business clock: the
-working minutes depend on each incident's calendar (holidays, DST), so SQL selects the
-timestamps and the calendar and `worktime.hours` measures each incident in Python.
+Wall clock, one pass over the period's incidents. PostgreSQL: one GROUP BY with
+`percentile_cont` for the median and p90. SQLite (no percentile function): the count, mean,
+min and max in one GROUP BY; the median and p90 from one statement that ranks every
+measured value (ROW_NUMBER over the group and span) and returns only the two ranked values
+around each percentile, interpolated here as `percentile_cont` does. Groups are the
+incident's own column (an id), named afterwards, so no row joins a code table.
+
+Business clock: the working minutes depend on each incident's calendar (holidays, DST), so
+SQL selects the timestamps and the calendar and `worktime.hours` measures each incident in
+Python.
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import Integer as SqlInteger
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from cc_tui.errors import UsageError
-from cc_tui.models import Department, Incident, Priority, ServiceContract
+from cc_tui.models import Agent, Code, Department, Incident, Priority, ServiceContract, TimeEntry
 from cc_tui.services.context import Actor
-from cc_tui.services.reports.common import grouped, in_period, minutes_between, period, scoped
+from cc_tui.services.reports.common import NONE_LABEL, analytic, in_period, period, scoped
 from cc_tui.services.reports.figures import Report
 from cc_tui.services.worktime.hours import working_time
 from cc_tui.services.worktime.stored import CalendarCache
@@ -36,7 +43,27 @@ SPANS: dict[str, Any] = {
     "to_solution": Incident.solved_at,
     "to_close": Incident.closed_at,
 }
+# Time booked: the minutes of the finished time entries on each incident that has any,
+# with the same figures as a span, and their total.
+BOOKED = "booked"
+MEASURES = (*SPANS, BOOKED)
 TIME_GROUPS = ("reason", "priority", "problem", "department", "agent", "channel")
+# The incident's column each grouping reads, and the table and column that name its values.
+_GROUP_COLUMNS: dict[str, Any] = {
+    "reason": Incident.reason_general_id,
+    "priority": Incident.priority_id,
+    "problem": Incident.problem_code_id,
+    "department": Incident.department_id,
+    "agent": Incident.owner_id,
+    "channel": Incident.channel,
+}
+_GROUP_NAMES: dict[str, tuple[Any, Any]] = {
+    "reason": (Code.id, Code.path),
+    "problem": (Code.id, Code.path),
+    "priority": (Priority.id, Priority.code),
+    "department": (Department.id, Department.code),
+    "agent": (Agent.id, Agent.login),
+}
 
 
 # Median and p90 as exact fractions: the ranks are integer arithmetic, in SQL and here.
@@ -85,16 +112,18 @@ def _empty() -> dict[str, Any]:
     }
 
 
-def _base(session: Session, by: str, p: Any, actor: Actor | None) -> tuple[Select[Any], Any]:
-    query, group = grouped(select(), by)
-    query = scoped(
-        query.select_from(Incident).where(
-            in_period(col(Incident.opened_at), p),
-            col(Incident.status).not_in([s.value for s in CONTACT_ONLY_STATUSES]),
-        ),
-        actor,
+def _booked_block(figures: dict[str, Any], total: float | None) -> dict[str, Any]:
+    return {**figures, "total_minutes": int(total or 0)}
+
+
+def _booked_minutes() -> Any:
+    """The minutes booked on the incident (finished entries), NULL when none: read from
+    the covering index on time_entry (incident_id, ended_at, minutes)."""
+    return (
+        select(func.sum(col(TimeEntry.minutes)))
+        .where(col(TimeEntry.incident_id) == col(Incident.id), col(TimeEntry.ended_at).is_not(None))
+        .scalar_subquery()
     )
-    return query, group
 
 
 def times(
@@ -113,74 +142,184 @@ def times(
     if clock not in CLOCKS:
         raise UsageError(f"--clock is wall or business, not {clock!r}", field="clock")
     p = period(first, end, zone)
-    base, group = _base(session, by, p, actor)
-    counts = {
-        g: int(n)
-        for g, n in session.execute(base.add_columns(group, func.count()).group_by(group)).all()
-    }
-    if clock == "wall":
-        spans = {name: _wall(session, base, group, column) for name, column in SPANS.items()}
+    analytic(session)
+    key = col(_GROUP_COLUMNS[by])
+    where = scoped(
+        select().where(
+            in_period(col(Incident.opened_at), p),
+            col(Incident.status).not_in([s.value for s in CONTACT_ONLY_STATUSES]),
+        ),
+        actor,
+    ).whereclause
+    if clock == "business":
+        per_key = _business(session, key, where)
+    elif session.get_bind().dialect.name == "postgresql":
+        per_key = _wall_postgresql(session, key, where)
     else:
-        spans = _business(session, base, group)
-    rows = []
-    for g in sorted(counts):
-        row: dict[str, Any] = {"group": g, "count": counts[g]}
-        for name in SPANS:
-            row[name] = spans[name].get(g, _empty())
-        rows.append(row)
-    return Report("times", p.first.isoformat(), p.end.isoformat(), rows, {"by": by, "clock": clock})
-
-
-def _wall(
-    session: Session, base: Select[Any], group: Any, end_column: Any
-) -> dict[str, dict[str, Any]]:
-    ended = col(end_column)
-    minutes = minutes_between(session, col(Incident.opened_at), ended)
-    query = base.where(ended.is_not(None))
-    out: dict[str, dict[str, Any]] = {}
-    for g, n, mean, low, high in session.execute(
-        query.add_columns(
-            group, func.count(), func.avg(minutes), func.min(minutes), func.max(minutes)
-        ).group_by(group)
-    ).all():
-        out[g] = {
-            "count": int(n),
-            "mean_minutes": _round(mean),
-            "median_minutes": None,
-            "p90_minutes": None,
-            "min_minutes": _round(low),
-            "max_minutes": _round(high),
-        }
-    ranked = query.add_columns(
-        group.label("g"),
-        minutes.label("m"),
-        func.row_number().over(partition_by=group, order_by=minutes).label("rn"),
-        func.count().over(partition_by=group).label("cnt"),
-    ).subquery()
-    # 0-based ranks around the median and p90: floor and ceil of q * (n - 1).
-    rank, cnt = ranked.c.rn - 1, ranked.c.cnt
-    wanted = or_(
-        *(rank == (num * (cnt - 1)) // den for num, den in QUANTILES.values()),
-        *(rank == (num * (cnt - 1) + den - 1) // den for num, den in QUANTILES.values()),
+        per_key = _wall_sqlite(session, key, where)
+    names = _names(session, by, list(per_key))
+    rows: dict[str, dict[str, Any]] = {}
+    for k, figures in per_key.items():
+        label = names.get(k, NONE_LABEL)
+        rows[label] = {"group": label, **figures}
+    ordered = [rows[g] for g in sorted(rows)]
+    return Report(
+        "times", p.first.isoformat(), p.end.isoformat(), ordered, {"by": by, "clock": clock}
     )
-    picked: dict[str, dict[int, float]] = {}
-    for g, m, rn, n in session.execute(
-        select(ranked.c.g, ranked.c.m, ranked.c.rn, ranked.c.cnt).where(wanted)
-    ).all():
-        picked.setdefault(g, {})[int(rn) - 1] = float(m)
-        out[g]["_n"] = int(n)
-    for g, at in picked.items():
-        n = out[g].pop("_n")
-        for key, (num, den) in QUANTILES.items():
-            low, high, weight = ranks(n, num, den)
-            out[g][key] = _round(at[low] + (at[high] - at[low]) * weight)
+
+
+def _names(session: Session, by: str, keys: list[Any]) -> dict[Any, str]:
+    """Group keys (ids) -> labels; a channel is its own label, no value is '(none)'."""
+    if by not in _GROUP_NAMES:
+        return {k: k for k in keys if k is not None}
+    id_column, name_column = _GROUP_NAMES[by]
+    wanted = [k for k in keys if k is not None]
+    if not wanted:
+        return {}
+    query = select(col(id_column), col(name_column)).where(col(id_column).in_(wanted))
+    return {k: name for k, name in session.execute(query).all()}
+
+
+def _row(count: int, stats: dict[str, dict[str, Any]], booked_total: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"count": count}
+    for name in SPANS:
+        row[name] = stats.get(name, _empty())
+    row[BOOKED] = _booked_block(stats.get(BOOKED, _empty()), booked_total)
+    return row
+
+
+def _base(key: Any, where: Any, measures: list[Any]) -> Any:
+    """The period's incidents once, as a small table: group key and one value per measure
+    (materialized, so the booked-time look-up runs once per incident)."""
+    return (
+        select(key.label("g"), *(m.label(f"m{i}") for i, m in enumerate(measures)))
+        .select_from(Incident)
+        .where(where)
+        .cte("base")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _wall_postgresql(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any]]:
+    opened = col(Incident.opened_at)
+    measures: list[Any] = [
+        func.date_part("epoch", col(column) - opened) / 60.0 for column in SPANS.values()
+    ]
+    base = _base(key, where, [*measures, _booked_minutes()])
+    columns: list[Any] = [base.c.g, func.count()]
+    for i in range(len(MEASURES)):
+        m = base.c[f"m{i}"]
+        columns += [
+            func.count(m),
+            func.avg(m),
+            func.min(m),
+            func.max(m),
+            func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(m),
+        ]
+    columns.append(func.sum(base.c[f"m{len(MEASURES) - 1}"]))
+    out: dict[Any, dict[str, Any]] = {}
+    for k, n, *figures in session.execute(select(*columns).group_by(base.c.g)).all():
+        booked_total = figures.pop()
+        stats: dict[str, dict[str, Any]] = {}
+        for i, name in enumerate(MEASURES):
+            cnt, mean, low, high, pct = figures[5 * i : 5 * i + 5]
+            if cnt:
+                stats[name] = {
+                    "count": int(cnt),
+                    "mean_minutes": _round(mean),
+                    "median_minutes": _round(pct[0]),
+                    "p90_minutes": _round(pct[1]),
+                    "min_minutes": _round(low),
+                    "max_minutes": _round(high),
+                }
+        out[k] = _row(int(n), stats, booked_total)
     return out
 
 
-def _business(session: Session, base: Select[Any], group: Any) -> dict[str, dict[str, Any]]:
+def _wall_sqlite(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any]]:
+    opened = func.julianday(col(Incident.opened_at))
+    measures: list[Any] = [
+        (func.julianday(col(column)) - opened) * 1440.0 for column in SPANS.values()
+    ]
+    measures.append(_booked_minutes())
+    names = [f"m{i}" for i in range(len(measures))]
+    base = _base(key, where, measures)
+    figures: list[Any] = [base.c.g, func.count()]
+    for n in names:
+        c = base.c[n]
+        figures += [func.count(c), func.avg(c), func.min(c), func.max(c)]
+    figures.append(func.sum(base.c[names[-1]]))
+    counts: dict[Any, dict[str, Any]] = {}
+    wanted: list[tuple[int, Any, int]] = []
+    spans_of: dict[Any, dict[str, dict[str, Any]]] = {}
+    totals: dict[Any, Any] = {}
+    for g, n, *got in session.execute(select(*figures).group_by(base.c.g)).all():
+        totals[g] = got.pop()
+        counts[g] = {"count": int(n)}
+        stats: dict[str, dict[str, Any]] = {}
+        for i, name in enumerate(MEASURES):
+            cnt, mean, low, high = got[4 * i : 4 * i + 4]
+            if not cnt:
+                continue
+            stats[name] = {
+                "count": int(cnt),
+                "mean_minutes": _round(mean),
+                "median_minutes": None,
+                "p90_minutes": None,
+                "min_minutes": _round(low),
+                "max_minutes": _round(high),
+            }
+            for num, den in QUANTILES.values():
+                low_rank, high_rank, _ = ranks(int(cnt), num, den)
+                wanted += [(i, g, low_rank + 1), (i, g, high_rank + 1)]
+        spans_of[g] = stats
+    if wanted:
+        picked = _ranked_values(session, base, names, wanted)
+        for (i, g), at in picked.items():
+            stats = spans_of[g][MEASURES[i]]
+            for quantile, (num, den) in QUANTILES.items():
+                low_rank, high_rank, weight = ranks(stats["count"], num, den)
+                low, high = at[low_rank + 1], at[high_rank + 1]
+                stats[quantile] = _round(low + (high - low) * weight)
+    return {g: _row(counts[g]["count"], spans_of[g], totals[g]) for g in counts}
+
+
+def _ranked_values(
+    session: Session, base: Any, names: list[str], wanted: list[tuple[int, Any, int]]
+) -> dict[tuple[int, Any], dict[int, float]]:
+    """The values at the wanted 1-based ranks of each (measure, group): every measured value
+    ranked in one window, only the wanted ones returned."""
+    long = union_all(
+        *(
+            select(
+                literal(i, SqlInteger).label("k"), base.c.g.label("g"), base.c[n].label("m")
+            ).where(base.c[n].is_not(None))
+            for i, n in enumerate(names)
+        )
+    ).subquery("long")
+    ranked = select(
+        long.c.k,
+        long.c.g,
+        long.c.m,
+        func.row_number().over(partition_by=(long.c.k, long.c.g), order_by=long.c.m).label("rn"),
+    ).subquery("ranked")
+    # A literal IN list is a look-up per row; the exact (measure, group, rank) is checked
+    # here on the few rows it lets through.
+    query = select(ranked.c.k, ranked.c.g, ranked.c.rn, ranked.c.m).where(
+        ranked.c.rn.in_(sorted({rank for _k, _g, rank in wanted}))
+    )
+    exact = set(wanted)
+    out: dict[tuple[int, Any], dict[int, float]] = {}
+    for k, g, rn, m in session.execute(query).all():
+        if (int(k), g, int(rn)) in exact:
+            out.setdefault((int(k), g), {})[int(rn)] = float(m)
+    return out
+
+
+def _business(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any]]:
     """Working minutes on the incident's calendar, chosen as the deadlines choose it: none
     (24/7) for an all-hours priority, the contract's for a contract-hours priority, else the
-    department's, else the priority's."""
+    department's, else the priority's. Time booked is the same on both clocks."""
     prio, dept, contract = aliased(Priority), aliased(Department), aliased(ServiceContract)
     calendar = case(
         (prio.id.is_(None), None),  # type: ignore[union-attr]
@@ -192,21 +331,36 @@ def _business(session: Session, base: Select[Any], group: Any) -> dict[str, dict
         else_=func.coalesce(col(dept.calendar_id), col(prio.calendar_id)),
     )
     query = (
-        base.outerjoin(prio, col(prio.id) == col(Incident.priority_id))
+        select(
+            key,
+            calendar,
+            col(Incident.opened_at),
+            _booked_minutes(),
+            *(col(c) for c in SPANS.values()),
+        )
+        .select_from(Incident)
+        .where(where)
+        .outerjoin(prio, col(prio.id) == col(Incident.priority_id))
         .outerjoin(dept, col(dept.id) == col(Incident.department_id))
         .outerjoin(contract, col(contract.id) == col(Incident.contract_id))
-        .add_columns(group, calendar, col(Incident.opened_at), *(col(c) for c in SPANS.values()))
     )
     cache = CalendarCache(session)
-    values: dict[str, dict[str, list[float]]] = {name: {} for name in SPANS}
-    for g, calendar_id, opened, *ends in session.execute(query).all():
+    counts: dict[Any, int] = {}
+    values_of: dict[Any, dict[str, list[float]]] = {}
+    for g, calendar_id, opened, booked, *ends in session.execute(query).all():
+        counts[g] = counts.get(g, 0) + 1
+        per = values_of.setdefault(g, {name: [] for name in MEASURES})
         cal = cache.get(calendar_id)
         for name, ended in zip(SPANS, ends, strict=True):
             if ended is not None:
-                values[name].setdefault(g, []).append(_working_minutes(cal, opened, ended))
-    return {
-        name: {g: summary(v) for g, v in per_group.items()} for name, per_group in values.items()
-    }
+                per[name].append(_working_minutes(cal, opened, ended))
+        if booked is not None:
+            per[BOOKED].append(float(booked))
+    out: dict[Any, dict[str, Any]] = {}
+    for g, per in values_of.items():
+        stats = {name: summary(v) for name, v in per.items()}
+        out[g] = _row(counts[g], stats, sum(per[BOOKED]))
+    return out
 
 
 def _working_minutes(cal: Any, start: datetime, end: datetime) -> float:
