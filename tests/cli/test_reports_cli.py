@@ -84,6 +84,7 @@ def test_times_json_shape(cli, incidents):
         "to_assignment",
         "to_solution",
         "to_close",
+        "booked",
     ]
     assert phone["count"] == 2  # the abandoned call is no request
     assert phone["to_response"] == {

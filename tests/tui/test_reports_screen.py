@@ -98,14 +98,23 @@ async def test_this_weeks_volume_then_agents_and_an_export(week, tmp_path):
         await wait_until(pilot, lambda: not screen.busy)
         phone = [int(r[2]) for r in cells(table) if r[0] == "phone"]
         assert sum(phone) == 4 and len(phone) == 4  # one a day, Monday to Thursday
+        # Volume over the days of the week: a line per channel.
+        assert screen.chart.kind == "line"
+        assert screen.chart.labels == [f"2026-03-0{d}" for d in (2, 3, 4, 5)]
+        assert screen.chart.series["phone"] == [1.0, 1.0, 1.0, 1.0]
+        assert screen.chart.series["email"] == [0.0, 1.0, 0.0, 0.0]
         screen.query_one("#rp-report", Select).value = "agents"
         await wait_until(pilot, lambda: screen.report.kind == "agents" and not screen.busy)
         by_agent = {r[0]: r for r in cells(table)}
         # registered, handled, solved, closed
         assert by_agent["maria"][1:5] == ["2", "0", "2", "1"]
-        # The bars: the most registered fill the chart column, half as many half of it.
-        assert by_agent["maria"][-1] == "█" * 24
-        assert by_agent["tom"][-1] == "█" * 12
+        # The chart above the table: a bar per agent, registered incidents.
+        assert screen.chart.kind == "bar"
+        assert dict(zip(screen.chart.labels, screen.chart.series["registered"], strict=True)) == {
+            "admin": 1.0,
+            "maria": 2.0,
+            "tom": 1.0,
+        }
         await pilot.press("c")
         out = tmp_path / "report-agents-2026-03-02-2026-03-09.csv"
         status = screen.query_one("#rp-status")
@@ -127,6 +136,56 @@ async def test_last_week_and_an_agent_sees_their_own(week):
         await wait_until(pilot, lambda: screen.report.kind == "agents" and not screen.busy)
         table = screen.query_one("#rp-table", DataTable)
         assert [r[0] for r in cells(table)] == ["tom"]
+        assert screen.chart.labels == ["tom"]
+
+
+async def test_a_long_report_keeps_the_screen_responsive(week, monkeypatch):
+    """While a report is computed the chart and table show a loading indicator and the
+    screen takes keys; the figures arrive when the worker is done."""
+    import threading
+
+    from textual.widgets import LoadingIndicator
+
+    from cc_tui.services.reports import run
+
+    release, started = threading.Event(), threading.Event()
+    real = run.run_report
+
+    def held(session, **arguments):
+        # The real report, held back until the test lets it go: a long report.
+        started.set()
+        release.wait(60)
+        return real(session, **arguments)
+
+    app = console(week)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_reports(pilot)
+        monkeypatch.setattr(run, "run_report", held)
+        try:
+            screen.query_one("#rp-report", Select).value = "backlog"
+            await wait_until(pilot, started.is_set)
+            assert screen.busy
+            for name in ("#rp-chart", "#rp-table"):
+                widget = screen.query_one(name)
+                # Textual draws the indicator over the widget (a cover, not a child).
+                await wait_until(
+                    pilot, lambda w=widget: isinstance(w._cover_widget, LoadingIndicator)
+                )
+                assert widget.loading
+            assert "computing backlog" in str(screen.query_one("#rp-status").render())
+            # Keys still work: focus moves over the choices and back.
+            before = app.focused
+            await pilot.press("tab")
+            await wait_until(pilot, lambda: app.focused is not before)
+            await pilot.press("shift+tab")
+            await wait_until(pilot, lambda: app.focused is before)
+            assert screen.busy and screen.report.kind == "volume"
+        finally:
+            release.set()
+        await wait_until(pilot, lambda: screen.report.kind == "backlog" and not screen.busy)
+        assert not screen.query_one("#rp-chart").loading
+        assert screen.chart.kind == "line"
+        assert screen.chart.labels[0] == "2026-03-02"
 
 
 def test_snapshot_of_the_reports_mode(snap_compare, tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
-"""The Reports mode: pick a report, a period and a grouping; the figures come as a table with
-a bar per row, computed in a worker so the screen never freezes; `c` and `x` export them."""
+"""The Reports mode: pick a report, a period and a grouping; the figures come as a chart
+(bars per group, lines over time) above a table, computed in a worker so the screen never
+freezes (a loading indicator covers chart and table meanwhile); `c` and `x` export them."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ from cc_tui.screens.base import ConsoleScreen
 
 if TYPE_CHECKING:
     from cc_tui.services.reports.figures import Report
+    from cc_tui.services.reports.run import Chart
 
 REPORTS = ("volume", "times", "agents", "conversion", "sla", "backlog", "kb")
 PRESETS = ("this week", "last week", "this month", "last month", "custom")
-BAR_WIDTH = 24
+# A bar chart names at most this many groups (the largest); a line chart this many days.
+BARS = 12
+TICKS = 6
 
 REPORTS_CSS = """
 ReportsScreen #rp-bar { height: auto; padding: 0 1; }
@@ -34,14 +38,9 @@ ReportsScreen #rp-bar #rp-by { width: 22; }
 ReportsScreen #rp-bar Input { width: 16; }
 ReportsScreen #rp-bar Label { padding: 1 0 0 1; }
 ReportsScreen #rp-status { padding: 0 1; color: $text-muted; height: auto; }
-ReportsScreen #rp-table { height: 1fr; }
+ReportsScreen #rp-chart { height: 2fr; min-height: 6; }
+ReportsScreen #rp-table { height: 3fr; }
 """
-
-
-def bar(value: Any, top: float) -> Text:
-    if not isinstance(value, int | float) or top <= 0:
-        return Text("")
-    return Text("█" * round(BAR_WIDTH * value / top), style="bold")
 
 
 class ReportsScreen(ConsoleScreen):
@@ -59,6 +58,7 @@ class ReportsScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.report: Report | None = None
+        self.chart: Chart | None = None
         self.busy = False
         self._request = 0
         self._zone: Any = None
@@ -79,6 +79,10 @@ class ReportsScreen(ConsoleScreen):
             yield Input(placeholder="YYYY-MM-DD", id="rp-to", max_length=10)
             yield Select([], prompt="grouping", id="rp-by")
         yield Static(Content("opening the database…"), id="rp-status")
+        # Loaded with the screen (F7), not at the console's start: plotext is not small.
+        from textual_plotext import PlotextPlot
+
+        yield PlotextPlot(id="rp-chart")
         yield DataTable(id="rp-table", cursor_type="row", zebra_stripes=True)
 
     def database_ready(self, connection: Connection) -> None:
@@ -155,7 +159,7 @@ class ReportsScreen(ConsoleScreen):
         by = None if by_select.is_blank() or by_select.disabled else str(by_select.value)
         self._request += 1
         request = self._request
-        self.busy = True
+        self._working(True)
         kind = self._kind()
         self._say(f"computing {kind}…")
         self.call(
@@ -171,26 +175,29 @@ class ReportsScreen(ConsoleScreen):
             by=by,
         )
 
+    def _working(self, busy: bool) -> None:
+        """While a report runs its chart and table show a loading indicator; the choices
+        stay usable (a new choice starts a new run, the older result is dropped)."""
+        self.busy = busy
+        for widget in ("#rp-chart", "#rp-table"):
+            self.query_one(widget).loading = busy
+
     def _say(self, text: str) -> None:
         self.query_one("#rp-status", Static).update(Content(text))
 
     def _failed(self, request: int, error: BaseException) -> None:
         if request == self._request:
-            self.busy = False
+            self._working(False)
             self._say(error_message(error))
 
     def _show(self, request: int, report: Report) -> None:
         from cc_tui.services.reports.export import flat_rows
-        from cc_tui.services.reports.run import CHART_FIGURE
+        from cc_tui.services.reports.run import chart
 
         if request != self._request:
             return
-        self.busy = False
         self.report = report
         headers, rows = flat_rows(report.rows)
-        figure = CHART_FIGURE[report.kind]
-        column = headers.index(figure) if figure in headers else None
-        top = max((r[column] or 0 for r in rows), default=0) if column is not None else 0
         table: DataTable[Text] = self.query_one("#rp-table", DataTable)
         table.clear(columns=True)
         texts = [["–" if v is None else str(v) for v in row] for row in rows]
@@ -200,19 +207,45 @@ class ReportsScreen(ConsoleScreen):
             # not once its own measuring has caught up.
             width = max([len(label), *(len(cells[index]) for cells in texts)])
             table.add_column(label, key=heading, width=width)
-        if column is not None:
-            table.add_column(f"chart: {figure.replace('_', ' ')}", key="chart", width=BAR_WIDTH)
-        for row, values in zip(rows, texts, strict=True):
-            cells = [Text(value, no_wrap=True) for value in values]
-            if column is not None:
-                cells.append(bar(row[column], top))
-            table.add_row(*cells)
+        for values in texts:
+            table.add_row(*(Text(value, no_wrap=True) for value in values))
+        self._draw(chart(report))
+        self._working(False)
         totals = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
         self._say(
             f"{report.kind} from {report.from_} to {report.to} (not included)"
             + (f" · {totals}" if totals else "")
             + f" · {len(rows)} rows · c CSV, x Excel"
         )
+
+    def _draw(self, figure: Chart) -> None:
+        from textual_plotext import PlotextPlot
+
+        self.chart = figure
+        plot = self.query_one("#rp-chart", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        plt.title(figure.title)
+        if not figure.labels:
+            plt.title(f"{figure.title}: nothing in this period")
+        elif figure.kind == "bar":
+            ((_name, values),) = figure.series.items()
+            ranked = sorted(range(len(values)), key=lambda i: -values[i])[:BARS]
+            shown = sorted(ranked)
+            plt.bar([figure.labels[i] for i in shown], [values[i] for i in shown], width=0.6)
+            if len(values) > BARS:
+                plt.title(f"{figure.title} (the {BARS} largest of {len(values)})")
+        else:
+            xs = [float(x) for x in range(1, len(figure.labels) + 1)]
+            for name, values in figure.series.items():
+                plt.plot(xs, values, label=name if len(figure.series) > 1 else None)
+            step = max(1, -(-len(xs) // TICKS))
+            ticks = xs[::step]
+            plt.xticks(ticks, [figure.labels[int(x) - 1] for x in ticks])
+            # Counts start at zero: a flat line near the top would read as a big number.
+            top = max((v for values in figure.series.values() for v in values), default=0.0)
+            plt.ylim(0, top * 1.1 or 1)
+        plot.refresh()
 
     def action_export(self, fmt: str) -> None:
         report = self.report

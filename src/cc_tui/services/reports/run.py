@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
+from typing import Any
 
 from sqlmodel import Session
 
@@ -19,16 +21,18 @@ GROUPINGS: dict[str, tuple[str, ...]] = {
     "times": times.TIME_GROUPS,
     "conversion": ("reason", "problem", "priority", "department", "agent", "channel"),
 }
-# The figure a chart of each report shows.
+# The figure a chart of each report shows (times: a measure's median).
 CHART_FIGURE = {
     "volume": "count",
-    "times": "count",
+    "times": "to_solution",
     "agents": "registered",
     "conversion": "requests",
     "sla": "count",
     "backlog": "open",
     "kb": "answered",
 }
+# A line chart shows this many groups as lines; the rest are summed as "other".
+LINE_GROUPS = 5
 PRESETS = ("this week", "last week", "this month", "last month", "custom")
 
 
@@ -77,3 +81,49 @@ def run_report(
         "kb": figures.kb,
     }[kind]
     return fn_plain(session, **common)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What a face draws above a report's table: bars (one value per label) or lines (one
+    series per group over the periods, in order)."""
+
+    kind: str  # "bar" or "line"
+    title: str
+    labels: list[str]
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _figure(row: dict[str, Any], figure: str) -> float:
+    value = row.get(figure)
+    if isinstance(value, dict):  # a span of the time analysis: its median
+        value = value.get("median_minutes")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def chart(report: figures.Report) -> Chart:
+    """Lines for what runs over time (the backlog's days, volume and conversion over more
+    than one period), bars for the rest (per group, per agent, per article)."""
+    figure = CHART_FIGURE[report.kind]
+    name = f"{figure.replace('_', ' ')}" + (" (median minutes)" if report.kind == "times" else "")
+    rows = report.rows
+    if report.kind == "backlog":
+        return Chart("line", "open at the end of the day", [r["group"] for r in rows],
+                     {"open": [_figure(r, figure) for r in rows]})  # fmt: skip
+    periods = sorted({r["period"] for r in rows if "period" in r})
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["group"]] = totals.get(r["group"], 0.0) + _figure(r, figure)
+    if len(periods) > 1:
+        ranked = sorted(totals, key=lambda g: (-totals[g], g))
+        shown, rest = ranked[:LINE_GROUPS], set(ranked[LINE_GROUPS:])
+        at = {p: i for i, p in enumerate(periods)}
+        series = {g: [0.0] * len(periods) for g in sorted(shown)}
+        if rest:
+            series["other"] = [0.0] * len(periods)
+        for r in rows:
+            line = "other" if r["group"] in rest else r["group"]
+            series[line][at[r["period"]]] += _figure(r, figure)
+        return Chart("line", f"{name} per {report.extra.get('period', 'period')}", periods, series)
+    labels = sorted(totals)
+    return Chart("bar", name, labels, {name: [totals[g] for g in labels]})

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy import Integer as SqlInteger
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -276,11 +276,11 @@ def _wall_sqlite(session: Session, key: Any, where: Any) -> dict[Any, dict[str, 
     if wanted:
         picked = _ranked_values(session, base, names, wanted)
         for (i, g), at in picked.items():
-            stats = spans_of[g][MEASURES[i]]
+            measure = spans_of[g][MEASURES[i]]
             for quantile, (num, den) in QUANTILES.items():
-                low_rank, high_rank, weight = ranks(stats["count"], num, den)
+                low_rank, high_rank, weight = ranks(measure["count"], num, den)
                 low, high = at[low_rank + 1], at[high_rank + 1]
-                stats[quantile] = _round(low + (high - low) * weight)
+                measure[quantile] = _round(low + (high - low) * weight)
     return {g: _row(counts[g]["count"], spans_of[g], totals[g]) for g in counts}
 
 
