@@ -79,6 +79,7 @@ class CcTuiApp(App[None]):
         ),
         Binding("f8", "call_log", "Call log", show=False, id="app.call_log"),
         Binding("f9", "outbox", "Outbox", show=False, id="app.outbox"),
+        Binding("f10", "mail_quarantine", "Mail quarantine", show=False, id="app.mail_quarantine"),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -202,6 +203,10 @@ class CcTuiApp(App[None]):
         everywhere = [(self.key_display(m.binding_id, m.key), m.label) for m in CONSOLE_MODES]
         everywhere += [
             (self.key_display("app.call_log", "f8"), "Call log (today's calls)"),
+            (
+                self.key_display("app.mail_quarantine", "f10"),
+                "Mail quarantine (messages that could not be filed)",
+            ),
             (self.key_display("app.command_palette", "ctrl+p"), "Commands (search every action)"),
             (self.key_display("app.keys", "question_mark"), "These keys"),
             (self.key_display("app.help", "f1"), "Every key, text fields included"),
@@ -221,6 +226,12 @@ class CcTuiApp(App[None]):
         from cc_tui.screens.outbox import show_outbox
 
         show_outbox(self)
+
+    def action_mail_quarantine(self) -> None:
+        """Mail that could not be filed (F10, or "Mail quarantine" in the palette)."""
+        from cc_tui.screens.mail_quarantine import show_mail_quarantine
+
+        show_mail_quarantine(self)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -246,6 +257,12 @@ class CcTuiApp(App[None]):
             "Customer e-mail and SMS that failed (with the error) or wait; try again "
             f"({self.key_display('app.outbox', 'f9')})",
             self.action_outbox,
+        )
+        yield SystemCommand(
+            "Mail quarantine",
+            "E-mails that could not be filed, with the reason; file one again "
+            f"({self.key_display('app.mail_quarantine', 'f10')})",
+            self.action_mail_quarantine,
         )
         for theme in THEMES:
             if theme.name != self.theme:

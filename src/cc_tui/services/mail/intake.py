@@ -481,8 +481,13 @@ def _quarantine_row(session: Session, message_id: int) -> MailMessage:
 def quarantine_show(session: Session, message_id: int) -> dict[str, Any]:
     stored = _quarantine_row(session, message_id)
     shown = _quarantined(stored).__dict__.copy()
-    # The start of the raw message, as text that is safe to print.
-    shown["raw"] = untrusted((stored.raw or b"")[:4000].decode("latin-1"))
+    # The start of the raw message, as text that is safe to print (binary data as such).
+    head = (stored.raw or b"")[:4000]
+    shown["raw"] = (
+        f"({len(stored.raw or b'')} bytes of binary data)"
+        if sum(b < 9 or 13 < b < 32 for b in head) * 10 > len(head)
+        else untrusted(head.decode("latin-1"))
+    )
     return shown
 
 

@@ -13,11 +13,11 @@ from urllib.parse import unquote, urlsplit
 from sqlmodel import Session, col, select
 
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.models import Department, Mailbox
+from cc_tui.models import Department, Mailbox, MailMessage
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import RequestType
 from cc_tui.services.context import Actor
-from cc_tui.services.mail.intake import MailDefaults
+from cc_tui.services.mail.intake import MailDefaults, Outcome, retry
 
 
 @dataclass(frozen=True)
@@ -191,3 +191,18 @@ def password(box: MailboxInfo) -> str:
             f"mailbox {box.name} has no password: give it --password-file or set {box.password_env}"
         )
     return value
+
+
+def defaults_of(session: Session, name: str) -> MailDefaults:
+    """How mailbox `name` files new incidents; plain defaults when there is no such mailbox
+    any more (or the message came from `mail import`)."""
+    box = session.exec(select(Mailbox).where(col(Mailbox.name) == name)).first()
+    return _info(session, box).defaults() if box is not None else MailDefaults(mailbox=name)
+
+
+def retry_quarantined(session: Session, *, actor: Actor, message_id: int) -> Outcome:
+    """Process a quarantined message again as its mailbox files messages (the console's
+    retry; the command line names the defaults itself)."""
+    stored = session.get(MailMessage, message_id)
+    defaults = defaults_of(session, stored.mailbox) if stored is not None else MailDefaults()
+    return retry(session, actor=actor, message_id=message_id, defaults=defaults)
