@@ -190,6 +190,12 @@ class CcTuiApp(App[None]):
         take_call = getattr(self.screen, "take_call", None)
         if mode == "intake" and callable(take_call) and not looking:
             take_call()
+        if mode == "incident":
+            # The incident key always shows the list, not the last incident opened.
+            from cc_tui.screens.incident_detail import IncidentDetailScreen
+
+            while isinstance(self.screen, IncidentDetailScreen) and len(self.screen_stack) > 1:
+                await self.pop_screen()
 
     def action_show_keys(self) -> None:
         """The current screen's own keys grouped by task, then the keys of every screen."""

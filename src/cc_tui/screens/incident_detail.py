@@ -69,17 +69,21 @@ class OpenIncident(Message):
 
 
 def show_incident(app: App, incident_id: int) -> None:
-    """Show an incident on top of the Incident mode's list, from any mode."""
-    if app.current_mode != "incident":
+    """Show an incident on top of the Incident mode's list, from any mode; escape there
+    goes back to the mode it was opened from (the board, intake, a work order)."""
+    came_from = None if app.current_mode == "incident" else app.current_mode
+    if came_from is not None:
         app.switch_mode("incident")
     top = app.screen
     if isinstance(top, IncidentDetailScreen):
+        back_to = came_from or top.back_to
         if top.incident_id == incident_id:
+            top.back_to = back_to
             top.reload()
         else:
-            app.switch_screen(IncidentDetailScreen(incident_id))
+            app.switch_screen(IncidentDetailScreen(incident_id, back_to=back_to))
         return
-    app.push_screen(IncidentDetailScreen(incident_id))
+    app.push_screen(IncidentDetailScreen(incident_id, back_to=came_from))
 
 
 def _label(value: str | None) -> str:
@@ -308,9 +312,11 @@ class IncidentDetailScreen(ConsoleScreen):
         Binding("a", "save_attachment", "Attachment", show=False, id="incident.attachment"),
     ]
 
-    def __init__(self, incident_id: int) -> None:
+    def __init__(self, incident_id: int, *, back_to: str | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
+        # The mode escape returns to (None: the incident list below).
+        self.back_to = back_to
         self.kind = "all"
         self.newest_first = True
         self.view: IncidentView | None = None
@@ -580,8 +586,12 @@ class IncidentDetailScreen(ConsoleScreen):
     # -- keys ----------------------------------------------------------------------------------
 
     def action_back(self) -> None:
+        """Back where the incident was opened from: the list below, or another mode."""
+        back_to = self.back_to
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+        if back_to is not None:
+            self.app.switch_mode(back_to)
 
     def action_reload(self) -> None:
         self.reload(keep_position=True)
