@@ -148,3 +148,63 @@ async def test_answering_at_the_phone_opens_intake_without_a_key(db):
         assert call.state == "answered"
         assert call.incident_id is not None
         assert s.scalars(select(Incident)).one().channel == "cti"
+
+
+async def test_a_bridge_process_posts_new_calls_and_only_their_agent_pops(db, tmp_path):
+    """`cc-tui cti serve` in a process of its own takes the PBX's newCall over HTTP; the
+    console of the agent it rings for pops, a call for another agent does not, and a
+    number written as console markup is shown as text."""
+    import json
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    seed(db)
+    token = tmp_path / "token"
+    token.write_text("pilot-token-0123456789")
+    token.chmod(0o600)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = db.url.render_as_string(hide_password=False)
+    bridge = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cc_tui", "--db", url, "--as", "admin", "cti", "serve",
+        "--port", str(port), "--token-file", str(token),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+    def post(fields: dict) -> dict:
+        data = urllib.parse.urlencode(fields, doseq=True).encode()
+        address = f"http://127.0.0.1:{port}/api/v1/cti/pilot-token-0123456789"
+        with urllib.request.urlopen(urllib.request.Request(address, data=data), timeout=30) as r:
+            return json.loads(r.read())
+
+    async def posted(fields: dict) -> dict:
+        for _ in range(600):  # until the bridge listens
+            try:
+                return await asyncio.to_thread(post, fields)
+            except OSError:
+                assert bridge.returncode is None, "the bridge stopped"
+                await asyncio.sleep(0.05)
+        raise AssertionError("the bridge did not listen")
+
+    try:
+        app = console(db, login="carol")
+        async with app.run_test(size=SIZE) as pilot:
+            await signed_in(pilot)
+            bobs = {"event": "newCall", "callId": "b-1", "from": "+49301234567", "user[]": "bob"}
+            assert (await posted(bobs))["changed"] is True
+            hostile = "[@click=app.quit]x[/]"
+            carols = {"event": "newCall", "callId": "c-1", "from": hostile, "user[]": "carol"}
+            assert (await posted(carols))["changed"] is True
+            await wait_until(pilot, lambda: popped(app) is not None)
+            assert popped(app).pop.call_id == "c-1"
+            assert hostile in str(app.screen.query_one("#call-pop-text").render())
+            assert app.call_pops is not None and len(app.call_pops.popped) == 1
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: popped(app) is None)
+            assert app.is_running
+            await settled(pilot)
+    finally:
+        bridge.terminate()
+        await bridge.wait()

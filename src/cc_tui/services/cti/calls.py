@@ -196,11 +196,12 @@ def record_event(
     if event.event == "answer":
         if call.state != "ringing":
             return EventResult(call_info(session, call), False)
-        call.state = "answered"
-        call.answered_at = now
+        # Look-ups first: a query after a change would flush it as an UPDATE of its own.
         answering = _agent_by_extension(session, event.answering_number)
         if answering is None and event.users:
             answering = _agent_by_login(session, event.users[0])
+        call.state = "answered"
+        call.answered_at = now
         if answering is not None:
             call.agent_id = answering.id
         call.extension = event.answering_number or call.extension
@@ -251,20 +252,19 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
     # INSERT .. ON CONFLICT DO NOTHING: a newCall replayed (even concurrently) stores nothing.
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = PhoneCall.__table__  # type: ignore[attr-defined]
-    inserted = session.execute(
-        insert(table)
+    call = session.scalars(
+        insert(PhoneCall)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["call_id"])
-        .returning(table.c.id)
+        .returning(PhoneCall),
+        execution_options={"populate_existing": True},
     ).first()
-    if inserted is None:
+    if call is None:
         # Logged already: a replay, or the call now rings for more agents.
         existing = session.scalars(
             select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id).with_for_update()
         ).one()
         return _ring_more(session, existing, agents)
-    call = session.scalars(select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id)).one()
     # An outgoing call does not pop: the agent dialled it.
     action = "ringing" if event.direction == "in" else "dialing"
     _announce(session, call, action, [stored_id(a) for a in agents])
