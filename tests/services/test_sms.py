@@ -453,6 +453,20 @@ def test_a_customer_who_prefers_sms_is_texted_at_each_step_not_mailed(
     ]
 
 
+def test_queuing_counts_the_rows_it_added(db, admin, clock):
+    _desk(db, admin)
+    customer = _customer(db)
+    _prefers_sms(db, customer, phone="0176 1234 5678")
+    inc = f.register(db, admin, customer)
+    with db.session() as s:
+        incident = s.get(Incident, parse_ref(inc))
+        assert outbox.queue(s, incident, outbox.CLOSED, detail="1") == 1
+        # The same event again adds nothing.
+        assert outbox.queue(s, incident, outbox.CLOSED, detail="1") == 0
+        assert outbox.queue_many(s, [incident.id], outbox.CLOSED, detail="1") == 0
+        assert outbox.queue_many(s, [incident.id], outbox.CLOSED, detail="2") == 1
+
+
 def test_the_sms_goes_to_a_mobile_number_of_the_contact_caller_or_customer(db, admin, clock):
     _desk(db, admin)
     # Only a landline: no SMS (and no e-mail: the customer asked for SMS).

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -132,42 +132,40 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Notification.__table__  # type: ignore[attr-defined]
-    statement = make(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = (
+        make(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    )
     connection = session.connection()
-    # One row a statement: the row count then says whether it was new.
-    added = sum(connection.execute(statement, row).rowcount for row in rows)
+    # One row a statement: what it returns says whether it was new (its row count does not
+    # on PostgreSQL, where SQLAlchemy reports -1).
+    added = sum(len(connection.execute(statement, row).all()) for row in rows)
     if added:
         wake(session)
     return added
 
 
 def reach_of(session: Session, incident: Incident) -> Reach:
-    contact = (
-        session.execute(
-            select(
-                col(Contact.email),
-                col(Contact.notify),
-                col(Contact.mobile_e164),
-                col(Contact.phone_e164),
-            ).where(col(Contact.id) == incident.contact_id)
-        ).first()
-        if incident.contact_id
-        else None
-    )
-    customer = (
-        session.execute(
-            select(col(Customer.email), col(Customer.notify), col(Customer.phone_e164)).where(
-                col(Customer.id) == incident.customer_id
-            )
-        ).first()
-        if incident.customer_id
-        else None
-    )
-    return reach(
-        incident,
-        (contact[0], contact[1], contact[2], contact[3]) if contact else None,
-        (customer[0], customer[1], customer[2]) if customer else None,
-    )
+    """`reach` for one incident: its contact and customer (by the ids it holds now, flushed
+    or not) read in one statement."""
+    if not incident.contact_id and not incident.customer_id:
+        return reach(incident, None, None)
+    one = select(literal(1).label("one")).subquery()
+    found = session.execute(
+        select(
+            col(Contact.email),
+            col(Contact.notify),
+            col(Contact.mobile_e164),
+            col(Contact.phone_e164),
+            col(Customer.email),
+            col(Customer.notify),
+            col(Customer.phone_e164),
+        )
+        .select_from(one)
+        .outerjoin(Contact, col(Contact.id) == (incident.contact_id or 0))
+        .outerjoin(Customer, col(Customer.id) == (incident.customer_id or 0))
+    ).one()
+    a, b, c, d, e, g, h = found
+    return reach(incident, (a, b, c, d), (e, g, h))
 
 
 def queue(session: Session, incident: Incident, event: str, *, detail: str | None = None) -> int:
