@@ -374,3 +374,20 @@ def test_chunks_progress_and_a_run_that_goes_on_where_one_stopped(db, admin, tmp
             select(col(Event.incident_id)).where(col(Event.kind) == "system")
         ).all()
         assert {i for (i,) in owners} == {i for i, _ in rows}
+
+
+def test_a_text_longer_than_its_field_is_a_bad_row(db, admin, tmp_path):
+    header = "number,opened_at,closed_at,short_description,assigned_to"
+    rows = [
+        f"L-1,2025-01-01 10:00,2025-01-01 11:00,{'x' * 301},",
+        f"L-2,2025-01-01 10:00,2025-01-01 11:00,fine,{'Ann ' * 60}",
+        f"L-3,2025-01-01 10:00,2025-01-01 11:00,{'y' * 300},Ann  Lee",
+    ]
+    result = run(db, admin, write(tmp_path, "\n".join([header, *rows])))
+    assert result.imported == 1
+    assert [(b.line, b.reason) for b in result.bad] == [
+        (2, "short_description is too long: 301 characters (at most 300)"),
+        (3, "assigned_to is too long: 239 characters (at most 200)"),
+    ]
+    with db.session(write=False) as session:
+        assert sorted(session.scalars(select(col(Agent.name))).all()) == ["Ann Lee", "admin"]

@@ -53,6 +53,8 @@ class ReportsScreen(ConsoleScreen):
         Binding("r", "run", "Run", id="reports.run"),
         Binding("c", "export('csv')", "CSV", id="reports.csv"),
         Binding("x", "export('xlsx')", "Excel", id="reports.xlsx"),
+        # Not in the footer (its room is for the report keys); `?` and the README list it.
+        Binding("i", "import_history", "Import history", id="reports.import", show=False),
     ]
 
     def __init__(self) -> None:
@@ -246,6 +248,18 @@ class ReportsScreen(ConsoleScreen):
             top = max((v for values in figure.series.values() for v in values), default=0.0)
             plt.ylim(0, top * 1.1 or 1)
         plot.refresh()
+
+    def action_import_history(self) -> None:
+        """Bring a closed history over from a CSV export (admins); the report runs again."""
+        from cc_tui.dialogs.history_import import ImportHistoryDialog, summary_text
+
+        def imported(result: Any) -> None:
+            if result is not None:
+                first_line = summary_text(result).splitlines()[0]
+                self.notify(first_line, title="History imported", markup=False)
+                self.action_run()
+
+        self.app.push_screen(ImportHistoryDialog(), imported)
 
     def action_export(self, fmt: str) -> None:
         report = self.report

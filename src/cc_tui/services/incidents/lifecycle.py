@@ -8,6 +8,8 @@ Every status change goes through here: `move` for one incident (intake, routing,
 queues, `change_status` for people), `move_set` for many (work orders). Nothing else assigns
 an incident's status (tests/test_architecture.py checks it). The demo loader writes bulk
 rows whose status is data, not a transition; it reads the status sets of `cc_tui.statuses`.
+So does the history import (`services/importing`): solved or closed incidents of another
+desk, whose status steps it checks with `check_step` before it writes them.
 """
 
 from __future__ import annotations
