@@ -521,3 +521,78 @@ def test_times_business_clock_skips_weekend_holidays_and_dst(db, admin):
         65 * 60,  # Friday 16:00 CET -> Monday 10:00 CEST
         4 * 1440 + 17 * 60,  # Thursday 16:30 -> Tuesday 09:30
     )
+
+
+def test_times_business_clock_matches_working_time_over_a_year(db, admin):
+    """Many incidents over a year on an office calendar (lunch break, holidays, both DST
+    switches), some on 24/7: every figure equals the one computed incident by incident
+    with `working_time`, the arithmetic the deadlines use."""
+    from cc_tui.services.worktime.hours import working_time
+    from cc_tui.services.worktime.stored import load_calendar
+
+    rng = random.Random(1414)
+    with db.session() as s:
+        cal = Calendar(name="Office", tz="Europe/Berlin")
+        s.add(cal)
+        s.flush()
+        for weekday in range(5):
+            for start, end in ((480, 720), (780, 1050)):  # 08:00-12:00, 13:00-17:30
+                s.add(
+                    CalendarHours(
+                        calendar_id=cal.id, weekday=weekday, start_minute=start, end_minute=end
+                    )
+                )
+        for day in (date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6), date(2026, 12, 25)):
+            s.add(CalendarDay(calendar_id=cal.id, day=day, name="holiday"))
+        office = Department(code="OFFICE", name="Office", calendar_id=cal.id)
+        business = Priority(code="P2", name="P2", basis="business")
+        allday = Priority(code="P1", name="P1", basis="all")
+        s.add_all([office, business, allday])
+        s.flush()
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        made = []
+        for _ in range(150):
+            opened = start + timedelta(minutes=rng.randrange(365 * 1440))
+            prio = rng.choice([business, business, allday])
+            inc = Incident(
+                channel="phone",
+                request_type="action",
+                status="closed",
+                created_by_id=admin.id,
+                opened_at=opened,
+                registered_at=opened,
+                department_id=office.id,
+                priority_id=prio.id,
+            )
+            t = opened
+            for column in ("assigned_at", "first_response_at", "solved_at", "closed_at"):
+                if rng.random() < 0.9:
+                    t = t + timedelta(minutes=rng.randrange(0, 8 * 1440), seconds=rng.randrange(60))
+                    setattr(inc, column, t)
+            s.add(inc)
+            made.append(inc)
+        s.flush()
+        office_cal = load_calendar(s, cal.id)
+        got = times(
+            s, first="2026-01-01", end="2027-01-01", zone=BERLIN, by="priority", clock="business"
+        ).as_dict()
+        want: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for inc in made:
+            if not (midnight("2026-01-01") <= inc.opened_at < midnight("2027-01-01")):
+                continue
+            label = "P2" if inc.priority_id == business.id else "P1"
+            for span, column in SPANS.items():
+                ended = getattr(inc, column)
+                if ended is None:
+                    continue
+                if label == "P1":
+                    minutes = (ended - inc.opened_at).total_seconds() / 60
+                else:
+                    minutes = working_time(office_cal, inc.opened_at, ended) / timedelta(minutes=1)
+                want[label][span].append(minutes)
+    assert [r["group"] for r in got["rows"]] == ["P1", "P2"]
+    for row in got["rows"]:
+        for span in SPANS:
+            expected = summary(want[row["group"]][span])
+            for key, value in expected.items():
+                assert row[span][key] == pytest.approx(value, abs=0.011), (row["group"], span, key)
