@@ -47,8 +47,8 @@ def idempotency_key(incident_id: int, event: str, channel: str, recipient: str) 
 
 # Preferences (customer.notify, contact.notify): how a customer hears from us.
 PREFERENCES = ("email", "sms", "none")
-# PostgreSQL: queuing notifies this channel in the same transaction, so `notify watch`
-# wakes when the change commits (and never for one that rolled back).
+# PostgreSQL: an insert into the outbox notifies this channel (a trigger, migration 0018),
+# so `notify watch` wakes when the change commits (never for one that rolled back).
 WAKE_CHANNEL = "cc_tui_outbox"
 
 
@@ -121,7 +121,8 @@ def _rows(
 
 
 def wake(session: Session) -> None:
-    """Tell a waiting `notify watch` that there is mail (PostgreSQL; on commit)."""
+    """Tell a waiting `notify watch` that there is mail (PostgreSQL; on commit): for a
+    row made due again (an insert wakes it by itself)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
 
@@ -138,10 +139,8 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     connection = session.connection()
     # One row a statement: what it returns says whether it was new (its row count does not
     # on PostgreSQL, where SQLAlchemy reports -1).
-    added = sum(len(connection.execute(statement, row).all()) for row in rows)
-    if added:
-        wake(session)
-    return added
+    # On PostgreSQL a trigger (migration 0019) wakes `notify watch` when this commits.
+    return sum(len(connection.execute(statement, row).all()) for row in rows)
 
 
 def reach_of(session: Session, incident: Incident) -> Reach:

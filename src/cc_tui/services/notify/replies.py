@@ -188,7 +188,6 @@ def send_reply(
     if sender:
         row.message_id = message_id(stored_id(row), incident.id, sender)
         session.flush()
-    outbox.wake(session)
     return ReplyResult(
         incident=label,
         to=address,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -37,7 +38,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.models import Incident, Mailbox, MailMessage, Notification
+from cc_tui.models import Contact, Customer, Incident, Mailbox, MailMessage, Notification
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.services.incidents.base import number
@@ -179,47 +180,87 @@ REPLY = "reply"
 OWN_HEADER = "X-CC-TUI"
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the messages of one incident need, read once for a batch."""
+
+    incident: Incident
+    customer: str | None
+    contact: str | None
+    language: str | None
+    # The Message-IDs of the customer's mail on the incident, oldest first.
+    thread: tuple[str, ...]
+
+
+def incident_facts(session: Session, incident_ids: Iterable[int]) -> dict[int, Facts]:
+    """Facts of many incidents in two reads (not five per message)."""
+    ids = sorted(set(incident_ids))
+    if not ids:
+        return {}
+    threads: dict[int, list[str]] = {}
+    for incident_id, mid in session.execute(
+        select(col(MailMessage.incident_id), col(MailMessage.message_id))
+        .where(col(MailMessage.incident_id).in_(ids), col(MailMessage.direction) == "in")
+        .order_by(col(MailMessage.id))
+    ):
+        threads.setdefault(incident_id, []).append(mid)
+    found = session.execute(
+        select(Incident, col(Customer.name), col(Customer.language), col(Contact.name))
+        .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
+        .outerjoin(Contact, col(Contact.id) == col(Incident.contact_id))
+        .where(col(Incident.id).in_(ids))
+    ).all()
+    return {
+        stored_id(incident): Facts(
+            incident, customer, contact, language, tuple(threads.get(stored_id(incident), ()))
+        )
+        for incident, customer, language, contact in found
+    }
+
+
 def build_message(
-    session: Session, outgoing: Notification, sender: str, folder: Path | None
+    session: Session,
+    outgoing: Notification,
+    sender: str,
+    folder: Path | None,
+    facts: Facts | None = None,
 ) -> EmailMessage:
     """The e-mail of one outbox row: rendered from its event's template unless the row
-    carries its own text (an agent's reply), threaded to the incident."""
-    incident = session.get(Incident, outgoing.incident_id) if outgoing.incident_id else None
-    if outgoing.reason.startswith("escalation:") and incident is not None:
+    carries its own text (an agent's reply), threaded to the incident. `facts`: its
+    incident's, when the caller read them for a batch."""
+    if facts is None and outgoing.incident_id is not None:
+        facts = incident_facts(session, [outgoing.incident_id]).get(outgoing.incident_id)
+    incident = facts.incident if facts is not None else None
+    if outgoing.reason.startswith("escalation:") and facts is not None:
         alert = {
             "subject": outgoing.subject or "",
             "body": outgoing.body,
             "state": outgoing.reason.partition(":")[2],
         }
-        rendered = templates.render(
-            "escalation", templates.context(session, incident, alert=alert), folder
+        shown = templates.values(
+            facts.incident, customer=facts.customer, contact=facts.contact, alert=alert
         )
+        rendered = templates.render("escalation", shown, folder)
         subject, body = rendered.subject, rendered.body
-    elif outgoing.body or incident is None:
+    elif outgoing.body or facts is None:
         subject, body = outgoing.subject or outgoing.reason, outgoing.body
     else:
-        values = templates.context(session, incident, work_order=outbox.detail_of(outgoing))
-        rendered = templates.render(
-            outgoing.reason, values, folder, templates.language_of(session, incident)
+        shown = templates.values(
+            facts.incident,
+            customer=facts.customer,
+            contact=facts.contact,
+            work_order=outbox.detail_of(outgoing),
         )
+        rendered = templates.render(outgoing.reason, shown, folder, facts.language)
         subject, body = rendered.subject, rendered.body
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = outgoing.recipient or ""
-    if incident is not None and incident.id is not None:
+    if facts is not None and incident is not None and incident.id is not None:
         tag = f"[{number(incident.id)}]"
         msg["Subject"] = subject if tag in subject else f"{tag} {subject}"
         root = thread_root(incident.id, sender)
-        inbound = list(
-            session.scalars(
-                select(col(MailMessage.message_id))
-                .where(
-                    col(MailMessage.incident_id) == incident.id,
-                    col(MailMessage.direction) == "in",
-                )
-                .order_by(col(MailMessage.id))
-            )
-        )
+        inbound = facts.thread
         msg["In-Reply-To"] = inbound[-1] if inbound else root
         msg["References"] = " ".join([root, *inbound[-10:]])
         msg[OWN_HEADER] = number(incident.id)
@@ -281,6 +322,7 @@ def claim(
     claimed = []
     rows = session.scalars(query).all()
     held = suppression.suppressed(session, [r.recipient or "" for r in rows])
+    facts = incident_facts(session, [r.incident_id for r in rows if r.incident_id is not None])
     own = own_addresses(session, sender)
     for outgoing in rows:
         address = (outgoing.recipient or "").strip().lower()
@@ -304,7 +346,13 @@ def claim(
             stored_id(outgoing), outgoing.incident_id, sender
         )
         try:
-            built = build_message(session, outgoing, sender, folder)
+            built = build_message(
+                session,
+                outgoing,
+                sender,
+                folder,
+                facts.get(outgoing.incident_id) if outgoing.incident_id else None,
+            )
         except (UsageError, NotFound) as exc:
             # A broken template is no reason to try again in four minutes.
             outgoing.status, outgoing.last_error, outgoing.next_attempt_at = (

@@ -13,19 +13,20 @@ is the short text alone.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from cc_tui.errors import NotFound, UsageError
-from cc_tui.models import Contact, Customer, Incident, WorkOrder
+from cc_tui.models import Contact, Customer, Incident
 from cc_tui.services.incidents.base import number
 
 _NAME = re.compile(r"^[a-z][a-z_]{0,39}(\.[a-z]{2,8})?$")
@@ -82,26 +83,16 @@ def language_of(session: Session, incident: Incident) -> str | None:
     )
 
 
-def context(
-    session: Session,
+def values(
     incident: Incident,
     *,
+    customer: str | None,
+    contact: str | None,
     work_order: int | None = None,
     agent: str | None = None,
     alert: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What a template may use: plain values, never rows."""
-    customer = (
-        session.scalar(select(col(Customer.name)).where(col(Customer.id) == incident.customer_id))
-        if incident.customer_id
-        else None
-    )
-    contact = (
-        session.scalar(select(col(Contact.name)).where(col(Contact.id) == incident.contact_id))
-        if incident.contact_id
-        else None
-    )
-    order = session.get(WorkOrder, work_order) if work_order else None
+    """What a template may use: plain values, never rows (`customer`, `contact`: names)."""
     return {
         "incident": {
             "number": number(incident.id or 0),
@@ -112,10 +103,46 @@ def context(
             "solution": incident.actual_solution,
         },
         "customer": contact or incident.caller_name or customer,
-        "work_order": f"WO-{order.id}" if order else None,
+        "work_order": f"WO-{work_order}" if work_order else None,
         "agent": agent,
         "alert": alert or {"subject": "", "body": "", "state": ""},
     }
+
+
+def context(
+    session: Session,
+    incident: Incident,
+    *,
+    work_order: int | None = None,
+    agent: str | None = None,
+    alert: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`values` for one incident, its names read here."""
+    customer = (
+        session.scalar(select(col(Customer.name)).where(col(Customer.id) == incident.customer_id))
+        if incident.customer_id
+        else None
+    )
+    contact = (
+        session.scalar(select(col(Contact.name)).where(col(Contact.id) == incident.contact_id))
+        if incident.contact_id
+        else None
+    )
+    return values(
+        incident,
+        customer=customer,
+        contact=contact,
+        work_order=work_order,
+        agent=agent,
+        alert=alert,
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(text: str) -> Template:
+    """A template's text compiled once (compiling costs far more than rendering); an
+    admin's edited file is new text, so it is compiled anew."""
+    return _ENV.from_string(text)
 
 
 def render(
@@ -123,7 +150,7 @@ def render(
 ) -> Rendered:
     text = source(name, folder, language)
     try:
-        out = _ENV.from_string(text).render(**values)
+        out = _compiled(text).render(**values)
     except TemplateError as exc:
         raise UsageError(f"template {name!r}: {exc}", field="template") from exc
     head, _, body = out.partition("\n\n")
@@ -139,7 +166,7 @@ def render_text(
 ) -> str:
     """A template without a subject (an SMS), white space folded to single spaces."""
     try:
-        out = _ENV.from_string(source(name, folder, language)).render(**values)
+        out = _compiled(source(name, folder, language)).render(**values)
     except TemplateError as exc:
         raise UsageError(f"template {name!r}: {exc}", field="template") from exc
     return " ".join(out.split())
