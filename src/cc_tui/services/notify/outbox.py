@@ -47,7 +47,7 @@ def idempotency_key(incident_id: int, event: str, channel: str, recipient: str) 
 
 # Preferences (customer.notify, contact.notify): how a customer hears from us.
 PREFERENCES = ("email", "sms", "none")
-# PostgreSQL: an insert into the outbox notifies this channel (a trigger, migration 0018),
+# PostgreSQL: an insert into the outbox notifies this channel (a trigger, migration 0019),
 # so `notify watch` wakes when the change commits (never for one that rolled back).
 WAKE_CHANNEL = "cc_tui_outbox"
 
