@@ -56,11 +56,10 @@ def timed_import(url: str, path: Path) -> tuple[float, dict]:
     command = [str(CC_TUI), "--db", url, "--as", "admin", "import", "incidents", str(path)]
     started = time.perf_counter()
     done = subprocess.run(
-        [*command, "--zone", "UTC", "--json"],
-        check=True,
-        capture_output=True,
-        text=True,
+        [*command, "--zone", "UTC", "--json"], capture_output=True, text=True, check=False
     )
+    if done.returncode != 0:
+        raise SystemExit(f"import failed (exit {done.returncode}): {done.stderr.strip()}")
     return time.perf_counter() - started, json.loads(done.stdout)
 
 

@@ -839,18 +839,15 @@ def import_incidents(
         total = len(parsed.good)
         if progress:
             progress(0, total)
-        # Rows already imported need no names: a second run creates nothing.
-        numbers = [r.number for r in parsed.good]
+        # Rows already imported need no names: a second run creates nothing. Every source
+        # number the database holds, in one pass over its unique index (one round trip,
+        # where a look-up per chunk of the file's numbers would be hundreds).
+        numbers = {r.number for r in parsed.good}
         with db.session(write=False) as session:
-            old: set[str] = set()
-            for first in range(0, len(numbers), _IN):
-                old.update(
-                    session.scalars(
-                        select(col(Incident.source_number)).where(
-                            col(Incident.source_number).in_(numbers[first : first + _IN])
-                        )
-                    )
-                )
+            have = session.scalars(
+                select(col(Incident.source_number)).where(col(Incident.source_number).is_not(None))
+            )
+            old = {number for number in have if number in numbers}
         there = len(old)
         todo = [r for r in parsed.good if r.number not in old]
         done = there
