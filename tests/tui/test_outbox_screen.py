@@ -104,3 +104,37 @@ async def test_an_agent_may_look_but_not_retry(db):
         assert s.scalars(
             select(Notification).where(Notification.reason == "closed")
         ).one().status == ("failed")
+
+
+async def test_a_held_sms_says_until_when(db):
+    from datetime import timedelta
+
+    from cc_tui import clock
+
+    incident_id = seed(db)
+    with db.session() as s:
+        s.add(
+            Notification(
+                channel="sms",
+                reason="registered",
+                incident_id=incident_id,
+                recipient="+4917612345678",
+                status="queued",
+                next_attempt_at=clock.now() + timedelta(hours=3),
+            )
+        )
+    app = console(db, login="sue")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot.press("q")
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        # Newest first: the held SMS is highlighted.
+        await wait_until(
+            pilot,
+            lambda: (
+                "held for quiet hours until" in str(app.screen.query_one("#outbox-error").render())
+            ),
+        )
+        assert "+4917612345678" in str(app.screen.query_one("#outbox-error").render())

@@ -171,6 +171,12 @@ class OutboxScreen(ConsoleScreen):
         text = ""
         if row is not None and row.last_error:
             text = f"#{row.id} to {row.recipient or '–'}: {row.last_error}"
+        elif row is not None and row.status == "queued" and row.next_attempt_at is not None:
+            # An SMS not tried yet that waits was held: it came due in quiet hours.
+            held = row.channel == "sms" and row.attempts == 0
+            when = row.next_attempt_at.astimezone(self.zone).strftime("%d.%m %H:%M")
+            why = "held for quiet hours until" if held else "goes at"
+            text = f"#{row.id} to {row.recipient or '–'}: {why} {when}"
         self.query_one("#outbox-error", Static).update(Content(text))
 
     @on(DataTable.RowHighlighted, "#outbox-table")

@@ -138,14 +138,14 @@ def watch(
     note("stopped")
 
 
-def _due(row) -> str:
+def _due(row, zone) -> str:
     """When a queued message goes next (a retry's back-off, an SMS held for quiet hours)."""
     if row.status != "queued" or row.next_attempt_at is None:
         return ""
-    return f"{row.next_attempt_at.astimezone():%m-%d %H:%M}"
+    return f"{row.next_attempt_at.astimezone(zone):%m-%d %H:%M}"
 
 
-def _list_text(rows) -> str:
+def _list_text(rows, zone=None) -> str:
     if not rows:
         return "no messages"
     return table(
@@ -158,7 +158,7 @@ def _list_text(rows) -> str:
                 r.recipient or "-",
                 r.status,
                 r.attempts,
-                _due(r),
+                _due(r, zone),
                 r.last_error or "",
             ]
             for r in rows
@@ -180,14 +180,16 @@ def list_(
     from cc_tui.services.incidents.base import parse_ref
     from cc_tui.services.notify.sender import list_outbox
 
-    with state(ctx).work(write=False) as (session, _actor):
+    cli = state(ctx)
+    with cli.work(write=False) as (session, _actor):
         rows = list_outbox(
             session,
             status=status,
             incident_id=parse_ref(incident) if incident else None,
             limit=limit,
         )
-    emit(rows, as_json=as_json, human=_list_text)
+    zone = cli.settings.display_zone
+    emit(rows, as_json=as_json, human=lambda rs: _list_text(rs, zone))
 
 
 @app.command("retry")
