@@ -701,3 +701,80 @@ def test_a_reply_that_cannot_go_writes_nothing(db, admin, clock, cli, tmp_path):
     with db.session(write=False) as s:
         assert len(s.scalars(select(Event)).all()) == events
     assert _rows(db, inc) == []
+
+
+@pytest.mark.commits
+def test_a_sender_killed_between_send_and_mark_resends_once_by_message_id(db, admin, tmp_path):
+    """A real `notify send` process is killed (SIGKILL) while the server takes its
+    message: the row stays queued with its Message-ID; once its back-off has passed, a new
+    process sends it again with the same Message-ID, so the receiver keeps it once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from cc_tui import clock as real_clock
+
+    class Killer(Inbox):
+        process: subprocess.Popen | None = None
+
+        async def handle_DATA(self, server, session, envelope):
+            reply = await super().handle_DATA(server, session, envelope)
+            if self.process is not None and len(self.messages) == 1:
+                # The message is in; the sender dies before it reads the answer.
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            return reply
+
+    inbox = Killer()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        _desk(db, admin)
+        inc = f.register(db, admin, _customer(db))
+        config = tmp_path / "kill.toml"
+        config.write_text(
+            f'[smtp]\nurl = "smtp+plain://127.0.0.1:{controller.port}"\nfrom = "{FROM}"\n'
+        )
+        url = db.url.render_as_string(hide_password=False)
+        command = [
+            sys.executable,
+            "-m",
+            "cc_tui",
+            "--db",
+            url,
+            "--as",
+            "admin",
+            "notify",
+            "send",
+            "--once",
+        ]
+        env = {**os.environ, "CC_TUI_CONFIG_FILE": str(config)}
+        inbox.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        assert inbox.process.wait(timeout=120) == -signal.SIGKILL
+        [row] = _rows(db, inc)
+        assert (row.status, row.attempts, row.sent_at) == ("queued", 1, None)
+        assert row.message_id == inbox.messages[0]["Message-ID"]
+        # A restart before the back-off has passed leaves it alone.
+        inbox.process = None
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and len(inbox.messages) == 1, again.stderr
+        with db.session() as s:  # the back-off has passed
+            s.execute(
+                update(Notification)
+                .where(Notification.id == row.id)
+                .values(next_attempt_at=real_clock.now())
+            )
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+    finally:
+        controller.stop()
+    first, second = inbox.messages
+    assert first["Message-ID"] == second["Message-ID"] == row.message_id
+    assert first.get_content() == second.get_content()
+    # The receiver keeps messages by Message-ID: it has this one once.
+    assert len({m["Message-ID"] for m in inbox.messages}) == 1
+    [row] = _rows(db, inc)
+    assert (row.status, row.attempts) == ("sent", 2)
