@@ -29,6 +29,7 @@ REPORTS = ("volume", "times", "agents", "conversion", "sla", "backlog", "kb")
 PRESETS = ("this week", "last week", "this month", "last month", "custom")
 # A bar chart names at most this many groups (the largest); a line chart this many days.
 BARS = 12
+MIN_SLOTS = 6
 TICKS = 6
 
 REPORTS_CSS = """
@@ -235,6 +236,9 @@ class ReportsScreen(ConsoleScreen):
             ranked = sorted(range(len(values)), key=lambda i: -values[i])[:BARS]
             shown = sorted(ranked)
             plt.bar([figure.labels[i] for i in shown], [values[i] for i in shown], width=0.6)
+            # A few bars keep a bar's width: the axis is as wide as for MIN_SLOTS of them.
+            pad = max(0, MIN_SLOTS - len(shown)) / 2
+            plt.xlim(0.5 - pad, len(shown) + 0.5 + pad)
             if len(values) > BARS:
                 plt.title(f"{figure.title} (the {BARS} largest of {len(values)})")
         else:
