@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from cc_tui.errors import UsageError
 from cc_tui.models import Customer, Notification
 from cc_tui.services.incidents.base import parse_ref
 from cc_tui.services.incidents.lifecycle import change_status
@@ -778,3 +779,37 @@ def test_a_sender_killed_between_send_and_mark_resends_once_by_message_id(db, ad
     assert len({m["Message-ID"] for m in inbox.messages}) == 1
     [row] = _rows(db, inc)
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_templates_by_language_and_the_escalation_alert(db, admin, smtp, clock, tmp_path):
+    _desk(db, admin)
+    customer = _customer(db)
+    with db.session() as s:
+        s.get(Customer, customer).language = "de"
+    inc = f.register(db, admin, customer, title="Drucker")
+    with db.session() as s:
+        s.add(
+            Notification(
+                channel="email",
+                reason="escalation:late",
+                incident_id=parse_ref(inc),
+                recipient="sue@example.org",
+                subject=f"{inc} is late: Drucker",
+                body=f"{inc} reached late (priority P3, status registered)",
+            )
+        )
+        assert preview(s, "registered", inc).subject.startswith("Wir haben Ihre Anfrage")
+        assert preview(s, "registered.de", inc).subject.startswith("Wir haben")
+    assert _send(db, smtp).sent == 2
+    notice, alert = smtp.messages
+    assert notice["Subject"] == f"[{inc}] Wir haben Ihre Anfrage aufgenommen: Drucker"
+    assert alert["Subject"] == f"[{inc}] {inc} is late: Drucker"
+    assert "escalation state late" in alert.get_content()
+    # An admin's file next to the config replaces the shipped one, in its language.
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "registered.de.txt").write_text("Subject: Angekommen {{ incident.number }}\n\nDanke.\n")
+    with db.session() as s:
+        assert preview(s, "registered", inc, own).subject == f"Angekommen {inc}"
+        with pytest.raises(UsageError):
+            preview(s, "../registered", inc, own)
