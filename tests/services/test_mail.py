@@ -357,6 +357,11 @@ def test_sent_mail_is_kept_once_and_answers_to_it_thread(db, admin, world):
         assert kept.body_text == "We will call you.\n" and kept.raw == bytes(sent)
     out = file(db, admin, _reply_to(str(sent["Message-ID"])))
     assert (out.outcome, out.incident) == ("event", first.incident)
+    # A sent folder read as a mailbox: our own messages are not filed again.
+    same = file(db, admin, bytes(sent))
+    assert same.outcome == "ignored" and "SHA-256" in (same.reason or "")
+    relayed = file(db, admin, b"Received: from relay.example\r\n" + bytes(sent))
+    assert relayed.outcome == "ignored" and "Message-ID" in (relayed.reason or "")
 
 
 def test_answers_to_notifications_sent_before_sent_mail_was_kept_thread(db, admin, world):
