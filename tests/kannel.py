@@ -88,7 +88,10 @@ text = "This number does not take replies."
 """
 
 # fakesmsc prints what the gateway hands it: "Got message 3: <sender to text the text>".
-_GOT = re.compile(r"Got message \d+: <(\S*) (\S+) (\w+) (.*)>\s*$")
+_GOT = re.compile(r"Got message \d+: <(\S*) (\S+) (text|data|ucs2|udh) (.*)>\s*$")
+# Its protocol is one message a line: a text with a line break comes as two "messages", the
+# second only the text after the break.
+_MORE = re.compile(r"Got message \d+: <(.*)>\s*$")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ class Gateway:
     received: list[Sms] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
+    # The message read last, published when the next one starts or no line follows (a text
+    # with a line break comes in several lines).
+    _pending: Sms | None = None
+    _pending_at: float = 0.0
 
     @property
     def url(self) -> str:
@@ -151,6 +158,7 @@ class Gateway:
             return list(self.received[after : after + count])
 
     def _read(self, stream) -> None:
+        """fakesmsc's output, line by line (a thread of its own)."""
         parts: dict[tuple[str, str, int], dict[int, bytes]] = {}
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
@@ -177,11 +185,30 @@ class Gateway:
                         "utf-16-be" if kind == "ucs2" else "utf-8", errors="replace"
                     )
                     sms = Sms(sender, to, kind, text)
+            more = None if found else _MORE.search(line)
             with self._arrived:
                 self.lines.append(line)
-                if sms is not None:
-                    self.received.append(sms)
-                    self._arrived.notify_all()
+                if more is not None and self._pending is not None:
+                    last = self._pending
+                    self._pending = Sms(last.sender, last.to, last.kind, f"{last.text}\n{more[1]}")
+                elif sms is not None:
+                    self._publish()
+                    self._pending = sms
+                self._pending_at = time.monotonic()
+
+    def _publish(self) -> None:
+        """The message read last is complete (called holding the lock)."""
+        if self._pending is not None:
+            self.received.append(self._pending)
+            self._pending = None
+            self._arrived.notify_all()
+
+    def _flush(self, stop: threading.Event) -> None:
+        """A message is complete once no line has come for a moment (a thread of its own)."""
+        while not stop.wait(0.05):
+            with self._arrived:
+                if self._pending is not None and time.monotonic() - self._pending_at > 0.2:
+                    self._publish()
 
 
 def _listening(port: int) -> bool:
@@ -243,6 +270,7 @@ def kannel_gateway() -> Iterator[Gateway]:
         user, group = account.pw_name, grp.getgrgid(account.pw_gid).gr_name
         prefix = ["setpriv", f"--reuid={user}", f"--regid={group}", "--clear-groups"]
     processes: list[subprocess.Popen[bytes]] = []
+    stopping = threading.Event()
     try:
         for _attempt in range(3):  # another process may take a free port first
             ports = {
@@ -301,6 +329,7 @@ def kannel_gateway() -> Iterator[Gateway]:
             )
             processes.append(fake)
             threading.Thread(target=gateway._read, args=(fake.stdout,), daemon=True).start()
+            threading.Thread(target=gateway._flush, args=(stopping,), daemon=True).start()
             smsbox = subprocess.Popen(
                 [*prefix, SMSBOX, "-v", "4", str(config)],
                 stdout=subprocess.DEVNULL,
@@ -317,6 +346,7 @@ def kannel_gateway() -> Iterator[Gateway]:
             pytest.fail(f"Kannel did not start:\n{_logs(root)}")
         yield gateway
     finally:
+        stopping.set()
         for process in reversed(processes):
             _stop(process)
         shutil.rmtree(root, ignore_errors=True)

@@ -506,3 +506,42 @@ def test_a_missing_kannel_fails_in_ci_and_skips_elsewhere(monkeypatch):
         kannel_module.kannel_gateway(),
     ):
         pass
+
+
+@pytest.mark.commits
+def test_two_senders_at_once_send_each_sms_once(db, admin, kannel, clock):
+    """Two passes running together (SKIP LOCKED on PostgreSQL, one writer at a time on
+    SQLite) never take the same row, and a number's rows stay in one pass."""
+    import threading
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    numbers = [f"+49176{i:08d}" for i in range(40)]
+    for number in numbers:
+        _queue_sms(db, inc, "registered", number)
+    # A second row for some numbers: each number still gets one SMS.
+    for number in numbers[:10]:
+        _queue_sms(db, inc, "closed", number)
+    seen = kannel.seen()
+    target = _target(kannel)
+    results = []
+
+    def one_sender() -> None:
+        results.append(send_due_sms(db, HttpGateway(target), target, limit=15))
+
+    threads = [threading.Thread(target=one_sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    while sum(r.messages for r in results) < len(numbers):
+        # What the two passes left (each takes at most 15 rows and their numbers' others).
+        results.append(_send(db, target))
+        assert results[-1].taken, "rows left that no pass takes"
+    got = kannel.wait_for(len(numbers), after=seen)
+    assert sorted(s.to for s in got) == numbers
+    texts = {s.to: s.text for s in got}
+    assert all(texts[n].count(f"{inc}: ") == (2 if n in numbers[:10] else 1) for n in numbers)
+    assert sum(r.sent for r in results) == 50
+    assert {r.status for r in _sms_rows(db)} == {"sent"}
+    assert kannel.seen() == seen + len(numbers)
