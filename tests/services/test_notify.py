@@ -619,7 +619,7 @@ def test_an_agents_reply_round_trip(db, admin, smtp, clock, cli, tmp_path, monke
     monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
     started = json.loads(cli("incident", "reply", inc, "--draft", "--json").stdout)
     assert started["to"] == "anna@example.com"
-    assert started["subject"] == "Printer jams"
+    assert started["subject"] == "Re: Printer jams"
     assert started["body"].startswith("Hello")
     assert "> It jams on every page." in started["body"]
     text = tmp_path / "answer.txt"

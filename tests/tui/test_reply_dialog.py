@@ -48,7 +48,7 @@ async def test_reply_by_keys_queues_the_mail_and_records_the_first_response(worl
         to = dialog.query_one("#to", Input)
         body = dialog.query_one("#body", TextArea)
         assert to.value == "anna@example.com"
-        assert dialog.query_one("#subject", Input).value == "Disk full"
+        assert dialog.query_one("#subject", Input).value == "Re: Disk full"
         assert body.text.startswith("Hello Acme,")
         assert "> The disk is full again." in body.text
         # Without an address the dialog refuses at the field and keeps the text.
@@ -65,6 +65,8 @@ async def test_reply_by_keys_queues_the_mail_and_records_the_first_response(worl
         [row] = s.scalars(select(Notification).where(Notification.reason == "reply")).all()
         event = s.scalars(select(Event).order_by(Event.id.desc())).first()
         incident = s.get(Incident, world["id"])
-    assert (row.recipient, row.status, row.subject) == ("it@example.com", "queued", "Disk full")
-    assert "We freed 20 GB." in row.body and event.text.startswith("To it@example.com: Disk full")
+    assert (row.recipient, row.status, row.subject) == ("it@example.com", "queued", "Re: Disk full")
+    assert "We freed 20 GB." in row.body and event.text.startswith(
+        "To it@example.com: Re: Disk full"
+    )
     assert incident.first_response_at == event.at
