@@ -65,6 +65,17 @@ def inbound(lid: str, caller: str, *, answered_by: str | None, stamp: float) -> 
             ChannelStateDesc="Ring",
             Timestamp=next(ts),
         ),
+        channel(
+            "QueueCallerJoin",
+            trunk,
+            lid,
+            lid,
+            CallerIDNum=caller,
+            Queue="DESK",
+            Position="1",
+            Count="1",
+            Timestamp=next(ts),
+        ),
     ]
     for n, ext in enumerate(("201", "202"), start=1):
         leg = f"{lid}{n}"
@@ -285,6 +296,7 @@ async def test_an_answered_and_a_missed_call_are_logged_and_pop_for_the_extensio
     assert answered.customer_id is not None
     assert answered.ringing == ["bob", "carol"]
     assert answered.cause == "Normal Clearing"
+    assert answered.queue == "DESK"
     with db.session(write=False) as s:
         carol = s.scalars(select(Agent).where(col(Agent.login) == "carol")).one()
         bob = s.scalars(select(Agent).where(col(Agent.login) == "bob")).one()
@@ -306,7 +318,7 @@ async def test_a_dropped_connection_reconnects_and_replayed_events_count_once(db
     call = inbound("1700000100.30", "+49301234567", answered_by="201", stamp=5.0)
     # The first connection is cut after the phones started ringing; the second one sends
     # those events again before the rest of the call.
-    server = AmiServer([[*call[:5], None], call])
+    server = AmiServer([[*call[:6], None], call])
     bridge, stop, task, notes = await run_bridge(server, work)
     await server.done.wait()
     await until(lambda: any(c.ended_at for c in calls(db).values()))
@@ -315,7 +327,7 @@ async def test_a_dropped_connection_reconnects_and_replayed_events_count_once(db
     await server.close()
     assert bridge.stats.connects == 2
     assert len(server.logins) == 2
-    assert bridge.stats.replayed == 5
+    assert bridge.stats.replayed == 6
     assert any("connection lost, reconnecting in 0.05 s" in n for n in notes)
     (only,) = calls(db).values()
     assert only.state == "ended"

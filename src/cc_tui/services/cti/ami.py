@@ -6,7 +6,8 @@ Asterisk names channels, not people. A call is the set of channels sharing a `Li
 rings are the `DestChannel`s of `DialBegin` (or channels whose `Newstate` is Ringing), an
 agent's phone is named by its extension (`PJSIP/201-00000001`, `Local/201@from-queue-...;1`
 -> 201, matched against `agent.extension`), the call is answered when one of those legs
-comes Up or enters a bridge, and it ends with the caller leg's `Hangup`.
+comes Up or enters a bridge, and it ends with the caller leg's `Hangup`. `QueueCallerJoin`
+names the queue the caller waits in.
 
 After a reconnect a proxy or Asterisk itself may send events again; each one is read once
 (its event name, channel Uniqueid and timestamp, or its whole text when the server adds no
@@ -39,6 +40,7 @@ Work = Callable[[], AbstractContextManager[tuple[Session, Actor]]]
 # PJSIP/201-0000001a, SIP/201-0a1b, IAX2/201-3, Local/201@from-queue-00000002;1
 _CHANNEL = re.compile(r"^[A-Za-z0-9_]+/([^-@/;]+)")
 RINGING = ("Ringing", "Ring")
+FOLLOWED = ("Newchannel", "Newstate", "DialBegin", "BridgeEnter", "Hangup", "QueueCallerJoin")
 SEEN_LIMIT = 20_000
 
 
@@ -77,6 +79,7 @@ class _Call:
     origin_extension: str | None
     ringing: set[str] = field(default_factory=set)
     answered: bool = False
+    queue: str | None = None
 
 
 class AmiTracker:
@@ -110,7 +113,7 @@ class AmiTracker:
     def handle(self, event: Mapping[str, str]) -> list[CallEvent]:
         """The call-log events one AMI event means (most mean none)."""
         name = event.get("Event", "")
-        if name not in ("Newchannel", "Newstate", "DialBegin", "BridgeEnter", "Hangup"):
+        if name not in FOLLOWED:
             return []
         if not self._first_time(event):
             return []
@@ -126,6 +129,13 @@ class AmiTracker:
             return []
         if name == "DialBegin":
             return self._ring(call, extension_of(event.get("DestChannel")))
+        if name == "QueueCallerJoin":
+            # The queue the caller waits in: the call log keeps it (whose callback it is).
+            queue = event.get("Queue") or None
+            if call.direction != "in" or not queue or queue == call.queue:
+                return []
+            call.queue = queue
+            return [self._event(call, "newCall")]
         if name == "Hangup":
             if not origin:
                 return []
@@ -198,6 +208,7 @@ class AmiTracker:
                 "direction": call.direction,
                 "answeringNumber": answering,
                 "cause": cause,
+                "queue": call.queue,
                 **numbers,
             }
         )
@@ -403,7 +414,7 @@ def _manager(bridge: AmiBridge, loop: asyncio.AbstractEventLoop) -> Any:
         port=bridge.port,
         username=bridge.user,
         secret=bridge.secret,
-        events="call",
+        events="call,agent",
         loop=loop,
         ping_delay=bridge.ping_seconds,
         ping_interval=bridge.ping_seconds,

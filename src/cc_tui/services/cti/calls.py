@@ -264,18 +264,26 @@ def _new_call(session: Session, event: CallEvent, default_country: str) -> Event
         existing = session.scalars(
             select(PhoneCall).where(col(PhoneCall.call_id) == event.call_id).with_for_update()
         ).one()
-        return _ring_more(session, existing, agents)
+        return _ring_more(session, existing, agents, event.queue)
     # An outgoing call does not pop: the agent dialled it.
     action = "ringing" if event.direction == "in" else "dialing"
     _announce(session, call, action, [stored_id(a) for a in agents])
     return EventResult(call_info(session, call), True)
 
 
-def _ring_more(session: Session, call: PhoneCall, agents: list[Agent]) -> EventResult:
+def _ring_more(
+    session: Session, call: PhoneCall, agents: list[Agent], queue: str | None = None
+) -> EventResult:
     """A newCall for a call already logged: it rings for more agents now (a ring group, a
     queue trying the next member); a replay naming the same agents changes nothing."""
     known = set(call.ringing or [])
     more = [a for a in agents if a.login not in known]
+    if call.queue is None and queue:
+        call.queue = queue  # the caller joined a queue after the call was logged
+        session.add(call)
+        session.flush()
+        if not more:
+            return EventResult(call_info(session, call), True)
     if call.state != "ringing" or call.direction != "in" or not more:
         return EventResult(call_info(session, call), False)
     call.ringing = [*(call.ringing or []), *(a.login for a in more)]
