@@ -281,3 +281,66 @@ def test_the_table_fits_120_columns():
 
     # Each column is padded by one cell on either side; the scroll bar takes two.
     assert sum(width + 2 for _key, _heading, width in COLUMNS) + 2 <= 120
+
+
+async def test_filter_sort_select_and_export_the_list_as_shown(
+    sqlite_db, sqlite_admin, tmp_path, monkeypatch
+):
+    """`/` filters (words and terms), `s` sorts, `space` selects, `e` writes what is shown
+    to CSV with formula-like cells kept inert."""
+    add_incidents(sqlite_db, sqlite_admin, 3, title="Printer {n} jams", customer="Müller GmbH")
+    add_incidents(sqlite_db, sqlite_admin, 2, title="=HYPERLINK(1) VPN {n}")
+    monkeypatch.chdir(tmp_path)
+    app = console(sqlite_db, mode="incident")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot)
+        assert len(shown_numbers(app)) == 5
+        await pilot.press("slash")
+        assert app.focused.id == "incident-filter"
+        await pilot.press(*"colour:red", "enter")
+        await wait_until(pilot, lambda: "unknown filter term" in text_of(app, "#jump-error"))
+        filter_field = app.screen.query_one("#incident-filter", Input)
+        filter_field.value = "printer customer:müller status:registered"
+        filter_field.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(shown_numbers(app)) == 3 and not app.screen.busy)
+        assert "filter: printer" in text_of(app, "#incident-status")
+        assert app.focused is table(app)
+        newest_first = shown_numbers(app)
+        await pilot.press("s")  # by number, ascending
+        assert shown_numbers(app) == sorted(newest_first)
+        assert "sorted by Number" in text_of(app, "#incident-status")
+        await pilot.press("g", "space", "space")  # select the first two
+        assert len(app.screen.selected) == 2
+        assert "2 selected" in text_of(app, "#incident-status")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.screen.query("#path"))
+        app.screen.query_one("#path", Input).value = "shown.csv"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: (tmp_path / "shown.csv").exists())
+        # Everything shown, without filter: the formula-like title is kept inert.
+        await pilot.press("space", "up", "space")  # clear the selection again
+        app.screen.selected.clear()
+        await pilot.press("slash")
+        app.screen.query_one("#incident-filter", Input).value = "vpn"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(shown_numbers(app)) == 2 and not app.screen.busy)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.screen.query("#path"))
+        app.screen.query_one("#path", Input).value = "shown.csv"  # exists: refused
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "exists already" in str(app.screen.query_one("#path-error").visual)
+        )
+        app.screen.query_one("#path", Input).value = "vpn.csv"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: (tmp_path / "vpn.csv").exists())
+    import csv
+
+    with (tmp_path / "shown.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["number"] for r in rows] == sorted(newest_first)[:2]
+    assert all(r["customer"] == "Müller GmbH" for r in rows)
+    with (tmp_path / "vpn.csv").open(newline="", encoding="utf-8") as f:
+        titles = [r["title"] for r in csv.DictReader(f)]
+    assert titles and all(t.startswith("'=HYPERLINK") for t in titles)

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
-# A key waits at most this long for the one before (a screen that never settles, a key
-# that went to a widget removed meanwhile): then it goes on regardless.
+# A key waits at most this long for the screen to settle after the key before, and at
+# most KEY_WAIT_SECONDS for the key before to be handled at all (a key that went to a
+# widget removed meanwhile; a machine so busy the console crawls): then it goes on.
 MAX_WAIT_SECONDS = 1.0
+KEY_WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.002
 
 
@@ -76,9 +78,15 @@ class KeyOrder:
 
     def settled(self) -> bool:
         """The last key was handled and the screen has nothing left to process."""
-        last = self._last
-        if last is not None and not self._last_done and not last._stop_propagation:
+        if not self.last_handled():
             return False
+        return self.screen_quiet()
+
+    def last_handled(self) -> bool:
+        last = self._last
+        return last is None or self._last_done or last._stop_propagation
+
+    def screen_quiet(self) -> bool:
         try:
             screen = self.app.screen
         except Exception:  # no screen yet, or the app is closing
@@ -88,17 +96,24 @@ class KeyOrder:
     async def _release(self) -> None:
         loop = asyncio.get_running_loop()
         while self._held:
+            start = loop.time()
+            while not self.last_handled() and loop.time() < start + KEY_WAIT_SECONDS:
+                await asyncio.sleep(POLL_SECONDS)
             deadline = loop.time() + MAX_WAIT_SECONDS
-            while not self.settled() and loop.time() < deadline:
+            while not self.screen_quiet() and loop.time() < deadline:
                 await asyncio.sleep(POLL_SECONDS)
             event = self._held.popleft()
             self._releasing = event
-            self.app.post_message(event)
-            while self._releasing is event and loop.time() < deadline + MAX_WAIT_SECONDS:
-                await asyncio.sleep(POLL_SECONDS)
-            if self._releasing is event:  # the app is closing: nothing more to hand on
+            if not self.app.post_message(event):  # the app is closing: nothing to hand on
                 self._releasing = None
                 self._held.clear()
+                return
+            while self._releasing is event:
+                if not self.app.is_running:
+                    self._releasing = None
+                    self._held.clear()
+                    return
+                await asyncio.sleep(POLL_SECONDS)
 
     def close(self) -> None:
         if self._pump is not None:

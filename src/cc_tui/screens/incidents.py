@@ -3,9 +3,9 @@ jump to a number. Follows the change feed, so others' work appears without a key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -22,7 +22,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ListSort, ListTable
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -50,6 +50,42 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("title", "Title", 18),
     ("opened", "Opened", 11),
 )
+
+
+# How each column sorts (the loaded rows, in memory).
+SORT_KEYS: dict[str, Callable[[IncidentRow], object]] = {
+    "number": lambda r: r.id,
+    "status": lambda r: r.status,
+    "priority": lambda r: r.priority,
+    "escalation": lambda r: r.late_at or r.warning_at or r.resolve_due,
+    "owner": lambda r: (r.owner or "").lower() or None,
+    "customer": lambda r: (r.customer or "").lower() or None,
+    "title": lambda r: (r.title or "").lower() or None,
+    "opened": lambda r: r.opened_at,
+}
+
+
+def export_rows(
+    rows: Iterable[IncidentRow], zone: tzinfo | None
+) -> tuple[list[str], list[list[Any]]]:
+    """The list's columns as CSV (full values, not the shortened cells)."""
+    headers = ["number", "status", "priority", "escalation", "owner", "customer", "title",
+               "department", "opened"]  # fmt: skip
+    body = [
+        [
+            r.number,
+            r.status,
+            r.priority,
+            r.escalation,
+            r.owner,
+            r.customer,
+            r.title,
+            r.department,
+            local_time(r.opened_at, zone),
+        ]
+        for r in rows
+    ]
+    return headers, body
 
 
 def opened_text(moment: datetime, zone: tzinfo | None, today: datetime) -> str:
@@ -133,15 +169,24 @@ class IncidentListScreen(ConsoleScreen):
     MODE = "incident"
     AUTO_FOCUS = "#incident-table"
     KEY_GROUPS = (
-        ("Choose the list", ("incidents.open", "incidents.all", "incidents.reload")),
+        (
+            "Choose the list",
+            ("incidents.open", "incidents.all", "incidents.reload", "incidents.filter"),
+        ),
         ("Find an incident", ("incidents.goto", "incidents.back")),
+        ("Sort, select, export", ("incidents.sort", "incidents.select", "incidents.export")),
     )
     BINDINGS = [
         Binding("o", "filter(True)", "Open only", id="incidents.open"),
         Binding("a", "filter(False)", "All", id="incidents.all"),
+        Binding("slash", "focus_filter", "Filter", id="incidents.filter"),
         # `:` as in vi (`:42`): g and G move in the list.
         Binding("colon", "go_to", "Go to number", id="incidents.goto"),
         Binding("r", "reload", "Newest first", id="incidents.reload"),
+        Binding("s", "sort", "Sort", id="incidents.sort"),
+        Binding("space", "toggle_select", "Select", id="incidents.select"),
+        Binding("e", "export", "Export CSV", id="incidents.export"),
+        Binding("m", "bulk_assign_me", "Assign me", show=False, id="incidents.assign_me"),
         Binding("escape", "back_to_list", "Back to list", show=False, id="incidents.back"),
     ]
 
@@ -158,11 +203,21 @@ class IncidentListScreen(ConsoleScreen):
         self._zone: tzinfo | None = None
         # Theme colours for the badge cells (Rich text, resolved when a row is built).
         self._variables: Mapping[str, str] = {}
+        # The `/` filter as typed (applied in SQL), the sort of the rows loaded, selection.
+        self.filter_text = ""
+        self.sort = ListSort(SORT_KEYS)
+        self.sort.labels = {key: heading for key, heading, _width in COLUMNS}
+        self.selected: set[int] = set()
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="incident-bar"):
             yield Label(Content("Go to"), id="jump-label")
             yield Input(placeholder="INC-1042 or 1042", id="jump", max_length=24)
+            yield Input(
+                placeholder="/ words status: owner: customer: prio: dept:",
+                id="incident-filter",
+                max_length=200,
+            )
             yield Static(Content("opening the database…"), id="incident-status")
         yield Static(Content(""), id="jump-error")
         table: DataTable[Text] = ListTable(
@@ -187,7 +242,10 @@ class IncidentListScreen(ConsoleScreen):
         self.load()
 
     def _cells(self, row: IncidentRow, moment: datetime) -> tuple[Text, ...]:
-        return row_cells(row, self._zone, self._variables, moment)
+        cells = row_cells(row, self._zone, self._variables, moment)
+        if row.id in self.selected:
+            cells = (Text("● ", style="bold") + cells[0], *cells[1:])
+        return cells
 
     def _tick(self) -> None:
         """Count the shown badges on; rows whose text stays the same are left alone."""
@@ -217,6 +275,7 @@ class IncidentListScreen(ConsoleScreen):
             open_only=self.open_only,
             before_id=self.before_id,
             count=count,
+            filter_text=self.filter_text,
         )
 
     def load_more(self) -> None:
@@ -234,6 +293,7 @@ class IncidentListScreen(ConsoleScreen):
             before_id=self.before_id,
             after_id=min(self._rows),
             count=PAGE_SIZE,
+            filter_text=self.filter_text,
         )
 
     def _next_request(self) -> int:
@@ -259,11 +319,12 @@ class IncidentListScreen(ConsoleScreen):
         self.open_only, self.before_id = page.open_only, page.before_id
         self.has_more = page.has_more
         self._rows = {row.id: row for row in page.rows}
+        self.selected &= set(self._rows)
         self._variables = self.app.theme_variables
         moment = clock.now()
         with self.app.batch_update():
             table.clear()
-            for row in page.rows:
+            for row in self.sort.apply(page.rows):
                 table.add_row(*self._cells(row, moment), key=str(row.id))
             target = page.target if page.target is not None else current
             if target is not None and target in self._rows:
@@ -328,6 +389,12 @@ class IncidentListScreen(ConsoleScreen):
             parts.append("newest first")
         if self._rows:
             parts.append(f"{len(self._rows)} shown" + (", more below" if self.has_more else ""))
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.sort.column:
+            parts.append(self.sort.describe())
+        if self.selected:
+            parts.append(f"{len(self.selected)} selected")
         if self.busy:
             parts.append("loading…")
         status.update(Content(" · ".join(parts)))
@@ -363,6 +430,115 @@ class IncidentListScreen(ConsoleScreen):
     def action_reload(self) -> None:
         self.before_id = None
         self.load()
+
+    # -- the console habits: filter, sort, select, export ------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#incident-filter", Input).focus()
+
+    @on(Input.Submitted, "#incident-filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        from cc_tui.services.incidents.list_filter import parse_filter
+
+        error_line = self.query_one("#jump-error", Static)
+        error_line.update(Content(""))
+        try:
+            parse_filter(event.value)
+        except CcError as error:
+            error_line.update(Content(error.message))
+            return
+        self.filter_text = event.value.strip()
+        self.before_id = None
+        self.load()
+        self.table.focus()
+
+    def _shown_rows(self) -> list[IncidentRow]:
+        """The rows in the order shown."""
+        return self.sort.apply(self._rows.values())
+
+    def _redraw(self) -> None:
+        table, moment = self.table, clock.now()
+        current = self._current_id()
+        with self.app.batch_update():
+            table.clear()
+            for row in self._shown_rows():
+                table.add_row(*self._cells(row, moment), key=str(row.id))
+            if current is not None and current in self._rows:
+                table.move_cursor(row=table.get_row_index(str(current)), animate=False)
+        self._show_status()
+
+    def action_sort(self) -> None:
+        self.sort.cycle()
+        self._redraw()
+
+    @on(DataTable.HeaderSelected, "#incident-table")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value is not None:
+            self.sort.pick(event.column_key.value)
+            self._redraw()
+
+    def action_toggle_select(self) -> None:
+        current = self._current_id()
+        if current is None:
+            return
+        self.selected ^= {current}
+        row = self._rows[current]
+        cells = self._cells(row, clock.now())
+        self.table.update_cell(str(current), "number", cells[0])
+        self.table.action_cursor_down()
+        self._show_status()
+
+    def action_export(self) -> None:
+        from datetime import datetime as _dt
+
+        from cc_tui.dialogs.export import ExportDialog
+        from cc_tui.services.reports.export import write_rows_csv
+
+        rows = [r for r in self._shown_rows() if not self.selected or r.id in self.selected]
+        if not rows:
+            self.notify("Nothing to export.", severity="warning", timeout=3)
+            return
+        headers, body = export_rows(rows, self._zone)
+        what = "the selected incidents" if self.selected else "the incident list"
+
+        def written(path: object) -> None:
+            if path is not None:
+                self.notify(f"{len(rows)} rows written to {path}", title="Exported", markup=False)
+
+        self.app.push_screen(
+            ExportDialog(
+                what=what,
+                count=len(rows),
+                default=f"incidents-{_dt.now().strftime('%Y%m%d-%H%M')}.csv",
+                write=lambda path: write_rows_csv(headers, body, path),
+            ),
+            written,
+        )
+
+    def action_bulk_assign_me(self) -> None:
+        """The selected incidents (or the highlighted one) to me, all or none."""
+        from cc_tui.services.routing.queues import bulk_move
+
+        connection = self.connected()
+        current = self._current_id()
+        refs = sorted(self.selected) or ([current] if current is not None else [])
+        if connection is None or not refs:
+            return
+
+        def done(_result: object) -> None:
+            self.notify(f"{len(refs)} incident(s) assigned to you.", markup=False)
+            self.selected.clear()
+            self.load(keep_position=True)
+
+        self.call(
+            bulk_move,
+            on_result=done,
+            write=True,
+            group="incident-bulk",
+            actor=connection.actor,
+            refs=refs,
+            to_agent=connection.actor.login,
+        )
 
     def action_go_to(self) -> None:
         self.query_one("#jump", Input).focus()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from cc_tui.services.incidents.base import get_incident
+from cc_tui.services.incidents.list_filter import IncidentFilter, parse_filter
 from cc_tui.services.incidents.records import MAX_PAGE, IncidentRow, list_incidents
 
 
@@ -27,14 +28,21 @@ class IncidentPage:
 
 
 def _rows(
-    session: Session, *, open_only: bool, before_id: int | None, count: int
+    session: Session,
+    *,
+    open_only: bool,
+    before_id: int | None,
+    count: int,
+    where: IncidentFilter | None = None,
 ) -> tuple[list[IncidentRow], bool]:
     """Up to `count` rows, newest first, below `before_id`; and whether more follow."""
     rows: list[IncidentRow] = []
     cursor = before_id
     while len(rows) <= count:
         limit = min(MAX_PAGE, count + 1 - len(rows))
-        batch = list_incidents(session, open_only=open_only, before_id=cursor, limit=limit)
+        batch = list_incidents(
+            session, open_only=open_only, before_id=cursor, limit=limit, where=where
+        )
         rows.extend(batch)
         if len(batch) < limit:
             break
@@ -43,19 +51,38 @@ def _rows(
 
 
 def incident_page(
-    session: Session, *, open_only: bool, before_id: int | None, count: int
+    session: Session,
+    *,
+    open_only: bool,
+    before_id: int | None,
+    count: int,
+    filter_text: str = "",
 ) -> IncidentPage:
-    """The list from its start (`before_id`): the first `count` rows."""
-    rows, more = _rows(session, open_only=open_only, before_id=before_id, count=count)
+    """The list from its start (`before_id`): the first `count` rows (those that pass the
+    `/` filter `filter_text`; a bad filter is a UsageError naming what is allowed)."""
+    where = parse_filter(filter_text)
+    rows, more = _rows(session, open_only=open_only, before_id=before_id, count=count, where=where)
     any_incident = bool(rows) or bool(list_incidents(session, limit=1))
     return IncidentPage(rows, more, open_only, before_id, any_incident=any_incident)
 
 
 def next_incident_page(
-    session: Session, *, open_only: bool, before_id: int | None, after_id: int, count: int
+    session: Session,
+    *,
+    open_only: bool,
+    before_id: int | None,
+    after_id: int,
+    count: int,
+    filter_text: str = "",
 ) -> IncidentPage:
     """The `count` rows that follow `after_id` in the list that starts at `before_id`."""
-    rows, more = _rows(session, open_only=open_only, before_id=after_id, count=count)
+    rows, more = _rows(
+        session,
+        open_only=open_only,
+        before_id=after_id,
+        count=count,
+        where=parse_filter(filter_text),
+    )
     return IncidentPage(rows, more, open_only, before_id)
 
 

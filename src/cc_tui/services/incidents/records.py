@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -28,6 +28,9 @@ from cc_tui.models import (
 )
 from cc_tui.models.enums import OPEN_STATUSES, Status
 from cc_tui.services.incidents.base import get_incident, number
+
+if TYPE_CHECKING:
+    from cc_tui.services.incidents.list_filter import IncidentFilter
 
 MAX_PAGE = 500
 
@@ -70,8 +73,10 @@ def list_incidents(
     before_id: int | None = None,
     ids: list[int] | None = None,
     limit: int = 100,
+    where: IncidentFilter | None = None,
 ) -> list[IncidentRow]:
-    """Newest first, one page; pass the last row's id as `before_id` for the next page."""
+    """Newest first, one page; pass the last row's id as `before_id` for the next page;
+    `where`: the list's `/` filter (`list_filter.parse_filter`)."""
     if status is not None and status not in {s.value for s in Status}:
         raise UsageError(f"unknown status {status!r}; one of: {', '.join(s.value for s in Status)}")
     limit = max(1, min(limit, MAX_PAGE))
@@ -121,6 +126,22 @@ def list_incidents(
         query = query.where(col(Incident.id) < before_id)
     if ids is not None:
         query = query.where(col(Incident.id).in_(ids))
+    if where is not None and not where.empty:
+        from cc_tui.services.incidents.list_filter import sql_conditions
+
+        query = query.where(
+            *sql_conditions(
+                where,
+                incident_id=col(Incident.id),
+                status=col(Incident.status),
+                title=col(Incident.title),
+                customer=col(Customer.name),
+                customer_folded=col(Customer.search_name),
+                owner=col(owner.login),
+                priority=col(Priority.code),
+                department=col(Department.code),
+            )
+        )
     return [
         IncidentRow(
             id=row[0],

@@ -57,3 +57,12 @@ def write_xlsx(report: dict[str, Any], path: Path) -> None:
         if key != "rows":
             about.append([key, _cell(value) if not isinstance(value, dict | list) else str(value)])
     book.save(path)
+
+
+def write_rows_csv(headers: list[str], rows: list[list[Any]], path: Path) -> None:
+    """A list as shown on screen, one CSV row per list row; never over an existing file
+    (`x` mode), formula-like cells kept inert."""
+    with path.open("x", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(headers)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
