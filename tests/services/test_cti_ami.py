@@ -385,3 +385,31 @@ def test_an_agent_dialling_out_is_an_outgoing_call_answered_when_the_far_end_bri
     hangup = channel("Hangup", "PJSIP/201-00000009", lid, lid, Cause="16")
     assert [(e.event, e.cause) for e in tracker.handle(hangup)] == [("hangup", "16")]
     assert tracker.calls == {}
+
+
+async def test_the_cti_ami_command_records_the_calls_of_the_server(db, work, tmp_path):
+    """`cc-tui cti ami` as its own process, as an installation runs it."""
+    import sys
+
+    server = AmiServer([inbound("1700000400.50", "+49301234567", answered_by="201", stamp=20.0)])
+    port = await server.start()
+    secret = tmp_path / "ami.secret"
+    secret.write_text("sekrit\n")
+    secret.chmod(0o600)
+    url = db.url.render_as_string(hide_password=False)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cc_tui", "--db", url, "--as", "admin", "cti", "ami",
+        "--host", "127.0.0.1", "--port", str(port), "--user", "cctui",
+        "--secret-file", str(secret),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await until(lambda: any(c.ended_at for c in calls(db).values()), seconds=60)
+    finally:
+        process.terminate()
+        _out, err = await process.communicate()
+        await server.close()
+    (call,) = calls(db).values()
+    assert (call.call_id, call.state, call.queue) == ("ami-1700000400.50", "ended", "DESK")
+    assert server.logins == [("cctui", "sekrit")]
+    assert "logged in" in err.decode()

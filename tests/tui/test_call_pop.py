@@ -208,3 +208,27 @@ async def test_a_bridge_process_posts_new_calls_and_only_their_agent_pops(db, tm
     finally:
         bridge.terminate()
         await bridge.wait()
+
+
+async def test_a_call_answered_by_another_agent_leaves_this_console(db):
+    from cc_tui.services.context import resolve_actor
+    from cc_tui.services.cti.calls import CallEvent, record_event
+
+    seed(db)
+
+    def send(**fields) -> None:
+        with db.session() as s:
+            record_event(s, actor=resolve_actor(s, "admin"), event=CallEvent.parse(fields))
+
+    app = console(db, login="carol", mode="queues")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        send(event="newCall", callId="g-1", **{"from": "+49301234567", "user[]": ["bob", "carol"]})
+        await wait_until(pilot, lambda: popped(app) is not None)
+        send(event="answer", callId="g-1", **{"user[]": ["bob"]})
+        await wait_until(pilot, lambda: popped(app) is None)
+        assert app.current_mode == "queues"  # not taken here: bob answered
+        await settled(pilot)
+    with db.session(write=False) as s:
+        call = s.scalars(select(PhoneCall)).one()
+        assert call.state == "answered" and call.incident_id is None
