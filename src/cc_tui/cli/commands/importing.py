@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
+from cc_tui.cli.common import JSON_OPTION, command, emit, note, state
 
 app = typer.Typer(help="Import history from another service desk.", no_args_is_help=True)
 
@@ -62,14 +62,8 @@ def _result_text(data: dict[str, Any]) -> str:
     ]
     if created:
         lines.append(f"created: {created}")
-    if data["bad"]:
-        lines += [
-            "",
-            table(
-                [[b["line"], b["number"] or "", b["reason"]] for b in data["bad"]],
-                ["line", "number", "reason"],
-            ),
-        ]
+    # One line per bad row, the reason whole (a table would cut it).
+    lines += [f"line {b['line']} {b['number'] or '-'}: {b['reason']}" for b in data["bad"]]
     return "\n".join(lines)
 
 
