@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,15 +53,23 @@ def fresh(dialect: str, folder: Path, run: int) -> tuple[str, str]:
     return url, name
 
 
-def timed_import(url: str, path: Path) -> tuple[float, dict]:
+def cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_import(url: str, path: Path) -> tuple[float, float, dict]:
+    """Wall seconds, CPU seconds of the command (its own process: on SQLite that is all
+    the work, on PostgreSQL the server's share is not in it) and its JSON answer."""
     command = [str(CC_TUI), "--db", url, "--as", "admin", "import", "incidents", str(path)]
+    cpu = cpu_children()
     started = time.perf_counter()
     done = subprocess.run(
         [*command, "--zone", "UTC", "--json"], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(f"import failed (exit {done.returncode}): {done.stderr.strip()}")
-    return time.perf_counter() - started, json.loads(done.stdout)
+    return time.perf_counter() - started, cpu_children() - cpu, json.loads(done.stdout)
 
 
 def p95(values: list[float]) -> float:
@@ -90,16 +99,21 @@ def main() -> None:
             load_before = os.getloadavg()
             first: list[float] = []
             again: list[float] = []
+            cpu: list[float] = []
             for run in range(args.runs):
                 url, name = fresh(dialect, folder, run)
-                seconds, result = timed_import(url, path)
+                seconds, used, result = timed_import(url, path)
                 assert result["imported"] == good, result["imported"]
                 assert len(result["bad"]) == len(export.bad)
                 first.append(seconds)
-                seconds, result = timed_import(url, path)
+                cpu.append(used)
+                seconds, _used, result = timed_import(url, path)
                 assert result["imported"] == 0 and result["skipped_existing"] == good
                 again.append(seconds)
-                log(f"  {dialect} run {run + 1}: import {first[-1]:.1f} s, again {again[-1]:.1f} s")
+                log(
+                    f"  {dialect} run {run + 1}: import {first[-1]:.1f} s "
+                    f"({cpu[-1]:.1f} s CPU), again {again[-1]:.1f} s"
+                )
                 if name:
                     drop_pg(name)
             load_after = os.getloadavg()
@@ -107,6 +121,7 @@ def main() -> None:
                 "rows": args.rows,
                 "import_median_s": round(statistics.median(first), 2),
                 "import_p95_s": round(p95(first), 2),
+                "import_cpu_median_s": round(statistics.median(cpu), 2),
                 "again_median_s": round(statistics.median(again), 2),
                 "again_p95_s": round(p95(again), 2),
                 "load_before": [round(x, 2) for x in load_before],
@@ -115,7 +130,8 @@ def main() -> None:
             r = results[dialect]
             log(
                 f"{dialect}: {args.rows} rows: import median {r['import_median_s']} s, "
-                f"p95 {r['import_p95_s']} s; second run median {r['again_median_s']} s "
+                f"p95 {r['import_p95_s']} s, CPU median {r['import_cpu_median_s']} s; "
+                f"second run median {r['again_median_s']} s "
                 f"(load {r['load_before'][0]} -> {r['load_after'][0]})"
             )
     if args.json:
