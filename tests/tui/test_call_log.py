@@ -80,3 +80,22 @@ async def test_the_palette_opens_the_call_log(db):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, CallLogScreen))
         await settled(pilot)
+
+
+async def test_a_number_written_as_markup_is_shown_as_text(db):
+    seed(db)
+    hostile = "[@click=app.quit]x[/]"
+    ring(db, hostile, "bob", hangup=True)
+    app = console(db, login="bob", mode="queues")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        from cc_tui.widgets.callbacks import CallbackPanel
+
+        await wait_until(pilot, lambda: len(app.screen.query_one(CallbackPanel).callbacks) == 1)
+        assert app.screen.query_one(CallbackPanel).callbacks[0].number == hostile
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await wait_until(pilot, lambda: shown(app) == [f"← {hostile}"])
+        await pilot.press("enter")  # no incident: said so, nothing runs
+        await settled(pilot)
+        assert app.is_running
