@@ -330,6 +330,18 @@ def test_notify_commands_send_and_list_sms(db, admin, cli, kannel, clock, tmp_pa
     )
     monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
     monkeypatch.delenv("CC_TUI_SMS_PASSWORD", raising=False)
+    # Neither [smtp] nor [sms]: nothing to send with.
+    bare = tmp_path / "bare.toml"
+    bare.write_text("")
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(bare))
+    refused = cli("notify", "send")
+    assert refused.exit_code == 2 and "[sms] url" in refused.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[sms]\nurl = "http://gw/?to={to}&text={text}"\nquiet_hours = "9-5"\n')
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(broken))
+    refused = cli("notify", "watch")
+    assert refused.exit_code == 2 and "quiet_hours" in refused.stderr
+    monkeypatch.setenv("CC_TUI_CONFIG_FILE", str(config))
     listed = cli("notify", "list")
     assert listed.exit_code == 0, listed.output
     assert "channel" in listed.stdout and " sms " in listed.stdout

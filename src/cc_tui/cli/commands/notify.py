@@ -29,6 +29,24 @@ def _send_sms(cli, db, *, once: bool):
     return run(db, HttpGateway(target), target, folder=cli.settings.templates_folder)
 
 
+def _check_configured(cli) -> None:
+    """A sender needs a way out: the SMTP server, the SMS gateway, or both (each checked)."""
+    from cc_tui.errors import UsageError
+
+    if not cli.settings.smtp.url and not cli.settings.sms.url:
+        raise UsageError(
+            "nothing to send with: set [smtp] url and from (e-mail) and/or [sms] url (SMS) "
+            "in the config file",
+            field="smtp",
+        )
+    if cli.settings.smtp.url:
+        _transport(cli)
+    if cli.settings.sms.url:
+        from cc_tui.services.notify.sms import sms_target
+
+        sms_target(cli.settings)
+
+
 def _transport(cli):
     from cc_tui.services.notify.sender import SmtpTransport, smtp_target
 
@@ -52,6 +70,7 @@ def send(
     cli = state(ctx)
     with cli.work(write=False):
         pass  # the login must be a known, active agent
+    _check_configured(cli)
     db = cli.database()
     result = SmsResult()
     if cli.settings.smtp.url or not cli.settings.sms.url:
@@ -103,6 +122,7 @@ def watch(
     cli = state(ctx)
     with cli.work(write=False):
         pass
+    _check_configured(cli)
     pause = interval or cli.settings.notify_poll_seconds
     db = cli.database()
     flags = {"stop": False, "waiting": False}
