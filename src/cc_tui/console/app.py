@@ -270,6 +270,7 @@ class CcTuiApp(App[None]):
             f"({self.key_display('app.mail_quarantine', 'f10')})",
             self.action_mail_quarantine,
         )
+        yield from self._binding_commands(screen)
         for theme in THEMES:
             if theme.name != self.theme:
                 label = THEME_LABELS[theme.name]
@@ -279,6 +280,29 @@ class CcTuiApp(App[None]):
                     lambda name=theme.name: self.use_theme(name),
                 )
         yield from super().get_system_commands(screen)
+
+    def _binding_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action the screen offers now (its keys, the focused widget's, the app's),
+        with its key: the palette finds an action without knowing where its key is."""
+        seen: set[tuple[str, str]] = set()
+        modes = {mode.binding_id for mode in CONSOLE_MODES}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.id in modes:
+                continue
+            if binding.action in {"command_palette", "app.command_palette"}:
+                continue
+            name = binding.description
+            where = "" if active.node is self else f" · {type(active.node).__name__}"
+            if (name, binding.action) in seen:
+                continue
+            seen.add((name, binding.action))
+            display = self.get_key_display(Binding(key, ""))
+            yield SystemCommand(
+                name,
+                f"Key {display}{where}" + (f" — {binding.tooltip}" if binding.tooltip else ""),
+                lambda action=binding.action, node=active.node: self.run_action(action, node),
+            )
 
     # -- the database ----------------------------------------------------------------------
 
