@@ -58,7 +58,10 @@ def shown_text(screen) -> str:
     """Everything the timeline items display, as plain text."""
     from cc_tui.widgets.timeline import EventItem
 
-    return "\n".join(str(item.query_one("Label").render()) for item in screen.query(EventItem))
+    # An item mounted a moment ago may not have composed its label yet: it shows nothing so far.
+    return "\n".join(
+        str(label.render()) for item in screen.query(EventItem) for label in item.query("Label")[:1]
+    )
 
 
 def summary_text(screen) -> str:
