@@ -89,6 +89,9 @@ TEMPLATES = [
     "department add {v} --name {v}",
     "time add 1 --minutes {v} --note {v}",
     "timer start {v}",
+    "import incidents {v}",
+    "import incidents {v} --map {v} --json",
+    "import incidents /etc/hostname --zone {v} --date-format {v}",
     "--db {v} incident list",
     "--as {v} incident list",
 ]

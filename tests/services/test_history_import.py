@@ -216,6 +216,8 @@ def test_row_checks(db, admin, tmp_path):
             "appears again (first on line 10)",
         ),
         12: ("R-10,2025-01-01 10:00,,2025-01-01 10:30,Canceled,", None),
+        13: ("R-11,0001-01-01 00:30+05:00,0001-01-02,,Resolved,", "out of range"),
+        14: ("R-12,2025-01-01 10:00,,9999-12-31 23:59-05:00,Closed,", "out of range"),
     }
     text = "\n".join([header, *(r for r, _ in rows.values())]) + "\n"
     result = run(db, admin, write(tmp_path, text))

@@ -280,10 +280,13 @@ def _time(value: str, name: str, zone: tzinfo | None, date_format: str | None) -
     except ValueError:
         shape = date_format or "YYYY-MM-DD HH:MM[:SS]"
         raise _Bad(f"{name} {value!r} is not a date and time ({shape})") from None
-    if moment.tzinfo is None:
-        # The export's wall-clock times, in the zone it was made in.
-        moment = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            # The export's wall-clock times, in the zone it was made in.
+            moment = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # the first or last day a datetime can hold
+        raise _Bad(f"{name} {value!r} is out of range") from None
 
 
 _INCIDENT = Incident.__table__.c  # type: ignore[attr-defined]
