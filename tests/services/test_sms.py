@@ -557,3 +557,49 @@ def test_two_senders_at_once_send_each_sms_once(db, admin, kannel, clock):
     assert sum(r.sent for r in results) == 50
     assert {r.status for r in _sms_rows(db)} == {"sent"}
     assert kannel.seen() == seen + len(numbers)
+
+
+def test_a_generic_gateway_that_drops_kept_alive_connections():
+    """Another gateway (a plain HTTP server here): {msisdn} without +, a connection the
+    gateway closed after its answer is opened again once, and no message goes twice."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    seen: list[dict[str, list[str]]] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            seen.append(parse_qs(urlsplit(self.path).query))
+            answer = b"OK queued"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            # Keep-alive promised, but the connection is closed after every answer.
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        target = SmsTarget(
+            url=f"http://127.0.0.1:{port}/api/send?key={{password}}&dest={{msisdn}}&msg={{text}}",
+            password="k3y",
+        )
+        gateway = HttpGateway(target)
+        assert gateway.send(ANNA, "Hallo Anna & co") == "OK queued"
+        assert gateway.send(BEN, "Zweite") == "OK queued"
+        gateway.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [
+        {"key": ["k3y"], "dest": [ANNA[1:]], "msg": ["Hallo Anna & co"]},
+        {"key": ["k3y"], "dest": [BEN[1:]], "msg": ["Zweite"]},
+    ]

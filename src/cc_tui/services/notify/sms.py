@@ -215,7 +215,8 @@ class HttpGateway:
         """Hand one message to the gateway; its answer, or GatewayError."""
         parts = urlsplit(self.target.fill(to, text))
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
+            reused = self._connection is not None
             if self._connection is None:
                 self._connection = self._connect(parts.scheme, parts.hostname or "", parts.port)
             try:
@@ -224,8 +225,9 @@ class HttpGateway:
                 body = answer.read().decode("utf-8", errors="replace").strip()
             except (http.client.HTTPException, OSError) as exc:
                 self.close()
-                # A kept-alive connection the gateway closed meanwhile: once more, fresh.
-                if attempt == 1 and isinstance(
+                # A kept-alive connection the gateway had closed meanwhile: once more on a
+                # fresh one (a fresh one that fails is the gateway's answer: no second try).
+                if reused and isinstance(
                     exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
                 ):
                     continue
