@@ -7,7 +7,8 @@ history of what was written to the customer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
 from email.utils import parseaddr
 
 from sqlmodel import Session, col, select
@@ -20,7 +21,22 @@ from cc_tui.services.mail.parse import sha256
 SENT_MAILBOX = "sent"
 
 
-def record_outgoing(session: Session, sent: Sequence[tuple[int, EmailMessage]]) -> int:
+def _text(value: object) -> str:
+    """A header as text (RFC 2047 words decoded)."""
+    return str(make_header(decode_header(str(value or ""))))
+
+
+def _body(message: Message) -> str | None:
+    if isinstance(message, EmailMessage):
+        part = message.get_body(("plain",))
+        return part.get_content() if isinstance(part, EmailMessage) else None
+    data = message.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return None
+    return data.decode(message.get_content_charset() or "utf-8", "replace")
+
+
+def record_outgoing(session: Session, sent: Sequence[tuple[int, Message]]) -> int:
     """Store messages the outbox sent, given as (outbox row id, message); a message stored
     before (sent again after a crash, same Message-ID) is not stored twice. Returns how
     many were stored."""
@@ -42,8 +58,7 @@ def record_outgoing(session: Session, sent: Sequence[tuple[int, EmailMessage]]) 
     for message_id, (row, message) in by_id.items():
         if message_id in known:
             continue
-        raw = bytes(message)
-        body = message.get_body(("plain",))
+        raw = message.as_bytes()
         session.add(
             MailMessage(
                 mailbox=SENT_MAILBOX,
@@ -52,8 +67,8 @@ def record_outgoing(session: Session, sent: Sequence[tuple[int, EmailMessage]]) 
                 references=str(message["References"] or "") or None,
                 from_addr=parseaddr(str(message["From"] or ""))[1][:500],
                 to_addr=str(message["To"] or "")[:2000] or None,
-                subject=str(message["Subject"] or "")[:1000] or None,
-                body_text=body.get_content() if isinstance(body, EmailMessage) else None,
+                subject=_text(message["Subject"])[:1000] or None,
+                body_text=_body(message),
                 received_at=clock.now(),
                 status=MailStatus.PROCESSED,
                 incident_id=incidents.get(row),

@@ -27,7 +27,9 @@ import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -99,7 +101,7 @@ def smtp_target(settings: SmtpSettings) -> SmtpTarget:
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
     def close(self) -> None: ...
 
@@ -127,7 +129,7 @@ class SmtpTransport:
             smtp.login(t.username, t.password or "")
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         if self._smtp is None:
             self._smtp = self._open()
         try:
@@ -159,7 +161,7 @@ class SendResult:
 class Claimed:
     id: int
     attempts: int
-    message: EmailMessage
+    message: Message
 
 
 def _domain(sender: str) -> str:
@@ -224,7 +226,7 @@ def build_message(
     sender: str,
     folder: Path | None,
     facts: Facts | None = None,
-) -> EmailMessage:
+) -> Message:
     """The e-mail of one outbox row: rendered from its event's template unless the row
     carries its own text (an agent's reply), threaded to the incident. `facts`: its
     incident's, when the caller read them for a batch."""
@@ -253,29 +255,54 @@ def build_message(
         )
         rendered = templates.render(outgoing.reason, shown, folder, facts.language)
         subject, body = rendered.subject, rendered.body
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = outgoing.recipient or ""
+    headers: list[tuple[str, str]] = [("From", sender), ("To", outgoing.recipient or "")]
     if facts is not None and incident is not None and incident.id is not None:
         tag = f"[{number(incident.id)}]"
-        msg["Subject"] = subject if tag in subject else f"{tag} {subject}"
         root = thread_root(incident.id, sender)
         inbound = facts.thread
-        msg["In-Reply-To"] = inbound[-1] if inbound else root
-        msg["References"] = " ".join([root, *inbound[-10:]])
-        msg[OWN_HEADER] = number(incident.id)
+        headers += [
+            ("Subject", subject if tag in subject else f"{tag} {subject}"),
+            ("In-Reply-To", inbound[-1] if inbound else root),
+            ("References", " ".join([root, *inbound[-10:]])),
+            (OWN_HEADER, number(incident.id)),
+        ]
     else:
-        msg["Subject"] = subject
-        msg[OWN_HEADER] = "notification"
-    msg["Message-ID"] = outgoing.message_id or message_id(
-        stored_id(outgoing), outgoing.incident_id, sender
-    )
-    msg["Date"] = format_datetime(outgoing.created_at)
+        headers += [("Subject", subject), (OWN_HEADER, "notification")]
+    headers += [
+        (
+            "Message-ID",
+            outgoing.message_id or message_id(stored_id(outgoing), outgoing.incident_id, sender),
+        ),
+        ("Date", format_datetime(outgoing.created_at)),
+    ]
     if outgoing.reason != REPLY:
         # An agent's reply is a person's mail; everything else is automatic.
-        msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(body)
+        headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")]
+    return compose(headers, body)
+
+
+# Bodies in UTF-8, quoted-printable (readable as it stands, safe through any server).
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+
+
+def compose(headers: list[tuple[str, str]], body: str) -> Message:
+    """A plain-text message. Built as a classic `Message` (the modern `EmailMessage`
+    parses every header it is given, which cost more than the rest of a send); a subject in
+    another script is encoded as RFC 2047 words. An address that is not ASCII needs the
+    modern class (SMTPUTF8), so such a message is built with it."""
+    addresses = [v for k, v in headers if k in ("From", "To")]
+    if not all(v.isascii() for v in addresses):
+        modern = EmailMessage()
+        for name, value in headers:
+            modern[name] = value
+        modern.set_content(body)
+        return modern
+    msg = Message()
+    for name, value in headers:
+        msg[name] = value if value.isascii() else Header(value, "utf-8").encode()
+    msg["MIME-Version"] = "1.0"
+    msg.set_payload(body, _UTF8)
     return msg
 
 
