@@ -53,3 +53,31 @@ async def test_escape_returns_to_the_board_and_f3_shows_the_list(sqlite_db, fixe
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, IncidentListScreen))
         assert app.current_mode == "incident"
+
+
+async def test_the_board_filters_its_queue_with_the_same_terms(sqlite_db, fixed_clock):  # noqa: F811
+    from textual.widgets import Input
+
+    from tests.tui.test_queues_screen import shown
+
+    ids = build(sqlite_db)["ids"]
+    app = console(sqlite_db, login="sue", mode="queues")
+    async with app.run_test(size=SIZE) as pilot:
+        await board_loaded(pilot)
+        assert set(shown(app)) == {ids["late"], ids["urgent"], ids["calm"]}
+        await pilot.press("slash")
+        field = app.screen.query_one("#queue-filter", Input)
+        assert app.focused is field
+        field.value = "prio:p1"
+        await pilot.press("enter")
+        assert shown(app) == [ids["urgent"]]
+        assert "1 match /prio:p1" in str(app.screen.query_one("#queue-title").visual)
+        await pilot.press("slash")
+        field.value = "toner status:registered"
+        await pilot.press("enter")
+        assert shown(app) == [ids["calm"]]
+        await pilot.press("slash")
+        field.value = ""
+        await pilot.press("enter")  # empty: the whole queue again
+        assert set(shown(app)) == {ids["late"], ids["urgent"], ids["calm"]}
+        assert not field.display

@@ -19,12 +19,13 @@ from textual.binding import Binding
 from textual.containers import HorizontalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from cc_tui import clock
 from cc_tui.console.calls import Connection, show_error
 from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
+from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.callbacks import CallbackPanel
@@ -33,6 +34,7 @@ from cc_tui.widgets.list_table import ListTable
 
 if TYPE_CHECKING:
     from cc_tui.dialogs.assign import AssignChoice
+    from cc_tui.services.incidents.list_filter import IncidentFilter
     from cc_tui.services.routing.board import Board, QueuePage, QueueView
     from cc_tui.services.routing.queues import AgentLoad, AssignResult, Load, QueueRow
 
@@ -90,6 +92,7 @@ class QueuesScreen(ConsoleScreen):
     KEY_GROUPS = (
         ("Work on incidents", ("queues.open", "queues.claim", "queues.assign", "queues.move")),
         ("Select several", ("queues.select", "queues.clear")),
+        ("Filter the list", ("queues.filter",)),
         (
             "Choose the list",
             ("queues.mine", "queues.prev", "queues.next", ("1…9", "Queue by number")),
@@ -102,6 +105,7 @@ class QueuesScreen(ConsoleScreen):
         Binding("a", "assign", "Assign", id="queues.assign"),
         Binding("m", "move", "Move", id="queues.move"),
         Binding("space", "toggle_select", "Select", id="queues.select"),
+        Binding("slash", "focus_filter", "Filter", id="queues.filter"),
         Binding("w", "my_work", "My work", id="queues.mine"),
         Binding("left_square_bracket", "step_queue(-1)", "Prev queue", id="queues.prev"),
         Binding("right_square_bracket", "step_queue(1)", "Next queue", id="queues.next"),
@@ -128,11 +132,19 @@ class QueuesScreen(ConsoleScreen):
         self._request = 0
         self._variables: dict[str, str] = {}
         self._ticking = False
+        # The `/` filter (services/incidents/list_filter.py), on the rows loaded.
+        self.filter_text = ""
+        self._filter: IncidentFilter | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="board-status")
         yield HorizontalScroll(id="dept-strip")
         yield Static(Content(""), id="queue-title")
+        yield Input(
+            placeholder="/ words status: owner: customer: prio: dept: (enter; empty: all)",
+            id="queue-filter",
+            max_length=200,
+        )
         table: DataTable[Text] = ListTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         for key, heading, width in QUEUE_COLUMNS:
             table.add_column(heading, width=width, key=key)
@@ -264,7 +276,8 @@ class QueuesScreen(ConsoleScreen):
         with self.app.batch_update():
             table.clear()
             for row in board.rows:
-                table.add_row(*self._cells(row), key=str(row.id))
+                if self._passes(row):
+                    table.add_row(*self._cells(row), key=str(row.id))
             if current is not None and current in self._rows:
                 table.move_cursor(row=table.get_row_index(str(current)), animate=False)
             elif keep_position and same_view and board.rows:
@@ -286,7 +299,8 @@ class QueuesScreen(ConsoleScreen):
                 continue  # already shown (the queue moved while paging)
             self._rows[row.id] = row
             self._order.append(row.id)
-            self.table.add_row(*self._cells(row), key=str(row.id))
+            if self._passes(row):
+                self.table.add_row(*self._cells(row), key=str(row.id))
         self._show_status()
 
     # -- showing -----------------------------------------------------------------------------
@@ -404,6 +418,8 @@ class QueuesScreen(ConsoleScreen):
         title = [self._view_label()]
         if self._order:
             title.append(f"{len(self._order)} shown" + (", more below" if self.has_more else ""))
+        if self._filter is not None:
+            title.append(f"{self.table.row_count} match /{self.filter_text}")
         if self.selected:
             move, assign = self._key("queues.move", "m"), self._key("queues.assign", "a")
             title.append(f"{len(self.selected)} selected ({move} moves, {assign} assigns them)")
@@ -423,6 +439,42 @@ class QueuesScreen(ConsoleScreen):
 
     def _key(self, binding_id: str, default: str) -> str:
         return self.app.key_display(binding_id, default)
+
+    # -- the `/` filter ----------------------------------------------------------------------
+
+    def _passes(self, row: QueueRow) -> bool:
+        if self._filter is None:
+            return True
+        from cc_tui.services.incidents.list_filter import matches
+
+        return matches(self._filter, row)
+
+    def action_focus_filter(self) -> None:
+        field = self.query_one("#queue-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filtered(self, event: Input.Submitted) -> None:
+        from cc_tui.services.incidents.list_filter import parse_filter
+
+        try:
+            parsed = parse_filter(event.value)
+        except CcError as error:
+            self.notify(error.message, title="Filter", severity="warning", markup=False)
+            return
+        self.filter_text = event.value.strip()
+        self._filter = None if parsed.empty else parsed
+        event.input.display = self._filter is not None
+        table = self.table
+        with self.app.batch_update():
+            table.clear()
+            for incident_id in self._order:
+                row = self._rows[incident_id]
+                if self._passes(row):
+                    table.add_row(*self._cells(row), key=str(row.id))
+        table.focus()
+        self._show_status()
 
     def _current_id(self) -> int | None:
         table = self.table

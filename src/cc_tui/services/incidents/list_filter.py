@@ -28,13 +28,20 @@ NOBODY = ("none", "-", "nobody", "unassigned")
 class ListedIncident(Protocol):
     """What a list row shows (an incident list row, a queue row)."""
 
-    number: str
-    status: str
-    title: str | None
-    customer: str | None
-    priority: str | None
-    owner: str | None
-    department: str | None
+    @property
+    def number(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def customer(self) -> str | None: ...
+    @property
+    def priority(self) -> str | None: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def department(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
