@@ -383,3 +383,13 @@ def test_answers_to_notifications_sent_before_sent_mail_was_kept_thread(db, admi
     forged = ours.replace("@cc-tui", "@elsewhere")
     again = file(db, admin, _reply_to(forged, "2"))
     assert again.outcome == "incident" and again.incident != first.incident
+
+
+def test_a_subject_number_naming_no_incident_opens_a_new_one(db, admin, world):
+    for n, number in enumerate(("INC-999999", "INC-99999999999999999999999")):
+        raw = (
+            f"From: anna@acme.example\r\nSubject: Re: [{number}] printer\r\n"
+            f"Message-ID: <no-such-{n}@acme.example>\r\n\r\nStill broken.\r\n"
+        ).encode()
+        out = file(db, admin, raw)
+        assert out.outcome == "incident" and out.incident != number

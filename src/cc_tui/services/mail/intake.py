@@ -7,11 +7,13 @@ with the reason, to be processed again later (`retry`). One message never stops 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from cc_tui import clock
@@ -97,9 +99,6 @@ def receive(
 ) -> Outcome:
     """File one raw message (the caller commits)."""
     digest = sha256(raw)
-    seen = session.exec(select(MailMessage).where(col(MailMessage.sha256) == digest)).first()
-    if seen is not None:
-        return _seen(seen, source, "the same message (SHA-256) was read before")
     stored = MailMessage(
         mailbox=defaults.mailbox[:200],
         message_id=f"<{digest}@unfiled.invalid>",
@@ -116,12 +115,24 @@ def receive(
             raw, max_attachment=defaults.max_attachment, max_message=defaults.max_message
         )
     except Unparseable as exc:
+        seen = session.exec(select(MailMessage).where(col(MailMessage.sha256) == digest)).first()
+        if seen is not None:
+            return _seen(seen, source, "the same message (SHA-256) was read before")
         return _quarantine(session, stored, source, str(exc))
-    same_id = session.exec(
-        select(MailMessage).where(col(MailMessage.message_id) == parsed.message_id)
-    ).first()
-    if same_id is not None:
-        return _seen(same_id, source, f"Message-ID {parsed.message_id} was read before")
+    # Read before? By its bytes or by its Message-ID, in one look-up.
+    seen_rows = session.exec(
+        select(MailMessage).where(
+            or_(
+                col(MailMessage.sha256) == digest,
+                col(MailMessage.message_id) == parsed.message_id,
+            )
+        )
+    ).all()
+    for seen in seen_rows:
+        if seen.sha256 == digest:
+            return _seen(seen, source, "the same message (SHA-256) was read before")
+    if seen_rows:
+        return _seen(seen_rows[0], source, f"Message-ID {parsed.message_id} was read before")
     _describe(stored, parsed)
     session.add(stored)
     session.flush()
@@ -185,9 +196,11 @@ def _file(
     stored.kind = kind.value
     if kind == Kind.OWN:
         return _Filed("ignored", None, "our own outgoing mail came back")
-    target = thread_of(session, parsed, kind, stored_id(stored))
-    if target is not None:
-        target = lock_incident(session, stored_id(target), None)
+    target_id = thread_of(session, parsed, kind, stored_id(stored))
+    target = None
+    if target_id is not None:
+        with contextlib.suppress(NotFound):  # [INC-n] naming no incident
+            target = lock_incident(session, target_id, None)
     own_text, quoted = strip_quoted(parsed.text)
     if kind == Kind.BOUNCE:
         # A permanent failure of one of our messages: its address is not written to again.
@@ -202,9 +215,10 @@ def _file(
     return _new_incident(session, actor, stored, parsed, defaults, own_text, quoted, follow_up)
 
 
-def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> Incident | None:
-    """The incident a message answers: In-Reply-To, References newest first (for a bounce,
-    the bounced message's Message-ID first), then `[INC-n]` in the subject."""
+def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> int | None:
+    """The id of the incident a message answers: In-Reply-To, References newest first (for a
+    bounce, the bounced message's Message-ID first), then `[INC-n]` in the subject (an id
+    that may name no incident: the caller loads it, and locks it, once)."""
     ids: list[str] = []
     if kind == Kind.BOUNCE and parsed.bounced_id:
         ids.append(parsed.bounced_id)
@@ -240,10 +254,10 @@ def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> 
                     found.setdefault(mid, iid)
         for mid in ids:
             if found.get(mid) is not None:
-                return session.get(Incident, found[mid])
+                return found[mid]
     ref = subject_number(parsed.subject)
-    if ref is not None:
-        return session.get(Incident, int(ref.split("-", 1)[1]))
+    if ref is not None and 0 < (wanted := int(ref.split("-", 1)[1])) < 2**31:
+        return wanted
     return None
 
 
