@@ -116,6 +116,7 @@ def watch(
     ),
 ) -> None:
     """Keep sending until Ctrl+C or SIGTERM; a pass in progress finishes its marks first."""
+    from cc_tui.errors import CcError
     from cc_tui.services.notify import watch as watching
     from cc_tui.services.notify.sender import send_all
 
@@ -133,14 +134,20 @@ def watch(
             raise _Stop
 
     def one_pass() -> None:
-        if cli.settings.smtp.url or not cli.settings.sms.url:
-            transport, sender = _transport(cli)
-            result = send_all(db, transport, sender=sender, folder=cli.settings.templates_folder)
-            if result.claimed:
-                note(_sent_text(result))
-        sms = _send_sms(cli, db, once=False)
-        if sms is not None and sms.taken:
-            note("SMS: " + _sent_text(sms))
+        try:
+            if cli.settings.smtp.url or not cli.settings.sms.url:
+                transport, sender = _transport(cli)
+                result = send_all(
+                    db, transport, sender=sender, folder=cli.settings.templates_folder
+                )
+                if result.claimed:
+                    note(_sent_text(result))
+            sms = _send_sms(cli, db, once=False)
+            if sms is not None and sms.taken:
+                note("SMS: " + _sent_text(sms))
+        except CcError as exc:
+            # The database away for a while: say so and try again after the pause.
+            note(f"this pass failed, trying again: {exc}")
 
     def waiting(now: bool) -> None:
         flags["waiting"] = now

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from cc_tui import clock
+from cc_tui.errors import CcError
 from cc_tui.models import Notification
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.services.notify.outbox import WAKE_CHANNEL
@@ -65,7 +66,10 @@ class OutboxWaiter:
         return due
 
     def wait(self) -> None:
-        due = self.next_due()
+        try:
+            due = self.next_due()
+        except CcError:
+            due = None  # the database is away: wait the whole pause, then try again
         timeout = self.poll
         if due is not None:
             timeout = max(0.0, min(timeout, (due - clock.now()).total_seconds()))
