@@ -23,13 +23,14 @@ from textual import events
 if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
+    from textual.widget import Widget
 
 # A key waits at most this long for the screen to settle after the key before, and at
 # most KEY_WAIT_SECONDS for the key before to be handled at all (a key that went to a
 # widget removed meanwhile; a machine so busy the console crawls): then it goes on.
 MAX_WAIT_SECONDS = 1.0
 KEY_WAIT_SECONDS = 5.0
-POLL_SECONDS = 0.002
+POLL_SECONDS = 0.0005
 
 
 def _queue_empty(node: MessagePump) -> bool:
@@ -48,13 +49,18 @@ class KeyOrder:
         # A held key posted again to the app, admitted when it comes round.
         self._releasing: events.Key | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._last_target: Widget | None = None
 
     def admit(self, event: events.Key) -> bool:
         """Whether the app hands `event` on now; else it is held and handed on in turn."""
         if event is self._releasing:
             self._releasing = None
             return True
-        if self._held or self._releasing is not None or not self.settled():
+        if (
+            self._held
+            or self._releasing is not None
+            or not (self.settled() or self.streams_text(event))
+        ):
             self._held.append(event)
             if self._pump is None or self._pump.done():
                 self._pump = asyncio.create_task(self._release())
@@ -70,6 +76,21 @@ class KeyOrder:
         """`event` went to a widget (or a priority binding took it)."""
         self._last = event
         self._last_done = not event.is_forwarded
+        self._last_target = self.app.focused
+
+    def streams_text(self, event: events.Key) -> bool:
+        """`event` is one more letter for the text field the letter before went to (and
+        still focused): the field takes them in order itself, nothing needs to wait."""
+        from textual.widgets import Input, TextArea
+
+        last, focused = self._last, self.app.focused
+        if last is None or not (event.is_printable and last.is_printable):
+            return False
+        if focused is None or focused is not self._last_target:
+            return False
+        if isinstance(focused, TextArea):
+            return not focused.read_only
+        return isinstance(focused, Input)
 
     def reached_app(self, event: events.Key) -> None:
         """`event` came back up to the app and its binding (if any) has run."""
@@ -77,10 +98,17 @@ class KeyOrder:
             self._last_done = True
 
     def settled(self) -> bool:
-        """The last key was handled and the screen has nothing left to process."""
+        """The last key was handled and, if it ran a binding (which may move the focus,
+        open a dialog, close a drop-down), the screen has nothing left to process."""
         if not self.last_handled():
             return False
-        return self.screen_quiet()
+        return self.typed_as_text() or self.screen_quiet()
+
+    def typed_as_text(self) -> bool:
+        """The last key was used by the focused field itself (a letter typed into it),
+        not a binding: it moved nothing, so the next key needs no wait for the screen."""
+        last = self._last
+        return last is not None and not self._last_done and last._stop_propagation
 
     def last_handled(self) -> bool:
         last = self._last
@@ -97,10 +125,19 @@ class KeyOrder:
         loop = asyncio.get_running_loop()
         while self._held:
             start = loop.time()
-            while not self.last_handled() and loop.time() < start + KEY_WAIT_SECONDS:
+            while (
+                not self.streams_text(self._held[0])
+                and not self.last_handled()
+                and loop.time() < start + KEY_WAIT_SECONDS
+            ):
                 await asyncio.sleep(POLL_SECONDS)
             deadline = loop.time() + MAX_WAIT_SECONDS
-            while not self.screen_quiet() and loop.time() < deadline:
+            while (
+                not self.typed_as_text()
+                and not self.streams_text(self._held[0])
+                and not self.screen_quiet()
+                and loop.time() < deadline
+            ):
                 await asyncio.sleep(POLL_SECONDS)
             event = self._held.popleft()
             self._releasing = event
