@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlmodel import select
 from textual.widgets import DataTable, Input, Static
 
 from cc_tui.errors import Unavailable
@@ -525,7 +526,8 @@ async def test_f2_from_another_mode_looks_and_f2_on_intake_takes_a_call(
         # Only looking: no contact is started, so nothing is left behind.
         assert not intake.in_call and intake.contact is None
         with sqlite_db.session(write=False) as session:
-            assert session.query(Incident).filter(Incident.status == "draft").count() == 0
+            drafts = session.scalars(select(Incident).where(Incident.status == "draft")).all()
+            assert drafts == []
         await pilot.press("f2")  # on Intake: takes the call
         await wait_until(pilot, lambda: intake.contact is not None)
         assert app.focused is intake.caller_search.input
