@@ -55,7 +55,13 @@ async def test_escape_returns_to_the_board_and_f3_shows_the_list(sqlite_db, fixe
         assert app.current_mode == "incident"
 
 
-async def test_the_board_filters_its_queue_with_the_same_terms(sqlite_db, fixed_clock):  # noqa: F811
+async def test_the_board_filters_its_queue_with_the_same_terms(
+    sqlite_db,
+    fixed_clock,  # noqa: F811
+    tmp_path,
+):
+    import csv
+
     from textual.widgets import Input
 
     from tests.tui.test_queues_screen import shown
@@ -72,6 +78,15 @@ async def test_the_board_filters_its_queue_with_the_same_terms(sqlite_db, fixed_
         await pilot.press("enter")
         assert shown(app) == [ids["urgent"]]
         assert "1 match /prio:p1" in str(app.screen.query_one("#queue-title").visual)
+        # e writes the queue as shown.
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.screen.query("#path"))
+        app.screen.query_one("#path", Input).value = str(tmp_path / "queue.csv")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: (tmp_path / "queue.csv").exists())
+        await wait_until(pilot, lambda: isinstance(app.screen, QueuesScreen))
+        with (tmp_path / "queue.csv").open(newline="", encoding="utf-8") as f:
+            assert [r["number"] for r in csv.DictReader(f)] == [f"INC-{ids['urgent']}"]
         await pilot.press("slash")
         field.value = "toner status:registered"
         await pilot.press("enter")

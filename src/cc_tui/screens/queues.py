@@ -92,7 +92,7 @@ class QueuesScreen(ConsoleScreen):
     KEY_GROUPS = (
         ("Work on incidents", ("queues.open", "queues.claim", "queues.assign", "queues.move")),
         ("Select several", ("queues.select", "queues.clear")),
-        ("Filter the list", ("queues.filter",)),
+        ("Filter the list", ("queues.filter", "queues.export")),
         (
             "Choose the list",
             ("queues.mine", "queues.prev", "queues.next", ("1…9", "Queue by number")),
@@ -106,6 +106,7 @@ class QueuesScreen(ConsoleScreen):
         Binding("m", "move", "Move", id="queues.move"),
         Binding("space", "toggle_select", "Select", id="queues.select"),
         Binding("slash", "focus_filter", "Filter", id="queues.filter"),
+        Binding("e", "export", "Export CSV", show=False, id="queues.export"),
         Binding("w", "my_work", "My work", id="queues.mine"),
         Binding("left_square_bracket", "step_queue(-1)", "Prev queue", id="queues.prev"),
         Binding("right_square_bracket", "step_queue(1)", "Next queue", id="queues.next"),
@@ -448,6 +449,44 @@ class QueuesScreen(ConsoleScreen):
         from cc_tui.services.incidents.list_filter import matches
 
         return matches(self._filter, row)
+
+    def action_export(self) -> None:
+        """The queue as shown (filter applied; the selection, if any) to a CSV file."""
+        from datetime import datetime as _dt
+
+        from cc_tui.dialogs.export import ExportDialog
+        from cc_tui.services.reports.export import write_rows_csv
+
+        shown = [
+            self._rows[i]
+            for i in self._order
+            if self._passes(self._rows[i]) and (not self.selected or i in self.selected)
+        ]
+        if not shown:
+            self.notify("Nothing to export.", severity="warning", timeout=3)
+            return
+        zone = display_zone(self.connection.settings if self.connection else None)
+        headers = ["number", "status", "priority", "escalation", "owner", "department",
+                   "customer", "title", "opened"]  # fmt: skip
+        body: list[list[object]] = [
+            [r.number, r.status, r.priority, r.escalation, r.owner, r.department, r.customer,
+             r.title, r.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")]
+            for r in shown
+        ]  # fmt: skip
+
+        def written(path: object) -> None:
+            if path is not None:
+                self.notify(f"{len(shown)} rows written to {path}", title="Exported", markup=False)
+
+        self.app.push_screen(
+            ExportDialog(
+                what=self._view_label() or "the queue",
+                count=len(shown),
+                default=f"queue-{_dt.now().strftime('%Y%m%d-%H%M')}.csv",
+                write=lambda path: write_rows_csv(headers, body, path),
+            ),
+            written,
+        )
 
     def action_focus_filter(self) -> None:
         field = self.query_one("#queue-filter", Input)
