@@ -280,7 +280,21 @@ def test_the_table_fits_120_columns():
     from cc_tui.screens.incidents import COLUMNS
 
     # Each column is padded by one cell on either side; the scroll bar takes two.
-    assert sum(width + 2 for _key, _heading, width in COLUMNS) + 2 <= 120
+    assert sum(spec.width + 2 for spec in COLUMNS) + 2 <= 120
+
+
+def test_the_columns_fit_80_and_widen_the_title_at_200():
+    from cc_tui.screens.incidents import COLUMNS
+    from cc_tui.widgets.list_table import fit_widths
+
+    narrow = fit_widths(COLUMNS, 80 - 2)
+    assert {"number", "escalation", "title", "opened"} <= set(narrow)
+    assert sum(width + 2 for width in narrow.values()) <= 78
+    assert "owner" not in narrow  # the first to give way
+    wide = fit_widths(COLUMNS, 200 - 2)
+    assert set(wide) == {spec.key for spec in COLUMNS}
+    assert sum(width + 2 for width in wide.values()) == 198
+    assert wide["title"] >= 60
 
 
 async def test_filter_sort_select_and_export_the_list_as_shown(

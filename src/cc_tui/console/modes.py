@@ -22,6 +22,8 @@ class Mode:
     module: str
     screen: str
     help: str
+    # The tab's label when the full ones do not fit on one line (80 columns).
+    short: str = ""
 
     @property
     def binding_id(self) -> str:
@@ -63,6 +65,7 @@ MODES: tuple[Mode, ...] = (
         "cc_tui.screens.kb",
         "KnowledgeBaseScreen",
         "Search articles and call scripts",
+        short="KB",
     ),
     Mode(
         "workorders",
@@ -71,6 +74,7 @@ MODES: tuple[Mode, ...] = (
         "cc_tui.screens.workorders",
         "WorkOrdersScreen",
         "Open work orders: start, complete, cancel, reopen",
+        short="Orders",
     ),
     Mode(
         "reports",

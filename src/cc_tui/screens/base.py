@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from cc_tui.console.calls import Connection, call_service, connected
 from cc_tui.console.messages import ChangeBatch
-from cc_tui.widgets.chrome import ConsoleHeader, ModeTabs
+from cc_tui.widgets.chrome import ConsoleFooter, ConsoleHeader, ModeTabs
 from cc_tui.widgets.list_table import LIST_KEYS, ListTable
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class ConsoleScreen(Screen):
         yield ConsoleHeader()
         yield ModeTabs(self.MODE)
         yield from self.compose_body()
-        yield Footer()
+        yield ConsoleFooter()
 
     def compose_body(self) -> Iterable[Widget]:
         return ()

@@ -23,20 +23,21 @@ from cc_tui.console.calls import Connection, error_message
 from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.services.cti.calls import CallInfo
 
 LIMIT = 500
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("time", "Rang", 11),
-    ("number", "  Number", 17),
-    ("caller", "Caller", 14),
-    ("state", "State", 8),
-    ("agent", "Agent", 10),
-    ("incident", "Incident", 8),
-    ("queue", "Queue", 8),
+# Narrower terminals hide the queue, then the agent; wider ones give the caller the room.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("time", "Rang", 11),
+    ColumnSpec("number", "  Number", 17, least=14),
+    ColumnSpec("caller", "Caller", 14, least=10, grow=1),
+    ColumnSpec("state", "State", 8),
+    ColumnSpec("agent", "Agent", 10, least=8, drop=2),
+    ColumnSpec("incident", "Incident", 8),
+    ColumnSpec("queue", "Queue", 8, drop=1),
 )
 
 CALL_LOG_CSS = """
@@ -123,9 +124,8 @@ class CallLogScreen(ConsoleScreen):
             yield Label(Content("Agent"))
             yield Input(placeholder="login", id="call-agent", max_length=80)
             yield Static(Content("opening the database…"), id="call-status")
-        table: DataTable[Text] = ListTable(id="call-table", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="call-table", cursor_type="row", zebra_stripes=True)
+        table.add_fitted_columns(COLUMNS)
         yield table
 
     @property

@@ -22,7 +22,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
-from cc_tui.widgets.list_table import ListSort, ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListSort, ListTable
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -38,17 +38,18 @@ LIST_ENTITIES = ("incident", "customer", "agent", "department", "priority")
 # How often the escalation column's time left is counted on (seconds).
 TICK_SECONDS = 30
 
-# (key, heading, width): fixed widths, so the table never measures its cells. They fill
-# 120 columns: each column adds 2 cells of padding, the scroll bar 2.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "Number", 11),
-    ("status", "Status", 11),
-    ("priority", "Prio", 4),
-    ("escalation", "Escalation", 20),
-    ("owner", "Owner", 12),
-    ("customer", "Customer", 15),
-    ("title", "Title", 18),
-    ("opened", "Opened", 11),
+# Fixed widths, so the table never measures its cells; they fill 120 columns (each column
+# adds 2 cells of padding, the scroll bar 2). Narrower, the owner, then the customer, then
+# the priority give way (Title and Opened always stay); wider, the title takes the room.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("number", "Number", 11, least=9),
+    ColumnSpec("status", "Status", 11, drop=4),
+    ColumnSpec("priority", "Prio", 4, drop=3),
+    ColumnSpec("escalation", "Escalation", 20, least=16, grow=1, most=22),
+    ColumnSpec("owner", "Owner", 12, least=8, drop=1),
+    ColumnSpec("customer", "Customer", 15, least=10, drop=2, grow=1, most=32),
+    ColumnSpec("title", "Title", 18, least=14, grow=4),
+    ColumnSpec("opened", "Opened", 11),
 )
 
 
@@ -206,7 +207,7 @@ class IncidentListScreen(ConsoleScreen):
         # The `/` filter as typed (applied in SQL), the sort of the rows loaded, selection.
         self.filter_text = ""
         self.sort = ListSort(SORT_KEYS)
-        self.sort.labels = {key: heading for key, heading, _width in COLUMNS}
+        self.sort.labels = {spec.key: spec.heading for spec in COLUMNS}
         self.selected: set[int] = set()
 
     def compose_body(self) -> Iterable[Widget]:
@@ -220,11 +221,10 @@ class IncidentListScreen(ConsoleScreen):
             )
             yield Static(Content("opening the database…"), id="incident-status")
         yield Static(Content(""), id="jump-error")
-        table: DataTable[Text] = ListTable(
+        table: ListTable[Text] = ListTable(
             id="incident-table", cursor_type="row", zebra_stripes=True
         )
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table.add_fitted_columns(COLUMNS)
         yield table
         yield Static(Content(""), id="incident-empty")
         with Vertical(id="incident-summary"):

@@ -21,18 +21,18 @@ from textual.widgets import DataTable, Static
 from cc_tui.console.calls import Connection, error_message
 from cc_tui.console.local_time import display_zone
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.services.mail.intake import Outcome, QuarantineRow
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("id", "#", 4),
-    ("received", "Received", 11),
-    ("mailbox", "Mailbox", 7),
-    ("sender", "From", 16),
-    ("subject", "Subject", 14),
-    ("reason", "Reason", 60),
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("id", "#", 4),
+    ColumnSpec("received", "Received", 11),
+    ColumnSpec("mailbox", "Mailbox", 7, drop=1),
+    ColumnSpec("sender", "From", 16, least=12, grow=1, most=40),
+    ColumnSpec("subject", "Subject", 14, least=10, grow=1),
+    ColumnSpec("reason", "Reason", 60, least=16, grow=2),
 )
 
 QUARANTINE_CSS = """
@@ -82,11 +82,10 @@ class MailQuarantineScreen(ConsoleScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="quarantine-status")
-        table: DataTable[Text] = ListTable(
+        table: ListTable[Text] = ListTable(
             id="quarantine-table", cursor_type="row", zebra_stripes=True
         )
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table.add_fitted_columns(COLUMNS)
         yield table
         with VerticalScroll(id="quarantine-detail"):
             yield Static(Content(""), id="quarantine-text")

@@ -22,22 +22,22 @@ from textual.widgets import DataTable, Static
 from cc_tui.console.calls import Connection, error_message
 from cc_tui.console.local_time import display_zone
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.services.notify.sender import OutboxRow
 
 LIMIT = 500
 # What a supervisor needs first on the left: at 80 columns the address is cut short.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("id", "#", 5),
-    ("status", "Status", 6),
-    ("incident", "Incident", 8),
-    ("event", "Event", 11),
-    ("tries", "Tries", 5),
-    ("channel", "Via", 5),
-    ("created", "Queued", 11),
-    ("to", "To", 30),
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("id", "#", 5),
+    ColumnSpec("status", "Status", 6),
+    ColumnSpec("incident", "Incident", 8),
+    ColumnSpec("event", "Event", 11),
+    ColumnSpec("tries", "Tries", 5),
+    ColumnSpec("channel", "Via", 5),
+    ColumnSpec("created", "Queued", 11),
+    ColumnSpec("to", "To", 30, least=12, grow=1),
 )
 FILTERS = {"failed": "failed", "queued": "queued", "all": None}
 
@@ -96,9 +96,8 @@ class OutboxScreen(ConsoleScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="outbox-status")
-        table: DataTable[Text] = ListTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        table.add_fitted_columns(COLUMNS)
         yield table
         yield Static(Content(""), id="outbox-error")
 

@@ -30,7 +30,7 @@ from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.callbacks import CallbackPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.dialogs.assign import AssignChoice
@@ -48,34 +48,41 @@ SELECTED = "●"
 # Below this many rows the panels shrink to one line each and the agents' table to three
 # rows, so that the queue keeps rows to read (80x24 included).
 SHORT_HEIGHT = 32
+# Agents the table shows one per row (short terminals: fewer); more turn it into a grid of
+# GRID_CELL-wide cells, several agents per row.
+AGENT_ROWS = 7
+AGENT_ROWS_SHORT = 3
+GRID_CELL = 27
+GRID_HEADING = f"{'Agent':<10}{'Open':>4}{'Late':>5}{'Wait':>8}"
 # How often the time columns (waiting, time left, overdue) are counted on (seconds).
 TICK_SECONDS = 30
 
-# (key, heading, width): fixed widths, so the table never measures its cells.
-QUEUE_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("sel", " ", 1),
-    ("number", "Number", 10),
-    ("escalation", "Escalation", 20),
-    ("priority", "Prio", 4),
-    ("status", "Status", 11),
-    ("owner", "Owner", 10),
-    ("customer", "Customer", 15),
-    ("title", "Title", 21),
-    ("waiting", "Waiting", 8),
+# Fixed widths, so the table never measures its cells; narrower terminals hide the least
+# needed first, wider ones give the title (and the customer, the agent's name) the room.
+QUEUE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("sel", " ", 1),
+    ColumnSpec("number", "Number", 10, least=8),
+    ColumnSpec("escalation", "Escalation", 20, least=16, grow=1, most=22),
+    ColumnSpec("priority", "Prio", 4, drop=4),
+    ColumnSpec("status", "Status", 11, drop=3),
+    ColumnSpec("owner", "Owner", 10, least=8, drop=1),
+    ColumnSpec("customer", "Customer", 15, least=10, drop=2, grow=1, most=32),
+    ColumnSpec("title", "Title", 21, least=14, grow=4),
+    ColumnSpec("waiting", "Waiting", 8, least=7),
 )
-AGENT_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("login", "Agent", 12),
-    ("name", "Name", 18),
-    ("department", "Dept", 7),
-    ("open", "Open", 5),
-    ("assigned", "Asg", 4),
-    ("in_process", "Inp", 4),
-    ("pending", "Pen", 4),
-    ("follow_up", "F/up", 4),
-    ("warning", "Warn", 4),
-    ("late", "Late", 4),
-    ("oldest", "Oldest", 10),
-    ("since", "Waiting", 7),
+AGENT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("login", "Agent", 12),
+    ColumnSpec("name", "Name", 18, least=12, drop=1, grow=1, most=30),
+    ColumnSpec("department", "Dept", 7, least=5),
+    ColumnSpec("open", "Open", 5),
+    ColumnSpec("assigned", "Asg", 4, drop=2),
+    ColumnSpec("in_process", "Inp", 4, drop=3),
+    ColumnSpec("pending", "Pen", 4, drop=4),
+    ColumnSpec("follow_up", "F/up", 4, drop=5),
+    ColumnSpec("warning", "Warn", 4),
+    ColumnSpec("late", "Late", 4),
+    ColumnSpec("oldest", "Oldest", 10, least=8, drop=6),
+    ColumnSpec("since", "Waiting", 7),
 )
 
 
@@ -136,6 +143,10 @@ class QueuesScreen(ConsoleScreen):
         # The `/` filter (services/incidents/list_filter.py), on the rows loaded.
         self.filter_text = ""
         self._filter: IncidentFilter | None = None
+        self._scrolled_to: str | None = None
+        # The agents' grid: (row, column) -> login, and how many agents a row holds.
+        self._grid: dict[tuple[int, int], str] = {}
+        self._per_row = 0
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="board-status")
@@ -146,16 +157,14 @@ class QueuesScreen(ConsoleScreen):
             id="queue-filter",
             max_length=200,
         )
-        table: DataTable[Text] = ListTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in QUEUE_COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table.add_fitted_columns(QUEUE_COLUMNS)
         yield table
         yield Static(Content(""), id="queue-empty")
         yield CallbackPanel()
         yield Static(Content("Agents"), id="agent-title")
-        agents: DataTable[Text] = ListTable(id="agent-table", cursor_type="row")
-        for key, heading, width in AGENT_COLUMNS:
-            agents.add_column(heading, width=width, key=key)
+        agents: ListTable[Text] = ListTable(id="agent-table", cursor_type="row")
+        agents.add_fitted_columns(AGENT_COLUMNS)
         yield agents
 
     @property
@@ -202,7 +211,9 @@ class QueuesScreen(ConsoleScreen):
                 if table.get_cell(key, column).plain != cells[column].plain:
                     table.update_cell(key, column, cells[column])
         agents = self.query_one("#agent-table", DataTable)
-        for agent in self.board.load.agents:
+        if self.has_class("-agent-grid"):
+            self._show_agents(self.board.load.agents)
+        for agent in self.board.load.agents if not self.has_class("-agent-grid") else ():
             if agent.oldest is not None:
                 since = span_text(self.refreshed_at - agent.oldest.since)
                 agents.update_cell(agent.login, "since", _cell(since, right=True))
@@ -343,10 +354,13 @@ class QueuesScreen(ConsoleScreen):
             for i, d in enumerate(wanted):
                 panels[d.code].show(d, moment, i + 1 if d.code else None)
         chosen = self.view.key if self.view and self.view.kind == "department" else None
+        # Scrolled to only when another queue is chosen: a refresh never moves the strip.
+        move = chosen != self._scrolled_to
+        self._scrolled_to = chosen
         for panel in strip.query(DepartmentPanel):
             selected = panel.code is not None and panel.code == chosen
             panel.set_class(selected, "-selected")
-            if selected:
+            if selected and move:
                 self.call_after_refresh(strip.scroll_to_widget, panel, animate=False)
 
     @property
@@ -355,21 +369,53 @@ class QueuesScreen(ConsoleScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         short = event.size.height < SHORT_HEIGHT
-        if short == self.short:
-            return
-        self.set_class(short, "-short")
-        for panel in self.query(DepartmentPanel):
-            panel.set_compact(short)
+        if short != self.short:
+            self.set_class(short, "-short")
+            for panel in self.query(DepartmentPanel):
+                panel.set_compact(short)
+        if self.board is not None:
+            # The agents' grid holds as many agents per row as the width allows.
+            self.call_after_refresh(self._show_agents, self.board.load.agents)
 
     def _show_agents(self, agents: list[AgentLoad]) -> None:
-        table = self.query_one("#agent-table", DataTable)
-        current = None
-        if table.row_count:
-            current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        moment = self.refreshed_at or clock.now()
-        table.clear()
+        """One row per agent while they fit; more agents than rows: a grid of several agents
+        per row (login, open, late, how long the oldest waits), so that a whole desk shows."""
+        table = self.query_one("#agent-table", ListTable)
         # Grouped by team, so a supervisor reads their own people together.
-        for a in sorted(agents, key=lambda a: (a.department is None, a.department or "", a.login)):
+        agents = sorted(agents, key=lambda a: (a.department is None, a.department or "", a.login))
+        per_row = max(1, (table.size.width or self.size.width) - 2) // (GRID_CELL + 2)
+        rows = AGENT_ROWS_SHORT if self.short else AGENT_ROWS
+        grid = len(agents) > rows and per_row >= 2
+        current = self._current_agent()
+        if grid != self.has_class("-agent-grid") or (grid and per_row != self._per_row):
+            table.clear(columns=True)
+            if grid:
+                table.specs = ()
+                table.cursor_type = "cell"
+                for n in range(per_row):
+                    table.add_column(GRID_HEADING, width=GRID_CELL, key=f"c{n}")
+            else:
+                table.cursor_type = "row"
+                table.add_fitted_columns(AGENT_COLUMNS)
+                table.fit_columns()
+            self.set_class(grid, "-agent-grid")
+            self._per_row = per_row
+        table.clear()
+        moment = self.refreshed_at or clock.now()
+        self._grid = {}
+        if grid:
+            for r in range(0, len(agents), per_row):
+                group = agents[r : r + per_row]
+                cells = [self._agent_cell(a, moment) for a in group]
+                cells += [Text("")] * (per_row - len(group))
+                table.add_row(*cells, key=f"r{r // per_row}")
+                for c, a in enumerate(group):
+                    self._grid[(r // per_row, c)] = a.login
+            where = next((k for k, v in self._grid.items() if v == current), None)
+            if where is not None:
+                table.move_cursor(row=where[0], column=where[1], animate=False)
+            return
+        for a in agents:
             oldest = a.oldest
             table.add_row(
                 _cell(a.login),
@@ -388,6 +434,28 @@ class QueuesScreen(ConsoleScreen):
             )
         if current is not None and any(a.login == current for a in agents):
             table.move_cursor(row=table.get_row_index(current), animate=False)
+
+    def _agent_cell(self, agent: AgentLoad, moment: datetime) -> Text:
+        """`maria        3    1   4h10m`: login, open, late (in the late colour), waiting."""
+        late = agent.by_escalation.get("late", 0)
+        since = span_text(moment - agent.oldest.since) if agent.oldest else "–"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        login = agent.login if len(agent.login) <= 10 else agent.login[:9] + "…"
+        text.append(f"{login:<10}")
+        text.append(f"{agent.open:>4}")
+        late_style = f"bold {self._variables.get('error', '')}".strip() if late else "dim"
+        text.append(f"{late:>5}", style=late_style)
+        text.append(f"{since:>8}")
+        return text
+
+    def _current_agent(self) -> str | None:
+        table = self.query_one("#agent-table", DataTable)
+        if not table.row_count:
+            return None
+        if self.has_class("-agent-grid"):
+            return self._grid.get((table.cursor_row, table.cursor_column))
+        value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(value) if value is not None else None
 
     def _view_label(self) -> str:
         if self.view is None:
@@ -536,6 +604,13 @@ class QueuesScreen(ConsoleScreen):
     def _agent_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
             self._switch("agent", str(event.row_key.value))
+            self.table.focus()
+
+    @on(DataTable.CellSelected, "#agent-table")
+    def _agent_cell_selected(self, event: DataTable.CellSelected) -> None:
+        login = self._grid.get((event.coordinate.row, event.coordinate.column))
+        if login is not None:
+            self._switch("agent", login)
             self.table.focus()
 
     @on(DepartmentPanel.Chosen)

@@ -33,7 +33,9 @@ MIN_SLOTS = 6
 TICKS = 6
 
 REPORTS_CSS = """
-ReportsScreen #rp-bar { height: auto; padding: 0 1; }
+ReportsScreen #rp-bar {
+    height: auto; padding: 0 1; overflow-x: auto; scrollbar-size-horizontal: 0;
+}
 ReportsScreen #rp-bar Select { width: 20; }
 ReportsScreen #rp-bar #rp-by { width: 22; }
 ReportsScreen #rp-bar Input { width: 16; }

@@ -24,7 +24,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.workorder import CompleteOrderDialog
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.services.workorders.orders import WorkOrderInfo, WorkOrderRow
@@ -32,21 +32,22 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 # Changes to these entities can alter what the screens show.
 ENTITIES = ("work_order", "incident", "department", "agent")
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "Number", 10),
-    ("status", "Status", 11),
-    ("kind", "Kind", 11),
-    ("department", "Dept", 8),
-    ("technician", "Technician", 12),
-    ("incidents", "Inc", 4),
-    ("title", "Title", 50),
+# Narrower terminals hide the kind, then the count of incidents; wider ones widen the title.
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("number", "Number", 10, least=8),
+    ColumnSpec("status", "Status", 11),
+    ColumnSpec("kind", "Kind", 11, drop=1),
+    ColumnSpec("department", "Dept", 8, least=5),
+    ColumnSpec("technician", "Technician", 12, least=10, drop=3, grow=1, most=24),
+    ColumnSpec("incidents", "Inc", 4, drop=2),
+    ColumnSpec("title", "Title", 50, least=16, grow=4),
 )
 
 WORK_ORDERS_CSS = """
 WorkOrdersScreen #wo-bar, WorkOrderScreen #wo-message-bar { height: auto; padding: 0 1; }
-WorkOrdersScreen #wo-bar Input { width: 24; }
+WorkOrdersScreen #wo-bar Input { width: 1fr; min-width: 12; max-width: 24; }
 WorkOrdersScreen #wo-bar Label { padding: 1 1 0 1; }
-WorkOrdersScreen #wo-status { padding: 1 1 0 1; color: $text-muted; }
+WorkOrdersScreen #wo-status { width: auto; padding: 1 1 0 1; color: $text-muted; }
 WorkOrdersScreen #wo-table { height: 1fr; }
 WorkOrderScreen #wo-detail { height: 1fr; padding: 0 1; }
 """
@@ -113,9 +114,8 @@ class WorkOrdersScreen(ConsoleScreen):
             yield Label(Content("Department"))
             yield Input(placeholder="code", id="wo-department", max_length=40)
             yield Static(Content("opening the database…"), id="wo-status")
-        table: DataTable[Text] = ListTable(id="wo-table", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="wo-table", cursor_type="row", zebra_stripes=True)
+        table.add_fitted_columns(COLUMNS)
         yield table
 
     @property

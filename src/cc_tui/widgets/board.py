@@ -90,11 +90,16 @@ class DepartmentPanel(Static):
 
     DEFAULT_CSS = """
     DepartmentPanel {
-        width: 30;
+        /* The panels share the width (five fit at 120 columns, titles show in full on wide
+           terminals); more than fit scroll sideways. */
+        width: 1fr;
+        min-width: 22;
+        max-width: 48;
         height: 7;
         border-title-align: left;
         padding: 0 1;
-        margin-right: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         border: round $primary 50%;
         border-title-style: bold;
         border-subtitle-color: $text-muted;
@@ -108,6 +113,7 @@ class DepartmentPanel(Static):
     }
     DepartmentPanel.-compact {
         width: auto;
+        min-width: 0;
         height: 1;
         border: none;
         margin-right: 1;

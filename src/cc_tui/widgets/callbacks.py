@@ -21,21 +21,21 @@ from textual.widgets import DataTable, Static
 
 from cc_tui.console.calls import call_service
 from cc_tui.console.local_time import display_zone
-from cc_tui.widgets.list_table import ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.console.calls import Connection
     from cc_tui.console.messages import ChangeBatch
     from cc_tui.services.cti.callbacks import Callback
 
-# (key, heading, width): fixed widths, so the table never measures its cells.
-CALLBACK_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "Number", 16),
-    ("customer", "Caller", 18),
-    ("tries", "Tries", 5),
-    ("last", "Last try", 11),
-    ("queue", "Queue", 8),
-    ("ringing", "Rang for", 16),
+# Fixed widths, so the table never measures its cells; the caller takes a wide terminal's room.
+CALLBACK_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("number", "Number", 16),
+    ColumnSpec("customer", "Caller", 18, least=10, grow=1, most=40),
+    ColumnSpec("tries", "Tries", 5),
+    ColumnSpec("last", "Last try", 11),
+    ColumnSpec("queue", "Queue", 8, drop=1),
+    ColumnSpec("ringing", "Rang for", 16, least=10, drop=2, grow=1, most=30),
 )
 
 
@@ -78,9 +78,8 @@ class CallbackPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="callback-title")
-        table: DataTable[Text] = ListTable(id="callback-table", cursor_type="row")
-        for key, heading, width in CALLBACK_COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="callback-table", cursor_type="row")
+        table.add_fitted_columns(CALLBACK_COLUMNS)
         yield table
 
     @property

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from cc_tui.console.modes import MODES, Mode
 
@@ -114,10 +117,19 @@ class ModeTab(Static):
         super().__init__(id=f"tab-{mode.name}", classes="-active" if active else "")
         self.mode = mode
         self.tooltip = mode.help
+        # "full", "short" (KB, Orders) or "key" (the key alone; the active tab keeps its name).
+        self.fit = "full"
+
+    def words(self, fit: str) -> str:
+        key = self.app.key_display(self.mode.binding_id, self.mode.key)
+        if fit == "key" and not self.has_class("-active"):
+            return key
+        label = self.mode.short or self.mode.label if fit != "full" else self.mode.label
+        return f"{key} {label}"
 
     def show_key(self) -> None:
-        key = self.app.key_display(self.mode.binding_id, self.mode.key)
-        self.update(Content.assemble((key, "bold"), " ", self.mode.label))
+        key, _, label = self.words(self.fit).partition(" ")
+        self.update(Content.assemble((key, "bold"), " " if label else "", label))
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -166,6 +178,54 @@ class ModeTabs(Horizontal):
         self.app.connection_signal.subscribe(self, self._show_keys)
         self._show_keys()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._show_keys()
+
     def _show_keys(self, _connection: object = None) -> None:
-        for tab in self.query(ModeTab):
+        """The longest labels that fit on the line: full, short, or keys alone."""
+        tabs = list(self.query(ModeTab))
+        width = self.size.width or 80
+        fit = "key"
+        for candidate in ("full", "short"):
+            # Each tab: its words, one cell of padding either side and a margin of one.
+            if sum(len(tab.words(candidate)) + 3 for tab in tabs) <= width:
+                fit = candidate
+                break
+        for tab in tabs:
+            tab.fit = fit
             tab.show_key()
+
+
+# The palette's key at the right end (`^p Commands`, its border and padding).
+PALETTE_WIDTH = 14
+
+
+class ConsoleFooter(Footer):
+    """Textual's footer, never cut off: on a narrow terminal it goes compact, then shows the
+    screen's first keys only (`?` lists them all)."""
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())
+        yield from self.fitted(widgets, self.size.width or self.app.size.width)
+
+    def fitted(self, widgets: list[Widget], width: int) -> Iterable[Widget]:
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        plain = [k for k in keys if not k.has_class("-command-palette")]
+        room = width - (PALETTE_WIDTH if len(plain) < len(keys) else 0)
+
+        def need(items: list[FooterKey], compact: bool) -> int:
+            # Wide: " key " and "desc "; compact: "key desc" and a margin of one.
+            extra = 2 if compact else 3
+            return sum(len(k.key_display) + len(k.description) + extra for k in items)
+
+        compact = need(plain, compact=False) > room
+        self.compact = compact
+        shown = list(plain)
+        while shown and need(shown, compact) > room:
+            shown.pop()
+        hidden = set(map(id, plain[len(shown) :]))
+        return [w for w in widgets if id(w) not in hidden]
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._bindings_ready:
+            self.call_after_refresh(self.recompose)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -53,8 +54,31 @@ class CallProgress(Enum):
         return self in (CallProgress.RECORDING, CallProgress.SAVE_WHEN_RECORDED)
 
 
+# Below this width the bar drops its words ("Channel", "Type", "(this call)") so that every
+# request type and its key stay on the line (80 columns included).
+NARROW_WIDTH = 100
+
+
 class ContactBar(Horizontal):
     """Shows what the screen says; owns no state of the call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._call: tuple[CallProgress, str | None, str] | None = None
+        self._type: str | None = None
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.narrow:
+            self.set_class(narrow, "-narrow")
+            if self._call is not None:
+                self.show_call(*self._call)
+            if self._type is not None:
+                self.show_type(self._type)
 
     if TYPE_CHECKING:
         # For the checker only: Textual types `self.app` as a plain App.
@@ -70,6 +94,7 @@ class ContactBar(Horizontal):
 
     def show_call(self, progress: CallProgress, number: str | None, channel: str) -> None:
         """The progress (and the contact's number once recorded) and the channel."""
+        self._call = (progress, number, channel)
         state = self.query_one("#contact-state", Static)
         if not progress.in_call:
             key = self._key("mode.intake", "f2")
@@ -82,14 +107,16 @@ class ContactBar(Horizontal):
             state.update(Content.assemble(("● Call ", "bold $warning"), "not recorded yet"))
         label = dict(CHANNELS)[channel]
         key = self._key("intake.channel", "ctrl+l")
-        fixed = " (this call)" if progress.in_call else ""
+        fixed = " (this call)" if progress.in_call and not self.narrow else ""
+        word = "" if self.narrow else "Channel "
         self.query_one("#contact-channel", Static).update(
-            Content.assemble(("Channel ", "dim"), (label, "bold"), (f"{fixed}  {key}", "dim"))
+            Content.assemble((word, "dim"), (label, "bold"), (f"{fixed}  {key}", "dim"))
         )
 
     def show_type(self, request_type: str) -> None:
+        self._type = request_type
         key = self._key("intake.type", "ctrl+t")
-        parts: list[Content | tuple[str, str] | str] = [("Type ", "dim")]
+        parts: list[Content | tuple[str, str] | str] = [("" if self.narrow else "Type ", "dim")]
         for value, label in REQUEST_TYPES:
             if value == request_type:
                 parts.append((f" {label} ", "bold reverse"))

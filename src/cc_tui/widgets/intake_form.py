@@ -27,6 +27,7 @@ from cc_tui.dialogs.new_customer import FieldError, split_typed
 from cc_tui.errors import CcError
 from cc_tui.widgets.caller_search import CallerSearch
 from cc_tui.widgets.code_picker import Choice, CodePicker
+from cc_tui.widgets.list_table import ColumnSpec, ListTable
 from cc_tui.widgets.unit_panel import UnitPanel
 
 if TYPE_CHECKING:
@@ -39,11 +40,12 @@ if TYPE_CHECKING:
     from cc_tui.services.incidents.intake import IntakeForm as CallForm
     from cc_tui.services.incidents.records import IncidentRow
 
-# (key, heading, width): fixed widths, so the table never measures its cells.
-EXISTING_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("number", "Number", 9),
-    ("status", "Status", 11),
-    ("title", "Title", 15),
+# Fixed widths, so the table never measures its cells; the title takes the side panel's
+# free width (a wide terminal shows whole titles).
+EXISTING_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("number", "Number", 9),
+    ColumnSpec("status", "Status", 11, least=8),
+    ColumnSpec("title", "Title", 15, least=8, grow=1),
 )
 # The rows each request type shows (the service decides what is required).
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -209,9 +211,8 @@ class SidePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Open incidents"), id="existing-title", classes="side-title")
-        table: DataTable[Text] = DataTable(id="existing", cursor_type="row", zebra_stripes=True)
-        for key, heading, width in EXISTING_COLUMNS:
-            table.add_column(heading, width=width, key=key)
+        table: ListTable[Text] = ListTable(id="existing", cursor_type="row", zebra_stripes=True)
+        table.add_fitted_columns(EXISTING_COLUMNS)
         yield table
         yield Static(Content(""), id="existing-summary")
         yield Static(Content("Unit"), classes="side-title")

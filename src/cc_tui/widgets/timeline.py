@@ -7,6 +7,7 @@ plain `Content`, never parsed as markup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -19,10 +20,13 @@ from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
 
 from cc_tui.console.local_time import local_time
-from cc_tui.statuses import status_name
+from cc_tui.statuses import Status, status_name
 
 if TYPE_CHECKING:
     from cc_tui.services.incidents.timeline import TimelineEntry
+
+STATUS_LINE = re.compile(r"(\w+) -> (\w+)")
+STATUS_VALUES = {s.value for s in Status}
 
 # Ask for the next page this many items before the cursor reaches the last one.
 PRELOAD_ITEMS = 5
@@ -98,9 +102,16 @@ def _status_words(entry: TimelineEntry, body: str) -> str:
     """A status event reads `In process -> Solved`: the stored `in_process -> solved`
     (what scripts read) told with the names the screens use."""
     data = entry.data or {}
-    if entry.kind != "system" or data.get("field") != "status":
+    if entry.kind != "system":
         return body
-    before, after = str(data.get("from") or ""), str(data.get("to") or "")
+    if data.get("field") == "status":
+        before, after = str(data.get("from") or ""), str(data.get("to") or "")
+    else:
+        # Older events carry no data: the words alone say it, when both are statuses.
+        found = STATUS_LINE.match(body)
+        if found is None or not {found[1], found[2]} <= STATUS_VALUES:
+            return body
+        before, after = found[1], found[2]
     stored = f"{before} -> {after}"
     if not body.startswith(stored):
         return body
