@@ -96,3 +96,9 @@ async def test_the_board_filters_its_queue_with_the_same_terms(
         await pilot.press("enter")  # empty: the whole queue again
         assert set(shown(app)) == {ids["late"], ids["urgent"], ids["calm"]}
         assert not field.display
+        await pilot.press("s")  # by number
+        assert shown(app) == sorted(shown(app))
+        assert "sorted by Number" in str(app.screen.query_one("#queue-title").visual)
+        app.screen.sort.pick("number")  # what a second click on the header does
+        app.screen._redraw()
+        assert shown(app) == sorted(shown(app), reverse=True)

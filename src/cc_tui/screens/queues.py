@@ -9,7 +9,7 @@ change feed: an incident someone else claims leaves the queue without a key pres
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,7 @@ from cc_tui.screens.base import ConsoleScreen
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.callbacks import CallbackPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
-from cc_tui.widgets.list_table import ColumnSpec, ListTable
+from cc_tui.widgets.list_table import ColumnSpec, ListSort, ListTable
 
 if TYPE_CHECKING:
     from cc_tui.dialogs.assign import AssignChoice
@@ -70,6 +70,16 @@ QUEUE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("title", "Title", 21, least=14, grow=4),
     ColumnSpec("waiting", "Waiting", 8, least=7),
 )
+BOARD_SORT: dict[str, Callable[[QueueRow], object]] = {
+    "number": lambda r: r.id,
+    "escalation": lambda r: r.late_at or r.warning_at or r.response_due,
+    "priority": lambda r: r.priority,
+    "status": lambda r: r.status,
+    "owner": lambda r: (r.owner or "").lower() or None,
+    "customer": lambda r: (r.customer or "").lower() or None,
+    "title": lambda r: (r.title or "").lower() or None,
+    "waiting": lambda r: r.registered_at or r.opened_at,
+}
 AGENT_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("login", "Agent", 12),
     ColumnSpec("name", "Name", 18, least=12, drop=1, grow=1, most=30),
@@ -99,7 +109,7 @@ class QueuesScreen(ConsoleScreen):
     KEY_GROUPS = (
         ("Work on incidents", ("queues.open", "queues.claim", "queues.assign", "queues.move")),
         ("Select several", ("queues.select", "queues.clear")),
-        ("Filter the list", ("queues.filter", "queues.export")),
+        ("Filter the list", ("queues.filter", "queues.sort", "queues.export")),
         (
             "Choose the list",
             ("queues.mine", "queues.prev", "queues.next", ("1…9", "Queue by number")),
@@ -114,6 +124,7 @@ class QueuesScreen(ConsoleScreen):
         Binding("space", "toggle_select", "Select", id="queues.select"),
         Binding("slash", "focus_filter", "Filter", id="queues.filter"),
         Binding("e", "export", "Export CSV", show=False, id="queues.export"),
+        Binding("s", "sort", "Sort", show=False, id="queues.sort"),
         Binding("w", "my_work", "My work", id="queues.mine"),
         Binding("left_square_bracket", "step_queue(-1)", "Prev queue", id="queues.prev"),
         Binding("right_square_bracket", "step_queue(1)", "Next queue", id="queues.next"),
@@ -147,6 +158,9 @@ class QueuesScreen(ConsoleScreen):
         # The agents' grid: (row, column) -> login, and how many agents a row holds.
         self._grid: dict[tuple[int, int], str] = {}
         self._per_row = 0
+        # `s` or a header click: the loaded rows sorted by a column (None: queue order).
+        self.sort = ListSort(BOARD_SORT)
+        self.sort.labels = {spec.key: spec.heading for spec in QUEUE_COLUMNS}
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="board-status")
@@ -287,7 +301,7 @@ class QueuesScreen(ConsoleScreen):
         self.selected &= set(self._rows) if same_view else set()
         with self.app.batch_update():
             table.clear()
-            for row in board.rows:
+            for row in self.sort.apply(board.rows):
                 if self._passes(row):
                     table.add_row(*self._cells(row), key=str(row.id))
             if current is not None and current in self._rows:
@@ -311,8 +325,10 @@ class QueuesScreen(ConsoleScreen):
                 continue  # already shown (the queue moved while paging)
             self._rows[row.id] = row
             self._order.append(row.id)
-            if self._passes(row):
+            if self._passes(row) and self.sort.column is None:
                 self.table.add_row(*self._cells(row), key=str(row.id))
+        if self.sort.column is not None:
+            self._redraw()
         self._show_status()
 
     # -- showing -----------------------------------------------------------------------------
@@ -489,6 +505,8 @@ class QueuesScreen(ConsoleScreen):
             title.append(f"{len(self._order)} shown" + (", more below" if self.has_more else ""))
         if self._filter is not None:
             title.append(f"{self.table.row_count} match /{self.filter_text}")
+        if self.sort.column is not None:
+            title.append(self.sort.describe())
         if self.selected:
             move, assign = self._key("queues.move", "m"), self._key("queues.assign", "a")
             title.append(f"{len(self.selected)} selected ({move} moves, {assign} assigns them)")
@@ -525,11 +543,11 @@ class QueuesScreen(ConsoleScreen):
         from cc_tui.dialogs.export import ExportDialog
         from cc_tui.services.reports.export import write_rows_csv
 
-        shown = [
+        shown = self.sort.apply(
             self._rows[i]
             for i in self._order
             if self._passes(self._rows[i]) and (not self.selected or i in self.selected)
-        ]
+        )
         if not shown:
             self.notify("Nothing to export.", severity="warning", timeout=3)
             return
@@ -573,15 +591,31 @@ class QueuesScreen(ConsoleScreen):
         self.filter_text = event.value.strip()
         self._filter = None if parsed.empty else parsed
         event.input.display = self._filter is not None
+        self._redraw()
+        self.table.focus()
+
+    def _redraw(self) -> None:
+        """The loaded rows again, filtered and sorted; the cursor stays on its incident."""
         table = self.table
+        current = self._current_id()
+        rows = [self._rows[i] for i in self._order if self._passes(self._rows[i])]
         with self.app.batch_update():
             table.clear()
-            for incident_id in self._order:
-                row = self._rows[incident_id]
-                if self._passes(row):
-                    table.add_row(*self._cells(row), key=str(row.id))
-        table.focus()
+            for row in self.sort.apply(rows):
+                table.add_row(*self._cells(row), key=str(row.id))
+            if current is not None and any(r.id == current for r in rows):
+                table.move_cursor(row=table.get_row_index(str(current)), animate=False)
         self._show_status()
+
+    def action_sort(self) -> None:
+        self.sort.cycle()
+        self._redraw()
+
+    @on(DataTable.HeaderSelected, "#queue-table")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value is not None:
+            self.sort.pick(event.column_key.value)
+            self._redraw()
 
     def _current_id(self) -> int | None:
         table = self.table
