@@ -177,9 +177,11 @@ def empty_database(db) -> None:
 def _seed(db) -> None:
     # Reference rows the migrations seed come back, as on a freshly upgraded database.
     from cc_tui.services.incidents.event_log import seed_event_types
+    from cc_tui.services.notify.policy import seed_policy
 
     with db.session() as session:
         seed_event_types(session)
+        seed_policy(session)
 
 
 def _delete_all(db, conn, tables: list[str]) -> None:

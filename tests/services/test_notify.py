@@ -813,3 +813,101 @@ def test_templates_by_language_and_the_escalation_alert(db, admin, smtp, clock, 
         assert preview(s, "registered", inc, own).subject == f"Angekommen {inc}"
         with pytest.raises(UsageError):
             preview(s, "../registered", inc, own)
+
+
+def _policy(cli, login="admin"):
+    done = cli("notify", "policy", "list", "--json", login=login)
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+def test_the_notification_policy_is_data_an_admin_changes(db, admin, cli, clock):
+    _desk(db, admin)
+    with db.session() as s:
+        f.agent(s, "bob")
+    rows = _policy(cli, login="bob")  # everybody may read it
+    assert all(set(r) == {"request_type", "event", "channel", "enabled"} for r in rows)
+    assert len(rows) == 3 * 4 * 2
+    # As shipped: what cc-tui always did (seed 002).
+    assert {(r["request_type"], r["event"], r["channel"]) for r in rows if r["enabled"]} == {
+        ("action", event, channel)
+        for event in ("registered", "handed_over", "closed")
+        for channel in ("email", "sms")
+    }
+    customer = _customer(db)
+    assert [r.reason for r in _rows(db, f.register(db, admin, customer))] == ["registered"]
+
+    refused = cli(
+        "notify", "policy", "set", "--type", "action", "--event", "registered", "--off",
+        login="bob",
+    )  # fmt: skip
+    assert refused.exit_code != 0 and "only an admin" in refused.stderr
+    bad = cli("notify", "policy", "set", "--type", "action", "--event", "opened", "--off")
+    assert bad.exit_code != 0 and "event must be one of registered" in bad.stderr
+    bad = cli(
+        "notify", "policy", "set", "--type", "action", "--event", "closed", "--channel", "fax",
+        "--off",
+    )  # fmt: skip
+    assert bad.exit_code != 0 and "channel must be one of email, sms" in bad.stderr
+    assert _policy(cli) == rows  # nothing changed by the refusals
+
+    off = cli(
+        "notify", "policy", "set", "--type", "action", "--event", "registered", "--off", "--json"
+    )  # fmt: skip
+    assert off.exit_code == 0, off.output
+    assert json.loads(off.stdout) == [
+        {"request_type": "action", "event": "registered", "channel": c, "enabled": False}
+        for c in ("email", "sms")
+    ]
+    assert _rows(db, f.register(db, admin, customer)) == []
+
+    on = cli(
+        "notify", "policy", "set", "--type", "information", "--event", "closed",
+        "--channel", "email", "--on", "--json",
+    )  # fmt: skip
+    assert on.exit_code == 0, on.output
+    assert json.loads(on.stdout) == [
+        {"request_type": "information", "event": "closed", "channel": "email", "enabled": True}
+    ]
+    info = f.register(
+        db,
+        admin,
+        customer,
+        request_type="information",
+        problem_code=None,
+        question="Opening hours?",
+        answer="9 to 5",
+    )
+    assert [(r.reason, r.recipient) for r in _rows(db, info)] == [("closed", "anna@example.com")]
+    shown = cli("notify", "policy", "list")
+    assert "information  closed       email    on" in shown.stdout
+
+
+def test_switching_on_solved_queues_it(db, admin, clock):
+    from cc_tui.services.directory.codes import add_code
+    from cc_tui.services.notify.policy import set_policy
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    with db.session() as s:
+        add_code(s, actor=admin, kind="resolution", path="FIX")
+        add_code(s, actor=admin, kind="resolution", path="FIX/CLEAN")
+        change_status(s, actor=admin, ref=inc, to="in_process", coordinator=True)
+    with db.session() as s:
+        # The policy read earlier in this transaction is read again after the change to it.
+        assert ("action", "email", "solved") not in outbox.policy_of(s)
+        set_policy(
+            s, actor=admin, request_type="action", event="solved", channel=None, enabled=True
+        )
+        assert ("action", "email", "solved") in outbox.policy_of(s)
+        change_status(
+            s,
+            actor=admin,
+            ref=inc,
+            to="solved",
+            problem="disk",
+            solution="cleaned",
+            resolution="FIX/CLEAN",
+            coordinator=True,
+        )
+    assert [r.reason for r in _rows(db, inc)] == ["registered", "solved"]

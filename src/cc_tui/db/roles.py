@@ -72,6 +72,7 @@ ADMIN_WRITES = {
         "service_contract",
         "subcontract_agreement",
         "mailbox",
+        "notify_policy",
     )
 }
 WRITES = {"agent": AGENT_WRITES, "supervisor": SUPERVISOR_WRITES, "admin": ADMIN_WRITES}

@@ -10,7 +10,7 @@ from cc_tui.models.event import Event, EventType, TimeEntry
 from cc_tui.models.incident import Incident, IncidentPause
 from cc_tui.models.kb import KbArticle, KbArticleCode, KbArticleVersion, KbSearch
 from cc_tui.models.mail import MailAttachment, Mailbox, MailMessage
-from cc_tui.models.notify import Notification, NotifySuppression
+from cc_tui.models.notify import Notification, NotifyPolicy, NotifySuppression
 from cc_tui.models.routing import RoutingRule
 from cc_tui.models.unit import ServiceContract, SubcontractAgreement, Unit
 from cc_tui.models.workorder import IncidentWorkOrder, WorkOrder, WorkOrderEvent
@@ -39,6 +39,7 @@ __all__ = [
     "MailMessage",
     "Mailbox",
     "Notification",
+    "NotifyPolicy",
     "NotifySuppression",
     "PhoneCall",
     "Priority",

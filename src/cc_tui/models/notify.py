@@ -62,3 +62,17 @@ class NotifySuppression(SQLModel, table=True):
     reason: str = Field(max_length=500)
     until: datetime = Field(sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class NotifyPolicy(SQLModel, table=True):
+    """Whether an event of an incident of a request type notifies its customer by a
+    channel (the customer's preference: email or sms). One row per request type, event and
+    channel; admins switch them (`notify policy set`), everybody's queuing reads them."""
+
+    __tablename__ = "notify_policy"
+    __table_args__ = (CheckConstraint("channel IN ('email','sms')", name="channel"),)
+
+    request_type: str = Field(primary_key=True, max_length=20)
+    event: str = Field(primary_key=True, max_length=20)
+    channel: str = Field(primary_key=True, max_length=10)
+    enabled: bool = False

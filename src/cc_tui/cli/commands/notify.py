@@ -337,3 +337,56 @@ def unsuppress(
         actor.require_supervisor("lift a suppression")
         row = lift(session, address)
     emit(row, as_json=as_json, human=lambda r: f"{r.address} is no longer suppressed")
+
+
+policy_app = typer.Typer(help="Which events notify the customer, per request type and channel.")
+app.add_typer(policy_app, name="policy")
+
+
+def _policy_text(rows) -> str:
+    if not rows:
+        return "no policy rows"
+    return table(
+        [[r.request_type, r.event, r.channel, "on" if r.enabled else "off"] for r in rows],
+        ["type", "event", "channel", "notifies"],
+    )
+
+
+@policy_app.command("list")
+@command
+def policy_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Every request type, event and channel, and whether it notifies the customer."""
+    from cc_tui.services.notify.policy import listed
+
+    with state(ctx).work(write=False) as (session, _actor):
+        rows = listed(session)
+    emit(rows, as_json=as_json, human=_policy_text)
+
+
+@policy_app.command("set")
+@command
+def policy_set(
+    ctx: typer.Context,
+    request_type: str = typer.Option(
+        ..., "--type", help="The request type: action, information or comment."
+    ),
+    event: str = typer.Option(..., "--event", help="registered, handed_over, solved or closed."),
+    channel: str | None = typer.Option(
+        None, "--channel", help="email or sms (the customer's preference); default both."
+    ),
+    on: bool = typer.Option(..., "--on/--off", help="Notify on this event, or do not."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Switch an event on or off for a request type (admins); counts from the next change."""
+    from cc_tui.services.notify.policy import set_policy
+
+    with state(ctx).work() as (session, actor):
+        rows = set_policy(
+            session,
+            actor=actor,
+            request_type=request_type,
+            event=event,
+            channel=channel,
+            enabled=on,
+        )
+    emit(rows, as_json=as_json, human=_policy_text)

@@ -4,7 +4,9 @@ The service that changes an incident calls `queue` (or `queue_many`) in its own
 transaction, so a message exists if and only if the change committed. Each row has one
 idempotency key per incident, event, channel and recipient: queuing the same event twice
 (a retried request, a second hand-over of the same order) adds nothing. Which events notify
-whom is `POLICY`; the sender (`services.notify.sender`) renders and sends the rows later.
+whom is the `notify_policy` table (`policy_of`, read once a transaction; admins change it
+with `cc-tui notify policy set`); the sender (`services.notify.sender`) renders and sends
+the rows later.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.models import Contact, Customer, Incident, Notification
-from cc_tui.models.enums import NotificationChannel, NotificationStatus, RequestType
+from cc_tui.models import Contact, Customer, Incident, Notification, NotifyPolicy
+from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.normalize import is_mobile
 
 REGISTERED = "registered"
@@ -30,15 +32,37 @@ CLOSED = "closed"
 # Every event that may notify a customer (each has a template); the policy picks.
 EVENTS = (REGISTERED, HANDED_OVER, SOLVED, CLOSED)
 
-# Request type -> channel -> the events that notify the customer. Seed 002: an action
-# request's registration, its hand-over to a work order and its closing, by e-mail or SMS
-# (the customer's preference picks the channel).
-POLICY: dict[str, dict[str, frozenset[str]]] = {
-    RequestType.ACTION.value: {
-        NotificationChannel.EMAIL.value: frozenset({REGISTERED, HANDED_OVER, CLOSED}),
-        NotificationChannel.SMS.value: frozenset({REGISTERED, HANDED_OVER, CLOSED}),
-    },
-}
+# The customer's channels a policy row may name (alerts to agents are not customer messages).
+CHANNELS = (NotificationChannel.EMAIL.value, NotificationChannel.SMS.value)
+# What `session.info` keeps the policy read in a transaction under.
+_POLICY_KEY = "cc_tui.notify_policy"
+
+# (request type, channel, event) triples that notify.
+Policy = frozenset[tuple[str, str, str]]
+
+
+def policy_of(session: Session) -> Policy:
+    """The switched-on rows of `notify_policy`: read once a transaction (one small
+    statement), so a change an admin committed counts from the next change on."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_POLICY_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        kept: Policy = cached[1]
+        return kept
+    with session.no_autoflush:  # the change's own rows go at its next statement as ever
+        rows = session.execute(
+            select(
+                col(NotifyPolicy.request_type), col(NotifyPolicy.channel), col(NotifyPolicy.event)
+            ).where(col(NotifyPolicy.enabled))
+        ).all()
+    policy: Policy = frozenset((t, c, e) for t, c, e in rows)
+    session.info[_POLICY_KEY] = (session.get_transaction(), policy)
+    return policy
+
+
+def forget_policy(session: Session) -> None:
+    """Read the policy again at its next use (it was just changed in this session)."""
+    session.info.pop(_POLICY_KEY, None)
 
 
 def idempotency_key(incident_id: int, event: str, channel: str, recipient: str) -> str:
@@ -91,13 +115,16 @@ def reach(
 
 
 def _rows(
-    incidents: Iterable[tuple[Incident, Reach]], event: str, detail: str | None
+    policy: Policy,
+    incidents: Iterable[tuple[Incident, Reach]],
+    event: str,
+    detail: str | None,
 ) -> list[dict[str, Any]]:
     now = clock.now()
     rows: list[dict[str, Any]] = []
     for incident, how in incidents:
         channel = how.preference
-        if event not in POLICY.get(incident.request_type, {}).get(channel, frozenset()):
+        if (incident.request_type, channel, event) not in policy:
             continue
         recipient = how.mobile if channel == NotificationChannel.SMS.value else how.email
         if recipient is None or incident.id is None:
@@ -170,9 +197,10 @@ def reach_of(session: Session, incident: Incident) -> Reach:
 def queue(session: Session, incident: Incident, event: str, *, detail: str | None = None) -> int:
     """Queue `event`'s messages for one incident (the number of rows queued). `detail`
     tells two events of a kind apart (the work order of a hand-over)."""
-    if not _wanted(incident.request_type, event):
+    policy = policy_of(session)
+    if not _wanted(policy, incident.request_type, event):
         return 0
-    return _insert(session, _rows([(incident, reach_of(session, incident))], event, detail))
+    return _insert(session, _rows(policy, [(incident, reach_of(session, incident))], event, detail))
 
 
 def queue_many(
@@ -180,6 +208,9 @@ def queue_many(
 ) -> int:
     """Queue `event`'s messages for many incidents with one read of their addresses."""
     if not incident_ids:
+        return 0
+    policy = policy_of(session)
+    if not any(e == event for _t, _c, e in policy):
         return 0
     session.flush()
     found = session.execute(
@@ -201,6 +232,7 @@ def queue_many(
     return _insert(
         session,
         _rows(
+            policy,
             [(i, reach(i, (a, b, c, d), (e, g, h))) for i, a, b, c, d, e, g, h in found],
             event,
             detail,
@@ -208,8 +240,8 @@ def queue_many(
     )
 
 
-def _wanted(request_type: str, event: str) -> bool:
-    return any(event in events for events in POLICY.get(request_type, {}).values())
+def _wanted(policy: Policy, request_type: str, event: str) -> bool:
+    return any((request_type, channel, event) in policy for channel in CHANNELS)
 
 
 def closing_detail(at: datetime) -> str:
