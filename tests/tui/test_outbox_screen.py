@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from cc_tui.models import Notification
+from cc_tui.models import Agent, Notification
 from cc_tui.screens.incident_detail import IncidentDetailScreen
 from cc_tui.screens.outbox import OutboxScreen
 from cc_tui.services.context import actor_of, bootstrap_admin
@@ -138,3 +138,29 @@ async def test_a_held_sms_says_until_when(db):
             ),
         )
         assert "+4917612345678" in str(app.screen.query_one("#outbox-error").render())
+
+
+async def test_p_shows_which_events_notify(db):
+    from cc_tui.services.notify.policy import set_policy
+
+    seed(db)
+    with db.session() as s:
+        admin = actor_of(s.scalars(select(Agent).where(Agent.login == "admin")).one())
+        set_policy(
+            s, actor=admin, request_type="action", event="registered", channel="sms", enabled=False
+        )
+    app = console(db, login="sue")
+    async with app.run_test(size=SIZE) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        box = app.screen.query_one("#outbox-policy")
+        assert not box.display
+        await pilot.press("p")
+        await wait_until(pilot, lambda: "comment: nothing" in str(box.render()))
+        assert box.display
+        assert "action: registered (email only), handed_over, closed" in str(box.render())
+        assert "information: nothing" in str(box.render())
+        await pilot.press("p")
+        await settled(pilot)
+        assert not box.display

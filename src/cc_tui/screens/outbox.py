@@ -2,7 +2,8 @@
 
 Reached from every screen with F9 or the command palette ("Outbox"). It opens on the
 failed messages (each with its error under the table); `f` failed, `q` queued, `a` all;
-`t` (supervisors) queues the highlighted message again, due now; `enter` opens its
+`p` shows or hides which events notify (the policy, read-only: `notify policy set` changes
+it); `t` (supervisors) queues the highlighted message again, due now; `enter` opens its
 incident; `g` reloads.
 """
 
@@ -45,6 +46,8 @@ OUTBOX_CSS = """
 OutboxScreen #outbox-status { height: auto; padding: 0 1; color: $text-muted; }
 OutboxScreen #outbox-table { height: 1fr; }
 OutboxScreen #outbox-error { height: auto; max-height: 5; padding: 0 1; color: $error; }
+OutboxScreen #outbox-policy { height: auto; padding: 0 1; display: none; }
+OutboxScreen #outbox-policy.shown { display: block; }
 """
 
 
@@ -74,7 +77,10 @@ class OutboxScreen(ConsoleScreen):
     DEFAULT_CSS = OUTBOX_CSS
     AUTO_FOCUS = "#outbox-table"
     KEY_GROUPS = (
-        ("Show", ("outbox.failed", "outbox.queued", "outbox.all", "outbox.reload")),
+        (
+            "Show",
+            ("outbox.failed", "outbox.queued", "outbox.all", "outbox.policy", "outbox.reload"),
+        ),
         ("Work on a message", ("outbox.retry", "outbox.open")),
         ("More", ("outbox.back",)),
     )
@@ -84,6 +90,7 @@ class OutboxScreen(ConsoleScreen):
         Binding("f", "show('failed')", "Failed", id="outbox.failed"),
         Binding("q", "show('queued')", "Queued", id="outbox.queued"),
         Binding("a", "show('all')", "All", id="outbox.all"),
+        Binding("p", "policy", "Policy", id="outbox.policy"),
         Binding("g", "reload", "Reload", id="outbox.reload"),
         Binding("escape", "back", "Back", id="outbox.back"),
     ]
@@ -96,6 +103,7 @@ class OutboxScreen(ConsoleScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static(Content("opening the database…"), id="outbox-status")
+        yield Static(Content(""), id="outbox-policy")
         table: ListTable[Text] = ListTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
         table.add_fitted_columns(COLUMNS)
         yield table
@@ -150,7 +158,7 @@ class OutboxScreen(ConsoleScreen):
         noun = "message" if len(rows) == 1 else "messages"
         what = {"failed": f"failed {noun}", "queued": f"queued {noun}", "all": noun}
         self.query_one("#outbox-status", Static).update(
-            Content(f"{len(rows)}{more} {what[self.which]} · f failed  q queued  a all")
+            Content(f"{len(rows)}{more} {what[self.which]} · f failed  q queued  a all  p policy")
         )
         self._show_error()
 
@@ -193,6 +201,29 @@ class OutboxScreen(ConsoleScreen):
 
     def action_reload(self) -> None:
         self.load()
+        if self.query_one("#outbox-policy", Static).has_class("shown"):
+            self._load_policy()
+
+    def action_policy(self) -> None:
+        box = self.query_one("#outbox-policy", Static)
+        box.toggle_class("shown")
+        if box.has_class("shown"):
+            self._load_policy()
+
+    def _load_policy(self) -> None:
+        from cc_tui.services.notify.policy import summary
+
+        if self.connection is None:
+            return
+        box = self.query_one("#outbox-policy", Static)
+        self.call(
+            summary,
+            on_result=lambda lines: box.update(
+                Content("\n".join(["Who hears from us (notify policy set changes it):", *lines]))
+            ),
+            on_error=lambda error: box.update(Content(error_message(error))),
+            group="outbox-policy",
+        )
 
     def action_open(self) -> None:
         row = self._current_row()

@@ -125,3 +125,21 @@ def seed_policy(session: Session) -> None:
                     )
     session.flush()
     forget_policy(session)
+
+
+def summary(session: Session) -> list[str]:
+    """The policy in a few lines, one per request type: the events that notify (with the
+    one channel when only one of them does)."""
+    rows = listed(session)
+    lines: list[str] = []
+    for kind in dict.fromkeys(r.request_type for r in rows):
+        words: list[str] = []
+        for event in dict.fromkeys(r.event for r in rows if r.request_type == kind):
+            by = [
+                r.channel for r in rows if r.request_type == kind and r.event == event and r.enabled
+            ]
+            if by:
+                alone = len(by) == 1 and len(CHANNELS) > 1
+                words.append(f"{event} ({by[0]} only)" if alone else event)
+        lines.append(f"{kind}: {', '.join(words) if words else 'nothing'}")
+    return lines
