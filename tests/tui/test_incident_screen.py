@@ -200,6 +200,24 @@ async def test_markup_in_event_text_is_shown_literally(world):
         assert app.is_running
 
 
+async def test_a_reload_keeps_the_screen_readable(world):
+    """Reloading (a key, or a change from another agent) keeps the timeline on screen: no
+    full-screen loading indicator covers it while the new view is fetched."""
+    app = make_app(world["url"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, world["id"])
+        seen: list[bool] = []
+        screen.watch(screen, "loading", lambda value: seen.append(value), init=False)
+        screen.reload()
+        assert not screen.loading
+        await pilot.press("r")
+        await pilot.pause()
+        assert not screen.query("LoadingIndicator")
+        await wait_for(pilot, lambda: not screen._busy, "the reload")
+        assert seen == []
+        assert "Disk full" in summary_text(screen)
+
+
 async def test_timer_key_and_live_refresh(world):
     from cc_tui.services.incidents.timeline import add_event_to_incident
 

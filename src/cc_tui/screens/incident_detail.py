@@ -321,7 +321,7 @@ class IncidentDetailScreen(ConsoleScreen):
         self.newest_first = True
         self.view: IncidentView | None = None
         self.event_types: list[EventTypeInfo] = []
-        self.loading = False
+        self._busy = False
         self._request = 0
         self._zone: tzinfo | None = None
         self._me = ""
@@ -388,7 +388,7 @@ class IncidentDetailScreen(ConsoleScreen):
         keep = self.timeline.current.id if keep_position and self.timeline.current else None
         self._request += 1
         request = self._request
-        self.loading = True
+        self._busy = True
         from cc_tui.services.incidents.incident_view import incident_view
 
         self.call(
@@ -419,13 +419,13 @@ class IncidentDetailScreen(ConsoleScreen):
     def _load_failed(self, request: int, error: BaseException) -> None:
         if request != self._request:
             return
-        self.loading = False
+        self._busy = False
         self.say(error)
 
     async def _show(self, request: int, view: IncidentView, keep: int | None) -> None:
         if request != self._request:
             return
-        self.loading = False
+        self._busy = False
         self.view = view
         self._show_summary()
         await self.timeline.show(view.events, has_more=view.has_more, keep=keep)
@@ -536,9 +536,9 @@ class IncidentDetailScreen(ConsoleScreen):
 
     @on(TimelineList.NeedMore)
     def _more(self, _message: TimelineList.NeedMore) -> None:
-        if self.loading or self.view is None or self.view.next_after is None:
+        if self._busy or self.view is None or self.view.next_after is None:
             return
-        self.loading = True
+        self._busy = True
         from cc_tui.services.incidents.timeline import timeline
 
         request = self._request
@@ -557,7 +557,7 @@ class IncidentDetailScreen(ConsoleScreen):
     async def _append(self, request: int, page: TimelinePage) -> None:
         if request != self._request or self.view is None:
             return
-        self.loading = False
+        self._busy = False
         self.view = replace(
             self.view, events=self.view.events + page.events, next_after=page.next_after
         )
