@@ -219,3 +219,103 @@ def test_reports(snap_compare, here, size):
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+def seeded(url: str, seed) -> None:
+    db = Database(url)
+    upgrade(db)
+    seed(db)
+    db.dispose()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_call_log(snap_compare, here, size):
+    from cc_tui.screens.call_log import CallLogScreen
+    from tests.tui.test_call_log import ring, seed, shown
+
+    f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    url = "sqlite:///calls.sqlite3"
+
+    def calls(db) -> None:
+        seed(db)
+        ring(db, "+49 30 1234567", "bob", answer=True)
+        ring(db, "+49 40 7777777", "carol", hangup=True)
+
+    seeded(url, calls)
+    app = app_on(url, "bob", "incident")
+
+    async def loaded(pilot) -> None:
+        await signed_in(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        app.screen.table.focus()
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_outbox(snap_compare, here, size):
+    from cc_tui.screens.outbox import OutboxScreen
+    from tests.tui.test_outbox_screen import seed, shown
+
+    f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    url = "sqlite:///outbox.sqlite3"
+    seeded(url, seed)
+    app = app_on(url, "sue", "incident")
+
+    async def loaded(pilot) -> None:
+        await signed_in(pilot)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        await pilot.press("a")  # the queued message too
+        await wait_until(pilot, lambda: len(shown(app)) == 2)
+        app.screen.table.focus()
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_mail_quarantine(snap_compare, here, size):
+    from cc_tui.screens.mail_quarantine import MailQuarantineScreen
+    from tests.tui.test_mail_quarantine import detail, rows, seed
+
+    f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    url = "sqlite:///quarantine.sqlite3"
+    seeded(url, seed)
+    app = app_on(url, "admin", "incident")
+
+    async def loaded(pilot) -> None:
+        await signed_in(pilot)
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, MailQuarantineScreen))
+        await wait_until(pilot, lambda: len(rows(app)) == 3)
+        await wait_until(pilot, lambda: "needs a reason code" in detail(app))
+        app.screen.table.focus()
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_work_order(snap_compare, here, size):
+    from cc_tui.screens.workorders import WorkOrderScreen
+
+    f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    url = "sqlite:///order.sqlite3"
+    work_order_database(url)
+    app = app_on(url, "admin", "workorders")
+
+    async def opened(pilot) -> None:
+        await signed_in(pilot)
+        await wait_until(pilot, lambda: len(app.screen.rows) == 2)
+        app.screen.table.focus()
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, WorkOrderScreen) and app.screen.order is not None
+        )
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=opened)

@@ -32,7 +32,7 @@ LIMIT = 500
 # Narrower terminals hide the queue, then the agent; wider ones give the caller the room.
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("time", "Rang", 11),
-    ColumnSpec("number", "  Number", 17, least=14),
+    ColumnSpec("number", "  Number", 17, least=16),
     ColumnSpec("caller", "Caller", 14, least=10, grow=1),
     ColumnSpec("state", "State", 8),
     ColumnSpec("agent", "Agent", 10, least=8, drop=2),

@@ -30,9 +30,9 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("id", "#", 4),
     ColumnSpec("received", "Received", 11),
     ColumnSpec("mailbox", "Mailbox", 7, drop=1),
-    ColumnSpec("sender", "From", 16, least=12, grow=1, most=40),
-    ColumnSpec("subject", "Subject", 14, least=10, grow=1),
-    ColumnSpec("reason", "Reason", 60, least=16, grow=2),
+    ColumnSpec("sender", "From", 20, least=12, grow=1, most=40),
+    ColumnSpec("subject", "Subject", 22, least=10, grow=2),
+    ColumnSpec("reason", "Reason", 40, least=16, grow=2),
 )
 
 QUARANTINE_CSS = """
