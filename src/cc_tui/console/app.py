@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -223,21 +223,30 @@ class CcTuiApp(App[None]):
 
     def action_call_log(self) -> None:
         """The caller log over the current screen (F8, or "Call log" in the palette)."""
-        from cc_tui.screens.call_log import show_call_log
+        from cc_tui.screens.call_log import CallLogScreen
 
-        show_call_log(self)
+        self._push_over(CallLogScreen)
 
     def action_outbox(self) -> None:
         """Outgoing customer messages that failed or wait (F9, or "Outbox" in the palette)."""
-        from cc_tui.screens.outbox import show_outbox
+        from cc_tui.screens.outbox import OutboxScreen
 
-        show_outbox(self)
+        self._push_over(OutboxScreen)
 
     def action_mail_quarantine(self) -> None:
         """Mail that could not be filed (F10, or "Mail quarantine" in the palette)."""
-        from cc_tui.screens.mail_quarantine import show_mail_quarantine
+        from cc_tui.screens.mail_quarantine import MailQuarantineScreen
 
-        show_mail_quarantine(self)
+        self._push_over(MailQuarantineScreen)
+
+    def _push_over(self, screen_type: type[Screen[Any]]) -> None:
+        """Push a screen that lists from the database over the current one, once."""
+        if isinstance(self.screen, screen_type):
+            return
+        if self.connection is None:
+            self.notify("The database is not open yet.", severity="warning", timeout=4)
+            return
+        self.push_screen(screen_type())
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

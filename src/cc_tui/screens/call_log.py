@@ -278,16 +278,3 @@ class CallLogScreen(ConsoleScreen):
             self.table.focus()
             return
         self.dismiss()
-
-
-def show_call_log(app: object) -> None:
-    """Push the caller log over the current screen (once)."""
-    from textual.app import App
-
-    assert isinstance(app, App)
-    if isinstance(app.screen, CallLogScreen):
-        return
-    if getattr(app, "connection", None) is None:
-        app.notify("The database is not open yet.", severity="warning", timeout=4)
-        return
-    app.push_screen(CallLogScreen())

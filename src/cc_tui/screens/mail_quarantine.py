@@ -201,16 +201,3 @@ class MailQuarantineScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-def show_mail_quarantine(app: object) -> None:
-    """Push the mail quarantine over the current screen (once)."""
-    from textual.app import App
-
-    assert isinstance(app, App)
-    if isinstance(app.screen, MailQuarantineScreen):
-        return
-    if getattr(app, "connection", None) is None:
-        app.notify("The database is not open yet.", severity="warning", timeout=4)
-        return
-    app.push_screen(MailQuarantineScreen())

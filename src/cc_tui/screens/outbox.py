@@ -259,16 +259,3 @@ class OutboxScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-def show_outbox(app: object) -> None:
-    """Push the outbox over the current screen (once)."""
-    from textual.app import App
-
-    assert isinstance(app, App)
-    if isinstance(app.screen, OutboxScreen):
-        return
-    if getattr(app, "connection", None) is None:
-        app.notify("The database is not open yet.", severity="warning", timeout=4)
-        return
-    app.push_screen(OutboxScreen())
