@@ -428,3 +428,37 @@ async def test_the_summary_folds_at_80x24_so_the_timeline_keeps_room(tmp_path, m
         assert not app.screen.has_class("-short")
         summary = str(app.screen.query_one("#incident-summary-box").visual)
         assert "Response\xa0due" in summary
+
+
+def test_the_next_steps_fit_80_columns_in_short_words():
+    from cc_tui.screens.incident_detail import steps_content
+
+    legal = ["assigned", "in_process", "pending", "solved", "closed"]
+    wide = steps_content("registered", legal, owner=None, me="jonas").plain
+    narrow = steps_content("registered", legal, owner=None, me="jonas", narrow=True).plain
+    assert "m assign to me   w start work" in wide
+    assert narrow == "Next  m assign me  w start  p pending  s solve  c close  "
+    assert len(narrow) + len("│ d hide deadlines") <= 78
+
+
+async def test_the_next_steps_stay_on_one_line_at_80_columns(tmp_path, monkeypatch):
+    """At 80 columns "deadlines" fell on a line of its own below the next steps."""
+    monkeypatch.chdir(tmp_path)
+    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
+    url = "sqlite:///incident.sqlite3"
+    incident_id = build_snapshot_database(url)
+    app = make_app(url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_detail(pilot, incident_id)
+        await settled(pilot)
+        steps = screen.query_one("#incident-steps")
+        assert screen.has_class("-narrow")
+        assert steps.region.height == 1
+        assert str(steps.render()).endswith("│ d deadlines")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: "hide deadlines" in str(steps.render()), "the panel")
+        assert steps.region.height == 1
+        await pilot.resize_terminal(120, 35)
+        await settled(pilot)
+        assert not screen.has_class("-narrow")
+        assert "│  d hide deadlines" in str(steps.render())

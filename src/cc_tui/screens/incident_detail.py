@@ -54,6 +54,8 @@ NBSP = "\u00a0"
 TICK_SECONDS = 15
 # Below this many rows the summary folds to three lines, so the timeline keeps its room.
 SHORT_HEIGHT = 32
+# Under this width the next steps use their short words (the line fits 80 columns).
+NARROW_WIDTH = 100
 KIND_LABELS = (
     ("all", "1", "All"),
     ("contact", "2", "Contacts"),
@@ -227,21 +229,31 @@ def summary_content(
 
 
 # (target status, key, label) for the hint line of legal next steps.
+# (status, key, label, the label on a narrow terminal)
 STEPS = (
-    ("assigned", "m", "assign to me"),
-    ("in_process", "w", "start work"),
-    ("pending", "p", "pending"),
-    ("solved", "s", "solve"),
-    ("closed", "c", "close"),
+    ("assigned", "m", "assign to me", "assign me"),
+    ("in_process", "w", "start work", "start"),
+    ("pending", "p", "pending", "pending"),
+    ("solved", "s", "solve", "solve"),
+    ("closed", "c", "close", "close"),
 )
 
 
 def steps_content(
-    status: str, legal: Iterable[str], *, owner: str | None = None, me: str = ""
+    status: str,
+    legal: Iterable[str],
+    *,
+    owner: str | None = None,
+    me: str = "",
+    narrow: bool = False,
 ) -> Content:
+    """The next steps as one line; `narrow` (under NARROW_WIDTH columns) uses shorter words
+    and gaps so the line still fits 80 columns."""
     legal = set(legal)
+    gap = "  " if narrow else "   "
     parts: list[Any] = [("Next  ", "dim")]
-    for target, key, label in STEPS:
+    for target, key, wide, short in STEPS:
+        label = short if narrow else wide
         if target == "assigned":
             # "Assign to me" is a step whenever someone else (or nobody) holds it.
             if owner == me or (target not in legal and status != "assigned"):
@@ -250,7 +262,7 @@ def steps_content(
             continue
         if target == "in_process" and status == "solved":
             key, label = "o", "reopen"
-        parts.extend([(key, "bold $accent"), f" {label}   "])
+        parts.extend([(key, "bold $accent"), f" {label}{gap}"])
     if len(parts) == 1:
         parts.append(("none: the incident is final", "dim"))
     return Content.assemble(*parts)
@@ -455,10 +467,13 @@ class IncidentDetailScreen(ConsoleScreen):
         self._show_deadlines()
         self._show_orders()
         d = summary.detail
-        steps = steps_content(d.status, d.legal_next, owner=d.owner, me=self._me)
+        narrow = self.has_class("-narrow")
+        steps = steps_content(d.status, d.legal_next, owner=d.owner, me=self._me, narrow=narrow)
         what = "hide deadlines" if self.show_deadlines else "deadlines"
         hint = Content.assemble(
-            ("   │  ", "dim"), (self._key("incident.deadlines", "d"), "bold $accent"), f" {what}"
+            ("│ " if narrow else "│  ", "dim"),
+            (self._key("incident.deadlines", "d"), "bold $accent"),
+            f" {what}",
         )
         self.query_one("#incident-steps", Static).update(Content.assemble(steps, hint))
 
@@ -526,8 +541,10 @@ class IncidentDetailScreen(ConsoleScreen):
 
     def on_resize(self, event: events.Resize) -> None:
         short = event.size.height < SHORT_HEIGHT
-        if short != self.has_class("-short"):
+        narrow = event.size.width < NARROW_WIDTH
+        if (short, narrow) != (self.has_class("-short"), self.has_class("-narrow")):
             self.set_class(short, "-short")
+            self.set_class(narrow, "-narrow")
             self._show_summary()
 
     def _tick(self) -> None:
