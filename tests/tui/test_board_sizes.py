@@ -104,3 +104,33 @@ async def test_a_wide_terminal_widens_titles_and_shows_whole_panel_titles(
         await settled(pilot)
         assert {"number", "escalation", "title", "waiting"} <= set(table.shown_columns())
         assert "owner" not in table.shown_columns()
+
+
+async def test_an_agents_own_department_comes_first_in_sight_at_80_columns(
+    sqlite_db, sqlite_admin, fixed_clock
+):
+    """At 80 columns three department panels fit: the agent's own (DR, the last on the
+    board) comes first, numbered 1, so their queue is in sight and one key away."""
+    big_desk(sqlite_db)
+    app = console(sqlite_db, login="agent02", mode="queues")  # an agent of DR
+    async with app.run_test(size=(80, 40)) as pilot:
+        await board_loaded(pilot)
+        await settled(pilot)
+        panels = list(app.screen.query("DepartmentPanel"))
+        assert len(panels) == 5
+        assert panels[0].code == "DR"
+        assert str(panels[0].border_title).startswith("1 DR")
+        assert panels[0].region.right <= 80
+        assert any(p.region.x >= 80 for p in panels)  # the strip does not fit: DR does
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.screen.view is not None and app.screen.view.key == "DR")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.screen.view.key == panels[1].code)
+    # A supervisor of DESK sees DESK first too; the others keep the board's order.
+    app = console(sqlite_db, login="sue", mode="queues")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await board_loaded(pilot)
+        await settled(pilot)
+        codes = [p.code for p in app.screen.query("DepartmentPanel")]
+        assert codes[0] == "DESK"
+        assert sorted(codes) == ["DESK", "DR", "FIELD", "NOC", "SD"]

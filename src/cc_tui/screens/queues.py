@@ -1,10 +1,11 @@
 """The Queues mode: the supervisor board and "My work".
 
 At the top one panel per department (its queue, open incidents by status and escalation,
-the oldest waiting item); in the middle the chosen queue's incidents, most urgent first,
-paged from SQL; at the bottom every agent's load. Agents open it on their own open
-incidents ("My work"); supervisors on their department's queue. Everything follows the
-change feed: an incident someone else claims leaves the queue without a key press.
+the oldest waiting item), the agent's own department first so it stays in sight on a narrow
+terminal; in the middle the chosen queue's incidents, most urgent first, paged from SQL; at
+the bottom every agent's load. Agents open it on their own open incidents ("My work");
+supervisors on their department's queue. Everything follows the change feed: an incident
+someone else claims leaves the queue without a key press.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ if TYPE_CHECKING:
     from cc_tui.dialogs.assign import AssignChoice
     from cc_tui.services.incidents.list_filter import IncidentFilter
     from cc_tui.services.routing.board import Board, QueuePage, QueueView
-    from cc_tui.services.routing.queues import AgentLoad, AssignResult, Load, QueueRow
+    from cc_tui.services.routing.queues import (
+        AgentLoad,
+        AssignResult,
+        DepartmentLoad,
+        Load,
+        QueueRow,
+    )
 
 PAGE_SIZE = 50
 # On a refresh keep at most this many rows (what was shown, paged in again).
@@ -357,7 +364,7 @@ class QueuesScreen(ConsoleScreen):
     def _show_panels(self, board: Load) -> None:
         strip = self.query_one("#dept-strip", HorizontalScroll)
         moment = self.refreshed_at or clock.now()
-        wanted = [d for d in board.departments if d.open or d.code]
+        wanted = [d for d in self._strip_order(board.departments) if d.open or d.code]
         panels = {p.code: p for p in strip.query(DepartmentPanel)}
         codes = [d.code for d in wanted]
         if list(panels) != codes:
@@ -671,10 +678,16 @@ class QueuesScreen(ConsoleScreen):
         if self.connection is not None:
             self._switch("agent", self.connection.actor.login)
 
+    def _strip_order(self, departments: list[DepartmentLoad]) -> list[DepartmentLoad]:
+        """The panels' order (and their number keys): the agent's own department first, so
+        it stays in sight on a narrow terminal; the others as the board lists them."""
+        own = self.connection.actor.department_id if self.connection is not None else None
+        return sorted(departments, key=lambda d: own is None or d.id != own)
+
     def _department_codes(self) -> list[str]:
         if self.board is None:
             return []
-        return [d.code for d in self.board.load.departments if d.code]
+        return [d.code for d in self._strip_order(self.board.load.departments) if d.code]
 
     def action_step_queue(self, step: int) -> None:
         codes = self._department_codes()
