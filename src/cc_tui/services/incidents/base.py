@@ -8,9 +8,11 @@ can all build on it without importing each other in a circle.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -60,6 +62,28 @@ def parse_request_type(value: str) -> RequestType:
             f"unknown request type {value!r}; one of: {', '.join(t.value for t in RequestType)}",
             field="type",
         ) from None
+
+
+@contextmanager
+def keep_loaded(session: Session) -> Iterator[None]:
+    """Keep every row loaded inside alive until the end of the block.
+
+    The session forgets an unchanged row as soon as nothing refers to it, so a second
+    `session.get` of it (the customer found by the sender, the priority, the department)
+    reads it again. A save that touches a dozen rows keeps them for its duration instead:
+    one read each.
+    """
+    held: list[object] = []
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    try:
+        yield
+    finally:
+        event.remove(session, "loaded_as_persistent", hold)
+        held.clear()
 
 
 def get_incident(session: Session, ref: str | int) -> Incident:

@@ -4,7 +4,7 @@ incident, added to an existing incident, or abandoned (never silently deleted).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from cc_tui import clock
 from cc_tui.errors import NotFound, RuleViolation, UsageError
-from cc_tui.models import Agent, Contact, Customer, Incident, Unit
+from cc_tui.models import Agent, Contact, Customer, Event, Incident, Unit
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import (
     OPEN_STATUSES,
@@ -30,6 +30,7 @@ from cc_tui.services.directory.codes import resolve_code, resolve_pair
 from cc_tui.services.incidents.base import (
     announce,
     incident_changed,
+    keep_loaded,
     lock_incident,
     number,
     parse_channel,
@@ -106,6 +107,8 @@ class IntakeResult:
     status: str
     version: int
     warnings: list[str] = field(default_factory=list)
+    # The event that records what the caller said (saved incidents).
+    event_id: int | None = None
 
 
 # How long a console may hold a call it could not record before it is not believed.
@@ -213,10 +216,12 @@ def save_intake(
     """Turn the contact into an incident, enforcing what its request type requires."""
     # The incident's changes and its events are written in one flush at the end, not
     # interleaved with every look-up (a dozen fewer round trips on a shared server).
-    with session.no_autoflush:
-        result = _save(session, actor, contact_id, form, default_country, kb_search_required)
+    with session.no_autoflush, keep_loaded(session):
+        result, inbound = _save(
+            session, actor, contact_id, form, default_country, kb_search_required
+        )
     session.flush()
-    return result
+    return replace(result, event_id=inbound.id)
 
 
 def _save(
@@ -226,7 +231,7 @@ def _save(
     form: IntakeForm,
     default_country: str,
     kb_search_required: bool,
-) -> IntakeResult:
+) -> tuple[IntakeResult, Event]:
     incident = _draft(session, contact_id)
     rtype = parse_request_type(form.request_type)
     warnings: list[str] = []
@@ -269,7 +274,7 @@ def _save(
     touch(incident, actor, now)
 
     words = incident.description or incident.question or incident.title
-    append_event(
+    inbound = append_event(
         session,
         incident=incident,
         type_code=INBOUND_EVENT[Channel(incident.channel)],
@@ -297,9 +302,10 @@ def _save(
 
     apply_deadlines(session, incident, now=now, author_id=actor.id)
     announce(session, incident, actor, "registered")
-    return IntakeResult(
+    result = IntakeResult(
         incident.id or 0, number(incident.id or 0), incident.status, incident.version, warnings
     )
+    return result, inbound
 
 
 def add_to_existing(

@@ -30,6 +30,7 @@ from cc_tui.models import MailMessage
 from cc_tui.services.context import Actor
 from cc_tui.services.mail.intake import receive
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
+from cc_tui.services.worktime.stored import calendars_per_batch
 
 TIMEOUT = 30.0
 # A fetch group: at most this many messages and bytes (a larger message comes alone).
@@ -169,35 +170,37 @@ def fetch_new(
     if progress is not None and uids:
         progress(box.name, 0, len(uids))
     done = 0
-    for chunk in _chunks(uids, _sizes(client, uids)):
-        bodies = _bodies(client, chunk)
-        filed: list[int] = []
-        try:
-            for uid in chunk:
-                raw = bodies.get(uid)
-                if raw is None:
-                    continue  # expunged meanwhile
-                try:
-                    with database.session() as session:
-                        outcome = receive(
-                            session,
-                            actor=actor,
-                            raw=raw,
-                            defaults=defaults,
-                            source=f"{box.name}/{folder}:{validity}:{uid}",
-                            uidvalidity=validity,
-                            uid=uid,
-                        )
-                except IntegrityError:
-                    continue  # another fetcher filed this UID first
-                filed.append(uid)
-                result.count(outcome.outcome)
-                done += 1
-                if progress is not None:
-                    progress(box.name, done, len(uids))
-        finally:
-            # Committed: only now the server may forget they are new.
-            _done(client, box, filed)
+    # Each calendar is read once a pass, not once a message.
+    with calendars_per_batch():
+        for chunk in _chunks(uids, _sizes(client, uids)):
+            bodies = _bodies(client, chunk)
+            filed: list[int] = []
+            try:
+                for uid in chunk:
+                    raw = bodies.get(uid)
+                    if raw is None:
+                        continue  # expunged meanwhile
+                    try:
+                        with database.session() as session:
+                            outcome = receive(
+                                session,
+                                actor=actor,
+                                raw=raw,
+                                defaults=defaults,
+                                source=f"{box.name}/{folder}:{validity}:{uid}",
+                                uidvalidity=validity,
+                                uid=uid,
+                            )
+                    except IntegrityError:
+                        continue  # another fetcher filed this UID first
+                    filed.append(uid)
+                    result.count(outcome.outcome)
+                    done += 1
+                    if progress is not None:
+                        progress(box.name, done, len(uids))
+            finally:
+                # Committed: only now the server may forget they are new.
+                _done(client, box, filed)
 
 
 def fetch(

@@ -23,8 +23,6 @@ from cc_tui.models import (
     Contact,
     Customer,
     Department,
-    Event,
-    EventType,
     Incident,
     MailAttachment,
     MailMessage,
@@ -34,7 +32,7 @@ from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, Channel, MailStatus, RequestType, Status
 from cc_tui.normalize import email_key
 from cc_tui.services.context import Actor
-from cc_tui.services.incidents.base import lock_incident, number, touch
+from cc_tui.services.incidents.base import keep_loaded, lock_incident, number, touch
 from cc_tui.services.incidents.event_log import append_event
 from cc_tui.services.incidents.intake import IntakeForm, open_contact, save_call
 from cc_tui.services.mail.classify import Kind, bare_subject, classify, subject_number
@@ -175,7 +173,8 @@ def _process(
     source: str | None,
 ) -> Outcome:
     try:
-        with session.begin_nested():
+        # Rows read while filing stay loaded: the sender's contact, the new incident.
+        with session.begin_nested(), keep_loaded(session):
             filed = _file(session, actor, stored, parsed, defaults)
     except CcError as exc:
         return _quarantine(session, stored, source, f"cannot be filed: {exc}")
@@ -418,13 +417,7 @@ def _new_incident(
         incident.department_id = session.exec(
             select(Department.id).where(col(Department.code) == defaults.department)
         ).first()
-    event_id = session.exec(
-        select(Event.id)
-        .join(EventType, col(EventType.id) == col(Event.event_type_id))
-        .where(col(Event.incident_id) == result.id, col(EventType.code) == EMAIL_IN)
-        .order_by(col(Event.id).desc())
-    ).first()
-    return _Filed("incident", incident, _unknown(parsed, customer_id), event_id, files)
+    return _Filed("incident", incident, _unknown(parsed, customer_id), result.event_id, files)
 
 
 def _unknown(parsed: ParsedMail, customer_id: int | None) -> str | None:

@@ -6,6 +6,10 @@ deadlines can read calendars without importing the module that recomputes deadli
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -41,12 +45,29 @@ def load_calendar(session: Session, calendar_id: int) -> WorkCalendar:
     )
 
 
+# Calendars shared by every `CalendarCache` made inside `calendars_per_batch()`.
+_BATCH: ContextVar[dict[int, WorkCalendar] | None] = ContextVar("cc_tui_calendars", default=None)
+
+
+@contextmanager
+def calendars_per_batch() -> Iterator[None]:
+    """A batch of many short transactions (a mail fetch files each message in its own)
+    reads each calendar once: inside, every `CalendarCache` shares what was loaded. A
+    calendar edited meanwhile counts from the next batch."""
+    token = _BATCH.set({})
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
 class CalendarCache:
     """Calendars loaded once per batch (a recompute over many incidents, a screen)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._loaded: dict[int, WorkCalendar] = {}
+        shared = _BATCH.get()
+        self._loaded: dict[int, WorkCalendar] = shared if shared is not None else {}
         self._always = always()
 
     def get(self, calendar_id: int | None) -> WorkCalendar:
