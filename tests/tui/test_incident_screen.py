@@ -462,3 +462,40 @@ async def test_the_next_steps_stay_on_one_line_at_80_columns(tmp_path, monkeypat
         await settled(pilot)
         assert not screen.has_class("-narrow")
         assert "│  d hide deadlines" in str(steps.render())
+
+
+def test_summary_lines_break_between_pairs_only():
+    from textual.content import Content
+
+    from cc_tui.screens.incident_detail import _pair, fold_pairs
+
+    line = Content.assemble(
+        _pair("Status", "registered"), _pair("Priority", "P3"), _pair("Owner", None),
+        _pair("Department", "SD"),
+    )  # fmt: skip
+    assert fold_pairs(line, 200) is line
+    assert fold_pairs(line, 50).plain == (
+        "Status\xa0registered   Priority\xa0P3   Owner\xa0–\nDepartment\xa0SD"
+    )
+    assert fold_pairs(line, 12).plain.split("\n") == [
+        "Status\xa0registered", "Priority\xa0P3", "Owner\xa0–", "Department\xa0SD",
+    ]  # fmt: skip
+
+
+async def test_at_99_columns_no_pair_is_split_across_lines(tmp_path, monkeypatch):
+    """Textual wraps at a no-break space too: "Department" ended one line, "DESK" began the
+    next."""
+    monkeypatch.chdir(tmp_path)
+    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
+    url = "sqlite:///incident.sqlite3"
+    incident_id = build_snapshot_database(url)
+    app = make_app(url)
+    async with app.run_test(size=(99, 40)) as pilot:
+        screen = await open_detail(pilot, incident_id)
+        await settled(pilot)
+        box = screen.query_one("#incident-summary-box")
+        lines = str(box.render()).splitlines()
+        # Every line of pairs fits, so the terminal never has to break one itself.
+        assert max(len(line) for line in lines[1:]) <= box.content_region.width
+        assert any(line.endswith("Owner\xa0bob") for line in lines)
+        assert any(line.startswith("Department\xa0DESK") for line in lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
@@ -105,6 +106,32 @@ def _pair(label: str, value: str | None, style: str = "") -> Content:
     )
 
 
+def fold_pairs(line: Content, width: int | None) -> Content:
+    """`line` broken only between its pairs (the three spaces after each) to fit `width`
+    cells: Textual's own wrapping would break a pair at its no-break space."""
+    if width is None or width <= 0 or line.cell_length <= width:
+        return line
+    text = line.plain
+    cuts = [0]
+    start = 0
+    while (gap := text.find("   ", start)) >= 0:
+        end = gap + 3
+        while end < len(text) and text[end] == " ":
+            end += 1
+        if end < len(text):
+            cuts.append(end)
+        start = end
+    cuts.append(len(text))
+    rows: list[Content] = []
+    row_start = 0
+    for before, after in pairwise(cuts):
+        if before > row_start and line[row_start:after].rstrip().cell_length > width:
+            rows.append(line[row_start:before].rstrip())
+            row_start = before
+    rows.append(line[row_start:].rstrip())
+    return Content("\n").join(rows)
+
+
 def escalation_badge(view: IncidentSummary, now: datetime) -> Content:
     """The escalation state in its colour, with the time left or overdue."""
     d = view.detail
@@ -131,10 +158,11 @@ def summary_content(
     me: str,
     now: datetime,
     folded: bool = False,
+    width: int | None = None,
 ) -> Content:
     """The top of the screen; every value from the database is plain text. `folded` (short
     terminals) keeps the title, the state, the customer, the unit and a running timer; the
-    times and deadlines stay behind `d`."""
+    times and deadlines stay behind `d`. Lines longer than `width` break between pairs."""
     d = view.detail
     counts = view.counts
     events = (
@@ -187,7 +215,7 @@ def summary_content(
         if unit:
             parts.append(_pair("Unit", unit["serial"]))
         lines[-1] = Content.assemble(*parts, *timer_parts)
-        return Content("\n").join(lines)
+        return _joined(lines, width)
     if unit:
         if unit["under_warranty"]:
             warranty = (f"under warranty until {unit['warranty_until']}", "$success")
@@ -225,11 +253,15 @@ def summary_content(
             by_hand,
         )
     )
-    return Content("\n").join(lines)
+    return _joined(lines, width)
 
 
-# (target status, key, label) for the hint line of legal next steps.
-# (status, key, label, the label on a narrow terminal)
+def _joined(lines: list[Content], width: int | None) -> Content:
+    # The title wraps as words; every other line is pairs.
+    return Content("\n").join([lines[0], *(fold_pairs(line, width) for line in lines[1:])])
+
+
+# (target status, key, label, the label under NARROW_WIDTH) for the line of legal next steps.
 STEPS = (
     ("assigned", "m", "assign to me", "assign me"),
     ("in_process", "w", "start work", "start"),
@@ -455,13 +487,15 @@ class IncidentDetailScreen(ConsoleScreen):
         if self.view is None:
             return
         summary = self.view.summary
-        self.query_one("#incident-summary-box", Static).update(
+        box = self.query_one("#incident-summary-box", Static)
+        box.update(
             summary_content(
                 summary,
                 zone=self._zone,
                 me=self._me,
                 now=clock.now(),
                 folded=self.has_class("-short"),
+                width=box.content_region.width or None,
             )
         )
         self._show_deadlines()
@@ -542,10 +576,10 @@ class IncidentDetailScreen(ConsoleScreen):
     def on_resize(self, event: events.Resize) -> None:
         short = event.size.height < SHORT_HEIGHT
         narrow = event.size.width < NARROW_WIDTH
-        if (short, narrow) != (self.has_class("-short"), self.has_class("-narrow")):
-            self.set_class(short, "-short")
-            self.set_class(narrow, "-narrow")
-            self._show_summary()
+        self.set_class(short, "-short")
+        self.set_class(narrow, "-narrow")
+        # The summary's lines break between pairs at the new width, once it is laid out.
+        self.call_after_refresh(self._show_summary)
 
     def _tick(self) -> None:
         # The badge's time left (and a running timer) move on between reloads.
