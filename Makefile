@@ -14,10 +14,12 @@ $(UV):
 install: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
-# Opens the agent console on the embedded database, loaded with demo data.
+# Opens the console on the embedded database, loaded with demo data, as one of the demo's
+# service-desk agents (DEMO_AS=katrin.vogel for the supervisor, DEMO_AS= for your OS login).
+DEMO_AS ?= jonas.becker
 run: install
 	$(VENV)/bin/cc-tui demo
-	$(VENV)/bin/cc-tui
+	$(VENV)/bin/cc-tui $(if $(DEMO_AS),--as $(DEMO_AS))
 
 # One worker per core (pytest-xdist); each worker has its own test databases.
 test: install
