@@ -217,6 +217,39 @@ def test_event_types_are_data_for_admins(db, admin, world):
         update_event_type(s, actor=bob, code="SmsOut", name="Text message")
 
 
+def test_a_batch_of_transactions_reads_the_event_types_once(db, admin, world):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        # The read of all event types (others load one by its id).
+        if statement.lstrip().startswith("SELECT event_type.id") and "WHERE" not in statement:
+            reads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        with event_log.event_types_per_batch():
+            add(db, admin, world["inc"][0], "Note", "first")
+            # A transaction that rolls back does not spoil what the next ones share.
+            with pytest.raises(RuntimeError), db.session() as s:
+                assert event_log.event_type(s, "callin").code == "CallIn"
+                raise RuntimeError("rolled back")
+            add(db, admin, world["inc"][0], "CallIn", "second")
+            assert len(reads) == 1
+            # A type added inside the batch is found by the transactions after it.
+            with db.session() as s:
+                add_event_type(s, actor=admin, code="Fax", name="Fax")
+            add(db, admin, world["inc"][0], "Fax", "third")
+        # Outside a batch every transaction reads them.
+        before = len(reads)
+        add(db, admin, world["inc"][0], "Note", "fourth")
+        assert len(reads) == before + 1
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
 def test_system_kinds_cannot_be_edited_or_deleted(db, admin):
     for code in ("StatusChange", "assignment"):
         with pytest.raises(RuleViolation, match="system event kind"), db.session() as s:

@@ -6,6 +6,9 @@ refers to the one it corrects.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +62,46 @@ def seed_event_types(session: Session) -> None:
 # session.info key: the event types, read once per transaction (a save writes several
 # events; one read instead of one per event saves round trips on a shared server).
 _TYPES_KEY = "cc_tui.event_types"
+# The event types shared by the transactions inside `event_types_per_batch()`.
+_BATCH: ContextVar[dict[str, EventType] | None] = ContextVar("cc_tui_event_types", default=None)
+
+
+@contextmanager
+def event_types_per_batch() -> Iterator[None]:
+    """A batch of many short transactions (a mail fetch files each message in its own)
+    reads the event types once: inside, every transaction shares what the first read. An
+    event type added or edited meanwhile counts from the next batch (in the transaction
+    that changes it, at once)."""
+    token = _BATCH.set({})
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def _copy(row: EventType) -> EventType:
+    """A copy belonging to no session: another transaction's rollback cannot expire it."""
+    return EventType(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        direction=row.direction,
+        is_contact=row.is_contact,
+        is_system=row.is_system,
+        active=row.active,
+    )
 
 
 def event_type(session: Session, code: str) -> EventType:
     types: dict[str, EventType] | None = session.info.get(_TYPES_KEY)
     if types is None:
-        types = {row.code: row for row in session.scalars(select(EventType))}
+        shared = _BATCH.get()
+        if shared:
+            types = shared
+        else:
+            types = {row.code: row for row in session.scalars(select(EventType))}
+            if shared is not None:
+                shared.update((code, _copy(row)) for code, row in types.items())
         session.info[_TYPES_KEY] = types
     found = types.get(code)
     if found is None:
@@ -79,6 +116,9 @@ def event_type(session: Session, code: str) -> EventType:
 def forget_event_types(session: Session) -> None:
     """After adding an event type: the next look-up reads them again."""
     session.info.pop(_TYPES_KEY, None)
+    shared = _BATCH.get()
+    if shared is not None:
+        shared.clear()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from cc_tui.db.engine import Database
 from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import MailMessage
 from cc_tui.services.context import Actor
+from cc_tui.services.incidents.event_log import event_types_per_batch
 from cc_tui.services.mail.intake import receive
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
 from cc_tui.services.worktime.stored import calendars_per_batch
@@ -170,8 +171,8 @@ def fetch_new(
     if progress is not None and uids:
         progress(box.name, 0, len(uids))
     done = 0
-    # Each calendar is read once a pass, not once a message.
-    with calendars_per_batch():
+    # Each calendar and the event types are read once a pass, not once a message.
+    with calendars_per_batch(), event_types_per_batch():
         for chunk in _chunks(uids, _sizes(client, uids)):
             bodies = _bodies(client, chunk)
             filed: list[int] = []

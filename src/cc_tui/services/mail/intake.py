@@ -132,6 +132,8 @@ def receive(
     if seen_rows:
         return _seen(seen_rows[0], source, f"Message-ID {parsed.message_id} was read before")
     _describe(stored, parsed)
+    # Known before filing: written with the row instead of by an UPDATE of its own.
+    stored.kind = classify(parsed, defaults.own_addresses).value
     session.add(stored)
     session.flush()
     return _process(session, actor, stored, parsed, defaults, source)
