@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, inspect, or_, select
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -165,6 +165,10 @@ def open_contact(
         data={"channel": chan.value, "request_type": rtype.value},
     )
     announce(session, incident, actor, "contact")
+    opened_here: tuple[object, dict[int, Incident]] | None = session.info.get(_OPENED_KEY)
+    if opened_here is None or opened_here[0] is not session.get_transaction():
+        opened_here = session.info[_OPENED_KEY] = (session.get_transaction(), {})
+    opened_here[1][stored_id(incident)] = incident
     return ContactDraft(
         incident.id or 0, number(incident.id or 0), chan, rtype, opened, incident.version
     )
@@ -571,8 +575,21 @@ def _keep_caller(
     incident.caller_email = _clean(caller.email) or incident.caller_email
 
 
+# session.info key: the contacts opened in this transaction (its root transaction, id ->
+# row), so saving one right after needs no read: no other transaction sees, let alone
+# locks, a row not yet committed.
+_OPENED_KEY = "cc_tui.opened_contacts"
+
+
 def _draft(session: Session, contact_id: int) -> Incident:
-    incident = lock_incident(session, contact_id, None)
+    opened_here = session.info.get(_OPENED_KEY)
+    opened: Incident | None = None
+    if opened_here is not None and opened_here[0] is session.get_transaction():
+        opened = opened_here[1].get(contact_id)
+    if opened is not None and inspect(opened).persistent and inspect(opened).session is session:
+        incident = opened
+    else:
+        incident = lock_incident(session, contact_id, None)
     if incident.status != Status.DRAFT:
         raise RuleViolation(
             f"{number(incident.id or 0)} is {incident.status}, not a contact in progress"
