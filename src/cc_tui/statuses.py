@@ -33,6 +33,11 @@ def status_name(value: str | None) -> str:
     return value.replace("_", " ").capitalize() if value in Status._value2member_map_ else value
 
 
+def status_words(value: str) -> str:
+    """A status (of an incident, work order or article) as a list cell shows it: `in process`."""
+    return value.replace("_", " ")
+
+
 # Open: someone still has to act. Tuples, not sets: queue counts list them in this order.
 OPEN_STATUSES: tuple[Status, ...] = (
     S.REGISTERED,

@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from cc_tui.console.calls import call_service, connected, error_message
 from cc_tui.dialogs.form import FormDialog, MessageLine
 from cc_tui.errors import Conflict
+from cc_tui.statuses import status_words
 
 if TYPE_CHECKING:
     from cc_tui.models import Incident
@@ -266,7 +267,7 @@ class CloseDialog(IncidentChangeDialog):
 
     def _status_text(self) -> Content:
         return Content(
-            f"It is {self.status.replace('_', ' ')}. A solved incident closes when the "
+            f"It is {status_words(self.status)}. A solved incident closes when the "
             "customer accepts the solution; a coordinator can close it at any time."
         )
 

@@ -39,6 +39,7 @@ from cc_tui.dialogs.article import ArticleDialog
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.errors import RuleViolation
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.statuses import status_words
 from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
 
 if TYPE_CHECKING:
@@ -316,7 +317,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         number = info.number if info else f"INC-{context.incident_id}"
         parts: list[str | tuple[str, str]] = [("For ", ""), (number, "bold")]
         if info is not None:
-            parts.append((f" ({info.status.replace('_', ' ')})", "$text-muted"))
+            parts.append((f" ({status_words(info.status)})", "$text-muted"))
             if info.title:
                 parts += ["  ", info.title]
             count = info.searches

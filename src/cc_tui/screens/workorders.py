@@ -24,6 +24,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.workorder import CompleteOrderDialog
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.statuses import status_words
 from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def _cells(row: WorkOrderRow) -> tuple[Text, ...]:
 
     return (
         cell(row.number),
-        cell(row.status.replace("_", " ")),
+        cell(status_words(row.status)),
         cell(row.kind + (f"/{row.repair_kind}" if row.repair_kind else "")),
         cell(row.department),
         cell(row.assignee),
@@ -284,7 +285,7 @@ def order_content(order: WorkOrderInfo, zone: tzinfo | None) -> Content:
         "  ",
         order.title,
         "\n",
-        pair("Status", order.status.replace("_", " ")),
+        pair("Status", status_words(order.status)),
         pair("Kind", kind),
         pair("Department", order.department),
         pair("Technician", order.assignee),
