@@ -159,6 +159,22 @@ class IncidentChangeDialog(FormDialog[Any]):
     def reloaded(self, status: str) -> None:
         """What a dialog shows of the reloaded incident besides its version."""
 
+    def change_status(self, to: str, **fields: Any) -> None:
+        """Ask the lifecycle for `to` as of the version this dialog holds."""
+        connection = connected(self)
+        if connection is None:
+            return
+        from cc_tui.services.incidents.lifecycle import change_status
+
+        self.run(
+            change_status,
+            actor=connection.actor,
+            ref=self.incident_id,
+            to=to,
+            expected_version=self.version,
+            **fields,
+        )
+
 
 class SolveDialog(IncidentChangeDialog):
     """Solved needs the actual problem, the actual solution and GENERAL/SPECIFIC
@@ -213,17 +229,8 @@ class SolveDialog(IncidentChangeDialog):
         problem = _text(self.query_one("#problem", TextArea))
         solution = _text(self.query_one("#solution", TextArea))
         resolution = self.query_one("#resolution", Input).value.strip()
-        connection = connected(self)
-        if connection is None:
-            return
-        from cc_tui.services.incidents.lifecycle import change_status
-
-        self.run(
-            change_status,
-            actor=connection.actor,
-            ref=self.incident_id,
-            to="solved",
-            expected_version=self.version,
+        self.change_status(
+            "solved",
             problem=problem or None,
             solution=solution or None,
             resolution=resolution or None,
@@ -280,17 +287,8 @@ class CloseDialog(IncidentChangeDialog):
 
     def action_close(self, coordinator: bool) -> None:
         note = self.query_one("#note", Input).value.strip() or None
-        connection = connected(self)
-        if connection is None:
-            return
-        from cc_tui.services.incidents.lifecycle import change_status
-
-        self.run(
-            change_status,
-            actor=connection.actor,
-            ref=self.incident_id,
-            to="closed",
-            expected_version=self.version,
+        self.change_status(
+            "closed",
             accepted=None if coordinator else True,
             coordinator=coordinator,
             note=note,
