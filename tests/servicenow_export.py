@@ -29,6 +29,10 @@ COLUMNS = [
     "closed_by",
     "location",
     "contact_type",
+    "opened_by",
+    "sys_created_by",
+    "close_code",
+    "close_notes",
 ]
 PRIORITIES = ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"]
 CATEGORIES = {
@@ -43,6 +47,14 @@ FIRST = ["Beth", "David", "Fred", "Abel", "Bud", "Carol", "Jürgen", "Zoë", "Do
 LAST = ["Anglin", "Loo", "Luddy", "Tuter", "Richman", "Coughlin", "Müller", "Núñez", "Goodliffe"]
 LOCATIONS = ["Paris, France", "100 South Charles Street, Baltimore", "Berlin", "Madrid"]
 CONTACTS = ["phone", "email", "self-service", "walk-in", "chat"]
+CLOSE_CODES = [
+    "Solved (Permanently)",
+    "Solved (Work Around)",
+    "Solved Remotely (Permanently)",
+    "Not Solved (Not Reproducible)",
+    "Not Solved (Too Costly)",
+    "Closed/Resolved by Caller",
+]
 
 
 @dataclass
@@ -55,6 +67,11 @@ class Export:
     @property
     def good(self) -> list[dict[str, str]]:
         return [r for r, line in zip(self.rows, self.lines, strict=True) if line not in self.bad]
+
+
+def login(name: str) -> str:
+    """The user name ServiceNow writes in sys_created_by: 'Beth Anglin 3' -> 'beth.anglin.3'."""
+    return ".".join(name.lower().split())
 
 
 def _fmt(moment: datetime | None) -> str:
@@ -74,8 +91,15 @@ def generate(
 ) -> Export:
     """n data rows over `days` days from `start` (naive: the export's wall clock).
 
+    Who registered a row: `opened_by` (a name) on most, else `sys_created_by` (a login, the
+    way ServiceNow writes it), and on one row in ten neither. Resolved and closed rows carry
+    a `close_code` and `close_notes`, canceled ones none.
+
     With `bad_every` k, every k-th row is spoiled in one of the ways the importer refuses."""
     rng = random.Random(seed)
+    # The registering agent and the resolution come from a generator of their own, so the
+    # other columns are the same as in files made before these columns were.
+    more = random.Random(seed + 1)
     people = [f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(agents)]
     persons = [f"{rng.choice(FIRST)} {rng.choice(LAST)}-{i}" for i in range(callers)]
     out = io.StringIO()
@@ -110,6 +134,12 @@ def generate(
             "location": rng.choice(LOCATIONS),
             "contact_type": rng.choice(CONTACTS),
         }
+        opener = more.choice(people)
+        registered = more.random()
+        row["opened_by"] = opener if registered < 0.7 else ""
+        row["sys_created_by"] = login(opener) if 0.5 < registered < 0.9 else ""
+        row["close_code"] = more.choice(CLOSE_CODES) if resolved else ""
+        row["close_notes"] = f"Fixed: {row['short_description']}" if resolved else ""
         line += 1
         if bad_every and i % bad_every == bad_every - 1:
             kind = (i // bad_every) % 5

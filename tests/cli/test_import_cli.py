@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import datetime
 
 from tests.servicenow_export import generate
 
@@ -38,14 +40,40 @@ def test_json_shape_and_a_second_run(cli, tmp_path):
         "reason_codes",
         "priorities",
         "customers",
+        "resolution_codes",
     ]
-    assert data["created"]["agents"] == 3
+    # The 3 agents of the file and `unknown`, who registered the rows that name nobody.
+    assert data["created"]["agents"] == 4
+    assert data["created"]["resolution_codes"] == 9
     again = json.loads(cli("import", "incidents", path, "--json").stdout)
     assert (again["imported"], again["skipped_existing"]) == (0, 27)
     assert set(again["created"].values()) == {0}
     # Imported incidents are ordinary incidents for the other commands.
     shown = cli("incident", "show", "INC-1", "--json")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["status"] in ("closed", "solved")
+
+
+def test_report_agents_over_an_import_credits_who_registered_not_the_importer(
+    cli, tmp_path, monkeypatch
+):
+    from cc_tui.services.importing.incidents import login_for
+
+    monkeypatch.setenv("CC_TUI_TIMEZONE", "UTC")
+
+    export = generate(40, agents=3, callers=5, start=datetime(2025, 1, 1), days=30)
+    result = cli("import", "incidents", _file(tmp_path, export.text), "--zone", "UTC", "--json")
+    assert result.exit_code == 0, result.output
+    report = cli("report", "agents", "--from", "2025-01-01", "--to", "2025-03-01", "--json")
+    assert report.exit_code == 0, report.output
+    registered = Counter(
+        login_for(r["opened_by"] or r["sys_created_by"])
+        if r["opened_by"] or r["sys_created_by"]
+        else "unknown"
+        for r in export.good
+    )
+    got = {r["group"]: r["registered"] for r in json.loads(report.stdout)["rows"]}
+    assert "admin" not in got
+    assert {login: n for login, n in got.items() if n} == dict(registered)
 
 
 def test_text_output_lists_bad_rows(cli, tmp_path):

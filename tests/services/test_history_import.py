@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Customer, Department, Event, EventType, Incident, Priority
 from cc_tui.services.context import actor_of
 from cc_tui.services.directory.customers import find_customers
-from cc_tui.services.importing.incidents import import_incidents, parse_mapping
+from cc_tui.services.importing.incidents import import_incidents, login_for, parse_mapping
 from cc_tui.services.reports import figures
 from cc_tui.services.reports.times import percentile, times
 from tests import factories as f
@@ -56,13 +57,24 @@ def test_generated_export_bad_rows_skipped_and_second_run_imports_nothing(db, ad
         assert export.bad[bad.line] in bad.reason
     empty = next(b for b in first.bad if "number is empty" in b.reason)
     assert empty.number is None
+    people = {
+        login_for(r[column])
+        for r in good
+        for column in ("assigned_to", "closed_by", "opened_by", "sys_created_by")
+        if r[column]
+    }
+    nobody = any(not r["opened_by"] and not r["sys_created_by"] for r in good)
+    close_codes = {r["close_code"] for r in good if r["close_code"]}
+    assert nobody and "Closed/Resolved by Caller" in close_codes
+    resolutions = {c.split(" (")[0] for c in close_codes} | {c for c in close_codes if "(" in c}
     assert first.created == {
-        "agents": len({r["assigned_to"] for r in good} | {r["closed_by"] for r in good} - {""}),
+        "agents": len(people) + nobody,
         "departments": len({r["assignment_group"] for r in good}),
         "reason_codes": len({r["category"] for r in good})
         + len({(r["category"], r["subcategory"]) for r in good}),
         "priorities": len({r["priority"] for r in good}),
         "customers": len({r["caller_id"] for r in good}),
+        "resolution_codes": len(resolutions),
     }
     second = run(db, admin, path)
     assert (second.imported, second.skipped_existing) == (0, 60)
@@ -86,7 +98,8 @@ def test_one_row_becomes_a_closed_incident_with_its_times_names_and_timeline(db,
     row = (
         "INC0000042,2025-02-03 08:15:00,2025-02-03 10:45:30,2025-02-05 09:00:00,Closed,"
         "2 - High,Hardware,Disk,Field Services,Beth Anglin,Jürgen Müller,Disk is full,"
-        "Carol Coughlin,Berlin,email"
+        "Carol Coughlin,Berlin,email,David Loo,fred.luddy,Solved (Work Around),"
+        '"Freed 2 GB.\nAsked to empty the trash."'
     )
     result = run(db, admin, write(tmp_path, f"{header}\n{row}\n"))
     assert result.imported == 1 and not result.bad
@@ -114,6 +127,17 @@ def test_one_row_becomes_a_closed_incident_with_its_times_names_and_timeline(db,
         assert (owner.login, owner.name, owner.active) == ("beth.anglin", "Beth Anglin", False)
         closer = session.scalars(select(Agent).where(col(Agent.login) == "carol.coughlin")).one()
         assert not closer.active
+        # opened_by registered it; sys_created_by only stands in when opened_by is empty.
+        opener = session.get(Agent, inc.created_by_id)
+        assert (opener.login, opener.name, opener.active) == ("david.loo", "David Loo", False)
+        fred = session.scalars(select(Agent).where(col(Agent.login) == "fred.luddy")).first()
+        assert fred is None
+        solved = session.get(Code, inc.resolution_general_id)
+        how = session.get(Code, inc.resolution_specific_id)
+        assert (solved.kind, solved.path, solved.name) == ("resolution", "SOLVED", "Solved")
+        assert (how.path, how.name) == ("SOLVED/WORK_AROUND", "Work Around")
+        assert how.parent_id == solved.id
+        assert inc.actual_solution == "Freed 2 GB.\nAsked to empty the trash."
         customer = session.get(Customer, inc.customer_id)
         assert customer.name == "Jürgen Müller" and customer.number.startswith("K-")
         assert customer.address == "Berlin"
@@ -126,6 +150,7 @@ def test_one_row_becomes_a_closed_incident_with_its_times_names_and_timeline(db,
             .where(col(Event.incident_id) == inc.id)
             .order_by(col(Event.id))
         ).all()
+        assert [(e[0], e[1], e[2]) for e in events][:1] == [("Imported", inc.opened_at, opener.id)]
         assert [(e[0], e[1]) for e in events] == [
             ("Imported", inc.opened_at),
             ("StatusChange", inc.solved_at),
@@ -133,6 +158,8 @@ def test_one_row_becomes_a_closed_incident_with_its_times_names_and_timeline(db,
         ]
         assert events[0][3]["source_number"] == "INC0000042"
         assert events[0][3]["location"] == "Berlin"
+        assert events[0][3]["close_code"] == "Solved (Work Around)"
+        assert events[0][3]["sys_created_by"] == "fred.luddy"
         assert events[1][2] == owner.id and events[2][2] == closer.id
         assert events[2][3] == {"field": "status", "from": "solved", "to": "closed"}
 
@@ -144,16 +171,34 @@ def test_existing_names_are_used_and_priorities_by_code(db, admin, tmp_path):
         session.add(bob)
         p2 = f.priority(session, "P2", rank=2)
         known = f.customer(session, name="Acme Corp")
+        fixed = Code(kind="resolution", code="FIX", path="FIX", name="Fixed")
+        session.add(fixed)
+        session.flush()
+        replaced = Code(
+            kind="resolution",
+            code="REPLACED",
+            path="FIX/REPLACED",
+            name="Part replaced",
+            parent_id=fixed.id,
+        )
+        session.add(replaced)
         session.flush()
         dept_id, bob_id, p2_id, known_id = dept.id, bob.id, p2.id, known.id
-    header = "number,opened_at,closed_at,state,priority,assignment_group,assigned_to,caller_id"
+        fix = (fixed.id, replaced.id)
+    header = (
+        "number,opened_at,closed_at,state,priority,assignment_group,assigned_to,caller_id,"
+        "opened_by,sys_created_by,close_code"
+    )
     rows = [
         "A-1,2025-03-01T10:00:00,2025-03-01T11:00:00,Closed,2 - High,service desk,bob builder,"
-        "ACME corp",
-        "A-2,2025-03-01T10:00:00,2025-03-01T11:00:00,7,P2,Service Desk,BOB,Acme Corp",
+        "ACME corp,Bob Builder,,fix/replaced",
+        "A-2,2025-03-01T10:00:00,2025-03-01T11:00:00,7,P2,Service Desk,BOB,Acme Corp,,bob,"
+        "fixed (Part Replaced)",
+        "A-3,2025-03-01T10:00:00,2025-03-01T11:00:00,7,P2,Service Desk,BOB,Acme Corp,,BOB,"
+        "Fix (replaced)",
     ]
     result = run(db, admin, write(tmp_path, "\n".join([header, *rows])))
-    assert result.imported == 2 and not result.bad
+    assert result.imported == 3 and not result.bad
     assert set(result.created.values()) == {0}
     with db.session(write=False) as session:
         got = session.execute(
@@ -162,9 +207,12 @@ def test_existing_names_are_used_and_priorities_by_code(db, admin, tmp_path):
                 col(Incident.owner_id),
                 col(Incident.priority_id),
                 col(Incident.customer_id),
+                col(Incident.created_by_id),
+                col(Incident.resolution_general_id),
+                col(Incident.resolution_specific_id),
             )
         ).all()
-        assert set(got) == {(dept_id, bob_id, p2_id, known_id)}
+        assert set(got) == {(dept_id, bob_id, p2_id, known_id, bob_id, *fix)}
 
 
 def test_map_names_the_columns_of_another_export(db, admin, tmp_path):
@@ -286,6 +334,106 @@ def test_times_are_read_in_the_given_zone(db, admin, tmp_path):
         assert inc.closed_at == datetime(2025, 7, 1, 11, tzinfo=UTC)
 
 
+def test_who_registered_opened_by_else_sys_created_by_else_the_unknown_stand_in(
+    db, admin, tmp_path
+):
+    header = "number,opened_at,closed_at,assigned_to,opened_by,sys_created_by"
+    rows = [
+        "W-1,2025-01-01 10:00,2025-01-01 11:00,Ann Lee,Carol Coughlin,beth.anglin",
+        "W-2,2025-01-01 10:00,2025-01-01 11:00,Ann Lee,,beth.anglin",
+        "W-3,2025-01-01 10:00,2025-01-01 11:00,Ann Lee,,",
+        "W-4,2025-01-01 10:00,2025-01-01 11:00,,,",
+    ]
+    result = run(db, admin, write(tmp_path, "\n".join([header, *rows])))
+    assert (result.imported, result.created["agents"]) == (4, 4)
+    # A file without the columns at all: the same stand-in, not created again.
+    plain = (
+        "number,opened_at,closed_at,assigned_to\nW-5,2025-01-02 10:00,2025-01-02 11:00,Ann Lee\n"
+    )
+    again = run(db, admin, write(tmp_path, plain, "plain.csv"))
+    assert (again.imported, again.created["agents"]) == (1, 0)
+    with db.session(write=False) as session:
+        by = dict(
+            session.execute(
+                select(col(Incident.source_number), col(Agent.login)).join(
+                    Agent, col(Agent.id) == col(Incident.created_by_id)
+                )
+            ).all()
+        )
+        assert by == {
+            "W-1": "carol.coughlin",
+            "W-2": "beth.anglin",
+            "W-3": "unknown",
+            "W-4": "unknown",
+            "W-5": "unknown",
+        }
+        stand_in = session.scalars(select(Agent).where(col(Agent.login) == "unknown")).one()
+        assert (stand_in.active, stand_in.role) == (False, "agent")
+        report = figures.agents(session, first="2025-01-01", end="2025-01-03", zone=UTC)
+    # The importing admin registered none of it; the owner is credited with closing only.
+    assert {r["group"]: (r["registered"], r["closed"]) for r in report.rows} == {
+        "ann.lee": (0, 4),
+        "beth.anglin": (1, 0),
+        "carol.coughlin": (1, 0),
+        "unknown": (3, 0),
+    }
+
+
+def test_close_codes_become_resolution_codes(db, admin, tmp_path):
+    header = "number,opened_at,resolved_at,state,close_code,close_notes"
+    rows = [
+        "C-1,2025-01-01 10:00,2025-01-01 11:00,Resolved,Solved (Permanently),Rebooted",
+        "C-2,2025-01-01 10:00,2025-01-01 11:00,Resolved,Solved (Work Around),",
+        "C-3,2025-01-01 10:00,2025-01-01 11:00,Resolved,Not Solved (Not Reproducible),",
+        "C-4,2025-01-01 10:00,2025-01-01 11:00,Resolved,Closed/Resolved by Caller,",
+        "C-5,2025-01-01 10:00,2025-01-01 11:00,Resolved,solved  (permanently),",
+        "C-6,2025-01-01 10:00,2025-01-01 11:00,Resolved,,",
+        '"C-7",2025-01-01 10:00,2025-01-01 11:00,Resolved,"Solved\x07 (\x1bRemote\x00)",'
+        '"Line one\x1b[31m\nline two\x00"',
+        f"C-8,2025-01-01 10:00,2025-01-01 11:00,Resolved,{'x' * 201},",
+    ]
+    result = run(db, admin, write(tmp_path, "\n".join([header, *rows])))
+    assert result.imported == 7
+    assert [(b.line, b.reason) for b in result.bad] == [
+        (10, "close_code is too long: 201 characters (at most 200)")  # C-7 spans two lines
+    ]
+    # SOLVED, its PERMANENTLY, WORK_AROUND and REMOTE; NOT_SOLVED and its NOT_REPRODUCIBLE;
+    # CLOSED_RESOLVED_BY_CALLER alone.
+    assert result.created["resolution_codes"] == 7
+    with db.session(write=False) as session:
+        general, specific = aliased(Code), aliased(Code)
+        got = {
+            number: (g, s, solution)
+            for number, g, s, solution in session.execute(
+                select(
+                    col(Incident.source_number),
+                    col(general.path),
+                    col(specific.path),
+                    col(Incident.actual_solution),
+                )
+                .outerjoin(general, col(general.id) == col(Incident.resolution_general_id))
+                .outerjoin(specific, col(specific.id) == col(Incident.resolution_specific_id))
+            ).all()
+        }
+        names = dict(
+            session.execute(
+                select(col(Code.path), col(Code.name)).where(col(Code.kind) == "resolution")
+            ).all()
+        )
+    assert got == {
+        "C-1": ("SOLVED", "SOLVED/PERMANENTLY", "Rebooted"),
+        "C-2": ("SOLVED", "SOLVED/WORK_AROUND", None),
+        "C-3": ("NOT_SOLVED", "NOT_SOLVED/NOT_REPRODUCIBLE", None),
+        "C-4": ("CLOSED_RESOLVED_BY_CALLER", None, None),
+        "C-5": ("SOLVED", "SOLVED/PERMANENTLY", None),
+        "C-6": (None, None, None),
+        "C-7": ("SOLVED", "SOLVED/REMOTE", "Line one[31m\nline two"),
+    }
+    assert names["CLOSED_RESOLVED_BY_CALLER"] == "Closed/Resolved by Caller"
+    assert names["SOLVED/REMOTE"] == "Remote"
+    assert not any("\x1b" in n or "\x07" in n for n in names.values())
+
+
 def test_only_an_admin_imports(db, admin, tmp_path):
     with db.session() as session:
         agent = actor_of(f.agent(session, "amy"))
@@ -312,6 +460,7 @@ def test_reports_count_the_imported_history(db, admin, tmp_path):
         )
         wall = times(session, first=first, end=end, zone=UTC, by="priority")
         backlog = figures.backlog(session, first=first, end="2025-05-01", zone=UTC)
+        agents = figures.agents(session, first=first, end=end, zone=UTC)
 
     # Volume: every row by the month it opened and its priority code.
     def code(row):
@@ -340,6 +489,22 @@ def test_reports_count_the_imported_history(db, admin, tmp_path):
                 assert got["median_minutes"] == pytest.approx(percentile(values, 1, 2), abs=0.02)
                 assert got["p90_minutes"] == pytest.approx(percentile(values, 9, 10), abs=0.02)
                 assert got["max_minutes"] == pytest.approx(values[-1], abs=0.02)
+
+    # Per agent: registered by opened_by, else sys_created_by, else the stand-in `unknown`
+    # (never the importing admin); solved and closed by the owner (assigned_to).
+    want: dict[str, Counter[str]] = {}
+    for r in good:
+        opener = r["opened_by"] or r["sys_created_by"]
+        want.setdefault(login_for(opener) if opener else "unknown", Counter())["registered"] += 1
+        if r["resolved_at"]:
+            want.setdefault(login_for(r["assigned_to"]), Counter())["solved"] += 1
+        if r["state"] in ("Closed", "Canceled"):
+            want.setdefault(login_for(r["assigned_to"]), Counter())["closed"] += 1
+    assert "admin" not in want and want["unknown"]["registered"] > 0
+    names = ("registered", "handled", "solved", "closed", "minutes_booked")
+    assert agents.rows == [
+        {"group": login, **{n: want[login][n] for n in names}} for login in sorted(want)
+    ]
 
     # Backlog: open at each day's end = opened by then and not closed by then.
     day = date(2025, 1, 1)
@@ -392,4 +557,5 @@ def test_a_text_longer_than_its_field_is_a_bad_row(db, admin, tmp_path):
         (3, "assigned_to is too long: 239 characters (at most 200)"),
     ]
     with db.session(write=False) as session:
-        assert sorted(session.scalars(select(col(Agent.name))).all()) == ["Ann Lee", "admin"]
+        names = sorted(session.scalars(select(col(Agent.name))).all())
+        assert names == ["Ann Lee", "Unknown (registered in the imported history)", "admin"]

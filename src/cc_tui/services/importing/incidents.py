@@ -4,8 +4,8 @@ The file is a CSV export; ServiceNow's incident columns are understood as they a
 (`number`, `opened_at`, `resolved_at`, `closed_at`, `state`, `priority` "2 - High",
 `category`, `subcategory`, `assignment_group`, `assigned_to`, `caller_id`,
 `short_description`, `closed_by`, `location`, and `description`, `contact_type`,
-`opened_by`, `close_code`, `close_notes` when present); another export names its columns
-with `mapping` (column -> field). Three passes:
+`opened_by`, `sys_created_by`, `close_code`, `close_notes` when present); another export
+names its columns with `mapping` (column -> field). Three passes:
 
 1. **Read.** The bytes are UTF-8 (with or without a byte-order mark), else Windows-1252
    (said in the result). Every row is parsed and checked before anything is written: a bad
@@ -16,9 +16,14 @@ with `mapping` (column -> field). Three passes:
    is kept as plain text (report exports neutralise it, `services/reports/export.py`).
 2. **Names to ids, once.** Assignment groups become departments, categories general reason
    codes, subcategories specific ones under them, "N - Label" priorities priority codes PN,
-   people (assigned to, closed by, opened by) agents, callers customers: found by code or
-   name (any case), else created, through the directory services (agents the import
-   creates are inactive: they worked in the old desk, not here). One transaction.
+   close codes resolution codes ("Solved (Permanently)": general SOLVED, specific
+   SOLVED/PERMANENTLY), people (assigned to, closed by, opened by or else
+   sys_created_by) agents, callers customers: found by code or name (any case), else
+   created, through the directory services (agents the import creates are inactive: they
+   worked in the old desk, not here). A row that names nobody who registered it is
+   registered by one inactive stand-in agent, `unknown` (`UNKNOWN_REGISTRAR`): an incident
+   always has a registering agent, and neither the importing admin nor the owner took that
+   call, so neither is credited with it. One transaction.
 3. **Write, in chunks.** Each chunk of rows is one transaction: the incidents (one INSERT
    for the chunk), their timelines (an Imported event with the source number and the row's
    own words, then the status steps at the file's times) and one change-feed row. The
@@ -80,6 +85,7 @@ FIELDS = (
     "description",
     "contact_type",
     "opened_by",
+    "sys_created_by",
     "close_code",
     "close_notes",
 )
@@ -125,6 +131,10 @@ _CHANNELS = {
     "cti": "cti",
 }
 _PRIORITY = re.compile(r"^\s*(\d{1,3})\s*(?:[-:.]\s*(.*?))?\s*$")
+# A ServiceNow close code "Solved (Work Around)": general "Solved", specific "Work Around".
+_CLOSE_CODE = re.compile(r"^(.*?\S)\s*\(\s*([^()]*?)\s*\)$")
+# Who registered the rows that name nobody (no opened_by, no sys_created_by).
+UNKNOWN_REGISTRAR = ("unknown", "Unknown (registered in the imported history)")
 _SLUG_DROP = re.compile(r"[^A-Z0-9_.\-]+")
 _LOGIN_DROP = re.compile(r"[^a-z0-9_.@\-]+")
 CHUNK = 2000  # incidents per transaction (and per INSERT)
@@ -186,7 +196,8 @@ class Row:
     group: str | None
     assigned: str | None
     closed_by: str | None
-    opened_by: str | None
+    opened_by: str | None  # opened_by, else sys_created_by; None: nobody named
+    close_code: str | None
     caller: str | None
     location: str | None
     channel: str
@@ -454,6 +465,7 @@ def _row(
             "caller_id",
             "closed_by",
             "opened_by",
+            "sys_created_by",
             "location",
             "contact_type",
             "close_code",
@@ -475,7 +487,11 @@ def _row(
         group=_name(get("assignment_group", ""), "assignment_group"),
         assigned=_name(get("assigned_to", ""), "assigned_to"),
         closed_by=_name(get("closed_by", ""), "closed_by"),
-        opened_by=_name(get("opened_by", ""), "opened_by"),
+        opened_by=(
+            _name(get("opened_by", ""), "opened_by")
+            or _name(get("sys_created_by", ""), "sys_created_by")
+        ),
+        close_code=_name(get("close_code", ""), "close_code"),
         caller=_name(get("caller_id", ""), "caller_id"),
         location=_name(get("location", ""), "location", 500),
         channel=_CHANNELS.get(contact.lower(), "phone"),
@@ -514,6 +530,8 @@ class Lookups:
     specifics: dict[tuple[str, str], int] = field(default_factory=dict)
     priorities: dict[tuple[int, str] | str, tuple[int, int]] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)  # folded name -> id
+    resolutions: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    registrar: int | None = None  # the stand-in for rows that name nobody who registered
     created: dict[str, int] = field(
         default_factory=lambda: {
             "agents": 0,
@@ -521,6 +539,7 @@ class Lookups:
             "reason_codes": 0,
             "priorities": 0,
             "customers": 0,
+            "resolution_codes": 0,
         }
     )
 
@@ -570,18 +589,24 @@ def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Loo
     ).all():
         logins[login.casefold()] = agent_id
         names.setdefault(name.casefold(), agent_id)
+
+    def inactive_agent(login: str, name: str) -> int:
+        # They worked in the desk the history comes from: no sign-in here.
+        agent_id = add_agent(session, actor=actor, login=login, name=name).id
+        update_agent(session, actor=actor, login=login, active=False)
+        logins[login] = agent_id
+        found.created["agents"] += 1
+        return agent_id
+
     for person in sorted(people):
         login = login_for(person)
         agent_id = (
             logins.get(person.casefold()) or logins.get(login) or names.get(person.casefold())
         )
-        if agent_id is None:
-            agent_id = add_agent(session, actor=actor, login=login, name=person).id
-            # They worked in the desk the history comes from: no sign-in here.
-            update_agent(session, actor=actor, login=login, active=False)
-            logins[login] = agent_id
-            found.created["agents"] += 1
-        found.agents[person] = agent_id
+        found.agents[person] = agent_id or inactive_agent(login, person)
+    if any(r.opened_by is None for r in rows):
+        login, name = UNKNOWN_REGISTRAR
+        found.registrar = logins.get(login) or inactive_agent(login, name)
 
     # Reason codes: category -> general, subcategory -> specific under it.
     generals: dict[str, tuple[int, str]] = {}  # code or folded name -> (id, path)
@@ -624,6 +649,8 @@ def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Loo
             found.created["reason_codes"] += 1
         found.specifics[(category, sub)] = code_id
 
+    _resolutions(session, actor=actor, rows=rows, found=found)
+
     # Priorities: "N - Label" -> PN (rank N), created when missing.
     existing = {
         code.upper(): (pid, rank)
@@ -664,6 +691,69 @@ def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Loo
     found.customers.update(zip(new, ids, strict=True))
     found.created["customers"] = len(ids)
     return found
+
+
+def _resolutions(session: Session, *, actor: Actor, rows: Sequence[Row], found: Lookups) -> None:
+    """Close codes -> resolution codes. A close code that is a resolution code's path
+    (`FIX/REPLACED`) is that code; "General (Specific)" is a general code found by its code
+    or name and a specific one under it; any other text a general code alone. Created
+    when missing, like reason codes."""
+    from cc_tui.services.directory.codes import add_code
+
+    wanted = sorted({r.close_code for r in rows if r.close_code})
+    if not wanted:
+        return
+    paths: dict[str, tuple[int, int | None]] = {}
+    generals: dict[str, tuple[int, str]] = {}  # code or folded name -> (id, path)
+    children: dict[int, dict[str, int]] = {}
+    codes = session.execute(
+        select(col(Code.id), col(Code.code), col(Code.path), col(Code.name), col(Code.parent_id))
+        .where(col(Code.kind) == CodeKind.RESOLUTION)
+        .order_by(col(Code.id))
+    ).all()
+    for code_id, code, path, name, parent in codes:
+        if parent is None:
+            paths.setdefault(path.upper(), (code_id, None))
+            generals.setdefault(code.upper(), (code_id, path))
+            generals.setdefault(name.casefold(), (code_id, path))
+    for code_id, code, path, name, parent in codes:
+        if parent is not None:
+            paths.setdefault(path.upper(), (parent, code_id))
+            kids = children.setdefault(parent, {})
+            kids.setdefault(code.upper(), code_id)
+            kids.setdefault(name.casefold(), code_id)
+
+    def general(name: str) -> tuple[int, str]:
+        code = slug(name, prefix="S")
+        got = generals.get(code) or generals.get(name.casefold())
+        if got is None:
+            made = add_code(session, actor=actor, kind="resolution", path=code, name=name)
+            got = (made.id, made.path)
+            generals[code] = got
+            found.created["resolution_codes"] += 1
+        return got
+
+    for text in wanted:
+        known = paths.get(text.upper())
+        if known is not None:
+            found.resolutions[text] = known
+            continue
+        parts = _CLOSE_CODE.match(text)
+        if parts is None or not parts.group(2):
+            found.resolutions[text] = (general(text)[0], None)
+            continue
+        general_id, path = general(parts.group(1))
+        sub = parts.group(2)
+        kids = children.setdefault(general_id, {})
+        code = slug(sub, prefix="S")
+        code_id = kids.get(code) or kids.get(sub.casefold())
+        if code_id is None:
+            code_id = add_code(
+                session, actor=actor, kind="resolution", path=f"{path}/{code}", name=sub
+            ).id
+            kids[code] = code_id
+            found.created["resolution_codes"] += 1
+        found.resolutions[text] = (general_id, code_id)
 
 
 # ----------------------------------------------------------------------------- write pass
@@ -715,7 +805,8 @@ def write_chunk(
             rank_id = found.priorities[r.priority_code]
         owner = found.agents.get(r.assigned) if r.assigned else None
         closer = found.agents.get(r.closed_by) if r.closed_by else None
-        opener = found.agents.get(r.opened_by) if r.opened_by else None
+        opener = found.agents[r.opened_by] if r.opened_by else found.registrar
+        resolution = found.resolutions[r.close_code] if r.close_code else (None, None)
         last = r.closed or r.resolved or r.opened
         incidents.append(
             {
@@ -737,7 +828,7 @@ def write_chunk(
                 "department_id": found.departments.get(r.group) if r.group else None,
                 "owner_id": owner,
                 "responsible_id": owner,
-                "created_by_id": opener or actor.id,
+                "created_by_id": opener,
                 "opened_at": r.opened,
                 "contact_ended_at": r.opened,
                 "registered_at": r.opened,
@@ -748,6 +839,8 @@ def write_chunk(
                 "escalation_rank": 0,
                 "paused_minutes": 0,
                 "actual_solution": r.solution,
+                "resolution_general_id": resolution[0],
+                "resolution_specific_id": resolution[1],
                 "closed_by_coordinator": True if r.canceled else None,
                 "kb_searches": 0,
                 "source_number": r.number,
