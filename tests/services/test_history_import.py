@@ -352,6 +352,9 @@ def test_who_registered_opened_by_else_sys_created_by_else_the_unknown_stand_in(
     )
     again = run(db, admin, write(tmp_path, plain, "plain.csv"))
     assert (again.imported, again.created["agents"]) == (1, 0)
+    # Column titles as ServiceNow shows them ("Created by" is sys_created_by).
+    titled = "Number,Opened,Closed,Created by\nW-6,2025-01-02 10:00,2025-01-02 11:00,BETH.ANGLIN\n"
+    assert run(db, admin, write(tmp_path, titled, "titled.csv")).imported == 1
     with db.session(write=False) as session:
         by = dict(
             session.execute(
@@ -366,6 +369,7 @@ def test_who_registered_opened_by_else_sys_created_by_else_the_unknown_stand_in(
             "W-3": "unknown",
             "W-4": "unknown",
             "W-5": "unknown",
+            "W-6": "beth.anglin",
         }
         stand_in = session.scalars(select(Agent).where(col(Agent.login) == "unknown")).one()
         assert (stand_in.active, stand_in.role) == (False, "agent")
@@ -373,7 +377,7 @@ def test_who_registered_opened_by_else_sys_created_by_else_the_unknown_stand_in(
     # The importing admin registered none of it; the owner is credited with closing only.
     assert {r["group"]: (r["registered"], r["closed"]) for r in report.rows} == {
         "ann.lee": (0, 4),
-        "beth.anglin": (1, 0),
+        "beth.anglin": (2, 0),
         "carol.coughlin": (1, 0),
         "unknown": (3, 0),
     }

@@ -98,6 +98,7 @@ _ALIASES = {
     "closed": "closed_at",
     "caller": "caller_id",
     "channel": "contact_type",
+    "created_by": "sys_created_by",
     "resolution_code": "close_code",
     "resolution_notes": "close_notes",
 }
