@@ -427,6 +427,71 @@ def test_backlog(db, world):
         assert row["open"] == want, day
 
 
+def test_backlog_across_the_dst_switch_for_an_agent_without_added_calls(db, admin):
+    """The days of a period holding the spring switch (a 23-hour day) and their counts of
+    registered and closed incidents: an added call (duplicate_of_id) never counts, and an
+    agent counts only the incidents they own or registered."""
+    rng = random.Random(29)
+    first, end = "2026-03-26", "2026-04-02"
+    with db.session() as s:
+        people = [s.get(Agent, admin.id)]
+        for login in ("bob", "eve"):
+            people.append(Agent(login=login, name=login))
+            s.add(people[-1])
+        s.flush()
+        incidents = []
+        for _ in range(150):
+            # Around the period, many near its local midnights (the edges of its days).
+            day = date(2026, 3, 22) + timedelta(days=rng.randrange(14))
+            at = midnight(day) + timedelta(seconds=rng.choice([-1, 0, 1, rng.randrange(86400)]))
+            status = rng.choice(["registered", "assigned", "closed", "closed", "abandoned"])
+            inc = Incident(
+                channel="phone",
+                request_type="information",
+                status=status,
+                created_by_id=rng.choice(people).id,
+                owner_id=rng.choice([*people, None]) and rng.choice(people).id,
+                opened_at=at,
+            )
+            if status != "abandoned":
+                inc.registered_at = at
+            if status == "closed":
+                inc.closed_at = at + timedelta(minutes=rng.randrange(1, 6 * 1440))
+            if incidents and rng.random() < 0.15:
+                inc.duplicate_of_id = rng.choice(incidents)["id"]
+            s.add(inc)
+            s.flush()
+            incidents.append({k: getattr(inc, k) for k in Incident.model_fields})
+        bob = actor_of(people[1])
+        mine = [None, bob]
+        got = {
+            who: figures.backlog(s, first=first, end=end, zone=BERLIN, actor=who).as_dict()
+            for who in mine
+        }
+    days = [date(2026, 3, 26) + timedelta(days=n) for n in range(7)]
+    for who in mine:
+
+        def counts(inc, who=who) -> bool:
+            seen = who is None or who.id in (inc["owner_id"], inc["created_by_id"])
+            return seen and saved(inc) and inc["duplicate_of_id"] is None
+
+        def open_at(at: datetime, counts=counts) -> int:
+            return sum(
+                1
+                for inc in incidents
+                if counts(inc)
+                and inc["registered_at"] < at
+                and (inc["closed_at"] is None or inc["closed_at"] >= at)
+            )
+
+        assert got[who]["open_at_start"] == open_at(midnight(days[0]))
+        want = [
+            {"group": d.isoformat(), "open": open_at(midnight(d + timedelta(days=1)))} for d in days
+        ]
+        assert got[who]["rows"] == want
+    assert midnight(days[4]) - midnight(days[3]) == timedelta(hours=23)
+
+
 def test_kb(db, world):
     per: dict[int, list] = defaultdict(list)
     top = Counter()

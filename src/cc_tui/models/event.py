@@ -43,13 +43,14 @@ class Event(SQLModel, table=True):
             sqlite_where=text("corrects_id IS NOT NULL"),
             postgresql_where=text("corrects_id IS NOT NULL"),
         ),
-        # Reports (migration 0018): who worked on which incident in a period, from the
-        # index alone.
+        # Reports (migrations 0018, 0021): who worked on which incident in a period, from
+        # the index alone (SQLite reads `kind` from the index's columns, not its WHERE).
         Index(
             "ix_event_user_at",
             "at",
             "author_id",
             "incident_id",
+            "kind",
             sqlite_where=text("kind = 'user'"),
             postgresql_where=text("kind = 'user'"),
         ),

@@ -81,10 +81,26 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_opened_at", "opened_at"),
         # Imported history: a second import of the same rows adds nothing (migration 0016).
         Index("uq_incident_source_number", "source_number", unique=True),
-        # Reports (migration 0018): registered, solved and closed in a period, with what
-        # the backlog and the per-agent counts group and filter by, from the index alone.
-        Index("ix_incident_registered_at", "registered_at", "status", "created_by_id"),
-        Index("ix_incident_closed_at", "closed_at", "status", "owner_id", "registered_at"),
+        # Reports (migrations 0018, 0021): registered, solved and closed in a period, with
+        # what the backlog and the per-agent counts group and filter by (a request's status
+        # and duplicate_of_id, an agent's own incidents), from the index alone.
+        Index(
+            "ix_incident_registered_at",
+            "registered_at",
+            "status",
+            "created_by_id",
+            "duplicate_of_id",
+            "owner_id",
+        ),
+        Index(
+            "ix_incident_closed_at",
+            "closed_at",
+            "status",
+            "owner_id",
+            "registered_at",
+            "duplicate_of_id",
+            "created_by_id",
+        ),
         Index("ix_incident_solved_at", "solved_at", "owner_id"),
     )
 

@@ -102,9 +102,12 @@ def bucket_expr(column: Any, p: Period, unit: str) -> ColumnElement[str]:
 
 def analytic(session: Session) -> None:
     """Settings for one report's transaction. PostgreSQL's JIT compiler takes longer to
-    compile a report's aggregates (a second or more) than they take to run: off for it."""
+    compile a report's aggregates (a second or more) than they take to run: off for it.
+    Its default 4 MB for a sort or hash spills a year's half million (agent, incident)
+    pairs to disk (1.2 s instead of 0.6 s): 64 MB for the report's own transaction."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def in_period(column: Any, p: Period) -> ColumnElement[bool]:

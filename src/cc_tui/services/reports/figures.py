@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, exists, func, select
+from sqlalchemy import Integer, and_, case, exists, func, select, values
+from sqlalchemy import column as sql_column
 from sqlmodel import Session, col
 
 from cc_tui import clock
@@ -20,6 +21,7 @@ from cc_tui.models import (
     KbSearch,
     TimeEntry,
 )
+from cc_tui.models.base import UtcDateTime
 from cc_tui.services.context import Actor
 from cc_tui.services.reports.common import (
     Period,
@@ -28,6 +30,7 @@ from cc_tui.services.reports.common import (
     bucket_starts,
     grouped,
     in_period,
+    local_midnight,
     period,
     scoped,
     share,
@@ -35,6 +38,9 @@ from cc_tui.services.reports.common import (
 from cc_tui.statuses import CONTACT_ONLY_STATUSES
 
 _REQUESTS = [s.value for s in CONTACT_ONLY_STATUSES]
+# The backlog's days per statement (three bound values each), well under the bound values
+# a statement may carry on SQLite (32,766) and PostgreSQL (65,535).
+_DAYS_PER_STATEMENT = 2000
 
 
 def _is_request() -> Any:
@@ -291,31 +297,50 @@ def backlog(
     # An incident counts from registration until closed (abandoned contacts never count).
     started = col(Incident.registered_at)
     closed = col(Incident.closed_at)
-    base = scoped(select().select_from(Incident).where(_is_request()), actor)
-    # Open when the period began: registered before it, less those also closed before it
-    # (two counts over the registered_at and closed_at indexes, not a scan of the history).
+
+    def counted(*where: Any) -> Any:
+        query = select(func.count()).select_from(Incident).where(_is_request(), *where)
+        return scoped(query, actor).scalar_subquery()
+
+    # Every count below is a range of the registered_at or closed_at index, which holds
+    # every column the counts test (status, duplicate_of_id, owner and registrar): no row of
+    # the table is read and nothing is sorted.
+    # Open when the period began: registered before it and not closed by then.
     before = started < p.start_at
-    registered, closed_before = (
-        session.execute(base.add_columns(func.count()).where(*where)).scalar_one()
-        for where in ((before,), (before, closed < p.start_at))
+    at_start = int(
+        session.execute(
+            select(counted(before, closed.is_(None)) + counted(before, closed >= p.start_at))
+        ).scalar_one()
     )
-    at_start = int(registered) - int(closed_before)
-    # The sweep: +1 on the day an incident is registered, -1 on the day it is closed, one
-    # GROUP BY per kind of move over its index; the running sum is taken day by day below.
-    moves: dict[str, int] = {}
-    for column, sign in ((started, 1), (closed, -1)):
-        bucket = bucket_expr(column, p, "day")
-        query = base.add_columns(bucket, func.count()).where(in_period(column, p))
-        for label, n in session.execute(query.group_by(bucket)).all():
-            moves[label] = moves.get(label, 0) + sign * int(n)
+    # Registered and closed on each local day: one range count per day and kind of move.
+    bounds = [local_midnight(day, p.zone) for day in days[1:]] + [p.end_at]
+    spans = list(zip([p.start_at, *bounds[:-1]], bounds, strict=True))
+    moves: list[int] = []
+    for chunk in range(0, len(spans), _DAYS_PER_STATEMENT):
+        part = spans[chunk : chunk + _DAYS_PER_STATEMENT]
+        day = (
+            values(
+                sql_column("i", Integer()),
+                sql_column("lo", UtcDateTime()),
+                sql_column("hi", UtcDateTime()),
+                name="day",
+            )
+            .data([(chunk + i, lo, hi) for i, (lo, hi) in enumerate(part)])
+            .cte("day")
+        )
+        query = select(
+            day.c.i,
+            counted(started >= day.c.lo, started < day.c.hi),
+            counted(closed >= day.c.lo, closed < day.c.hi),
+        ).order_by(day.c.i)
+        moves += [int(r) - int(c) for _i, r, c in session.execute(query).all()]
     rows = []
-    open_now = int(at_start)
-    for day in days:
-        label = day.isoformat()
-        open_now += moves.get(label, 0)
-        rows.append({"group": label, "open": open_now})
+    open_now = at_start
+    for day_, move in zip(days, moves, strict=True):
+        open_now += move
+        rows.append({"group": day_.isoformat(), "open": open_now})
     a, b = _span(p)
-    return Report("backlog", a, b, rows, {"open_at_start": int(at_start)})
+    return Report("backlog", a, b, rows, {"open_at_start": at_start})
 
 
 def kb(
