@@ -186,9 +186,13 @@ def _handled(session: Session, p: Period) -> Any:
         )
         return select(worked.c.agent, func.count()).group_by(worked.c.agent)
     # SQLite keeps a UNION's rows in a B-tree: a pair as one integer (the agent in the high
-    # 32 bits) is a smaller key than two columns, 15 % less time for a year's half million.
-    bits = literal_column("32")
-    pair = lambda agent, incident: agent.op("<<")(bits) + incident  # noqa: E731
+    # 32 bits, the incident's id, below 2**32, in the low ones) is a smaller key than two
+    # columns: 15 % less time for a year's half million pairs.
+    bits: Any = literal_column("32")
+
+    def pair(agent: Any, incident: Any) -> Any:
+        return agent.op("<<")(bits) + incident
+
     worked = (
         select(pair(*events).label("k"))
         .where(*in_events)
