@@ -53,6 +53,44 @@ def test_change_feed_sees_committed_changes_only(db, admin):
         listener.close()
 
 
+@pytest.mark.commits
+def test_postgresql_wakes_listeners_once_per_committed_transaction(db, admin):
+    """The trigger on `change` notifies, not the service: one empty notification for a
+    transaction with several change rows, none for one that rolled back."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has no NOTIFY; its listeners poll")
+    import psycopg
+
+    dsn = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("LISTEN cc_tui")
+        with db.session() as session:
+            for incident in (1, 2, 3):
+                record_change(session, entity="incident", action="created", incident_id=incident)
+        with pytest.raises(RuntimeError), db.session() as session:
+            record_change(session, entity="incident", action="created", incident_id=4)
+            raise RuntimeError("rolled back")
+        with db.session() as session:
+            record_change(session, entity="queue", action="changed")
+        heard = [n.payload for n in conn.notifies(timeout=2, stop_after=2)]
+        heard += [n.payload for n in conn.notifies(timeout=0.3)]
+    assert heard == ["", ""]
+
+
+@pytest.mark.commits
+def test_a_session_that_need_not_be_durable_commits_without_waiting_for_the_disk(db):
+    """`durable=False` turns off synchronous_commit for that transaction only (PostgreSQL)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite ignores durable")
+    from sqlalchemy import text
+
+    show = text("SHOW synchronous_commit")
+    with db.session(durable=False) as session:
+        assert session.execute(show).scalar_one() == "off"
+    with db.session() as session:
+        assert session.execute(show).scalar_one() == "on"
+
+
 HEADLESS = (
     "services",
     "models",

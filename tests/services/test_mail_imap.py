@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.errors import NotFound, RuleViolation, Unavailable, UsageError
 from cc_tui.models import Incident, MailMessage
 from cc_tui.services.mail import fetch as fetch_module
 from cc_tui.services.mail.fetch import FetchResult, fetch, watch
@@ -85,6 +85,38 @@ def test_a_failed_filing_leaves_the_message_new_on_the_server(
     monkeypatch.undo()
     assert fetch(db, actor=admin).incidents == 1
     assert imap_server.unseen() == []
+
+
+def test_the_server_hears_of_a_group_only_after_its_filing_is_durable(
+    db, admin, imap_server, desk, monkeypatch
+):
+    """Messages are committed without waiting for the disk (PostgreSQL); one durable
+    commit for the group comes before the server is told, and if it fails the server is
+    not told."""
+    for name in ("01-plain-new.eml", "02-reply-in-reply-to.eml"):
+        imap_server.append((CORPUS / name).read_bytes())
+    durable = fetch_module._durable
+    calls: list[tuple[int, list[int]]] = []
+
+    def watched(database, row_id):
+        calls.append((row_id, imap_server.unseen()))
+        durable(database, row_id)
+
+    monkeypatch.setattr(fetch_module, "_durable", watched)
+    assert fetch(db, actor=admin).fetched == 2
+    with db.session() as s:
+        last = max(r.id for r in s.exec(select(MailMessage)).all())
+    assert calls == [(last, [1, 2])]
+    assert imap_server.unseen() == []
+
+    def failing(database, row_id):
+        raise Unavailable("the disk is full")
+
+    imap_server.append((CORPUS / "06-rfc2231-name.eml").read_bytes())
+    monkeypatch.setattr(fetch_module, "_durable", failing)
+    with pytest.raises(Unavailable):
+        fetch(db, actor=admin)
+    assert imap_server.unseen() == [3]
 
 
 def test_the_same_folder_read_again_is_not_filed_twice(db, admin, imap_server, desk):

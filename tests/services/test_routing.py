@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -265,3 +266,44 @@ def test_cli_rule_add_list_move_and_exit_codes(cli, world):
     assert both.exit_code == 2 and "not both" in both.stderr
     assert cli("rule", "add", "--department", "DESK", login="bob").exit_code == 1
     assert cli("rule", "move", "999", "--position", "1").exit_code == 3
+
+
+def test_a_batch_reads_the_rules_and_the_reference_rows_once(db, admin, world):
+    """Inside `reference_per_batch()` (a mail fetch) the second registration reads no rule,
+    department, default priority, reason code nor policy again; a rule added meanwhile
+    counts from the next batch, and outside a batch at once."""
+    from sqlalchemy import event
+
+    from cc_tui.services.per_batch import reference_per_batch
+
+    def register() -> int:
+        form = IntakeForm(
+            request_type="action", title="Broken", reason="HW/DISK", customer_id=world["north"]
+        )
+        with db.session() as s:
+            return save_call(s, actor=admin, channel="phone", form=form).id
+
+    rule(db, admin, department="DESK", least_loaded=True)
+    tables: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        tables.extend(re.findall(r"\bFROM\s+(\w+)", statement))
+
+    reference = {"routing_rule", "department", "priority", "code", "notify_policy"}
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with reference_per_batch():
+            first = register()
+            assert {"routing_rule", "priority", "code", "notify_policy"} <= set(tables)
+            rule(db, admin, department="NET", position=1)
+            tables.clear()
+            second = register()
+            assert not set(tables) & reference
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    with db.session() as s:
+        for number in (first, second):
+            detail = incident_detail(s, number)
+            assert (detail.department, detail.owner, detail.priority) == ("DESK", "bob", "P3")
+            assert detail.reason["general"] and detail.reason["specific"]
+    assert incident(db, admin, customer_id=world["north"]).department == "NET"

@@ -1,15 +1,17 @@
 """The change feed: services record what they changed; open consoles follow it.
 
 `record_change` runs inside the service's transaction, so a change row exists exactly when
-the change committed. On PostgreSQL it also sends `NOTIFY cc_tui` (delivered on commit);
-`ChangeListener` waits for those notifications, and on SQLite polls the highest change id,
-which is one indexed read.
+the change committed. On PostgreSQL a statement trigger on `change` (migration 0021) sends
+`NOTIFY cc_tui` with an empty payload; PostgreSQL folds a transaction's identical
+notifications into one and delivers it on commit, so listeners are woken once per
+committed transaction, without a round trip of the writer's own. `ChangeListener` waits
+for those notifications and then reads the new rows by id; on SQLite it polls the highest
+change id, which is one indexed read.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from cc_tui.db.engine import Database
@@ -83,15 +85,6 @@ def record_change(
     )
     session.add(change)
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        payload = json.dumps({"id": change.id, "entity": entity, "incident": incident_id})
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {
-                "channel": CHANNEL,
-                "payload": payload,
-            },
-        )
     return change
 
 
@@ -189,8 +182,8 @@ def incidents_in(changes: Iterable[ChangeInfo]) -> set[int]:
 
 
 def record_changes(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Many changes of one operation (a work order closing its incidents): one INSERT and,
-    on PostgreSQL, one notification for all of them."""
+    """Many changes of one operation (a work order closing its incidents): one INSERT (and
+    so, on PostgreSQL, one notification by the trigger) for all of them."""
     if not rows:
         return
     from sqlalchemy import insert
@@ -212,8 +205,3 @@ def record_changes(session: Session, rows: list[dict[str, Any]]) -> None:
         for row in rows
     ]
     session.execute(insert(Change.__table__), values)  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        payload = json.dumps({"entity": rows[0]["entity"], "count": len(rows)})
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
-        )

@@ -141,11 +141,20 @@ class Database:
             raise Unavailable(f"cannot create database {path}: {error}") from error
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+    def session(self, *, write: bool = True, durable: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        `durable=False` (PostgreSQL; SQLite ignores it): the commit returns before its WAL
+        is flushed to disk (`SET LOCAL synchronous_commit TO off`), saving the wait for the
+        disk. A crash of the server may lose such a commit, never half of it. The caller
+        must commit durably (a normal commit that writes) before it tells anyone outside
+        the database that the work is done: flushing the WAL up to that commit flushes
+        every earlier commit too, asynchronous ones included."""
         try:
             with self.new_session(write=write) as session:
                 try:
+                    if not durable and not self.is_sqlite:
+                        session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO off")
                     yield session
                     session.commit()
                 except BaseException:

@@ -240,7 +240,8 @@ def _counts(session: Session) -> dict[str, int]:
 
 
 def _mark(loader: BulkLoader, action: str, count: int) -> None:
-    """One change-feed row for the whole load (open consoles refresh once)."""
+    """One change-feed row for the whole load (open consoles refresh once; on PostgreSQL
+    the trigger on `change` wakes them)."""
     p = loader.param
     loader.execute(
         f"INSERT INTO change (at, entity, entity_id, action) VALUES ({p}, {p}, {p}, {p})",
@@ -251,9 +252,6 @@ def _mark(loader: BulkLoader, action: str, count: int) -> None:
             action,
         ),
     )
-    if not loader.sqlite:
-        payload = json.dumps({"entity": MARKER_ENTITY, "action": action})
-        loader.execute("SELECT pg_notify('cc_tui', %s)", (payload,))
 
 
 # --- master data ---------------------------------------------------------------------------

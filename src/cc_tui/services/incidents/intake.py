@@ -25,6 +25,7 @@ from cc_tui.models.enums import (
     SystemEvent,
 )
 from cc_tui.normalize import email_key, normalize_phone
+from cc_tui.services import per_batch
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
 from cc_tui.services.incidents.base import (
@@ -725,13 +726,18 @@ def _attach_unit(session: Session, incident: Incident, unit: Unit) -> list[str]:
     return notes
 
 
+def _reason_ids(session: Session, path: str) -> tuple[int | None, int | None]:
+    general, specific = resolve_pair(session, CodeKind.REASON, path)
+    return general.id, specific.id if specific else None
+
+
 def _classify(session: Session, incident: Incident, form: IntakeForm, rtype: RequestType) -> None:
     from cc_tui.services.sla.priorities import default_priority_for, resolve_priority
 
     if form.reason and form.reason.strip():
-        general, specific = resolve_pair(session, CodeKind.REASON, form.reason)
-        incident.reason_general_id = general.id
-        incident.reason_specific_id = specific.id if specific else None
+        incident.reason_general_id, incident.reason_specific_id = per_batch.shared(
+            ("reason", form.reason), lambda: _reason_ids(session, form.reason or "")
+        )
     if form.request_kind and form.request_kind.strip():
         incident.request_type_code_id = resolve_code(
             session, CodeKind.REQUEST_TYPE, form.request_kind

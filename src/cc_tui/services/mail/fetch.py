@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -31,6 +31,7 @@ from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import event_types_per_batch
 from cc_tui.services.mail.intake import receive
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
+from cc_tui.services.per_batch import reference_per_batch
 from cc_tui.services.worktime.stored import calendars_per_batch
 
 TIMEOUT = 30.0
@@ -147,6 +148,26 @@ def _done(client: BaseMailBox, box: MailboxInfo, uids: list[int]) -> None:
         client.flag(listed, MailMessageFlags.SEEN, True)
 
 
+def _durable(database: Database, row_id: int) -> None:
+    """Wait until a group's filing is on disk, before the server is told (PostgreSQL).
+
+    Each message of the group was committed asynchronously (`durable=False`: the commit
+    does not wait for its WAL to reach the disk). One synchronous commit flushes the WAL
+    up to its own commit record, and with it every commit before it, so the group is as
+    durable as if each message had waited, for the price of one wait. That commit must
+    write something (PostgreSQL does not wait on a commit that wrote nothing): one row of
+    the group, `row_id`, written again unchanged. On SQLite every commit is as durable as
+    it always was."""
+    if database.is_sqlite:
+        return
+    with database.session() as session:
+        session.execute(
+            update(MailMessage)
+            .where(col(MailMessage.id) == row_id)
+            .values(status=col(MailMessage.status))
+        )
+
+
 def fetch_new(
     database: Database,
     client: BaseMailBox,
@@ -171,18 +192,23 @@ def fetch_new(
     if progress is not None and uids:
         progress(box.name, 0, len(uids))
     done = 0
-    # Each calendar and the event types are read once a pass, not once a message.
-    with calendars_per_batch(), event_types_per_batch():
+    # Each calendar, the event types and the other reference rows (the reason code, the
+    # default priority, routing rules and their departments, the notification policy) are
+    # read once a pass, not once a message.
+    with calendars_per_batch(), event_types_per_batch(), reference_per_batch():
         for chunk in _chunks(uids, _sizes(client, uids)):
             bodies = _bodies(client, chunk)
             filed: list[int] = []
+            last_row: int | None = None
             try:
                 for uid in chunk:
                     raw = bodies.get(uid)
                     if raw is None:
                         continue  # expunged meanwhile
                     try:
-                        with database.session() as session:
+                        # Committed without waiting for the disk: `_durable` waits once
+                        # for the whole group, before the server hears of it.
+                        with database.session(durable=False) as session:
                             outcome = receive(
                                 session,
                                 actor=actor,
@@ -195,12 +221,16 @@ def fetch_new(
                     except IntegrityError:
                         continue  # another fetcher filed this UID first
                     filed.append(uid)
+                    last_row = outcome.message if outcome.message is not None else last_row
                     result.count(outcome.outcome)
                     done += 1
                     if progress is not None:
                         progress(box.name, done, len(uids))
             finally:
-                # Committed: only now the server may forget they are new.
+                # Committed and on disk: only now the server may forget they are new (if
+                # the durable commit fails, the server is not told and they are read again).
+                if last_row is not None:
+                    _durable(database, last_row)
                 _done(client, box, filed)
 
 

@@ -24,6 +24,7 @@ from cc_tui import clock
 from cc_tui.models import Contact, Customer, Incident, Notification, NotifyPolicy
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.normalize import is_mobile
+from cc_tui.services import per_batch
 
 REGISTERED = "registered"
 HANDED_OVER = "handed_over"
@@ -49,15 +50,19 @@ def policy_of(session: Session) -> Policy:
     if cached is not None and transaction is not None and cached[0] is transaction:
         kept: Policy = cached[1]
         return kept
+    policy: Policy = per_batch.shared("notify_policy", lambda: _read_policy(session))
+    session.info[_POLICY_KEY] = (session.get_transaction(), policy)
+    return policy
+
+
+def _read_policy(session: Session) -> Policy:
     with session.no_autoflush:  # the change's own rows go at its next statement as ever
         rows = session.execute(
             select(
                 col(NotifyPolicy.request_type), col(NotifyPolicy.channel), col(NotifyPolicy.event)
             ).where(col(NotifyPolicy.enabled))
         ).all()
-    policy: Policy = frozenset((t, c, e) for t, c, e in rows)
-    session.info[_POLICY_KEY] = (session.get_transaction(), policy)
-    return policy
+    return frozenset((t, c, e) for t, c, e in rows)
 
 
 def forget_policy(session: Session) -> None:

@@ -22,6 +22,7 @@ from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Code, Customer, Department, Incident, Priority, RoutingRule, Unit
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, CodeKind, Role, Status, SystemEvent
+from cc_tui.services import per_batch
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import parse_skills, resolve_agent, resolve_department
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
@@ -394,7 +395,7 @@ def least_loaded_agent(
     # owner_id (not id): the count is then read from ix_incident_owner_open alone.
     open_count = func.count(col(Incident.owner_id))
     query = (
-        select(col(Agent.id), open_count)
+        select(Agent, open_count)
         .outerjoin(
             Incident,
             and_(
@@ -417,28 +418,39 @@ def least_loaded_agent(
         # Skills are stored as "a,b,c": wrap in commas to match whole tags only.
         tags = literal(",").concat(Agent.skills).concat(",")
         query = query.where(tags.like(f"%,{skill},%"))
+    # The agent's row comes with its count (grouped by its primary key): one statement.
     row = session.execute(query).first()
-    return session.get(Agent, row[0]) if row else None
+    return row[0] if row else None
 
 
 def route(session: Session, incident: Incident) -> RoutingDecision | None:
     """Which rule routes this incident and where to; None when no active rule matches.
     Reads only: `apply_routing` acts on the decision."""
     facts = _facts(session, incident)
-    rules = session.scalars(
-        select(RoutingRule)
-        .join(Department, col(Department.id) == col(RoutingRule.department_id))
-        .where(col(RoutingRule.active).is_(True), col(Department.active).is_(True))
-        .order_by(col(RoutingRule.position), col(RoutingRule.id))
-    ).all()
-    for rule in rules:
+    for rule in _active_rules(session):
         if _matches(rule, facts):
             return _decide(session, rule)
     return None
 
 
+def _active_rules(session: Session) -> tuple[RoutingRule, ...]:
+    """The active rules of active departments in order (read once per batch: copies)."""
+    return per_batch.shared(
+        "routing_rules",
+        lambda: tuple(
+            per_batch.detached(rule)
+            for rule in session.scalars(
+                select(RoutingRule)
+                .join(Department, col(Department.id) == col(RoutingRule.department_id))
+                .where(col(RoutingRule.active).is_(True), col(Department.active).is_(True))
+                .order_by(col(RoutingRule.position), col(RoutingRule.id))
+            )
+        ),
+    )
+
+
 def _decide(session: Session, rule: RoutingRule) -> RoutingDecision:
-    dept = session.get(Department, rule.department_id)
+    dept = per_batch.row(session, Department, rule.department_id)
     assert dept is not None and dept.id is not None
     owner: Agent | None = None
     how = "queue"

@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session, col
 
 from cc_tui import clock
-from cc_tui.db.changes import CHANNEL, record_change
+from cc_tui.db.changes import record_change
 from cc_tui.errors import RuleViolation, UsageError
 from cc_tui.models import (
     Agent,
@@ -255,11 +255,6 @@ class _Sweep:
         if self.recompute:
             self._recompute_deadlines(system_agent_id(session))
         self._drop_temp_table()
-        if self.pg and changed:
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANNEL, "payload": '{"entity": "escalation"}'},
-            )
         return SweepResult(
             at=self.now,
             checked=checked,

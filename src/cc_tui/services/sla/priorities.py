@@ -17,6 +17,7 @@ from cc_tui.db.changes import record_change
 from cc_tui.errors import NotFound, RuleViolation, UsageError
 from cc_tui.models import Customer, Priority, ServiceContract
 from cc_tui.models.enums import CoverageBasis
+from cc_tui.services import per_batch
 from cc_tui.services.context import Actor
 from cc_tui.services.worktime.hours import MAX_DURATION_MINUTES
 
@@ -201,8 +202,12 @@ def default_priority_for(
             priority = session.get(Priority, customer.priority_id)
             if priority is not None and priority.active:
                 return priority
-    return session.scalars(
-        select(Priority)
-        .where(col(Priority.is_default).is_(True), col(Priority.active).is_(True))
-        .order_by(col(Priority.id))
-    ).first()
+    default_id = per_batch.shared(
+        "default_priority",
+        lambda: session.scalars(
+            select(col(Priority.id))
+            .where(col(Priority.is_default).is_(True), col(Priority.active).is_(True))
+            .order_by(col(Priority.id))
+        ).first(),
+    )
+    return per_batch.row(session, Priority, default_id) if default_id is not None else None
