@@ -42,37 +42,63 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         _check_row(obj, only_changed=True)
 
 
+# Per mapped class, the columns the guard looks at (text and integers; dates, flags and
+# JSON pass as they are), worked out once: (attribute, column, storage type).
+_PLANS: dict[Any, tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _plan(mapper: Any) -> tuple[tuple[str, Any, Any], ...]:
+    plan = _PLANS.get(mapper)
+    if plan is None:
+        plan = _PLANS[mapper] = tuple(
+            (attr.key, attr.columns[0], kind)
+            for attr in mapper.column_attrs
+            if isinstance(kind := storage_type(attr.columns[0]), (String, Integer))
+        )
+    return plan
+
+
 def _check_row(obj: Any, *, only_changed: bool) -> None:
     state = inspect(obj)
-    for attr in state.mapper.column_attrs:
-        if only_changed and not state.attrs[attr.key].history.added:
+    # A changed row: only the attributes set since it was loaded (their old values are
+    # kept in committed_state), and of those the ones whose value changed.
+    changed = state.committed_state if only_changed else None
+    for key, column, kind in _plan(state.mapper):
+        if changed is not None and (key not in changed or not state.attrs[key].history.added):
             continue
-        value = getattr(obj, attr.key)
+        value = getattr(obj, key)
         if value is None:
             continue
-        checked = check_value(attr.columns[0], attr.key, value)
+        checked = _checked(column, kind, key, value)
         if checked is not value:
-            setattr(obj, attr.key, checked)
+            setattr(obj, key, checked)
 
 
 def check_value(column: Any, name: str, value: Any) -> Any:
     """`value` as it may be stored in `column`, or UsageError naming the field."""
-    kind = storage_type(column)
-    where = f"{column.table.name} {name}" if column.table is not None else name
+    return _checked(column, storage_type(column), name, value)
+
+
+def _checked(column: Any, kind: Any, name: str, value: Any) -> Any:
     if isinstance(value, str) and isinstance(kind, String):
         multiline = kind.length is None or bool(column.info.get("multiline"))
         cleaned = clean(value, multiline=multiline)
         if kind.length is not None and len(cleaned) > kind.length:
             raise UsageError(
-                f"{where} is too long: {len(cleaned)} characters (at most {kind.length})",
+                f"{_where(column, name)} is too long: {len(cleaned)} characters "
+                f"(at most {kind.length})",
                 field=name,
             )
         return value if cleaned == value else cleaned
     if isinstance(value, int) and not isinstance(value, bool) and isinstance(kind, Integer):
         bits = next(b for t, b in _INT_BITS if isinstance(kind, t))
         if not -(2**bits) <= value < 2**bits:
-            raise UsageError(f"{where} is out of range: {value}", field=name)
+            raise UsageError(f"{_where(column, name)} is out of range: {value}", field=name)
     return value
+
+
+def _where(column: Any, name: str) -> str:
+    return f"{column.table.name} {name}" if column.table is not None else name
 
 
 def storage_type(column: Any) -> Any:

@@ -351,8 +351,14 @@ def _caller(session: Session, address: str) -> tuple[int | None, int | None]:
     key = email_key(address)
     if key is None:
         return None, None
-    contact = session.exec(select(Contact).where(col(Contact.email_key) == key)).first()
-    if contact is not None:
+    # The contact's customer comes with it (the registration reads it next): one statement.
+    found = session.exec(
+        select(Contact, Customer)
+        .join(Customer, col(Customer.id) == col(Contact.customer_id))
+        .where(col(Contact.email_key) == key)
+    ).first()
+    if found is not None:
+        contact, _customer = found
         return contact.customer_id, contact.id
     customer = session.exec(select(Customer).where(col(Customer.email_key) == key)).first()
     return (customer.id if customer else None), None

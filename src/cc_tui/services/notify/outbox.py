@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import literal, select, text
+from sqlalchemy import inspect, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -73,6 +73,8 @@ def forget_policy(session: Session) -> None:
 def idempotency_key(incident_id: int, event: str, channel: str, recipient: str) -> str:
     return f"{incident_id}:{event}:{channel}:{recipient.strip().lower()}"
 
+
+M = TypeVar("M", Contact, Customer)
 
 # Preferences (customer.notify, contact.notify): how a customer hears from us.
 PREFERENCES = ("email", "sms", "none")
@@ -175,11 +177,35 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return sum(len(connection.execute(statement, row).all()) for row in rows)
 
 
+def _held(session: Session, model: type[M], row_id: int | None) -> M | Literal[False] | None:
+    """The row if the session holds it loaded (None for no id), False if it would have to
+    be read."""
+    if not row_id:
+        return None
+    found = session.identity_map.get(session.identity_key(model, row_id))
+    if found is None or not isinstance(found, model) or inspect(found).expired_attributes:
+        return False
+    return found
+
+
 def reach_of(session: Session, incident: Incident) -> Reach:
     """`reach` for one incident: its contact and customer (by the ids it holds now, flushed
-    or not) read in one statement."""
+    or not), from the session when it holds both (a registration has just read them), else
+    read in one statement."""
     if not incident.contact_id and not incident.customer_id:
         return reach(incident, None, None)
+    contact = _held(session, Contact, incident.contact_id)
+    customer = _held(session, Customer, incident.customer_id)
+    if contact is not False and customer is not False:
+        return reach(
+            incident,
+            (contact.email, contact.notify, contact.mobile_e164, contact.phone_e164)
+            if contact is not None
+            else None,
+            (customer.email, customer.notify, customer.phone_e164)
+            if customer is not None
+            else None,
+        )
     one = select(literal(1).label("one")).subquery()
     found = session.execute(
         select(
