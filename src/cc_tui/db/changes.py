@@ -1,7 +1,7 @@
 """The change feed: services record what they changed; open consoles follow it.
 
 `record_change` runs inside the service's transaction, so a change row exists exactly when
-the change committed. On PostgreSQL a statement trigger on `change` (migration 0021) sends
+the change committed. On PostgreSQL a statement trigger on `change` (migration 0022) sends
 `NOTIFY cc_tui` with an empty payload; PostgreSQL folds a transaction's identical
 notifications into one and delivers it on commit, so listeners are woken once per
 committed transaction, without a round trip of the writer's own. `ChangeListener` waits

@@ -1,7 +1,7 @@
 """change feed wake-up: one NOTIFY cc_tui per transaction, sent by the database
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-05
 
 Until now every `record_change` ran `SELECT pg_notify(...)` after its row, a round trip of
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
