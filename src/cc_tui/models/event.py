@@ -87,7 +87,9 @@ class TimeEntry(SQLModel, table=True):
             postgresql_where=text("ended_at IS NULL"),
         ),
         Index("ix_time_entry_incident", "incident_id"),
-        Index("ix_time_entry_agent", "agent_id", "started_at"),
+        # An agent's entries by start; with what the per-agent report sums (migration 0023),
+        # so each agent's minutes booked in a period are one range of this index.
+        Index("ix_time_entry_agent", "agent_id", "started_at", "ended_at", "minutes"),
         # Reports (migration 0018): entries started in a period, and the minutes booked on
         # one incident, each read from the index alone.
         Index(

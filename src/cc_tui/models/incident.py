@@ -81,9 +81,9 @@ class Incident(SQLModel, table=True):
         Index("ix_incident_opened_at", "opened_at"),
         # Imported history: a second import of the same rows adds nothing (migration 0016).
         Index("uq_incident_source_number", "source_number", unique=True),
-        # Reports (migrations 0018, 0021): registered, solved and closed in a period, with
-        # what the backlog and the per-agent counts group and filter by (a request's status
-        # and duplicate_of_id, an agent's own incidents), from the index alone.
+        # Reports (migrations 0018, 0021): registered and closed in a period, with what the
+        # backlog tests (a request's status and duplicate_of_id, an agent's own incidents),
+        # from the index alone.
         Index(
             "ix_incident_registered_at",
             "registered_at",
@@ -101,7 +101,17 @@ class Incident(SQLModel, table=True):
             "duplicate_of_id",
             "created_by_id",
         ),
-        Index("ix_incident_solved_at", "solved_at", "owner_id"),
+        # Reports (migration 0023): each agent's registered, solved and closed incidents
+        # in a period, one index range per agent (nothing to sort).
+        Index(
+            "ix_incident_registered_by",
+            "created_by_id",
+            "registered_at",
+            "status",
+            "duplicate_of_id",
+        ),
+        Index("ix_incident_solved_by", "owner_id", "solved_at"),
+        Index("ix_incident_closed_by", "owner_id", "closed_at"),
     )
 
     # The human number is INC-<id>.
