@@ -18,7 +18,8 @@ from cc_tui.services.context import actor_of
 from cc_tui.services.directory.customers import find_customers
 from cc_tui.services.importing.incidents import import_incidents, login_for, parse_mapping
 from cc_tui.services.reports import figures
-from cc_tui.services.reports.times import percentile, times
+from cc_tui.services.reports.arrays import percentile
+from cc_tui.services.reports.times import times
 from tests import factories as f
 from tests.servicenow_export import COLUMNS, generate
 

@@ -1,29 +1,33 @@
 """Time analysis: how long incidents took from the contact's start to their first response,
 assignment, solution and closing, and the time booked on them, per group.
 
-Wall clock, one pass over the period's incidents. PostgreSQL: one GROUP BY with
-`percentile_cont` for the median and p90. SQLite (no percentile function): the count, mean,
-min and max in one GROUP BY; the median and p90 from one statement that ranks every
-measured value (ROW_NUMBER over the group and span) and returns only the two ranked values
-around each percentile, interpolated here as `percentile_cont` does. Groups are the
-incident's own column (an id), named afterwards, so no row joins a code table.
+SQL selects and filters: the period's saved incidents (in the actor's scope), each one's
+group key (the incident's own column, an id named afterwards, so no row joins a code
+table), the minutes booked on it, its timestamps and, on the business clock, its calendar
+as the deadlines choose it. What it computes depends on the clock and the database:
 
-Business clock: the working minutes depend on each incident's calendar (holidays, DST), so
-SQL selects the timestamps (as numbers) and the calendar; each calendar's working spans over
-the period are laid out once with `worktime.hours` and every incident is measured by
-bisection in them, then summarised in Python.
+- Wall clock on PostgreSQL: everything in one GROUP BY, the median and p90 with
+  `percentile_cont`.
+- Wall clock on SQLite and the business clock on both: SQLite has no percentile function,
+  and ordering the values with its sorter costs about 0.8 s per million (GROUP BY sorts as
+  well), while working minutes need each incident's calendar (holidays, DST, breaks). So
+  SQL hands every column over in one piece, the period's values joined by commas
+  (`group_concat` / `string_agg`, one text per column rather than a row tuple per
+  incident; instants as their UTC wall time, which SQLite stores as such, so no
+  `julianday` per value), and numpy (`arrays`) computes the rest: the instants parsed as
+  datetime64, each span's minutes (on the business clock each calendar's working spans
+  over the period laid out once and every incident's start and end looked up with
+  `searchsorted`), the groups by `unique`, and per group and measure the values sorted
+  once for count, mean, min, max, and the median and p90 interpolated between closest
+  ranks exactly as `percentile_cont` does.
 """
 
 from __future__ import annotations
 
-import statistics
-from bisect import bisect_right
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Integer as SqlInteger
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import Text, case, cast, func, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -33,7 +37,6 @@ from cc_tui.models import Agent, Code, Department, Incident, Priority, ServiceCo
 from cc_tui.services.context import Actor
 from cc_tui.services.reports.common import NONE_LABEL, analytic, in_period, period, scoped
 from cc_tui.services.reports.figures import Report
-from cc_tui.services.worktime.hours import WorkCalendar
 from cc_tui.services.worktime.stored import CalendarCache
 from cc_tui.statuses import CONTACT_ONLY_STATUSES
 
@@ -68,39 +71,8 @@ _GROUP_NAMES: dict[str, tuple[Any, Any]] = {
 }
 
 
-# Median and p90 as exact fractions: the ranks are integer arithmetic, in SQL and here.
-QUANTILES = {"median_minutes": (1, 2), "p90_minutes": (9, 10)}
-
-
-def ranks(n: int, num: int, den: int) -> tuple[int, int, float]:
-    """0-based ranks around the num/den quantile of n values and the weight of the upper."""
-    scaled = num * (n - 1)
-    return scaled // den, (scaled + den - 1) // den, (scaled % den) / den
-
-
-def percentile(ordered: Sequence[float], num: int, den: int) -> float:
-    """Linear interpolation between closest ranks (`percentile_cont`)."""
-    low, high, weight = ranks(len(ordered), num, den)
-    return ordered[low] + (ordered[high] - ordered[low]) * weight
-
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
-
-
-def summary(values: Sequence[float]) -> dict[str, Any]:
-    """The figures of one span from its durations (the business clock's path)."""
-    ordered = sorted(values)
-    if not ordered:
-        return _empty()
-    return {
-        "count": len(ordered),
-        "mean_minutes": _round(statistics.fmean(ordered)),
-        "median_minutes": _round(percentile(ordered, 1, 2)),
-        "p90_minutes": _round(percentile(ordered, 9, 10)),
-        "min_minutes": _round(ordered[0]),
-        "max_minutes": _round(ordered[-1]),
-    }
 
 
 def _empty() -> dict[str, Any]:
@@ -153,12 +125,10 @@ def times(
         ),
         actor,
     ).whereclause
-    if clock == "business":
-        per_key = _business(session, key, where)
-    elif session.get_bind().dialect.name == "postgresql":
+    if clock == "wall" and session.get_bind().dialect.name == "postgresql":
         per_key = _wall_postgresql(session, key, where)
     else:
-        per_key = _wall_sqlite(session, key, where)
+        per_key = _measured(session, by, key, where, business=clock == "business")
     names = _names(session, by, list(per_key))
     rows: dict[str, dict[str, Any]] = {}
     for k, figures in per_key.items():
@@ -238,142 +208,26 @@ def _wall_postgresql(session: Session, key: Any, where: Any) -> dict[Any, dict[s
     return out
 
 
-def _wall_sqlite(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any]]:
-    opened = func.julianday(col(Incident.opened_at))
-    measures: list[Any] = [
-        (func.julianday(col(column)) - opened) * 1440.0 for column in SPANS.values()
-    ]
-    measures.append(_booked_minutes())
-    names = [f"m{i}" for i in range(len(measures))]
-    base = _base(key, where, measures)
-    figures: list[Any] = [base.c.g, func.count()]
-    for n in names:
-        c = base.c[n]
-        figures += [func.count(c), func.avg(c), func.min(c), func.max(c)]
-    figures.append(func.sum(base.c[names[-1]]))
-    counts: dict[Any, dict[str, Any]] = {}
-    wanted: list[tuple[int, Any, int]] = []
-    spans_of: dict[Any, dict[str, dict[str, Any]]] = {}
-    totals: dict[Any, Any] = {}
-    for g, n, *got in session.execute(select(*figures).group_by(base.c.g)).all():
-        totals[g] = got.pop()
-        counts[g] = {"count": int(n)}
-        stats: dict[str, dict[str, Any]] = {}
-        for i, name in enumerate(MEASURES):
-            cnt, mean, low, high = got[4 * i : 4 * i + 4]
-            if not cnt:
-                continue
-            stats[name] = {
-                "count": int(cnt),
-                "mean_minutes": _round(mean),
-                "median_minutes": None,
-                "p90_minutes": None,
-                "min_minutes": _round(low),
-                "max_minutes": _round(high),
-            }
-            for num, den in QUANTILES.values():
-                low_rank, high_rank, _ = ranks(int(cnt), num, den)
-                wanted += [(i, g, low_rank + 1), (i, g, high_rank + 1)]
-        spans_of[g] = stats
-    if wanted:
-        picked = _ranked_values(session, base, names, wanted)
-        for (i, g), at in picked.items():
-            measure = spans_of[g][MEASURES[i]]
-            for quantile, (num, den) in QUANTILES.items():
-                low_rank, high_rank, weight = ranks(measure["count"], num, den)
-                low, high = at[low_rank + 1], at[high_rank + 1]
-                measure[quantile] = _round(low + (high - low) * weight)
-    return {g: _row(counts[g]["count"], spans_of[g], totals[g]) for g in counts}
+def _as_text(session: Session, column: Any, *, instant: bool = False) -> Any:
+    """A column as text in SQL, '' for NULL: an instant as its UTC wall time
+    ('YYYY-MM-DD HH:MM:SS[.ffffff]', read by numpy as datetime64), anything else as its
+    plain text. SQLite stores instants as exactly that text: handed over as stored."""
+    text_of: Any
+    if not instant:
+        text_of = cast(column, Text)
+    elif session.get_bind().dialect.name == "postgresql":
+        text_of = cast(func.timezone("UTC", column), Text)
+    else:
+        text_of = type_coerce(column, Text)
+    return func.coalesce(text_of, literal("", Text))
 
 
-def _ranked_values(
-    session: Session, base: Any, names: list[str], wanted: list[tuple[int, Any, int]]
-) -> dict[tuple[int, Any], dict[int, float]]:
-    """The values at the wanted 1-based ranks of each (measure, group): every measured value
-    ranked in one window, only the wanted ones returned."""
-    long = union_all(
-        *(
-            select(
-                literal(i, SqlInteger).label("k"), base.c.g.label("g"), base.c[n].label("m")
-            ).where(base.c[n].is_not(None))
-            for i, n in enumerate(names)
-        )
-    ).subquery("long")
-    ranked = select(
-        long.c.k,
-        long.c.g,
-        long.c.m,
-        func.row_number().over(partition_by=(long.c.k, long.c.g), order_by=long.c.m).label("rn"),
-    ).subquery("ranked")
-    # A literal IN list is a look-up per row; the exact (measure, group, rank) is checked
-    # here on the few rows it lets through.
-    query = select(ranked.c.k, ranked.c.g, ranked.c.rn, ranked.c.m).where(
-        ranked.c.rn.in_(sorted({rank for _k, _g, rank in wanted}))
-    )
-    exact = set(wanted)
-    out: dict[tuple[int, Any], dict[int, float]] = {}
-    for k, g, rn, m in session.execute(query).all():
-        if (int(k), g, int(rn)) in exact:
-            out.setdefault((int(k), g), {})[int(rn)] = float(m)
-    return out
-
-
-def _epoch(session: Session, column: Any) -> Any:
-    """Seconds since 1970 as a plain number: no datetime object per value on the way out."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_part("epoch", column)
-    return (func.julianday(column) - 2440587.5) * 86400.0
-
-
-class _WorkingClock:
-    """Working seconds since the first day of a calendar's range, at any instant of it: the
-    working spans of every local day in the range (as `worktime.hours` computes them, DST
-    and holidays included) with their running total, found by bisection. The working time
-    between two instants is the difference of the two readings, as `working_time` sums it
-    day by day."""
-
-    def __init__(self, cal: WorkCalendar | None, first: float, last: float) -> None:
-        self.always = cal is None or cal.always
-        self.opens: list[float] = []
-        self.lengths: list[float] = []
-        self.before: list[float] = []
-        if cal is None or self.always:
-            return
-        day = datetime.fromtimestamp(first, UTC).astimezone(cal.zone).date() - timedelta(days=1)
-        end = datetime.fromtimestamp(last, UTC).astimezone(cal.zone).date() + timedelta(days=1)
-        total = 0.0
-        while day <= end:
-            for opens, closes in cal.spans(day):
-                length = (closes - opens).total_seconds()
-                self.opens.append(opens.timestamp())
-                self.lengths.append(length)
-                self.before.append(total)
-                total += length
-            day += timedelta(days=1)
-
-    def reading(self, t: float) -> float:
-        i = bisect_right(self.opens, t) - 1
-        if i < 0:
-            return 0.0
-        return self.before[i] + min(t - self.opens[i], self.lengths[i])
-
-    def minutes(self, start: float, end: float) -> float:
-        if end <= start:
-            return 0.0
-        if self.always:
-            return (end - start) / 60.0
-        return (self.reading(end) - self.reading(start)) / 60.0
-
-
-def _business(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any]]:
-    """Working minutes on the incident's calendar, chosen as the deadlines choose it: none
-    (24/7) for an all-hours priority, the contract's for a contract-hours priority, else the
-    department's, else the priority's. SQL selects each incident's group, calendar and
-    timestamps (as numbers); each calendar's working spans over the period are laid out
-    once and every incident is measured by two look-ups per span. Time booked is the same
-    on both clocks."""
+def _calendar_choice() -> tuple[Any, list[tuple[Any, Any]]]:
+    """The incident's calendar as the deadlines choose it: none (24/7) for an all-hours
+    priority, the contract's for a contract-hours priority, else the department's, else the
+    priority's; and the outer joins it reads."""
     prio, dept, contract = aliased(Priority), aliased(Department), aliased(ServiceContract)
-    calendar = case(
+    chosen = case(
         (prio.id.is_(None), None),  # type: ignore[union-attr]
         (col(prio.basis) == "all", None),
         (
@@ -382,53 +236,75 @@ def _business(session: Session, key: Any, where: Any) -> dict[Any, dict[str, Any
         ),
         else_=func.coalesce(col(dept.calendar_id), col(prio.calendar_id)),
     )
-    query = (
-        select(
-            key,
-            calendar,
-            _epoch(session, col(Incident.opened_at)),
-            _booked_minutes(),
-            *(_epoch(session, col(c)) for c in SPANS.values()),
-        )
-        .select_from(Incident)
-        .where(where)
-        .outerjoin(prio, col(prio.id) == col(Incident.priority_id))
-        .outerjoin(dept, col(dept.id) == col(Incident.department_id))
-        .outerjoin(contract, col(contract.id) == col(Incident.contract_id))
-    )
-    rows = session.execute(query).all()
-    # Each calendar's range: its incidents' first start to their last end.
-    ranges: dict[Any, list[float]] = {}
-    for _g, calendar_id, opened, _booked, *ends in rows:
-        latest = max((float(e) for e in ends if e is not None), default=float(opened))
-        got = ranges.get(calendar_id)
-        if got is None:
-            ranges[calendar_id] = [float(opened), latest]
-        else:
-            got[0], got[1] = min(got[0], float(opened)), max(got[1], latest)
-    cache = CalendarCache(session)
-    clocks = {
-        calendar_id: _WorkingClock(
-            cache.get(calendar_id) if calendar_id is not None else None, first, last
-        )
-        for calendar_id, (first, last) in ranges.items()
+    joins = [
+        (prio, col(prio.id) == col(Incident.priority_id)),
+        (dept, col(dept.id) == col(Incident.department_id)),
+        (contract, col(contract.id) == col(Incident.contract_id)),
+    ]
+    return chosen, joins
+
+
+def _columns(session: Session, key: Any, where: Any, *, business: bool) -> dict[str, str]:
+    """The period's incidents as one row: per column every incident's value as text, joined
+    by commas (group_concat / string_agg: one aggregate step over the same rows, so the
+    columns line up), '' for NULL. Columns: the group key, the calendar (business clock),
+    the minutes booked, the contact's start and each span's end. Empty without incidents."""
+    columns: dict[str, Any] = {
+        "group": _as_text(session, key),
+        "booked": _as_text(session, _booked_minutes()),
+        "opened": _as_text(session, col(Incident.opened_at), instant=True),
     }
-    counts: dict[Any, int] = {}
-    values_of: dict[Any, dict[str, list[float]]] = {}
-    for g, calendar_id, opened, booked, *ends in rows:
-        counts[g] = counts.get(g, 0) + 1
-        per = values_of.get(g)
-        if per is None:
-            per = values_of[g] = {name: [] for name in MEASURES}
-        clock = clocks[calendar_id]
-        start = float(opened)
-        for name, ended in zip(SPANS, ends, strict=True):
-            if ended is not None:
-                per[name].append(clock.minutes(start, float(ended)))
-        if booked is not None:
-            per[BOOKED].append(float(booked))
+    for name, ended in SPANS.items():
+        columns[name] = _as_text(session, col(ended), instant=True)
+    query = select().select_from(Incident)
+    if business:
+        chosen, joins = _calendar_choice()
+        columns["calendar"] = _as_text(session, chosen)
+        for table, on in joins:
+            query = query.outerjoin(table, on)
+    joined = [func.aggregate_strings(c, ",").label(n) for n, c in columns.items()]
+    row = session.execute(query.add_columns(*joined).where(where)).one()
+    if row.group is None:
+        return {}
+    return dict(row._mapping)
+
+
+def _measured(
+    session: Session, by: str, key: Any, where: Any, *, business: bool
+) -> dict[Any, dict[str, Any]]:
+    """Every figure from the period's columns (see the module's description): each span's
+    minutes, wall or working on the incident's calendar, then per group and measure the
+    values sorted once for count, mean, min, max, median and p90."""
+    # numpy loads only when a report computes (see `arrays`).
+    from cc_tui.services.reports import arrays
+
+    columns = _columns(session, key, where, business=business)
+    if not columns:
+        return {}
+    labels, group_of = arrays.groups(columns["group"])
+    opened = arrays.seconds(columns["opened"])
+    ends = {name: arrays.seconds(columns[name]) for name in SPANS}
+    if business:
+        cache = CalendarCache(session)
+        values = arrays.working_minutes(
+            columns["calendar"],
+            opened,
+            ends,
+            lambda calendar_id: None if calendar_id is None else cache.get(calendar_id),
+        )
+    else:
+        values = {name: (ended - opened) / 60.0 for name, ended in ends.items()}
+    values[BOOKED] = arrays.numbers(columns["booked"])
     out: dict[Any, dict[str, Any]] = {}
-    for g, per in values_of.items():
-        stats = {name: summary(v) for name, v in per.items()}
-        out[g] = _row(counts[g], stats, sum(per[BOOKED]))
+    for label, members in zip(labels, arrays.members(group_of, len(labels)), strict=True):
+        stats = {name: arrays.figures(v[members]) for name, v in values.items()}
+        booked_total = arrays.total(values[BOOKED][members])
+        out[_key_of(by, label)] = _row(len(members), stats, booked_total)
     return out
+
+
+def _key_of(by: str, label: str) -> Any:
+    """A group key back from its text: None for '', an id for the groupings by id."""
+    if label == "":
+        return None
+    return int(label) if by in _GROUP_NAMES else label
