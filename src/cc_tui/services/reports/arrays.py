@@ -19,33 +19,53 @@ from cc_tui.services.worktime.hours import WorkCalendar
 Floats = npt.NDArray[np.float64]
 
 
-def texts(joined: str) -> npt.NDArray[np.str_]:
-    """Comma-joined texts -> an array of str ('' stays '')."""
-    return np.array(joined.split(","))
+def integers(joined: str | None) -> npt.NDArray[np.int64]:
+    """Comma-joined integers (no empty value) -> int64; None is none."""
+    if not joined:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
-def numbers(joined: str) -> Floats:
-    """Comma-joined numbers -> float64, NaN for ''."""
-    given = texts(joined)
-    out = np.full(given.shape, np.nan)
-    present = given != ""
-    out[present] = given[present].astype(np.float64)
-    return out
-
-
-def seconds(joined: str) -> Floats:
-    """Comma-joined UTC wall times ('YYYY-MM-DD HH:MM:SS[.ffffff]') -> seconds since 1970
-    as float64, NaN for ''."""
-    instants = np.array(joined.split(","), dtype="datetime64[us]")
+def seconds(joined: str, *, micros: bool) -> Floats:
+    """Comma-joined instants -> seconds since 1970 as float64, NaN for none. `micros`: as
+    microseconds since 1970 with NaT's own integer (the smallest int64) for none; else as
+    UTC wall times ('YYYY-MM-DD HH:MM:SS[.ffffff]'), '' for none."""
+    if micros:
+        instants = integers(joined).view("datetime64[us]")
+    else:
+        instants = np.array(joined.split(","), dtype="datetime64[us]")
     out = instants.astype(np.int64) / 1e6
     out[np.isnat(instants)] = np.nan
     return out
 
 
-def groups(joined: str) -> tuple[list[str], npt.NDArray[np.intp]]:
-    """Comma-joined keys -> the distinct keys (sorted) and each value's index among them."""
-    distinct, index = np.unique(texts(joined), return_inverse=True)
-    return [str(k) for k in distinct], index
+def keys(joined: str, *, numeric: bool) -> tuple[list[Any], npt.NDArray[np.intp]]:
+    """Comma-joined group keys -> the distinct keys (None for no value) and each value's
+    index among them. Numeric keys are ids, -1 for none (sorted by `unique`); text keys
+    '' for none, found with a dict (twice as fast as `unique`'s sort on text)."""
+    if numeric:
+        distinct, codes = np.unique(integers(joined), return_inverse=True)
+        return [None if k < 0 else int(k) for k in distinct], codes
+    index: dict[str, int] = {}
+    found = [index.setdefault(k, len(index)) for k in joined.split(",")]
+    return [k or None for k in index], np.array(found, dtype=np.intp)
+
+
+def booked(
+    ids: npt.NDArray[np.int64], entry_ids: npt.NDArray[np.int64], minutes: npt.NDArray[np.int64]
+) -> Floats:
+    """The minutes booked on each incident of `ids` (NaN when none) from finished time
+    entries given as their incident's id and minutes, in any order."""
+    order = np.argsort(ids)
+    ordered = ids[order]
+    at = np.searchsorted(ordered, entry_ids)
+    found = at < len(ordered)
+    found[found] = ordered[at[found]] == entry_ids[found]
+    sums = np.bincount(at[found], weights=minutes[found], minlength=len(ids))
+    entries = np.bincount(at[found], minlength=len(ids))
+    out = np.full(len(ids), np.nan)
+    out[order] = np.where(entries > 0, sums, np.nan)
+    return out
 
 
 class WorkingClock:
@@ -100,14 +120,14 @@ def working_minutes(
     calendar: Callable[[int | None], WorkCalendar | None],
 ) -> dict[str, Floats]:
     """Each span's working minutes on its incident's calendar (comma-joined calendar ids,
-    '' for 24/7): every calendar laid out once over the period's first start to its last
+    -1 for 24/7): every calendar laid out once over the period's first start to its last
     end, its incidents measured together."""
-    ids, calendar_of = groups(calendars)
+    ids, calendar_of = keys(calendars, numeric=True)
     first = float(opened.min())
     last = float(np.nanmax(np.concatenate([opened, *ends.values()])))
     out = {name: np.full(opened.shape, np.nan) for name in ends}
     for index, calendar_id in enumerate(ids):
-        clock = WorkingClock(calendar(int(calendar_id) if calendar_id else None), first, last)
+        clock = WorkingClock(calendar(calendar_id), first, last)
         mine = calendar_of == index
         start = opened[mine]
         for name, ended in ends.items():

@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, Text, case, cast, func, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -128,7 +128,7 @@ def times(
     if clock == "wall" and session.get_bind().dialect.name == "postgresql":
         per_key = _wall_postgresql(session, key, where)
     else:
-        per_key = _measured(session, by, key, where, business=clock == "business")
+        per_key = _measured(session, key, where, business=clock == "business")
     names = _names(session, by, list(per_key))
     rows: dict[str, dict[str, Any]] = {}
     for k, figures in per_key.items():
@@ -208,18 +208,29 @@ def _wall_postgresql(session: Session, key: Any, where: Any) -> dict[Any, dict[s
     return out
 
 
-def _as_text(session: Session, column: Any, *, instant: bool = False) -> Any:
-    """A column as text in SQL, '' for NULL: an instant as its UTC wall time
-    ('YYYY-MM-DD HH:MM:SS[.ffffff]', read by numpy as datetime64), anything else as its
-    plain text. SQLite stores instants as exactly that text: handed over as stored."""
-    text_of: Any
-    if not instant:
-        text_of = cast(column, Text)
-    elif session.get_bind().dialect.name == "postgresql":
-        text_of = cast(func.timezone("UTC", column), Text)
-    else:
-        text_of = type_coerce(column, Text)
-    return func.coalesce(text_of, literal("", Text))
+# The integer numpy reads as NaT (no instant): the smallest int64.
+_NAT = -(2**63)
+
+
+def _id_text(column: Any) -> Any:
+    """An id column as text in SQL, -1 for NULL."""
+    return cast(func.coalesce(column, -1), Text)
+
+
+def _label_text(column: Any) -> Any:
+    """A text column in SQL, '' for NULL."""
+    return func.coalesce(cast(column, Text), literal("", Text))
+
+
+def _instant_text(session: Session, column: Any) -> Any:
+    """An instant as text in SQL for numpy: SQLite stores its UTC wall time
+    ('YYYY-MM-DD HH:MM:SS.ffffff'), handed over as stored ('' for NULL) and parsed as
+    datetime64; PostgreSQL stores microseconds, handed over as microseconds since 1970
+    (via the double `date_part`: within a microsecond), NULL as NaT's integer."""
+    if session.get_bind().dialect.name == "postgresql":
+        micros = cast(func.date_part("epoch", column) * 1_000_000, BigInteger)
+        return cast(func.coalesce(micros, _NAT), Text)
+    return func.coalesce(type_coerce(column, Text), literal("", Text))
 
 
 def _calendar_choice() -> tuple[Any, list[tuple[Any, Any]]]:
@@ -247,19 +258,20 @@ def _calendar_choice() -> tuple[Any, list[tuple[Any, Any]]]:
 def _columns(session: Session, key: Any, where: Any, *, business: bool) -> dict[str, str]:
     """The period's incidents as one row: per column every incident's value as text, joined
     by commas (group_concat / string_agg: one aggregate step over the same rows, so the
-    columns line up), '' for NULL. Columns: the group key, the calendar (business clock),
-    the minutes booked, the contact's start and each span's end. Empty without incidents."""
+    columns line up). Columns: the group key, the id, the calendar (business clock), the
+    contact's start and each span's end. Empty without incidents."""
+    numeric = key.type.python_type is int
     columns: dict[str, Any] = {
-        "group": _as_text(session, key),
-        "booked": _as_text(session, _booked_minutes()),
-        "opened": _as_text(session, col(Incident.opened_at), instant=True),
+        "group": _id_text(key) if numeric else _label_text(key),
+        "id": cast(col(Incident.id), Text),
+        "opened": _instant_text(session, col(Incident.opened_at)),
     }
     for name, ended in SPANS.items():
-        columns[name] = _as_text(session, col(ended), instant=True)
+        columns[name] = _instant_text(session, col(ended))
     query = select().select_from(Incident)
     if business:
         chosen, joins = _calendar_choice()
-        columns["calendar"] = _as_text(session, chosen)
+        columns["calendar"] = _id_text(chosen)
         for table, on in joins:
             query = query.outerjoin(table, on)
     joined = [func.aggregate_strings(c, ",").label(n) for n, c in columns.items()]
@@ -269,21 +281,36 @@ def _columns(session: Session, key: Any, where: Any, *, business: bool) -> dict[
     return dict(row._mapping)
 
 
-def _measured(
-    session: Session, by: str, key: Any, where: Any, *, business: bool
-) -> dict[Any, dict[str, Any]]:
+def _entries(session: Session, first_id: int, last_id: int) -> tuple[str | None, str | None]:
+    """The finished time entries of the incidents first_id..last_id as two comma-joined
+    columns, incident id and minutes, read from the covering index on (incident_id,
+    minutes). One range of the index instead of a look-up per incident: a look-up each
+    cost 0.4 s (SQLite) to 0.8 s (PostgreSQL) per 300,000 incidents."""
+    query = select(
+        func.aggregate_strings(cast(col(TimeEntry.incident_id), Text), ","),
+        func.aggregate_strings(cast(col(TimeEntry.minutes), Text), ","),
+    ).where(
+        col(TimeEntry.ended_at).is_not(None),
+        col(TimeEntry.incident_id).between(first_id, last_id),
+    )
+    ids, minutes = session.execute(query).one()
+    return ids, minutes
+
+
+def _measured(session: Session, key: Any, where: Any, *, business: bool) -> dict[Any, Any]:
     """Every figure from the period's columns (see the module's description): each span's
-    minutes, wall or working on the incident's calendar, then per group and measure the
-    values sorted once for count, mean, min, max, median and p90."""
+    minutes, wall or working on the incident's calendar, the minutes booked, then per group
+    and measure the values sorted once for count, mean, min, max, median and p90."""
     # numpy loads only when a report computes (see `arrays`).
     from cc_tui.services.reports import arrays
 
     columns = _columns(session, key, where, business=business)
     if not columns:
         return {}
-    labels, group_of = arrays.groups(columns["group"])
-    opened = arrays.seconds(columns["opened"])
-    ends = {name: arrays.seconds(columns[name]) for name in SPANS}
+    labels, group_of = arrays.keys(columns["group"], numeric=key.type.python_type is int)
+    micros = session.get_bind().dialect.name == "postgresql"
+    opened = arrays.seconds(columns["opened"], micros=micros)
+    ends = {name: arrays.seconds(columns[name], micros=micros) for name in SPANS}
     if business:
         cache = CalendarCache(session)
         values = arrays.working_minutes(
@@ -294,17 +321,12 @@ def _measured(
         )
     else:
         values = {name: (ended - opened) / 60.0 for name, ended in ends.items()}
-    values[BOOKED] = arrays.numbers(columns["booked"])
+    ids = arrays.integers(columns["id"])
+    entry_ids, minutes = _entries(session, int(ids.min()), int(ids.max()))
+    values[BOOKED] = arrays.booked(ids, arrays.integers(entry_ids), arrays.integers(minutes))
     out: dict[Any, dict[str, Any]] = {}
     for label, members in zip(labels, arrays.members(group_of, len(labels)), strict=True):
         stats = {name: arrays.figures(v[members]) for name, v in values.items()}
         booked_total = arrays.total(values[BOOKED][members])
-        out[_key_of(by, label)] = _row(len(members), stats, booked_total)
+        out[label] = _row(len(members), stats, booked_total)
     return out
-
-
-def _key_of(by: str, label: str) -> Any:
-    """A group key back from its text: None for '', an id for the groupings by id."""
-    if label == "":
-        return None
-    return int(label) if by in _GROUP_NAMES else label
