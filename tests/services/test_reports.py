@@ -321,6 +321,75 @@ def test_times_wall_clock(db, world, by):
         assert row["booked"] == booked_summary(world, incs)
 
 
+@pytest.mark.parametrize("clock", ["wall", "business"])
+def test_times_booked_minutes_scope_and_an_empty_period(db, admin, clock):
+    """Time booked is each incident's finished entries summed (a running timer is not
+    booked), incidents without any left out and an incident before the period not counted;
+    an agent sees the incidents they own or registered; a period without incidents has no
+    rows."""
+    with db.session() as s:
+        bob = Agent(login="bob", name="bob")
+        s.add(bob)
+        s.flush()
+        at = midnight("2026-01-12") + timedelta(hours=9)
+
+        def incident(opened: datetime, owner: int | None, creator: int | None) -> Incident:
+            inc = Incident(
+                channel="phone",
+                request_type="action",
+                status="assigned",
+                created_by_id=creator,
+                opened_at=opened,
+                registered_at=opened,
+                owner_id=owner,
+                assigned_at=opened + timedelta(minutes=5),
+            )
+            s.add(inc)
+            s.flush()
+            return inc
+
+        owned = incident(at, bob.id, admin.id)
+        incident(at + timedelta(hours=1), admin.id, admin.id)  # nothing booked, not bob's
+        registered = incident(at + timedelta(hours=2), admin.id, bob.id)
+        before = incident(START_AT - timedelta(days=1), bob.id, bob.id)
+        for inc, minutes, agent in [(owned, 10, admin), (owned, 25, admin), (registered, 7, bob)]:
+            s.add(
+                TimeEntry(
+                    incident_id=inc.id,
+                    agent_id=agent.id,
+                    started_at=at,
+                    ended_at=at + timedelta(minutes=minutes),
+                    minutes=minutes,
+                )
+            )
+        s.add(
+            TimeEntry(
+                incident_id=before.id, agent_id=admin.id, started_at=at, ended_at=at, minutes=99
+            )
+        )
+        s.add(TimeEntry(incident_id=owned.id, agent_id=bob.id, started_at=at))  # running
+        s.flush()
+        report = lambda **k: times(  # noqa: E731
+            s, zone=BERLIN, by="channel", clock=clock, **{"first": FIRST, "end": END, **k}
+        ).as_dict()["rows"]
+        everyone, bobs = report(), report(actor=actor_of(bob))
+        empty = report(first="2027-01-04", end="2027-01-11")
+    booked = {
+        "count": 2,
+        "mean_minutes": 21.0,
+        "median_minutes": 21.0,
+        "p90_minutes": 32.2,
+        "min_minutes": 7.0,
+        "max_minutes": 35.0,
+        "total_minutes": 42,
+    }
+    assert [(r["group"], r["count"], r["booked"]) for r in everyone] == [("phone", 3, booked)]
+    assert everyone[0]["to_assignment"]["median_minutes"] == 5.0
+    assert everyone[0]["to_close"]["count"] == 0
+    assert [(r["count"], r["booked"]) for r in bobs] == [(2, booked)]
+    assert empty == []
+
+
 FIGURES = ("registered", "handled", "solved", "closed", "minutes_booked")
 
 
