@@ -229,21 +229,17 @@ def _measured(session: Session, key: Any, where: Any, *, business: bool) -> dict
     columns = _columns(session, key, where, business=business)
     if not columns:
         return {}
-    labels, group_of = arrays.keys(columns["group"], numeric=key.type.python_type is int)
+    # Each text is dropped once parsed (popped): a year's columns are tens of megabytes.
+    labels, group_of = arrays.keys(columns.pop("group"), numeric=key.type.python_type is int)
     micros = session.get_bind().dialect.name == "postgresql"
-    opened = arrays.seconds(columns["opened"], micros=micros)
-    ends = {name: arrays.seconds(columns[name], micros=micros) for name in SPANS}
+    opened = arrays.seconds(columns.pop("opened"), micros=micros)
+    ends = {name: arrays.seconds(columns.pop(name), micros=micros) for name in SPANS}
     if business:
-        cache = CalendarCache(session)
-        values = arrays.working_minutes(
-            columns["calendar"],
-            opened,
-            ends,
-            lambda calendar_id: None if calendar_id is None else cache.get(calendar_id),
-        )
+        calendars = CalendarCache(session)  # None: the 24/7 calendar
+        values = arrays.working_minutes(columns.pop("calendar"), opened, ends, calendars.get)
     else:
         values = {name: (ended - opened) / 60.0 for name, ended in ends.items()}
-    ids = arrays.integers(columns["id"])
+    ids = arrays.integers(columns.pop("id"))
     entry_ids, minutes = _entries(session, int(ids.min()), int(ids.max()))
     values[BOOKED] = arrays.booked(ids, arrays.integers(entry_ids), arrays.integers(minutes))
     out: dict[Any, dict[str, Any]] = {}
