@@ -154,7 +154,12 @@ def measure(url: str, runs: int, only: list[str]) -> dict[str, dict[str, float]]
     return out
 
 
-SCREEN_CASES = (("volume", "request_type"), ("agents", None), ("backlog", None))
+SCREEN_CASES = (
+    ("volume", "request_type"),
+    ("times", "priority"),
+    ("agents", None),
+    ("backlog", None),
+)
 
 
 def measure_screen(url: str, runs: int) -> dict[str, dict[str, float]]:
