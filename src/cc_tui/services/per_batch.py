@@ -42,6 +42,11 @@ def reference_per_batch() -> Iterator[None]:
         _SHARED.reset(token)
 
 
+def active() -> bool:
+    """Whether a batch is running (outside one, shared copies would only cost)."""
+    return _SHARED.get() is not None
+
+
 def shared(key: Hashable, load: Callable[[], T]) -> T:
     """`load()`, once per batch: a plain value (or a `detached` copy), never a row bound to
     a session."""

@@ -434,18 +434,18 @@ def route(session: Session, incident: Incident) -> RoutingDecision | None:
 
 
 def _active_rules(session: Session) -> tuple[RoutingRule, ...]:
-    """The active rules of active departments in order (read once per batch: copies)."""
+    """The active rules of active departments in order (in a batch read once: copies)."""
+    query = (
+        select(RoutingRule)
+        .join(Department, col(Department.id) == col(RoutingRule.department_id))
+        .where(col(RoutingRule.active).is_(True), col(Department.active).is_(True))
+        .order_by(col(RoutingRule.position), col(RoutingRule.id))
+    )
+    if not per_batch.active():
+        return tuple(session.scalars(query))
     return per_batch.shared(
         "routing_rules",
-        lambda: tuple(
-            per_batch.detached(rule)
-            for rule in session.scalars(
-                select(RoutingRule)
-                .join(Department, col(Department.id) == col(RoutingRule.department_id))
-                .where(col(RoutingRule.active).is_(True), col(Department.active).is_(True))
-                .order_by(col(RoutingRule.position), col(RoutingRule.id))
-            )
-        ),
+        lambda: tuple(per_batch.detached(rule) for rule in session.scalars(query)),
     )
 
 

@@ -202,12 +202,17 @@ def default_priority_for(
             priority = session.get(Priority, customer.priority_id)
             if priority is not None and priority.active:
                 return priority
-    default_id = per_batch.shared(
-        "default_priority",
-        lambda: session.scalars(
-            select(col(Priority.id))
-            .where(col(Priority.is_default).is_(True), col(Priority.active).is_(True))
-            .order_by(col(Priority.id))
-        ).first(),
+    system_default = (
+        select(Priority)
+        .where(col(Priority.is_default).is_(True), col(Priority.active).is_(True))
+        .order_by(col(Priority.id))
     )
+    if not per_batch.active():
+        return session.scalars(system_default).first()
+
+    def read_id() -> int | None:
+        found = session.scalars(system_default).first()
+        return found.id if found is not None else None
+
+    default_id = per_batch.shared("default_priority", read_id)
     return per_batch.row(session, Priority, default_id) if default_id is not None else None
