@@ -257,6 +257,9 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.rebuild and args.pg_database:
+        # --rebuild drops the database: only the benchmark's own.
+        parser.error("--rebuild starts cctui_bench_reports_N over; it never drops --pg-database")
     results: dict = {}
     for dialect in ("sqlite", "postgresql"):
         if args.only and dialect != args.only:

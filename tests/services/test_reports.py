@@ -390,6 +390,50 @@ def test_times_booked_minutes_scope_and_an_empty_period(db, admin, clock):
     assert empty == []
 
 
+@pytest.mark.parametrize("clock", ["wall", "business"])
+def test_times_booked_minutes_of_scattered_incidents(db, admin, clock):
+    """The period's incidents far apart by id (history imported after them between): the
+    time booked is read for the selected incidents, not for the whole id range."""
+    at = midnight("2026-01-12") + timedelta(hours=9)
+    with db.session() as s:
+
+        def booked_incident(opened: datetime, minutes: int) -> None:
+            inc = Incident(
+                channel="phone",
+                request_type="action",
+                status="assigned",
+                created_by_id=admin.id,
+                opened_at=opened,
+                registered_at=opened,
+            )
+            s.add(inc)
+            s.flush()
+            s.add(
+                TimeEntry(
+                    incident_id=inc.id,
+                    agent_id=admin.id,
+                    started_at=opened,
+                    ended_at=opened + timedelta(minutes=minutes),
+                    minutes=minutes,
+                )
+            )
+
+        booked_incident(at, 10)
+        for n in range(10):
+            booked_incident(START_AT - timedelta(days=30 + n), 99)
+        booked_incident(at + timedelta(hours=1), 30)
+        s.flush()
+        rows = times(s, first=FIRST, end=END, zone=BERLIN, by="channel", clock=clock).as_dict()
+    assert [(r["group"], r["count"]) for r in rows["rows"]] == [("phone", 2)]
+    got = rows["rows"][0]["booked"]
+    assert (got["count"], got["min_minutes"], got["max_minutes"], got["total_minutes"]) == (
+        2,
+        10.0,
+        30.0,
+        40,
+    )
+
+
 FIGURES = ("registered", "handled", "solved", "closed", "minutes_booked")
 
 

@@ -16,7 +16,9 @@ class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every dialect.
 
     SQLite has no zone-aware type: values are stored as UTC and handed back aware, so
-    comparisons never mix naive and aware datetimes.
+    comparisons never mix naive and aware datetimes. There they are ISO text without a zone
+    ('YYYY-MM-DD HH:MM:SS[.ffffff]'), which the time analysis parses as such (numpy's
+    datetime64): bulk writers that bypass this type must store the same form.
     """
 
     impl = DateTime(timezone=True)

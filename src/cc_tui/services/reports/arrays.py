@@ -120,18 +120,19 @@ def working_minutes(
     calendar: Callable[[int | None], WorkCalendar | None],
 ) -> dict[str, Floats]:
     """Each span's working minutes on its incident's calendar (comma-joined calendar ids,
-    -1 for 24/7): every calendar laid out once over the period's first start to its last
-    end, its incidents measured together."""
+    -1 for 24/7): every calendar laid out once over its own incidents' first start to their
+    last end (one far-off date on another calendar's incident does not widen it), its
+    incidents measured together."""
     ids, calendar_of = keys(calendars, numeric=True)
-    first = float(opened.min())
-    last = float(np.nanmax(np.concatenate([opened, *ends.values()])))
     out = {name: np.full(opened.shape, np.nan) for name in ends}
     for index, calendar_id in enumerate(ids):
-        clock = WorkingClock(calendar(calendar_id), first, last)
         mine = calendar_of == index
         start = opened[mine]
-        for name, ended in ends.items():
-            out[name][mine] = clock.minutes(start, ended[mine])
+        mine_ends = {name: ended[mine] for name, ended in ends.items()}
+        last = float(np.nanmax(np.concatenate([start, *mine_ends.values()])))
+        clock = WorkingClock(calendar(calendar_id), float(start.min()), last)
+        for name, ended in mine_ends.items():
+            out[name][mine] = clock.minutes(start, ended)
     return out
 
 
