@@ -557,7 +557,6 @@ def known_priorities(session: Session) -> dict[str, str]:
 def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Lookups:
     """Every name the rows use -> an id, creating what is missing (one transaction)."""
     from cc_tui.services.directory.agents import add_agent, add_department, update_agent
-    from cc_tui.services.directory.codes import add_code
     from cc_tui.services.directory.customers import add_named_customers
     from cc_tui.services.sla.priorities import add_priority
 
@@ -610,45 +609,12 @@ def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Loo
         found.registrar = logins.get(login) or inactive_agent(login, name)
 
     # Reason codes: category -> general, subcategory -> specific under it.
-    generals: dict[str, tuple[int, str]] = {}  # code or folded name -> (id, path)
-    children: dict[int, dict[str, int]] = {}
-    reasons = session.execute(
-        select(col(Code.id), col(Code.code), col(Code.path), col(Code.name), col(Code.parent_id))
-        .where(col(Code.kind) == CodeKind.REASON)
-        .order_by(col(Code.id))
-    ).all()
-    for code_id, code, path, name, parent in reasons:
-        if parent is None:
-            generals.setdefault(code.upper(), (code_id, path))
-            generals.setdefault(name.casefold(), (code_id, path))
-    for code_id, code, _path, name, parent in reasons:
-        if parent is not None:
-            kids = children.setdefault(parent, {})
-            kids.setdefault(code.upper(), code_id)
-            kids.setdefault(name.casefold(), code_id)
+    reasons = _Catalogue(session, actor, found, kind=CodeKind.REASON, prefix="R")
     for category in sorted({r.category for r in rows if r.category}):
-        code = slug(category, prefix="R")
-        general = generals.get(code) or generals.get(category.casefold())
-        if general is None:
-            made = add_code(session, actor=actor, kind="reason", path=code, name=category)
-            general = (made.id, made.path)
-            generals[code] = general
-            found.created["reason_codes"] += 1
-        found.generals[category] = general[0]
+        found.generals[category] = reasons.general(category)[0]
     pairs = {(r.category, r.subcategory) for r in rows if r.category and r.subcategory}
     for category, sub in sorted(pairs):
-        general_id = found.generals[category]
-        path = next(p for i, p in generals.values() if i == general_id)
-        kids = children.setdefault(general_id, {})
-        code = slug(sub, prefix="R")
-        code_id = kids.get(code) or kids.get(sub.casefold())
-        if code_id is None:
-            code_id = add_code(
-                session, actor=actor, kind="reason", path=f"{path}/{code}", name=sub
-            ).id
-            kids[code] = code_id
-            found.created["reason_codes"] += 1
-        found.specifics[(category, sub)] = code_id
+        found.specifics[(category, sub)] = reasons.specific(reasons.general(category), sub)
 
     _resolutions(session, actor=actor, rows=rows, found=found)
 
@@ -694,67 +660,82 @@ def resolve_names(session: Session, *, actor: Actor, rows: Sequence[Row]) -> Loo
     return found
 
 
+class _Catalogue:
+    """The codes of one kind as the import finds and creates them: a general code by its
+    code (the name's slug) or folded name, a specific one under it likewise, a code by its
+    path; created when missing, counted in `created` under the kind's plural."""
+
+    def __init__(
+        self, session: Session, actor: Actor, found: Lookups, *, kind: CodeKind, prefix: str
+    ) -> None:
+        self.session, self.actor, self.found = session, actor, found
+        self.kind, self.prefix = kind, prefix
+        self.paths: dict[str, tuple[int, int | None]] = {}  # path -> (general, specific)
+        self.generals: dict[str, tuple[int, str]] = {}  # code or folded name -> (id, path)
+        self.children: dict[int, dict[str, int]] = {}
+        codes = session.execute(
+            select(
+                col(Code.id), col(Code.code), col(Code.path), col(Code.name), col(Code.parent_id)
+            )
+            .where(col(Code.kind) == kind)
+            .order_by(col(Code.id))
+        ).all()
+        for code_id, code, path, name, parent in codes:
+            if parent is None:
+                self.paths.setdefault(path.upper(), (code_id, None))
+                self.generals.setdefault(code.upper(), (code_id, path))
+                self.generals.setdefault(name.casefold(), (code_id, path))
+        for code_id, code, path, name, parent in codes:
+            if parent is not None:
+                self.paths.setdefault(path.upper(), (parent, code_id))
+                kids = self.children.setdefault(parent, {})
+                kids.setdefault(code.upper(), code_id)
+                kids.setdefault(name.casefold(), code_id)
+
+    def _add(self, path: str, name: str) -> Any:
+        from cc_tui.services.directory.codes import add_code
+
+        self.found.created[f"{self.kind.value}_codes"] += 1
+        return add_code(self.session, actor=self.actor, kind=self.kind.value, path=path, name=name)
+
+    def general(self, name: str) -> tuple[int, str]:
+        code = slug(name, prefix=self.prefix)
+        got = self.generals.get(code) or self.generals.get(name.casefold())
+        if got is None:
+            made = self._add(code, name)
+            got = self.generals[code] = (made.id, made.path)
+        return got
+
+    def specific(self, general: tuple[int, str], name: str) -> int:
+        general_id, path = general
+        kids = self.children.setdefault(general_id, {})
+        code = slug(name, prefix=self.prefix)
+        code_id = kids.get(code) or kids.get(name.casefold())
+        if code_id is None:
+            code_id = kids[code] = self._add(f"{path}/{code}", name).id
+        return code_id
+
+
 def _resolutions(session: Session, *, actor: Actor, rows: Sequence[Row], found: Lookups) -> None:
     """Close codes -> resolution codes. A close code that is a resolution code's path
     (`FIX/REPLACED`) is that code; "General (Specific)" is a general code found by its code
     or name and a specific one under it; any other text a general code alone. Created
     when missing, like reason codes."""
-    from cc_tui.services.directory.codes import add_code
-
     wanted = sorted({r.close_code for r in rows if r.close_code})
     if not wanted:
         return
-    paths: dict[str, tuple[int, int | None]] = {}
-    generals: dict[str, tuple[int, str]] = {}  # code or folded name -> (id, path)
-    children: dict[int, dict[str, int]] = {}
-    codes = session.execute(
-        select(col(Code.id), col(Code.code), col(Code.path), col(Code.name), col(Code.parent_id))
-        .where(col(Code.kind) == CodeKind.RESOLUTION)
-        .order_by(col(Code.id))
-    ).all()
-    for code_id, code, path, name, parent in codes:
-        if parent is None:
-            paths.setdefault(path.upper(), (code_id, None))
-            generals.setdefault(code.upper(), (code_id, path))
-            generals.setdefault(name.casefold(), (code_id, path))
-    for code_id, code, path, name, parent in codes:
-        if parent is not None:
-            paths.setdefault(path.upper(), (parent, code_id))
-            kids = children.setdefault(parent, {})
-            kids.setdefault(code.upper(), code_id)
-            kids.setdefault(name.casefold(), code_id)
-
-    def general(name: str) -> tuple[int, str]:
-        code = slug(name, prefix="S")
-        got = generals.get(code) or generals.get(name.casefold())
-        if got is None:
-            made = add_code(session, actor=actor, kind="resolution", path=code, name=name)
-            got = (made.id, made.path)
-            generals[code] = got
-            found.created["resolution_codes"] += 1
-        return got
-
+    codes = _Catalogue(session, actor, found, kind=CodeKind.RESOLUTION, prefix="S")
     for text in wanted:
-        known = paths.get(text.upper())
+        known = codes.paths.get(text.upper())
         if known is not None:
             found.resolutions[text] = known
             continue
         parts = _CLOSE_CODE.match(text)
         if parts is None or not parts.group(2):
-            found.resolutions[text] = (general(text)[0], None)
+            found.resolutions[text] = (codes.general(text)[0], None)
             continue
-        general_id, path = general(parts.group(1))
-        sub = parts.group(2)
-        kids = children.setdefault(general_id, {})
-        code = slug(sub, prefix="S")
-        code_id = kids.get(code) or kids.get(sub.casefold())
-        if code_id is None:
-            code_id = add_code(
-                session, actor=actor, kind="resolution", path=f"{path}/{code}", name=sub
-            ).id
-            kids[code] = code_id
-            found.created["resolution_codes"] += 1
-        found.resolutions[text] = (general_id, code_id)
+        general = codes.general(parts.group(1))
+        found.resolutions[text] = (general[0], codes.specific(general, parts.group(2)))
 
 
 # ----------------------------------------------------------------------------- write pass
