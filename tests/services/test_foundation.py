@@ -91,6 +91,25 @@ def test_a_session_that_need_not_be_durable_commits_without_waiting_for_the_disk
         assert session.execute(show).scalar_one() == "on"
 
 
+@pytest.mark.commits
+def test_a_session_that_flushes_all_commits_to_disk(db):
+    """`flush_all=True`: SQLite syncs its WAL for that commit (synchronous FULL) and goes
+    back to NORMAL for the next; PostgreSQL's commit waits for the disk as always."""
+    from sqlalchemy import text
+
+    if db.is_sqlite:
+        level = text("PRAGMA synchronous")
+        expected_during, expected_after = 2, 1  # FULL, NORMAL
+    else:
+        level = text("SHOW synchronous_commit")
+        expected_during, expected_after = "on", "on"
+    with db.session(flush_all=True) as session:
+        assert session.execute(level).scalar_one() == expected_during
+    for _ in range(3):  # each pooled connection
+        with db.session() as session:
+            assert session.execute(level).scalar_one() == expected_after
+
+
 HEADLESS = (
     "services",
     "models",

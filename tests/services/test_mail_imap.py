@@ -117,6 +117,10 @@ def test_the_server_hears_of_a_group_only_after_its_filing_is_durable(
     with pytest.raises(Unavailable):
         fetch(db, actor=admin)
     assert imap_server.unseen() == [3]
+    # The message was filed; the next pass reads nothing new and tells the server of it.
+    monkeypatch.setattr(fetch_module, "_durable", durable)
+    assert fetch(db, actor=admin).fetched == 0
+    assert imap_server.unseen() == []
 
 
 def test_the_same_folder_read_again_is_not_filed_twice(db, admin, imap_server, desk):

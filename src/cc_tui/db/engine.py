@@ -69,7 +69,15 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
 def _sqlite_begin(conn: Connection) -> None:
     # Writers start with BEGIN IMMEDIATE: they queue on the write lock at once instead of
     # failing later when a read transaction tries to upgrade after another writer committed.
-    mode = conn.get_execution_options().get("sqlite_begin", "")
+    options = conn.get_execution_options()
+    # The safety level can only change outside a transaction: set here, before BEGIN, for a
+    # commit that must reach the disk (`session(flush_all=True)`), and back for the next.
+    wanted = options.get("sqlite_synchronous", "NORMAL")
+    info = conn.connection.info
+    if info.get("synchronous", "NORMAL") != wanted:
+        conn.exec_driver_sql(f"PRAGMA synchronous = {wanted}")
+        info["synchronous"] = wanted
+    mode = options.get("sqlite_begin", "")
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -141,18 +149,27 @@ class Database:
             raise Unavailable(f"cannot create database {path}: {error}") from error
 
     @contextmanager
-    def session(self, *, write: bool = True, durable: bool = True) -> Iterator[Session]:
+    def session(
+        self, *, write: bool = True, durable: bool = True, flush_all: bool = False
+    ) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
         `durable=False` (PostgreSQL; SQLite ignores it): the commit returns before its WAL
         is flushed to disk (`SET LOCAL synchronous_commit TO off`), saving the wait for the
         disk. A crash of the server may lose such a commit, never half of it. The caller
-        must commit durably (a normal commit that writes) before it tells anyone outside
-        the database that the work is done: flushing the WAL up to that commit flushes
-        every earlier commit too, asynchronous ones included."""
+        must commit with `flush_all=True` (a commit that writes) before it tells anyone
+        outside the database that the work is done: flushing the WAL up to that commit
+        flushes every earlier commit too, asynchronous ones included.
+
+        `flush_all=True`: this commit is on disk, and every commit before it, when the
+        block ends. PostgreSQL's normal commit does that. SQLite's commits (WAL,
+        synchronous NORMAL) survive the program's crash but not the machine's; this one
+        syncs the WAL (synchronous FULL for its transaction), which holds them all."""
         try:
             with self.new_session(write=write) as session:
                 try:
+                    if flush_all and self.is_sqlite:
+                        session.connection(execution_options={"sqlite_synchronous": "FULL"})
                     if not durable and not self.is_sqlite:
                         session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO off")
                     yield session

@@ -149,23 +149,46 @@ def _done(client: BaseMailBox, box: MailboxInfo, uids: list[int]) -> None:
 
 
 def _durable(database: Database, row_id: int) -> None:
-    """Wait until a group's filing is on disk, before the server is told (PostgreSQL).
+    """Wait until a group's filing is on disk, before the server is told.
 
-    Each message of the group was committed asynchronously (`durable=False`: the commit
-    does not wait for its WAL to reach the disk). One synchronous commit flushes the WAL
-    up to its own commit record, and with it every commit before it, so the group is as
-    durable as if each message had waited, for the price of one wait. That commit must
-    write something (PostgreSQL does not wait on a commit that wrote nothing): one row of
-    the group, `row_id`, written again unchanged. On SQLite every commit is as durable as
-    it always was."""
-    if database.is_sqlite:
-        return
-    with database.session() as session:
+    Each message of the group was committed without waiting for the disk (`durable=False`
+    on PostgreSQL; SQLite's WAL commits are not synced either). One commit with
+    `flush_all` syncs the log up to its own commit record, and with it every commit
+    before it, so the group is as durable as if each message had waited, for the price
+    of one wait. That commit must write something (PostgreSQL does not wait on a commit
+    that wrote nothing): one row of the group, `row_id`, written again unchanged."""
+    with database.session(flush_all=True) as session:
         session.execute(
             update(MailMessage)
             .where(col(MailMessage.id) == row_id)
             .values(status=col(MailMessage.status))
         )
+
+
+def _retell(
+    database: Database, client: BaseMailBox, box: MailboxInfo, validity: int, last: int
+) -> None:
+    """Tell the server again of messages filed by an earlier pass that it never heard of
+    (that pass stopped between its commits and telling the server): the ones at or below
+    the last UID read that are still unseen, or still in the folder when filed mail moves
+    to a done folder, and are stored."""
+    if last <= 0:
+        return
+    criteria = f"UID 1:{last}" if box.done_folder else f"UID 1:{last} UNSEEN"
+    waiting = [int(u) for u in client.uids(criteria) if 0 < int(u) <= last]
+    if not waiting:
+        return
+    stored: list[int | None] = []
+    with database.session(write=False) as session:
+        for first in range(0, len(waiting), 500):
+            stored += session.exec(
+                select(MailMessage.uid).where(
+                    col(MailMessage.mailbox) == box.name,
+                    col(MailMessage.uidvalidity) == validity,
+                    col(MailMessage.uid).in_(waiting[first : first + 500]),
+                )
+            ).all()
+    _done(client, box, sorted({uid for uid in stored if uid is not None}))
 
 
 def fetch_new(
@@ -186,6 +209,7 @@ def fetch_new(
     folder = parse_url(box.url).folder
     validity = int(client.folder.status(folder, ["UIDVALIDITY"])["UIDVALIDITY"])
     last = _last_uid(database, box.name, validity)
+    _retell(database, client, box, validity, last)
     # `n:*` always matches the highest UID, even below n: filtered here.
     uids = [int(u) for u in client.uids(f"UID {last + 1}:*") if int(u) > last]
     defaults = box.defaults()
@@ -228,7 +252,8 @@ def fetch_new(
                         progress(box.name, done, len(uids))
             finally:
                 # Committed and on disk: only now the server may forget they are new (if
-                # the durable commit fails, the server is not told and they are read again).
+                # the durable commit fails, the server is not told now; the next pass
+                # tells it, `_retell`).
                 if last_row is not None:
                     _durable(database, last_row)
                 _done(client, box, filed)
