@@ -19,31 +19,43 @@ from cc_tui.services.worktime.hours import WorkCalendar
 Floats = npt.NDArray[np.float64]
 
 
-def integers(joined: str | None) -> npt.NDArray[np.int64]:
-    """Comma-joined integers (no empty value) -> int64; None is none."""
+# PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC.
+_PG_EPOCH_SECONDS = 946_684_800.0
+_NONE = np.iinfo(np.int64).min
+
+
+def integers(joined: str | bytes | None) -> npt.NDArray[np.int64]:
+    """Integers in one piece -> int64: comma-joined text, or 8-byte big-endian numbers end
+    to end (PostgreSQL's `int8send`); None is none."""
     if not joined:
         return np.zeros(0, dtype=np.int64)
+    if isinstance(joined, bytes):
+        return np.frombuffer(joined, dtype=">i8").astype(np.int64)
     return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
-def seconds(joined: str, *, micros: bool) -> Floats:
-    """Comma-joined instants -> seconds since 1970 as float64, NaN for none. `micros`: as
-    microseconds since 1970 with NaT's own integer (the smallest int64) for none; else as
-    UTC wall times ('YYYY-MM-DD HH:MM:SS[.ffffff]'), '' for none."""
-    if micros:
-        instants = integers(joined).view("datetime64[us]")
-    else:
-        instants = np.array(joined.split(","), dtype="datetime64[us]")
+def seconds(joined: str | bytes) -> Floats:
+    """Instants in one piece -> seconds since 1970 as float64, NaN for none: PostgreSQL's
+    8-byte timestamps end to end (microseconds since 2000, the smallest int64 for none),
+    or SQLite's comma-joined UTC wall times ('YYYY-MM-DD HH:MM:SS[.ffffff]', '' for
+    none)."""
+    if isinstance(joined, bytes):
+        micros = integers(joined)
+        out = micros / 1e6 + _PG_EPOCH_SECONDS
+        out[micros == _NONE] = np.nan
+        return out
+    instants = np.array(joined.split(","), dtype="datetime64[us]")
     out = instants.astype(np.int64) / 1e6
     out[np.isnat(instants)] = np.nan
     return out
 
 
-def keys(joined: str, *, numeric: bool) -> tuple[list[Any], npt.NDArray[np.intp]]:
-    """Comma-joined group keys -> the distinct keys (None for no value) and each value's
-    index among them. Numeric keys are ids, -1 for none (sorted by `unique`); text keys
-    '' for none, found with a dict (twice as fast as `unique`'s sort on text)."""
-    if numeric:
+def keys(joined: str | bytes, *, numeric: bool) -> tuple[list[Any], npt.NDArray[np.intp]]:
+    """Group keys in one piece -> the distinct keys (None for no value) and each value's
+    index among them. Numeric keys are ids (`integers`), -1 for none (sorted by `unique`);
+    text keys are comma-joined, '' for none, found with a dict (twice as fast as
+    `unique`'s sort on text)."""
+    if numeric or isinstance(joined, bytes):
         distinct, codes = np.unique(integers(joined), return_inverse=True)
         return [None if k < 0 else int(k) for k in distinct], codes
     index: dict[str, int] = {}
@@ -114,15 +126,15 @@ class WorkingClock:
 
 
 def working_minutes(
-    calendars: str,
+    calendars: str | bytes,
     opened: Floats,
     ends: dict[str, Floats],
     calendar: Callable[[int | None], WorkCalendar | None],
 ) -> dict[str, Floats]:
-    """Each span's working minutes on its incident's calendar (comma-joined calendar ids,
-    -1 for 24/7): every calendar laid out once over its own incidents' first start to their
-    last end (one far-off date on another calendar's incident does not widen it), its
-    incidents measured together."""
+    """Each span's working minutes on its incident's calendar (calendar ids in one piece,
+    `integers`, -1 for 24/7): every calendar laid out once over its own incidents' first
+    start to their last end (one far-off date on another calendar's incident does not
+    widen it), its incidents measured together."""
     ids, calendar_of = keys(calendars, numeric=True)
     out = {name: np.full(opened.shape, np.nan) for name in ends}
     for index, calendar_id in enumerate(ids):

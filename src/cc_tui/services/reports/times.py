@@ -11,13 +11,14 @@ PostgreSQL's `percentile_cont` GROUP BY took more CPU than this path (1.0-1.4 s 
 SQL: the period's saved incidents in the actor's scope, each one's group key (the
 incident's own column, an id named afterwards: no row joins a code table), its id, its
 contact's start and each span's end and, on the business clock, its calendar as the
-deadlines choose it. They come over as one row: per column the period's values joined by
-commas (`group_concat` / `string_agg`, one aggregate step over the same rows, so the
-columns line up), which numpy parses in one call each instead of a row tuple per
-incident. Ids as integers (-1 for none); instants as each database stores them: SQLite's
-UTC wall-time text as it is (no `julianday` per value), PostgreSQL's microseconds since
-1970. A second statement reads the finished time entries of the period's incident ids as
-one range of their covering index.
+deadlines choose it. They come over as one row: per column the period's values in one
+piece (one aggregate step over the same rows, so the columns line up), which numpy parses
+in one call each instead of a row tuple per incident. SQLite: text joined by commas
+(`group_concat`), ids as integers (-1 for none), instants as the UTC wall-time text it
+stores (no `julianday` per value). PostgreSQL: each number's 8 binary bytes end to end
+(`string_agg` over `int8send` / `timestamptz_send`: no text formatting), instants as the
+microseconds since 2000 it stores. A second statement reads the finished time entries of
+the period's incidents from their covering index (`_entries`).
 
 numpy: instants parsed as datetime64; each span's minutes (wall: the difference;
 business: each calendar's working spans over the period laid out once as arrays with
@@ -33,7 +34,17 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    LargeBinary,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -130,8 +141,6 @@ def _row(count: int, stats: dict[str, dict[str, Any]], booked_total: float) -> d
     return row
 
 
-# The integer numpy reads as NaT (no instant): the smallest int64.
-_NAT = -(2**63)
 # The id range is read whole unless the period's incidents are fewer than a tenth of it:
 # reading a range of the covering index is cheap, selecting the incidents again is not.
 _DENSE = 10
@@ -141,9 +150,17 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _id_text(column: Any) -> Any:
-    """An id column as text in SQL, -1 for NULL."""
-    return cast(func.coalesce(column, -1), Text)
+# NULL on the PostgreSQL wire: the smallest int64, big-endian (numpy reads it as none).
+_NULL_BYTES = b"\x80" + bytes(7)
+
+
+def _number(session: Session, column: Any) -> Any:
+    """An integer column (an id, minutes) for the one-row hand-over, -1 for NULL: on
+    PostgreSQL its 8 bytes (`int8send`, no text formatting), on SQLite as text."""
+    value = func.coalesce(column, -1)
+    if _is_postgresql(session):
+        return func.int8send(cast(value, BigInteger))
+    return cast(value, Text)
 
 
 def _label_text(column: Any) -> Any:
@@ -151,15 +168,23 @@ def _label_text(column: Any) -> Any:
     return func.coalesce(cast(column, Text), literal("", Text))
 
 
-def _instant_text(session: Session, column: Any) -> Any:
-    """An instant as text in SQL for numpy: SQLite stores its UTC wall time
-    ('YYYY-MM-DD HH:MM:SS.ffffff'), handed over as stored ('' for NULL) and parsed as
-    datetime64; PostgreSQL stores microseconds, handed over as microseconds since 1970
-    (via the double `date_part`: within a microsecond), NULL as NaT's integer."""
+def _instant(session: Session, column: Any) -> Any:
+    """An instant for the one-row hand-over: on PostgreSQL its stored 8 bytes
+    (`timestamptz_send`: microseconds since 2000, no text formatting, which cost 0.1-0.2 s
+    a column for a year of 1,000,000 incidents), NULL as the smallest int64; on SQLite its
+    UTC wall time as stored ('YYYY-MM-DD HH:MM:SS.ffffff', '' for NULL), parsed by numpy
+    as datetime64."""
     if _is_postgresql(session):
-        micros = cast(func.date_part("epoch", column) * 1_000_000, BigInteger)
-        return cast(func.coalesce(micros, _NAT), Text)
+        return func.coalesce(func.timestamptz_send(column), literal(_NULL_BYTES, LargeBinary))
     return func.coalesce(type_coerce(column, Text), literal("", Text))
+
+
+def _joined(session: Session, column: Any, *, text: bool = False) -> Any:
+    """The period's values of one column in one piece, in the rows' order: text joined by
+    commas (`group_concat` / `string_agg`); on PostgreSQL the numbers' bytes end to end."""
+    if text or not _is_postgresql(session):
+        return func.aggregate_strings(column, ",")
+    return func.string_agg(column, literal(b"", LargeBinary))
 
 
 def _calendar_choice() -> tuple[Any, list[tuple[Any, Any]]]:
@@ -184,35 +209,37 @@ def _calendar_choice() -> tuple[Any, list[tuple[Any, Any]]]:
     return chosen, joins
 
 
-def _columns(session: Session, key: Any, where: Any, *, business: bool) -> dict[str, str]:
-    """The period's incidents as one row: per column every incident's value as text, joined
-    by commas (group_concat / string_agg: one aggregate step over the same rows, so the
-    columns line up). Columns: the group key, the id, the calendar (business clock), the
-    contact's start and each span's end. Empty without incidents."""
+def _columns(session: Session, key: Any, where: Any, *, business: bool) -> dict[str, str | bytes]:
+    """The period's incidents as one row: per column every incident's value, in one piece
+    (`_joined`: one aggregate step over the same rows, so the columns line up). Columns:
+    the group key, the id, the calendar (business clock), the contact's start and each
+    span's end. Empty without incidents."""
     numeric = key.type.python_type is int
     columns: dict[str, Any] = {
-        "group": _id_text(key) if numeric else _label_text(key),
-        "id": cast(col(Incident.id), Text),
-        "opened": _instant_text(session, col(Incident.opened_at)),
+        "group": _joined(session, _number(session, key))
+        if numeric
+        else _joined(session, _label_text(key), text=True),
+        "id": _joined(session, _number(session, col(Incident.id))),
+        "opened": _joined(session, _instant(session, col(Incident.opened_at))),
     }
     for name, ended in SPANS.items():
-        columns[name] = _instant_text(session, col(ended))
+        columns[name] = _joined(session, _instant(session, col(ended)))
     query = select().select_from(Incident)
     if business:
         chosen, joins = _calendar_choice()
-        columns["calendar"] = _id_text(chosen)
+        columns["calendar"] = _joined(session, _number(session, chosen))
         for table, on in joins:
             query = query.outerjoin(table, on)
-    joined = [func.aggregate_strings(c, ",").label(n) for n, c in columns.items()]
+    joined = [c.label(n) for n, c in columns.items()]
     row = session.execute(query.add_columns(*joined).where(where)).one()
     if row.group is None:
         return {}
     return dict(row._mapping)
 
 
-def _entries(session: Session, ids: Any, where: Any) -> tuple[str | None, str | None]:
+def _entries(session: Session, ids: Any, where: Any) -> tuple[Any, Any]:
     """The finished time entries of the period's incidents (`ids`, selected by `where`) as
-    two comma-joined columns, incident id and minutes, read from the covering index on
+    two columns in one piece (`_joined`), incident id and minutes, read from the index on
     (incident_id, minutes). Where the ids are dense enough (a period of incidents
     registered in turn, or a good part of a range), one range of the index between the
     first and last id: a look-up per incident cost 0.4 s (SQLite) to 0.8 s (PostgreSQL)
@@ -226,8 +253,8 @@ def _entries(session: Session, ids: Any, where: Any) -> tuple[str | None, str | 
     else:
         of_period = col(TimeEntry.incident_id).in_(select(col(Incident.id)).where(where))
     query = select(
-        func.aggregate_strings(cast(col(TimeEntry.incident_id), Text), ","),
-        func.aggregate_strings(cast(col(TimeEntry.minutes), Text), ","),
+        _joined(session, _number(session, col(TimeEntry.incident_id))),
+        _joined(session, _number(session, col(TimeEntry.minutes))),
     ).where(col(TimeEntry.ended_at).is_not(None), of_period)
     got_ids, minutes = session.execute(query).one()
     return got_ids, minutes
@@ -245,9 +272,8 @@ def _measured(session: Session, key: Any, where: Any, *, business: bool) -> dict
         return {}
     # Each text is dropped once parsed (popped): a year's columns are tens of megabytes.
     labels, group_of = arrays.keys(columns.pop("group"), numeric=key.type.python_type is int)
-    micros = _is_postgresql(session)
-    opened = arrays.seconds(columns.pop("opened"), micros=micros)
-    ends = {name: arrays.seconds(columns.pop(name), micros=micros) for name in SPANS}
+    opened = arrays.seconds(columns.pop("opened"))
+    ends = {name: arrays.seconds(columns.pop(name)) for name in SPANS}
     if business:
         calendars = CalendarCache(session)  # None: the 24/7 calendar
         values = arrays.working_minutes(columns.pop("calendar"), opened, ends, calendars.get)
