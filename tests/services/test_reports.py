@@ -321,6 +321,36 @@ def test_times_wall_clock(db, world, by):
         assert row["booked"] == booked_summary(world, incs)
 
 
+def _phone_incident(s, opened: datetime, owner: int | None, creator: int | None) -> Incident:
+    """A saved phone incident opened (and registered) at `opened`, assigned 5 minutes later."""
+    inc = Incident(
+        channel="phone",
+        request_type="action",
+        status="assigned",
+        created_by_id=creator,
+        opened_at=opened,
+        registered_at=opened,
+        owner_id=owner,
+        assigned_at=opened + timedelta(minutes=5),
+    )
+    s.add(inc)
+    s.flush()
+    return inc
+
+
+def _book(s, inc: Incident, agent: Agent, at: datetime, minutes: int) -> None:
+    """A finished time entry of `minutes` on the incident, started at `at`."""
+    s.add(
+        TimeEntry(
+            incident_id=inc.id,
+            agent_id=agent.id,
+            started_at=at,
+            ended_at=at + timedelta(minutes=minutes),
+            minutes=minutes,
+        )
+    )
+
+
 @pytest.mark.parametrize("clock", ["wall", "business"])
 def test_times_booked_minutes_scope_and_an_empty_period(db, admin, clock):
     """Time booked is each incident's finished entries summed (a running timer is not
@@ -332,36 +362,12 @@ def test_times_booked_minutes_scope_and_an_empty_period(db, admin, clock):
         s.add(bob)
         s.flush()
         at = midnight("2026-01-12") + timedelta(hours=9)
-
-        def incident(opened: datetime, owner: int | None, creator: int | None) -> Incident:
-            inc = Incident(
-                channel="phone",
-                request_type="action",
-                status="assigned",
-                created_by_id=creator,
-                opened_at=opened,
-                registered_at=opened,
-                owner_id=owner,
-                assigned_at=opened + timedelta(minutes=5),
-            )
-            s.add(inc)
-            s.flush()
-            return inc
-
-        owned = incident(at, bob.id, admin.id)
-        incident(at + timedelta(hours=1), admin.id, admin.id)  # nothing booked, not bob's
-        registered = incident(at + timedelta(hours=2), admin.id, bob.id)
-        before = incident(START_AT - timedelta(days=1), bob.id, bob.id)
+        owned = _phone_incident(s, at, bob.id, admin.id)
+        _phone_incident(s, at + timedelta(hours=1), admin.id, admin.id)  # nothing booked
+        registered = _phone_incident(s, at + timedelta(hours=2), admin.id, bob.id)
+        before = _phone_incident(s, START_AT - timedelta(days=1), bob.id, bob.id)
         for inc, minutes, agent in [(owned, 10, admin), (owned, 25, admin), (registered, 7, bob)]:
-            s.add(
-                TimeEntry(
-                    incident_id=inc.id,
-                    agent_id=agent.id,
-                    started_at=at,
-                    ended_at=at + timedelta(minutes=minutes),
-                    minutes=minutes,
-                )
-            )
+            _book(s, inc, agent, at, minutes)
         s.add(
             TimeEntry(
                 incident_id=before.id, agent_id=admin.id, started_at=at, ended_at=at, minutes=99
@@ -398,25 +404,7 @@ def test_times_booked_minutes_of_scattered_incidents(db, admin, clock):
     with db.session() as s:
 
         def booked_incident(opened: datetime, minutes: int) -> None:
-            inc = Incident(
-                channel="phone",
-                request_type="action",
-                status="assigned",
-                created_by_id=admin.id,
-                opened_at=opened,
-                registered_at=opened,
-            )
-            s.add(inc)
-            s.flush()
-            s.add(
-                TimeEntry(
-                    incident_id=inc.id,
-                    agent_id=admin.id,
-                    started_at=opened,
-                    ended_at=opened + timedelta(minutes=minutes),
-                    minutes=minutes,
-                )
-            )
+            _book(s, _phone_incident(s, opened, None, admin.id), admin, opened, minutes)
 
         booked_incident(at, 10)
         for n in range(30):  # the two are fewer than a tenth of the id range
