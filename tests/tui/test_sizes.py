@@ -228,31 +228,49 @@ def seeded(url: str, seed) -> None:
     db.dispose()
 
 
+def snap_pushed_list(
+    snap_compare, size, *, url: str, seed, login: str, key: str, screen: type, ready, then=()
+) -> bool:
+    """A list screen pushed over the console by `key` (F8 to F10), signed in as `login` on
+    `url` seeded by `seed`, at `size`: after `then` keys, once `ready(app)` holds, with its
+    table focused."""
+    seeded(url, seed)
+    app = app_on(url, login, "incident")
+
+    async def loaded(pilot) -> None:
+        await signed_in(pilot)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: isinstance(app.screen, screen))
+        await pilot.press(*then)
+        await wait_until(pilot, lambda: ready(app))
+        app.screen.table.focus()
+        await steady(pilot)
+
+    return bool(snap_compare(app, terminal_size=size, run_before=loaded))
+
+
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_call_log(snap_compare, here, size):
     from cc_tui.screens.call_log import CallLogScreen
     from tests.tui.test_call_log import ring, seed, shown
 
     f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
-    url = "sqlite:///calls.sqlite3"
 
     def calls(db) -> None:
         seed(db)
         ring(db, "+49 30 1234567", "bob", answer=True)
         ring(db, "+49 40 7777777", "carol", hangup=True)
 
-    seeded(url, calls)
-    app = app_on(url, "bob", "incident")
-
-    async def loaded(pilot) -> None:
-        await signed_in(pilot)
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
-        await wait_until(pilot, lambda: len(shown(app)) == 2)
-        app.screen.table.focus()
-        await steady(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=loaded)
+    assert snap_pushed_list(
+        snap_compare,
+        size,
+        url="sqlite:///calls.sqlite3",
+        seed=calls,
+        login="bob",
+        key="f8",
+        screen=CallLogScreen,
+        ready=lambda app: len(shown(app)) == 2,
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
@@ -261,20 +279,17 @@ def test_outbox(snap_compare, here, size):
     from tests.tui.test_outbox_screen import seed, shown
 
     f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
-    url = "sqlite:///outbox.sqlite3"
-    seeded(url, seed)
-    app = app_on(url, "sue", "incident")
-
-    async def loaded(pilot) -> None:
-        await signed_in(pilot)
-        await pilot.press("f9")
-        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
-        await pilot.press("a")  # the queued message too
-        await wait_until(pilot, lambda: len(shown(app)) == 2)
-        app.screen.table.focus()
-        await steady(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=loaded)
+    assert snap_pushed_list(
+        snap_compare,
+        size,
+        url="sqlite:///outbox.sqlite3",
+        seed=seed,
+        login="sue",
+        key="f9",
+        screen=OutboxScreen,
+        then=("a",),  # the queued message too
+        ready=lambda app: len(shown(app)) == 2,
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
@@ -283,20 +298,16 @@ def test_mail_quarantine(snap_compare, here, size):
     from tests.tui.test_mail_quarantine import detail, rows, seed
 
     f.fake_clock(here, datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
-    url = "sqlite:///quarantine.sqlite3"
-    seeded(url, seed)
-    app = app_on(url, "admin", "incident")
-
-    async def loaded(pilot) -> None:
-        await signed_in(pilot)
-        await pilot.press("f10")
-        await wait_until(pilot, lambda: isinstance(app.screen, MailQuarantineScreen))
-        await wait_until(pilot, lambda: len(rows(app)) == 3)
-        await wait_until(pilot, lambda: "needs a reason code" in detail(app))
-        app.screen.table.focus()
-        await steady(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=loaded)
+    assert snap_pushed_list(
+        snap_compare,
+        size,
+        url="sqlite:///quarantine.sqlite3",
+        seed=seed,
+        login="admin",
+        key="f10",
+        screen=MailQuarantineScreen,
+        ready=lambda app: len(rows(app)) == 3 and "needs a reason code" in detail(app),
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
