@@ -384,6 +384,17 @@ def build_snapshot_database(url: str) -> int:
     return incident_id
 
 
+def snapshot_app(tmp_path, monkeypatch):
+    """The console on the snapshot database and its incident, at a fixed clock (the
+    escalation badge shows the time left), from a relative path (the header shows the same
+    database name on every machine)."""
+    monkeypatch.chdir(tmp_path)
+    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
+    url = "sqlite:///incident.sqlite3"
+    incident_id = build_snapshot_database(url)
+    return make_app(url), incident_id
+
+
 def test_snapshot_of_the_incident_screen(snap_compare, tmp_path, monkeypatch):
     assert picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, SIZE)
 
@@ -393,13 +404,7 @@ def test_snapshot_of_the_incident_screen_at_80x24(snap_compare, tmp_path, monkey
 
 
 def picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, size) -> bool:
-    # A relative path: the header shows the same database name on every machine.
-    monkeypatch.chdir(tmp_path)
-    # A fixed clock: the escalation badge shows the time left.
-    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
-    url = "sqlite:///incident.sqlite3"
-    incident_id = build_snapshot_database(url)
-    app = make_app(url)
+    app, incident_id = snapshot_app(tmp_path, monkeypatch)
 
     async def run_before(pilot) -> None:
         await open_detail(pilot, incident_id)
@@ -410,11 +415,7 @@ def picture_of_the_incident_screen(snap_compare, tmp_path, monkeypatch, size) ->
 
 async def test_the_summary_folds_at_80x24_so_the_timeline_keeps_room(tmp_path, monkeypatch):
     """Issue 19, finding 1: at 80x24 the header took 12 rows and left two events."""
-    monkeypatch.chdir(tmp_path)
-    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
-    url = "sqlite:///incident.sqlite3"
-    incident_id = build_snapshot_database(url)
-    app = make_app(url)
+    app, incident_id = snapshot_app(tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, incident_id)
         await settled(pilot)
@@ -443,11 +444,7 @@ def test_the_next_steps_fit_80_columns_in_short_words():
 
 async def test_the_next_steps_stay_on_one_line_at_80_columns(tmp_path, monkeypatch):
     """At 80 columns "deadlines" fell on a line of its own below the next steps."""
-    monkeypatch.chdir(tmp_path)
-    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
-    url = "sqlite:///incident.sqlite3"
-    incident_id = build_snapshot_database(url)
-    app = make_app(url)
+    app, incident_id = snapshot_app(tmp_path, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_detail(pilot, incident_id)
         await settled(pilot)
@@ -485,11 +482,7 @@ def test_summary_lines_break_between_pairs_only():
 async def test_at_99_columns_no_pair_is_split_across_lines(tmp_path, monkeypatch):
     """Textual wraps at a no-break space too: "Department" ended one line, "DESK" began the
     next."""
-    monkeypatch.chdir(tmp_path)
-    f.fake_clock(monkeypatch, T0 + timedelta(hours=5))
-    url = "sqlite:///incident.sqlite3"
-    incident_id = build_snapshot_database(url)
-    app = make_app(url)
+    app, incident_id = snapshot_app(tmp_path, monkeypatch)
     async with app.run_test(size=(99, 40)) as pilot:
         screen = await open_detail(pilot, incident_id)
         await settled(pilot)
