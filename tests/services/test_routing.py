@@ -184,6 +184,47 @@ def test_least_loaded_agent_with_the_skill(db, admin, world):
     assert event.data["how"] == "least_loaded" and "least loaded" in event.text
 
 
+def test_a_batch_counts_the_loads_once_and_keeps_them_by_its_own_choices(
+    db, admin, world, monkeypatch
+):
+    """Inside a batch (a mail fetch) the open counts are read once and the batch's own
+    assignments are added to them; work given meanwhile by others counts from the next
+    reading."""
+    from sqlalchemy import event
+
+    from cc_tui.services.per_batch import reference_per_batch
+    from cc_tui.services.routing import rules
+    from cc_tui.services.routing.queues import assign
+
+    with db.session() as s:
+        for login in ("ann", "cid"):
+            s.add(Agent(login=login, name=login, department_id=world["desk"], skills="printers"))
+    rule(db, admin, department="DESK", least_loaded=True, skill="printers")
+    counts: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if re.search(r"count\(incident\.owner_id\)", statement):
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with reference_per_batch():
+            filed = [incident(db, admin) for _ in range(4)]
+            assert [d.owner for d in filed] == ["ann", "cid", "ann", "cid"]
+            assert len(counts) == 1
+            # A supervisor hands Cid's two to Ann while the batch runs (Ann 4, Cid 0).
+            with db.session() as s:
+                for detail in filed[1::2]:
+                    assign(s, actor=admin, ref=detail.id, to_agent="ann")
+            # The batch has not seen it: 2 and 2, the tie goes to Ann.
+            assert incident(db, admin).owner == "ann" and len(counts) == 1
+            monkeypatch.setattr(rules, "LOADS_FRESH_S", -1.0)
+            assert [incident(db, admin).owner for _ in range(3)] == ["cid", "cid", "cid"]
+            assert len(counts) == 4
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+
 def test_least_loaded_without_skill_takes_anyone_and_ignores_supervisors(db, admin, world):
     with db.session() as s:
         s.add(Agent(login="sam", name="Sam", role="supervisor", department_id=world["desk"]))

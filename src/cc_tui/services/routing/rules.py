@@ -10,7 +10,8 @@ the least-loaded active agent of the department (with a skill, if the rule names
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, literal, literal_column, select, update
@@ -391,7 +392,42 @@ def least_loaded_agent(
     session: Session, *, department_id: int, skill: str | None = None
 ) -> Agent | None:
     """The active agent (role agent) of a department with the fewest open incidents; ties go
-    to the lower id so the choice is repeatable."""
+    to the lower id so the choice is repeatable. Inside a batch the counts are read at most
+    every `LOADS_FRESH_S` seconds and kept up to date by the batch's own choices."""
+    if not per_batch.active():
+        row = session.execute(_open_counts(department_id, skill).limit(1)).first()
+        return row[0] if row else None
+    loads: _Loads = per_batch.shared(("agent_loads", department_id, skill), _Loads)
+    if loads.read_at is None or time.monotonic() - loads.read_at > LOADS_FRESH_S:
+        query = _open_counts(department_id, skill).with_only_columns(
+            col(Agent.id), func.count(col(Incident.owner_id))
+        )
+        loads.counts = {agent_id: count for agent_id, count in session.execute(query)}
+        loads.read_at = time.monotonic()
+    if not loads.counts:
+        return None
+    chosen = min(loads.counts, key=lambda agent_id: (loads.counts[agent_id], agent_id))
+    # Counted before the commit: a rolled-back filing overcounts until the next reading.
+    loads.counts[chosen] += 1
+    return per_batch.row(session, Agent, chosen)
+
+
+# Counting every agent's open incidents on each new incident grows with the open work: in a
+# mail fetch of 10,000 messages it became the costliest statement (1.3 ms on average).
+# Within a batch, others' assignments and closures count from the next reading.
+LOADS_FRESH_S = 5.0
+
+
+@dataclass
+class _Loads:
+    """A batch's open-incident counts per agent of one department (and skill)."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    read_at: float | None = None
+
+
+def _open_counts(department_id: int, skill: str | None) -> Select[Agent, int]:
+    """The department's active agents with their open incidents, fewest first."""
     # owner_id (not id): the count is then read from ix_incident_owner_open alone.
     open_count = func.count(col(Incident.owner_id))
     query = (
@@ -412,15 +448,12 @@ def least_loaded_agent(
         )
         .group_by(col(Agent.id))
         .order_by(open_count, col(Agent.id))
-        .limit(1)
     )
     if skill:
         # Skills are stored as "a,b,c": wrap in commas to match whole tags only.
         tags = literal(",").concat(Agent.skills).concat(",")
         query = query.where(tags.like(f"%,{skill},%"))
-    # The agent's row comes with its count (grouped by its primary key): one statement.
-    row = session.execute(query).first()
-    return row[0] if row else None
+    return query
 
 
 def route(session: Session, incident: Incident) -> RoutingDecision | None:
