@@ -14,11 +14,13 @@ from cc_tui import clock
 from cc_tui.db.engine import Database
 from cc_tui.errors import Conflict, NotFound, RuleViolation, UsageError
 from cc_tui.models import Agent, Event, EventType, Incident
+from cc_tui.services.incidents.edit import set_priority_each
 from cc_tui.services.incidents.lifecycle import change_status
 from cc_tui.services.incidents.records import incident_detail
 from cc_tui.services.routing.queues import (
     agent_queue,
     assign,
+    assign_each,
     bulk_move,
     claim_next,
     department_queue,
@@ -287,6 +289,71 @@ def test_bulk_move_is_all_or_nothing_and_for_supervisors(db, team):
         again = bulk_move(s, actor=team["sue"], refs=refs, to_department="FIELD")
     assert len(queue) == 4 and {r.status for r in queue} == {"registered"}
     assert again.moved == [] and len(again.unchanged) == 3
+
+
+def test_assign_each_refuses_one_and_keeps_the_others(db, team):
+    """Each incident on its own: another's incident, a closed one and one changed since it
+    was read are refused and named; the rest are assigned, with their timeline events."""
+    free = [one(db, team) for _ in range(2)]
+    mine = one(db, team, owner_id=team["bob"].id, status="assigned")
+    amys = one(db, team, owner_id=team["amy"].id, status="assigned")
+    closed = one(db, team, status="closed")
+    stale = one(db, team)
+    chosen = [(i, 1) for i in (*free, mine, amys, closed)] + [(stale, 0)]
+    with db.session() as s:
+        result = assign_each(s, actor=team["bob"], chosen=chosen, to_agent="bob", reason="mine")
+    assert [r.number for r in result.done] == [f"INC-{i}" for i in free]
+    assert result.unchanged == [f"INC-{mine}"]
+    refused = {r.id: r for r in result.refused}
+    assert sorted(refused) == [amys, closed, stale]
+    assert "belongs to amy" in refused[amys].reason and not refused[amys].conflict
+    assert "is closed" in refused[closed].reason
+    assert refused[stale].conflict and "since you read it" in refused[stale].reason
+    with db.session() as s:
+        owners = dict(s.execute(select(Incident.id, Incident.owner_id)).all())
+        assignments = s.scalar(
+            select(func.count()).select_from(Event).where(Event.incident_id.in_(free))
+        )
+    assert [owners[i] for i in free] == [team["bob"].id] * 2
+    assert owners[amys] == team["amy"].id and owners[stale] is None
+    assert assignments and assignments >= 2
+
+
+def test_assign_each_as_supervisor_moves_owned_ones_and_refuses_a_bad_target(db, team):
+    refs = [one(db, team, owner_id=team[who].id, status="assigned") for who in ("bob", "amy")]
+    with db.session() as s:
+        result = assign_each(
+            s, actor=team["sue"], chosen=[(r, None) for r in refs], to_department="FIELD"
+        )
+    assert [r.department for r in result.done] == ["FIELD", "FIELD"] and not result.refused
+    assert {r.status for r in result.done} == {"registered"}
+    with db.session() as s, pytest.raises(NotFound):
+        assign_each(s, actor=team["sue"], chosen=[(refs[0], None)], to_agent="nobody")
+
+
+def test_set_priority_each_changes_the_open_ones_and_names_the_refused(db, team):
+    with db.session() as s:
+        f.priority(s, "P1", rank=1)
+        f.priority(s, "P3", rank=3)
+    open_ones = [one(db, team) for _ in range(2)]
+    closed = one(db, team, status="closed")
+    stale = one(db, team)
+    chosen = [(i, 1) for i in (*open_ones, closed)] + [(stale, 5)]
+    with db.session() as s:
+        result = set_priority_each(s, actor=team["bob"], chosen=chosen, priority="p1")
+    assert [(c.number, c.previous, c.priority) for c in result.done] == [
+        (f"INC-{i}", None, "P1") for i in open_ones
+    ]
+    assert {r.id for r in result.refused} == {closed, stale}
+    with db.session() as s:
+        again = set_priority_each(
+            s, actor=team["bob"], chosen=[(open_ones[0], None)], priority="P1"
+        )
+        ranks = dict(s.execute(select(Incident.id, Incident.priority_rank)).all())
+    assert again.unchanged == [f"INC-{open_ones[0]}"] and not again.done
+    assert [ranks[i] for i in open_ones] == [1, 1] and ranks[stale] == 3
+    with db.session() as s, pytest.raises(NotFound, match="no priority"):
+        set_priority_each(s, actor=team["bob"], chosen=chosen, priority="P9")
 
 
 # --- load -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from cc_tui.models.enums import FROZEN_STATUSES, CodeKind, SystemEvent
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.codes import resolve_code, resolve_pair
 from cc_tui.services.incidents.base import incident_changed, lock_incident, number
+from cc_tui.services.incidents.each import EachOutcome, one_by_one
 from cc_tui.services.incidents.event_log import system_event
 from cc_tui.services.partial import UNSET
 
@@ -107,6 +109,50 @@ def update_incident(
         apply_deadlines(session, incident, author_id=actor.id, why="priority changed")
     incident_changed(session, incident, actor, "updated")
     return incident.version
+
+
+@dataclass(frozen=True)
+class PriorityChange:
+    id: int
+    number: str
+    previous: str | None
+    priority: str
+    version: int
+
+
+def set_priority_each(
+    session: Session,
+    *,
+    actor: Actor,
+    chosen: Sequence[tuple[int, int | None]],
+    priority: str,
+) -> EachOutcome[PriorityChange]:
+    """Give the incidents an agent chose, as (id, version seen or None), one priority,
+    each on its own as `update_incident` does it (timeline event, deadlines computed
+    again): one changed since it was read, or closed, is refused and named; the others
+    change. An unknown priority refuses the whole call."""
+    from cc_tui.services.sla.priorities import resolve_priority
+
+    target = resolve_priority(session, priority)
+    show = _priority_code(session)
+
+    def apply(incident_id: int, version: int | None) -> PriorityChange | None:
+        incident = lock_incident(session, incident_id, version)
+        before, seen = incident.priority_id, incident.version
+        after = update_incident(
+            session, actor=actor, ref=incident_id, expected_version=version, priority=target.code
+        )
+        if after == seen:
+            return None
+        return PriorityChange(
+            id=incident_id,
+            number=number(incident_id),
+            previous=show(before),
+            priority=target.code,
+            version=after,
+        )
+
+    return one_by_one(session, chosen, apply)
 
 
 def _text(value: Any) -> str:

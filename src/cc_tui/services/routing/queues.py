@@ -26,6 +26,7 @@ from cc_tui.models.enums import ESCALATION_RANK, OPEN_STATUSES, Escalation, Stat
 from cc_tui.services.context import Actor
 from cc_tui.services.directory.agents import resolve_agent, resolve_department
 from cc_tui.services.incidents.base import announce, lock_incident, number, parse_ref, touch
+from cc_tui.services.incidents.each import EachOutcome, one_by_one
 from cc_tui.services.incidents.event_log import system_event
 from cc_tui.services.incidents.lifecycle import move
 from cc_tui.services.sla.deadlines import apply_deadlines
@@ -506,6 +507,31 @@ def bulk_move(
     except CcError as error:
         raise type(error)(f"nothing moved: {error.message}", field=error.field) from error
     return result
+
+
+def assign_each(
+    session: Session,
+    *,
+    actor: Actor,
+    chosen: Sequence[tuple[int, int | None]],
+    to_agent: str | None = None,
+    to_department: str | None = None,
+    reason: str | None = None,
+) -> EachOutcome[AssignResult]:
+    """Assign or move the incidents an agent chose, as (id, version seen or None), each on
+    its own: one changed since it was read, closed, or owned by someone the actor may not
+    take it from is refused and named; the others are assigned. The rules are `assign`'s:
+    anyone may hand on an incident nobody owns, an owned one only its owner or a
+    supervisor. An unknown or deactivated target refuses the whole call."""
+    target = _target(session, to_agent, to_department)
+    now = clock.now()
+    cache = CalendarCache(session)
+
+    def apply(incident_id: int, version: int | None) -> AssignResult | None:
+        incident = lock_incident(session, incident_id, version)
+        return _assign_locked(session, actor, incident, target, reason, now, cache)
+
+    return one_by_one(session, chosen, apply)
 
 
 def assign_chosen(
