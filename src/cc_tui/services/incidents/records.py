@@ -52,6 +52,8 @@ class IncidentRow:
     department: str | None
     escalation: str
     opened_at: datetime
+    # The version read: a change made from the list is refused if the incident changed since.
+    version: int
     # What the escalation badge shows (time left or overdue).
     response_due: datetime | None = None
     resolve_due: datetime | None = None
@@ -101,6 +103,7 @@ def list_incidents(
             col(Incident.paused_since),
             col(Incident.warning_at),
             col(Incident.late_at),
+            col(Incident.version),
         )
         .outerjoin(Customer, col(Customer.id) == col(Incident.customer_id))
         .outerjoin(Priority, col(Priority.id) == col(Incident.priority_id))
@@ -163,6 +166,7 @@ def list_incidents(
             paused_since=row[15],
             warning_at=row[16],
             late_at=row[17],
+            version=row[18],
         )
         for row in session.execute(query)
     ]
