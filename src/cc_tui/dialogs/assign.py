@@ -1,5 +1,6 @@
 """Pickers for assigning incidents: an agent (with each agent's current load) or a
-department (support or on-site), plus an optional reason for the timeline.
+department (support or on-site), plus an optional reason for the timeline; and the same
+picker for a priority code (no reason: the priority's change is its own timeline event).
 
 Both are modal and keyboard-first: type to filter, up/down to choose, enter to assign,
 escape to cancel. They show the load the board last read (it follows the change feed), so
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,8 +22,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
+from cc_tui.widgets.escalation_badge import working_span
+
 if TYPE_CHECKING:
     from cc_tui.services.routing.queues import AgentLoad, DepartmentLoad
+    from cc_tui.services.sla.priorities import PriorityInfo
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class AssignChoice:
 
     target: str
     reason: str | None
+
+
+# The most rows the table shows (with its header); fewer on a short terminal.
+TABLE_ROWS = 16
 
 
 def _cell(value: object, *, right: bool = False) -> Text:
@@ -61,7 +69,6 @@ class PickerDialog(ModalScreen[AssignChoice | None]):
     }
     PickerDialog #picker-table {
         height: auto;
-        max-height: 16;
         margin: 1 0;
     }
     PickerDialog #picker-none {
@@ -82,7 +89,10 @@ class PickerDialog(ModalScreen[AssignChoice | None]):
     AUTO_FOCUS = "#picker-filter"
     COLUMNS: tuple[tuple[str, str, int], ...] = ()
     NOUN = "item"
+    PLURAL = "items"
     VERB = "assigns"
+    # Whether the picker asks why (written to the timeline with the change).
+    ASKS_REASON = True
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -92,13 +102,14 @@ class PickerDialog(ModalScreen[AssignChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(Content(self._title), id="picker-title")
-            yield Input(placeholder=f"type to filter the {self.NOUN}s", id="picker-filter")
+            yield Input(placeholder=f"type to filter the {self.PLURAL}", id="picker-filter")
             table: DataTable[Text] = DataTable(id="picker-table", cursor_type="row")
             for key, heading, width in self.COLUMNS:
                 table.add_column(heading, width=width, key=key)
             yield table
             yield Static(Content(f"No {self.NOUN} matches."), id="picker-none")
-            yield Input(placeholder="reason (optional, written to the timeline)", id="reason")
+            if self.ASKS_REASON:
+                yield Input(placeholder="reason (optional, written to the timeline)", id="reason")
             yield Static(
                 Content(f"enter {self.VERB} · up/down chooses · tab moves · escape cancels"),
                 id="picker-hint",
@@ -106,6 +117,18 @@ class PickerDialog(ModalScreen[AssignChoice | None]):
 
     def on_mount(self) -> None:
         self._fill("")
+        self._fit(self.app.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        """On a short terminal the table gives up rows, so the reason and the hint stay in
+        view (the box takes 90% of the height; border, title, filter, the table's margins,
+        reason and hint take the rest)."""
+        around = 9 + (3 if self.ASKS_REASON else 0)
+        room = max(4, min(TABLE_ROWS, height * 9 // 10 - around))
+        self.query_one("#picker-table", DataTable).styles.max_height = room
 
     # Subclasses: the rows (key, cells) that match a filter text.
     def rows(self, text: str) -> list[tuple[str, tuple[Text, ...]]]:
@@ -138,7 +161,8 @@ class PickerDialog(ModalScreen[AssignChoice | None]):
             self.notify(f"No {self.NOUN} to pick.", severity="warning", timeout=3)
             return
         key = self._keys[table.cursor_row]
-        reason = self.query_one("#reason", Input).value.strip() or None
+        fields = self.query("#reason").results(Input)
+        reason = next((field.value.strip() for field in fields), "") or None
         self.dismiss(AssignChoice(key, reason))
 
     @on(Input.Submitted)
@@ -157,6 +181,7 @@ class AgentPicker(PickerDialog):
     """Choose an agent; each row shows the agent's open incidents and how many are late."""
 
     NOUN = "agent"
+    PLURAL = "agents"
     COLUMNS = (
         ("login", "Agent", 12),
         ("name", "Name", 18),
@@ -204,6 +229,7 @@ class DepartmentPicker(PickerDialog):
     """Choose a department: support desks and on-site service departments."""
 
     NOUN = "department"
+    PLURAL = "departments"
     VERB = "moves"
     COLUMNS = (
         ("code", "Dept", 8),
@@ -240,3 +266,44 @@ class DepartmentPicker(PickerDialog):
                 )
             )
         return found
+
+
+class PriorityPicker(PickerDialog):
+    """Choose a priority code, most urgent first, with its response and resolution times."""
+
+    NOUN = "priority"
+    PLURAL = "priorities"
+    VERB = "sets"
+    ASKS_REASON = False
+    COLUMNS = (
+        ("code", "Prio", 8),
+        ("name", "Name", 26),
+        ("response", "Response", 10),
+        ("resolve", "Resolve", 10),
+    )
+
+    def __init__(self, title: str, priorities: Sequence[PriorityInfo]) -> None:
+        super().__init__(title)
+        self._priorities = [p for p in priorities if p.active]
+
+    def rows(self, text: str) -> list[tuple[str, tuple[Text, ...]]]:
+        found: list[tuple[str, tuple[Text, ...]]] = []
+        for p in self._priorities:
+            if text and text not in f"{p.code} {p.name}".lower():
+                continue
+            found.append(
+                (
+                    p.code,
+                    (
+                        _cell(p.code),
+                        _cell(p.name),
+                        _cell(_span(p.response_minutes), right=True),
+                        _cell(_span(p.resolve_minutes), right=True),
+                    ),
+                )
+            )
+        return found
+
+
+def _span(minutes: int | None) -> str:
+    return "–" if minutes is None else working_span(minutes)
