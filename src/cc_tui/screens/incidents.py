@@ -28,6 +28,8 @@ from cc_tui.widgets.list_table import ColumnSpec, ListSort, ListTable
 if TYPE_CHECKING:
     from datetime import tzinfo
 
+    from cc_tui.dialogs.assign import AssignChoice
+    from cc_tui.services.incidents.each import EachOutcome, Refusal
     from cc_tui.services.incidents.listing import IncidentPage
     from cc_tui.services.incidents.records import IncidentRow
 
@@ -38,6 +40,8 @@ PRELOAD_ROWS = 5
 LIST_ENTITIES = ("incident", "customer", "agent", "department", "priority")
 # How often the escalation column's time left is counted on (seconds).
 TICK_SECONDS = 30
+# A change made to several incidents names at most this many refusals (the rest stay selected).
+REFUSALS_SHOWN = 6
 
 # Fixed widths, so the table never measures its cells; they fill 120 columns (each column
 # adds 2 cells of padding, the scroll bar 2). Narrower, the owner, then the customer, then
@@ -88,6 +92,36 @@ def export_rows(
         for r in rows
     ]
     return headers, body
+
+
+def incidents_text(count: int) -> str:
+    return f"{count} incident" if count == 1 else f"{count} incidents"
+
+
+def refusal_line(refusal: Refusal) -> str:
+    """A refusal in the service's words, led by the incident's number."""
+    if refusal.reason.startswith(refusal.number):
+        return refusal.reason
+    return f"{refusal.number}: {refusal.reason}"
+
+
+def outcome_message(outcome: EachOutcome[Any], *, verb: str, where: str) -> tuple[str, str]:
+    """The title and text that report a change made to several incidents, each on its own:
+    how many were done, which were so already, and each refusal with its reason."""
+    done, refused = len(outcome.done), outcome.refused
+    chosen = done + len(outcome.unchanged) + len(refused)
+    title = f"{verb} {done}" if done == chosen else f"{verb} {done} of {chosen}"
+    lines = []
+    if done:
+        lines.append(f"{incidents_text(done)} {where} now.")
+    if outcome.unchanged:
+        lines.append(f"{where[:1].upper()}{where[1:]} already: {', '.join(outcome.unchanged)}.")
+    if refused:
+        lines.append(f"Refused {len(refused)} (they stay selected):")
+        lines.extend(refusal_line(r) for r in refused[:REFUSALS_SHOWN])
+        if len(refused) > REFUSALS_SHOWN:
+            lines.append(f"… and {len(refused) - REFUSALS_SHOWN} more")
+    return title, "\n".join(lines)
 
 
 def opened_text(moment: datetime, zone: tzinfo | None, today: datetime) -> str:
@@ -176,7 +210,17 @@ class IncidentListScreen(ConsoleScreen):
             ("incidents.open", "incidents.all", "incidents.reload", "incidents.filter"),
         ),
         ("Find an incident", ("incidents.goto", "incidents.back")),
-        ("Sort, select, export", ("incidents.sort", "incidents.select", "incidents.export")),
+        (
+            "Change the selected (or the highlighted one)",
+            (
+                "incidents.select",
+                "incidents.assign_me",
+                "incidents.assign",
+                "incidents.move",
+                "incidents.priority",
+            ),
+        ),
+        ("Sort, export", ("incidents.sort", "incidents.export")),
     )
     BINDINGS = [
         Binding("o", "filter(True)", "Open only", id="incidents.open"),
@@ -188,7 +232,12 @@ class IncidentListScreen(ConsoleScreen):
         Binding("s", "sort", "Sort", id="incidents.sort"),
         Binding("space", "toggle_select", "Select", id="incidents.select"),
         Binding("e", "export", "Export CSV", id="incidents.export"),
+        # Listed by `?` and F1, not in the footer: at 120 columns it is full (quit and help
+        # are its last keys).
         Binding("m", "bulk_assign_me", "Assign me", show=False, id="incidents.assign_me"),
+        Binding("t", "bulk_assign", "Assign to", show=False, id="incidents.assign"),
+        Binding("d", "bulk_move", "Move to queue", show=False, id="incidents.move"),
+        Binding("p", "bulk_priority", "Priority", show=False, id="incidents.priority"),
         Binding("escape", "back_to_list", "Back to list", show=False, id="incidents.back"),
     ]
 
@@ -516,30 +565,155 @@ class IncidentListScreen(ConsoleScreen):
             written,
         )
 
-    def action_bulk_assign_me(self) -> None:
-        """The selected incidents (or the highlighted one) to me, all or none."""
-        from cc_tui.services.routing.queues import bulk_move
+    # -- changing the selected incidents, each on its own --------------------------------
 
-        connection = self.connected()
+    def _targets(self) -> list[IncidentRow]:
+        """The selected incidents in the order shown, else the highlighted one."""
+        if self.selected:
+            return [row for row in self._shown_rows() if row.id in self.selected]
         current = self._current_id()
-        refs = sorted(self.selected) or ([current] if current is not None else [])
-        if connection is None or not refs:
+        row = self._rows.get(current) if current is not None else None
+        return [row] if row is not None else []
+
+    def _what(self, rows: list[IncidentRow]) -> str:
+        return rows[0].number if len(rows) == 1 else incidents_text(len(rows))
+
+    def action_bulk_assign_me(self) -> None:
+        """The selected incidents (or the highlighted one) to me."""
+        connection = self.connected()
+        rows = self._targets()
+        if connection is None or not rows:
+            return
+        self._assign(rows, connection.actor.login, agent=True, reason=None)
+
+    def action_bulk_assign(self) -> None:
+        """Choose an agent (with each one's load), then assign the selected to them."""
+        from cc_tui.services.routing.queues import Load
+        from cc_tui.services.routing.queues import load as read_load
+
+        rows = self._targets()
+        if self.connected() is None or not rows:
             return
 
-        def done(_result: object) -> None:
-            self.notify(f"{len(refs)} incident(s) assigned to you.", markup=False)
-            self.selected.clear()
-            self.load(keep_position=True)
+        def pick(found: Load) -> None:
+            from cc_tui.dialogs.assign import AgentPicker
 
+            departments = {row.department for row in rows}
+            picker = AgentPicker(
+                f"Assign {self._what(rows)} to",
+                found.agents,
+                department=departments.pop() if len(departments) == 1 else None,
+            )
+            self.app.push_screen(picker, lambda choice: self._chosen(rows, choice, agent=True))
+
+        self.call(read_load, on_result=pick, group="incident-pick")
+
+    def action_bulk_move(self) -> None:
+        """Choose a department, then move the selected into its queue (nobody owns them)."""
+        from cc_tui.services.routing.queues import Load
+        from cc_tui.services.routing.queues import load as read_load
+
+        rows = self._targets()
+        if self.connected() is None or not rows:
+            return
+
+        def pick(found: Load) -> None:
+            from cc_tui.dialogs.assign import DepartmentPicker
+
+            # Unowned incidents all in one queue cannot move to that same queue.
+            places = {(row.department, row.owner) for row in rows}
+            exclude = rows[0].department if len(places) == 1 and rows[0].owner is None else None
+            picker = DepartmentPicker(
+                f"Move {self._what(rows)} to the queue of", found.departments, exclude=exclude
+            )
+            self.app.push_screen(picker, lambda choice: self._chosen(rows, choice, agent=False))
+
+        self.call(read_load, on_result=pick, group="incident-pick")
+
+    def action_bulk_priority(self) -> None:
+        """Choose a priority, then give it to the selected (their deadlines follow)."""
+        from cc_tui.services.sla.priorities import PriorityInfo, list_priorities
+
+        rows = self._targets()
+        connection = self.connected()
+        if connection is None or not rows:
+            return
+
+        def pick(priorities: list[PriorityInfo]) -> None:
+            from cc_tui.dialogs.assign import PriorityPicker
+
+            picker = PriorityPicker(f"Priority of {self._what(rows)}", priorities)
+            self.app.push_screen(picker, lambda choice: self._prioritize(rows, choice))
+
+        self.call(list_priorities, on_result=pick, group="incident-pick")
+
+    def _chosen(self, rows: list[IncidentRow], choice: AssignChoice | None, *, agent: bool) -> None:
+        if choice is not None:
+            self._assign(rows, choice.target, agent=agent, reason=choice.reason)
+
+    def _assign(
+        self, rows: list[IncidentRow], target: str, *, agent: bool, reason: str | None
+    ) -> None:
+        from cc_tui.services.routing.queues import assign_each
+
+        connection = self.connected()
+        if connection is None:
+            return
+        where = f"with {target}" if agent else f"in the {target} queue"
         self.call(
-            bulk_move,
-            on_result=done,
+            assign_each,
+            on_result=lambda outcome: self._report(
+                outcome, "Assigned" if agent else "Moved", where
+            ),
+            on_error=self._refused,
             write=True,
             group="incident-bulk",
+            # Each change is reported, also when another is asked for meanwhile.
+            exclusive=False,
             actor=connection.actor,
-            refs=refs,
-            to_agent=connection.actor.login,
+            chosen=[(row.id, row.version) for row in rows],
+            to_agent=target if agent else None,
+            to_department=None if agent else target,
+            reason=reason,
         )
+
+    def _prioritize(self, rows: list[IncidentRow], choice: AssignChoice | None) -> None:
+        from cc_tui.services.incidents.edit import set_priority_each
+
+        connection = self.connected()
+        if choice is None or connection is None:
+            return
+        self.call(
+            set_priority_each,
+            on_result=lambda outcome: self._report(outcome, "Priority set", f"at {choice.target}"),
+            on_error=self._refused,
+            write=True,
+            group="incident-bulk",
+            # Each change is reported, also when another is asked for meanwhile.
+            exclusive=False,
+            actor=connection.actor,
+            chosen=[(row.id, row.version) for row in rows],
+            priority=choice.target,
+        )
+
+    def _report(self, outcome: EachOutcome[Any], verb: str, where: str) -> None:
+        """Say what became of each incident; the refused ones stay selected."""
+        title, text = outcome_message(outcome, verb=verb, where=where)
+        refused = outcome.refused
+        self.notify(
+            text,
+            title=title,
+            severity=("error" if not outcome.done else "warning") if refused else "information",
+            timeout=20 if refused else 5,
+            markup=False,
+        )
+        self.selected = {r.id for r in refused}
+        self.load(keep_position=True)
+
+    def _refused(self, error: BaseException) -> None:
+        """The whole change was refused (the agent, department or priority, the database)."""
+        show_error(self, error)
+        self.load(keep_position=True)
 
     def action_go_to(self) -> None:
         self.query_one("#jump", Input).focus()
