@@ -152,6 +152,19 @@ def test_a_rolled_back_change_queues_nothing(db, admin, clock):
     assert _rows(db) == []
 
 
+def test_a_call_added_to_an_incident_closes_its_contact_without_telling_the_customer(
+    db, admin, clock
+):
+    from cc_tui.services.incidents.intake import add_to_existing, open_contact
+
+    _desk(db, admin)
+    inc = f.register(db, admin, _customer(db))
+    with db.session() as s:
+        draft = open_contact(s, actor=admin, channel="phone")
+        add_to_existing(s, actor=admin, target_ref=inc, text="Still full", contact_id=draft.id)
+    assert [(r.reason, r.incident_id) for r in _rows(db)] == [("registered", parse_ref(inc))]
+
+
 def test_hand_over_and_closing_queue_their_messages_once(db, admin, world, clock):  # noqa: F811
     with db.session() as s:
         s.get(Customer, world["acme"]).email = "acme@example.com"

@@ -135,7 +135,9 @@ def move(
         data={"field": "status", "from": previous, "to": target.value},
     )
     event = outbox.status_event(previous, target.value)
-    if event is not None:
+    # A contact closed as the duplicate of another incident (a call added to it) tells the
+    # customer nothing: their request goes on in that incident.
+    if event is not None and incident.duplicate_of_id is None:
         detail = outbox.closing_detail(now) if event == outbox.CLOSED else None
         outbox.queue(session, incident, event, detail=detail)
     if change is not None:
