@@ -44,8 +44,9 @@ def test_demo_loads_everything_once(cli, db):
 
     second = run_demo(cli)
     if second["escalated"]:
-        # A clock ran out between the two runs: only the closing sweep's events are new.
-        assert set(second["added"]) == {"event"}
+        # A clock ran out between the two runs: only the closing sweep's events (and the
+        # alerts it queued for the consoles) are new.
+        assert set(second["added"]) <= {"event", "notification"}
     else:
         assert second["counts"] == counts
         assert second["added"] == {}
@@ -53,8 +54,9 @@ def test_demo_loads_everything_once(cli, db):
     roles = dict(rows(db, "SELECT login, role FROM agent"))
     assert roles["admin"] == "admin"
     assert {"agent", "supervisor", "admin"} <= set(roles.values())
-    # One change-feed row for the load, not one per row.
-    assert scalar(db, "SELECT COUNT(*) FROM change WHERE entity = 'demo'") == 1
+    # One change-feed row for each layer of the load, not one per row.
+    marks = rows(db, "SELECT action FROM change WHERE entity = 'demo' ORDER BY id")
+    assert marks == [("loaded",), ("activity",)]
 
 
 def test_demo_content_is_complete_and_coherent(cli, db):
@@ -414,6 +416,93 @@ def test_same_seed_same_data(tmp_path):
             rows(db, "SELECT id, status, title, customer_id, opened_at, closed_at FROM incident")
             + rows(db, "SELECT id, number, name, phone_e164 FROM customer")
             + rows(db, "SELECT COUNT(*), MAX(id) FROM event")
+            + rows(db, "SELECT call_id, state, customer_id, incident_id, rang_at FROM phone_call")
+            + rows(db, "SELECT message_id, status, incident_id, sha256 FROM mail_message")
+            + rows(
+                db, "SELECT reason, incident_id, status, last_error, message_id FROM notification"
+            )
         )
         db.dispose()
     assert snapshots[0] == snapshots[1]
+
+
+def test_recent_activity_fills_the_call_log_mail_and_outbox(cli, db):
+    """Calls, e-mail and notifications are there, made as the services make them."""
+    from cc_tui.services.context import resolve_actor
+    from cc_tui.services.cti.callbacks import callback_list
+    from cc_tui.services.cti.calls import list_calls
+    from cc_tui.services.incidents.timeline import timeline
+    from cc_tui.services.mail.intake import attachment_content, attachments, quarantine_list
+    from cc_tui.services.mail.mailboxes import list_mailboxes, parse_url
+    from cc_tui.services.notify.sender import list_outbox
+
+    run_demo(cli)
+    with db.session(write=False) as s:
+        # The caller log: answered and missed calls, callers identified, two taken.
+        calls = list_calls(s)
+        assert len(calls) == 10
+        assert {c.state for c in calls} == {"ended", "missed"}
+        assert all(c.agent is None for c in calls if c.state == "missed")
+        assert all(c.agent and c.answered_at for c in calls if c.state == "ended")
+        assert sum(c.customer is not None for c in calls) >= 7
+        taken = [c for c in calls if c.incident_id is not None]
+        assert len(taken) == 2
+        today = [c for c in calls if c.rang_at >= datetime.now(UTC) - timedelta(hours=3)]
+        assert len(today) >= 7
+        supervisor = resolve_actor(s, "katrin.vogel")
+        assert len(callback_list(s, actor=supervisor)) == 3
+        # The mailbox: loopback, no password stored; not the benchmark's name.
+        (box,) = list_mailboxes(s)
+        assert box.name == "support" and box.password_file is None
+        assert parse_url(box.url).loopback
+        # The quarantine: the scanner's message without a sender, the blocked customer's.
+        reasons = sorted(r.reason or "" for r in quarantine_list(s))
+        assert len(reasons) == 2
+        assert reasons[0].startswith("cannot be filed:") and "is blocked" in reasons[0]
+        assert reasons[1].startswith("no sender address")
+        # The outbox: sent, waiting (one greylisted, with the server's answer) and failed.
+        outbox = list_outbox(s)
+        states = {r.status for r in outbox}
+        assert states == {"sent", "queued", "failed"}
+        (failed,) = [r for r in outbox if r.status == "failed"]
+        assert "550" in (failed.last_error or "")
+        assert any(r.status == "queued" and "451" in (r.last_error or "") for r in outbox)
+        assert any(r.status == "queued" and r.attempts == 0 for r in outbox)
+        assert all(r.message_id for r in outbox if r.status == "sent")
+        # A conversation: the request (with its attachment), our reply, the customer's answer
+        # threaded by In-Reply-To to the reply that was sent.
+        (printer,) = [r for r in outbox if r.event == "reply" and r.status == "sent"]
+        assert printer.incident is not None
+        events = timeline(s, ref=printer.incident, kind="contact").events
+        assert [e.type for e in events] == ["EmailIn", "EmailOut", "EmailIn"]
+        files = attachments(s, int(printer.incident.split("-")[1]))
+        assert [f.filename for f in files] == ["ereignisprotokoll.csv"]
+        _name, content = attachment_content(s, int(printer.incident.split("-")[1]), files[0].id)
+        assert content.startswith(b"Zeitpunkt;Code;Meldung")
+    answer = rows(
+        db,
+        "SELECT m.in_reply_to, n.message_id FROM mail_message m JOIN notification n "
+        "ON n.incident_id = m.incident_id AND n.reason = 'reply' "
+        "WHERE m.direction = 'in' AND m.subject LIKE 'AW:%'",
+    )
+    assert answer and answer[0][0] == answer[0][1]
+    # Every filed message points at its incident; an auto-reply joined its thread.
+    assert (
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM mail_message WHERE status = 'processed' AND direction = 'in' "
+            "AND incident_id IS NULL",
+        )
+        == 0
+    )
+    assert scalar(db, "SELECT COUNT(*) FROM mail_message WHERE kind = 'auto-reply'") == 1
+    # A call added to an open incident closed its contact without mailing the caller.
+    assert (
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM notification n JOIN incident i ON i.id = n.incident_id "
+            "WHERE i.duplicate_of_id IS NOT NULL",
+        )
+        == 0
+    )
+    _check_incidents(db)

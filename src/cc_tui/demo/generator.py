@@ -1,6 +1,6 @@
 """The demo data set (`cc-tui demo`): a coherent service organisation and its incidents.
 
-Three layers, each idempotent:
+Four layers, each idempotent:
 
 1. **Master data** (departments, calendars, agents, codes, priorities, routing rules,
    work-order templates, subcontracts, KB articles) is keyed by its natural key (code,
@@ -10,15 +10,19 @@ Three layers, each idempotent:
    contracts, and about 400 incidents of the last four months in every status, with their
    timelines, pauses, work orders, time entries and KB searches. Customers are added by
    number; the incidents once, marked by the demo's own change-feed row.
-3. **Scale**: `incidents=N` and `customers=M` are *totals*: the load tops the database up
+3. **Recent activity** (`activity.py`): the calls, e-mail and customer notifications of
+   the hours before the load, made by the services themselves (the telephone bridge's
+   call events, the mail reader's filing, the notification sender), once, marked by its
+   own change-feed row, before the scale layer so that its totals hold.
+4. **Scale**: `incidents=N` and `customers=M` are *totals*: the load tops the database up
    to at least N incidents and M customers and does nothing if it has them already, so
    running it twice does not double anything. Generated incidents spread over three years,
    about 5 % of them still open, each with a full timeline.
 
 Everything random comes from `random.Random` seeded with a fixed number (per customer and
 per chunk of incidents), so the same database gets the same data. Times are relative to
-the moment of the load. Rows are written by `services/bulk.py` (explicit ids, executemany
-or COPY); the change feed gets one row per layer that added something.
+the moment of the load. Rows of the other layers are written by `demo/bulk.py` (explicit
+ids, executemany or COPY); the change feed gets one row per layer that added something.
 """
 
 from __future__ import annotations
@@ -115,6 +119,11 @@ SUMMARY_TABLES = (
     "incident_work_order",
     "time_entry",
     "kb_search",
+    "phone_call",
+    "mailbox",
+    "mail_message",
+    "mail_attachment",
+    "notification",
 )
 
 
@@ -160,7 +169,7 @@ def load_demo(
     say("master data ready")
 
     with database_errors(db):
-        _bulk_layers(db, moment, seed, incidents, customers, say)
+        _bulk_layers(db, moment, seed, incidents, customers, say, login)
     escalated = _sweep(db, moment if now is not None else None, say)
 
     with db.session(write=False) as session:
@@ -189,8 +198,11 @@ def _sweep(db: Database, at: datetime | None, say: Progress) -> int:
     return escalate_all(db, at=at).changed
 
 
-def _bulk_layers(db, moment, seed, incidents, customers, say) -> None:
-    """The base set, then the scale layers, each in its own transaction."""
+def _bulk_layers(db, moment, seed, incidents, customers, say, login: str) -> None:
+    """The base set, the recent activity (through the services, before any scale layer so
+    that the totals asked for hold), then the scale layers, each in its own transaction."""
+    from cc_tui.demo.activity import load_activity
+
     world = World(db, moment, seed)
     with BulkLoader(db, progress=say) as loader:
         world.read(loader)
@@ -206,6 +218,7 @@ def _bulk_layers(db, moment, seed, incidents, customers, say) -> None:
         elif added_customers:
             _mark(loader, "customers", added_customers)
     say("base data set ready")
+    load_activity(db, login=login, moment=moment, seed=seed, say=say)
 
     bulk_done = False
     if customers:
