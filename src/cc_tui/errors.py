@@ -40,6 +40,11 @@ class RuleViolation(CcError):
     exit_code = ExitCode.RULE
 
 
+class DuplicateRow(RuleViolation):
+    """A row with the same unique key exists already: usually one another session wrote
+    between this one's look-up and its insert. Read again, it is found."""
+
+
 class UsageError(CcError):
     """The request itself is malformed (bad option value, bad URL, unknown kind)."""
 

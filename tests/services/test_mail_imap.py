@@ -87,6 +87,43 @@ def test_a_failed_filing_leaves_the_message_new_on_the_server(
     assert imap_server.unseen() == []
 
 
+@pytest.mark.commits
+# On SQLite writers queue on one lock from their first statement: no such interleaving.
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_message_another_fetcher_stores_meanwhile_counts_as_read_before(
+    db, admin, imap_server, desk, monkeypatch
+):
+    """Two fetchers on one mailbox: the other stores the message between this one's
+    "read before?" look-up and its insert. The insert is refused by the unique key; read
+    again, the message is ignored as read before, and the pass goes on."""
+    from cc_tui.services.mail import intake
+    from cc_tui.services.mail.mailboxes import defaults_of
+
+    raw = (CORPUS / "01-plain-new.eml").read_bytes()
+    imap_server.append(raw)
+    imap_server.append((CORPUS / "06-rfc2231-name.eml").read_bytes())
+    describe = intake._describe
+    raced: list[str] = []
+
+    def the_other_fetcher_first(stored, parsed):
+        if not raced:
+            raced.append(parsed.message_id)
+            with db.session() as other:
+                defaults = defaults_of(other, "desk")
+                intake.receive(other, actor=admin, raw=raw, defaults=defaults)
+        describe(stored, parsed)
+
+    monkeypatch.setattr(intake, "_describe", the_other_fetcher_first)
+    result = fetch(db, actor=admin)
+    assert raced and result == FetchResult(
+        fetched=2, incidents=1, events=0, ignored=1, quarantined=0
+    )
+    assert imap_server.unseen() == []
+    with db.session() as s:
+        assert len(s.exec(select(MailMessage)).all()) == 2
+        assert len(s.exec(select(Incident).where(Incident.channel == "email")).all()) == 2
+
+
 def test_the_server_hears_of_a_group_only_after_its_filing_is_durable(
     db, admin, imap_server, desk, monkeypatch
 ):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from cc_tui import clock
 from cc_tui.db.engine import Database
-from cc_tui.errors import NotFound, RuleViolation, UsageError
+from cc_tui.errors import DuplicateRow, NotFound, RuleViolation, UsageError
 from cc_tui.models import Event, Incident, TimeEntry
 from cc_tui.services.directory import event_types
 from cc_tui.services.directory.event_types import (
@@ -318,8 +318,9 @@ def test_one_running_timer_per_agent(db, admin, world):
             select(TimeEntry).where(TimeEntry.agent_id == admin.id, TimeEntry.ended_at.is_(None))
         ).all()
         assert [r.incident_id for r in running] == [int(second.split("-")[1])]
-    # The database holds the same line: a second running row for an agent is refused.
-    with pytest.raises(RuleViolation, match="refused by the database"), db.session() as s:
+    # The database holds the same line: a second running row for an agent is refused
+    # as a duplicate (a unique index), which a reader may tell from other refusals.
+    with pytest.raises(DuplicateRow, match="refused by the database"), db.session() as s:
         s.add(TimeEntry(incident_id=running[0].incident_id, agent_id=admin.id, started_at=t0))
         s.flush()
 

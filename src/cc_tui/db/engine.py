@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, create_engine
 
-from cc_tui.errors import CcError, RuleViolation, Unavailable, UsageError
+from cc_tui.errors import CcError, DuplicateRow, RuleViolation, Unavailable, UsageError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 INSUFFICIENT_PRIVILEGE = "42501"
+UNIQUE_VIOLATION = "23505"
 
 
 def parse_url(url: str) -> URL:
@@ -180,7 +181,8 @@ class Database:
         except CcError:
             raise
         except exc.IntegrityError as error:
-            raise RuleViolation(f"refused by the database: {_first_line(error.orig)}") from error
+            refused = DuplicateRow if _is_unique_violation(error) else RuleViolation
+            raise refused(f"refused by the database: {_first_line(error.orig)}") from error
         except exc.DataError as error:
             # A value the database cannot hold (a number or date out of its range): the
             # request is wrong, the database is fine.
@@ -226,6 +228,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_unique_violation(error: exc.IntegrityError) -> bool:
+    if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+        return True
+    return str(error.orig).startswith("UNIQUE constraint failed")  # SQLite's wording
 
 
 def _first_line(error: object) -> str:

@@ -103,7 +103,7 @@ def import_(
 ) -> None:
     """File messages as a mailbox would: each becomes an incident, an event on its
     incident, or is ignored or quarantined; one bad message never stops the rest."""
-    from cc_tui.errors import NotFound
+    from cc_tui.errors import DuplicateRow, NotFound
     from cc_tui.services.mail.intake import message_files, receive
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -111,12 +111,19 @@ def import_(
         raise NotFound(f"no such file or folder: {', '.join(missing)}")
     defaults = _defaults(reason, priority, own)
     cli = state(ctx)
+
+    def file(path: Path, raw: bytes):
+        with cli.work() as (session, actor):
+            return receive(session, actor=actor, raw=raw, defaults=defaults, source=str(path))
+
     rows = []
     for path in message_files(paths):
-        with cli.work() as (session, actor):
-            outcome = receive(
-                session, actor=actor, raw=path.read_bytes(), defaults=defaults, source=str(path)
-            )
+        raw = path.read_bytes()
+        try:
+            outcome = file(path, raw)
+        except DuplicateRow:
+            # Stored by another reader between the look-up and the insert: now read before.
+            outcome = file(path, raw)
         rows.append(_outcome(outcome))
     emit(rows, as_json=as_json, human=_outcomes_text)
 

@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from cc_tui.db.engine import Database
-from cc_tui.errors import RuleViolation, UsageError
+from cc_tui.errors import DuplicateRow, RuleViolation, UsageError
 from cc_tui.models import MailMessage
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import event_types_per_batch
-from cc_tui.services.mail.intake import receive
+from cc_tui.services.mail.intake import MailDefaults, Outcome, receive
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
 from cc_tui.services.per_batch import reference_per_batch
 from cc_tui.services.worktime.stored import calendars_per_batch
@@ -230,19 +229,8 @@ def fetch_new(
                     if raw is None:
                         continue  # expunged meanwhile
                     try:
-                        # Committed without waiting for the disk: `_durable` waits once
-                        # for the whole group, before the server hears of it.
-                        with database.session(durable=False) as session:
-                            outcome = receive(
-                                session,
-                                actor=actor,
-                                raw=raw,
-                                defaults=defaults,
-                                source=f"{box.name}/{folder}:{validity}:{uid}",
-                                uidvalidity=validity,
-                                uid=uid,
-                            )
-                    except IntegrityError:
+                        outcome = _file(database, actor, raw, defaults, box, validity, uid)
+                    except DuplicateRow:
                         continue  # another fetcher filed this UID first
                     filed.append(uid)
                     last_row = outcome.message if outcome.message is not None else last_row
@@ -257,6 +245,40 @@ def fetch_new(
                 if last_row is not None:
                     _durable(database, last_row)
                 _done(client, box, filed)
+
+
+def _file(
+    database: Database,
+    actor: Actor,
+    raw: bytes,
+    defaults: MailDefaults,
+    box: MailboxInfo,
+    validity: int,
+    uid: int,
+) -> Outcome:
+    """File one fetched message in its own transaction."""
+    source = f"{box.name}/{parse_url(box.url).folder}:{validity}:{uid}"
+
+    def once() -> Outcome:
+        # Committed without waiting for the disk: `_durable` waits once for the whole
+        # group, before the server hears of it.
+        with database.session(durable=False) as session:
+            return receive(
+                session,
+                actor=actor,
+                raw=raw,
+                defaults=defaults,
+                source=source,
+                uidvalidity=validity,
+                uid=uid,
+            )
+
+    try:
+        return once()
+    except DuplicateRow:
+        # Another fetcher stored the same message between this one's look-up and its
+        # insert: read again, it is "read before" (a second refusal: the UID is theirs).
+        return once()
 
 
 def fetch(
