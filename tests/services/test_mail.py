@@ -139,6 +139,24 @@ def test_bounce_becomes_an_event_on_the_incident_whose_mail_bounced(db, admin, w
     assert event.text.startswith("bounce: ")
 
 
+def test_a_bounce_of_mail_we_did_not_keep_threads_by_the_returned_subject(db, admin, world):
+    """A delivery report for a message whose Message-ID we never stored (sent by another
+    program, or before sent mail was kept) still finds its incident by the `[INC-n]` in the
+    returned headers' subject; the report's own subject names none."""
+    first = file(db, admin, corpus("01-plain-new.eml"))
+    raw = corpus("09-dsn.eml", first.incident).replace(b"<out-1@", b"<elsewhere-1@")
+    out = file(db, admin, raw)
+    assert (out.outcome, out.incident) == ("event", first.incident)
+    assert mail_events(db, first.incident)[-1].data["kind"] == "bounce"
+    # Encoded the way mail programs write it (RFC 2047) it is found too.
+    encoded = raw.replace(b"<dsn-1@", b"<dsn-3@").replace(
+        f"Subject: [{first.incident}] Printer in room 4 jams".encode(),
+        b"Subject: =?utf-8?q?=5B" + first.incident.encode() + b"=5D_Drucker_st=C3=B6rt?=",
+    )
+    assert encoded != raw
+    assert (file(db, admin, encoded).incident) == first.incident
+
+
 def test_auto_replies_thread_or_are_ignored_and_our_own_mail_is_ignored(db, admin, world):
     first = file(db, admin, corpus("01-plain-new.eml"))
     ooo = file(db, admin, corpus("10-auto-reply-threads.eml", first.incident))

@@ -218,8 +218,9 @@ def _file(
 
 def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> int | None:
     """The id of the incident a message answers: In-Reply-To, References newest first (for a
-    bounce, the bounced message's Message-ID first), then `[INC-n]` in the subject (an id
-    that may name no incident: the caller loads it, and locks it, once)."""
+    bounce, the bounced message's Message-ID first), then `[INC-n]` in the subject (for a
+    bounce, else in the returned message's subject; an id that may name no incident: the
+    caller loads it, and locks it, once)."""
     ids: list[str] = []
     if kind == Kind.BOUNCE and parsed.bounced_id:
         ids.append(parsed.bounced_id)
@@ -257,6 +258,8 @@ def thread_of(session: Session, parsed: ParsedMail, kind: Kind, row_id: int) -> 
             if found.get(mid) is not None:
                 return found[mid]
     ref = subject_number(parsed.subject)
+    if ref is None and kind == Kind.BOUNCE and parsed.bounced_subject:
+        ref = subject_number(parsed.bounced_subject)  # the returned message's subject
     if ref is not None and 0 < (wanted := int(ref.split("-", 1)[1])) < 2**31:
         return wanted
     return None

@@ -102,8 +102,9 @@ class ParsedMail:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/plain"
     return_path: str | None = None
-    # For a delivery report: the Message-ID of the message that bounced.
+    # For a delivery report: the Message-ID and subject of the message that bounced.
     bounced_id: str | None = None
+    bounced_subject: str | None = None
 
 
 def sha256(raw: bytes) -> str:
@@ -322,6 +323,7 @@ def _parse(raw: bytes, *, max_attachment: int, max_message: int) -> ParsedMail:
     attachments: list[Attachment] = []
     skipped: list[str] = []
     bounced: str | None = None
+    bounced_subject: str | None = None
 
     def add_attachment(filename: str | None, ctype: str, data: bytes) -> None:
         safe = safe_filename(filename, ctype, len(attachments) + len(skipped) + 1)
@@ -331,7 +333,7 @@ def _parse(raw: bytes, *, max_attachment: int, max_message: int) -> ParsedMail:
             attachments.append(Attachment(safe, ctype, data))
 
     def walk(part: Message, report: bool) -> None:
-        nonlocal bounced
+        nonlocal bounced, bounced_subject
         ctype = part.get_content_type()
         if ctype == "message/delivery-status":
             # The parser reads a delivery report's field blocks as sub-messages: their
@@ -373,6 +375,9 @@ def _parse(raw: bytes, *, max_attachment: int, max_message: int) -> ParsedMail:
             if report:
                 found = re.search(rb"^Message-ID:\s*(<[^>\s]+>)", data, re.I | re.M)
                 bounced = bounced or (found.group(1).decode("ascii", "replace") if found else None)
+                if bounced_subject is None:
+                    returned = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+                    bounced_subject = _header(returned, "Subject")
                 if ctype == "text/rfc822-headers":
                     return
             inner_subject = None
@@ -447,4 +452,5 @@ def _parse(raw: bytes, *, max_attachment: int, max_message: int) -> ParsedMail:
         content_type=msg.get_content_type(),
         return_path=return_path.strip() if return_path is not None else None,
         bounced_id=bounced,
+        bounced_subject=one_line(bounced_subject, limit=1000) if bounced_subject else None,
     )
