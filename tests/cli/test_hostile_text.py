@@ -7,6 +7,7 @@ shows what may still hold control characters as visible signs (older rows, other
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import String, text
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 
 from cc_tui.db.guard import check_value, storage_type
 from cc_tui.errors import UsageError
-from cc_tui.untrusted import CONTROL, clean, has_control, visible
+from cc_tui.untrusted import BIDI, CONTROL, clean, has_control, visible
 from tests import factories
 
 # What the hostile-input review used, and its relatives.
@@ -26,11 +27,13 @@ HOSTILE = [
     "\x1bP+q544e\x1b\\dcs",
     "\x1b[2J\x1b[H\x1b[3J",
     "[@click=app.quit]x[/] [b]markup[/b]",
+    "invoice\u202efdp.exe \u2067rtl\u2069 \u202aembed\u202c",
 ]
 
 
 def no_control(value: str) -> bool:
-    return CONTROL.search(value.replace("\n", "").replace("\t", "")) is None
+    value = value.replace("\n", "").replace("\t", "")
+    return CONTROL.search(value) is None and BIDI.search(value) is None
 
 
 def test_clean_removes_every_control_character_keeping_lines_where_asked() -> None:
@@ -48,6 +51,42 @@ def test_visible_shows_each_control_character_as_a_sign() -> None:
     assert visible("a\x9bb\x7f") == "a\ufffdb\u2421"
     assert visible("a\nb\tc", multiline=True) == "a\nb\tc"
     assert visible("a\nb") == "a\u240ab"
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidirectional_controls_are_cleaned_and_shown_as_signs() -> None:
+    """An override reorders what follows it: `report<RLO>txt.exe` reads "reportexe.txt"."""
+    for code in BIDI_CONTROLS:
+        assert has_control(f"a{code}b")
+        assert clean(f"report{code}txt.exe", multiline=False) == "reporttxt.exe"
+        assert clean(f"a{code}\nb", multiline=True) == "a\nb"
+        assert visible(f"report{code}txt.exe") == "report\ufffdtxt.exe"
+        assert visible(f"a{code}\nb", multiline=True) == "a\ufffd\nb"
+    # The implicit marks (LRM, RLM, ALM) reorder nothing after them: text, not controls.
+    assert clean("a\u200e\u200f\u061cb", multiline=False) == "a\u200e\u200f\u061cb"
+
+
+def test_a_file_name_with_a_direction_override_reaches_no_terminal(
+    cli, db, admin, tmp_path, monkeypatch
+):
+    """`mail import` names each file in its table and its JSON: the override is a sign in
+    the table and an escape in the JSON."""
+    with db.session() as session:
+        factories.codes(session, admin)
+        factories.normal_priority(session, admin)
+    monkeypatch.chdir(tmp_path)  # a short name: the table cuts a cell at 60 characters
+    message = Path("report\u202etxt.exe.eml")
+    message.write_bytes(
+        b"From: Anna <anna@customer.example>\nSubject: r\nMessage-ID: <r@c>\n\nbody\n"
+    )
+    shown = cli("mail", "import", str(message), "--reason", "HW/DISK")
+    assert shown.exit_code == 0, shown.output
+    assert "\u202e" not in shown.stdout and "report\ufffdtxt.exe.eml" in shown.stdout
+    again = cli("mail", "import", str(message), "--json")
+    assert "\u202e" not in again.stdout and "\\u202e" in again.stdout
+    assert json.loads(again.stdout)[0]["file"] == str(message)  # the data unchanged
 
 
 def _text_columns():

@@ -13,10 +13,10 @@ from tests.tui.test_queues_screen import board_loaded, build
 
 pytestmark = pytest.mark.tui
 
-TITLE = "\x1b[2J\x1b[H\x1b]0;pwned-title\x07Evil \x1b]52;c;cHduZWQ=\x07"
+TITLE = "\x1b[2J\x1b[H\x1b]0;pwned-title\x07Evil \x1b]52;c;cHduZWQ=\x07 invoice\u202efdp.exe"
 CUSTOMER = "Acme \x9b2J\x1b[31mRED\x1b[0m"
 # Sequences the stored text asks for; none may be in what the console writes.
-ATTACKS = ("\x1b]0;pwned", "\x1b]52;", "\x9b", "\x07", "\x1b[2J", "\x1b[31mRED")
+ATTACKS = ("\x1b]0;pwned", "\x1b]52;", "\x9b", "\x07", "\x1b[2J", "\x1b[31mRED", "\u202e")
 
 
 def store_raw(db) -> None:

@@ -133,9 +133,11 @@ def printable(text: str) -> str:
     return visible(text, multiline=True)
 
 
-# JSON escapes C0 controls itself; C1 controls and DEL are escaped as \uXXXX too (the same
-# document for a parser, nothing a terminal obeys when it is printed).
-_JSON_C1 = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), *range(0xD800, 0xE000)]}
+# JSON escapes C0 controls itself; C1 controls, DEL and the bidirectional controls are
+# escaped as \uXXXX too (the same document for a parser, nothing a terminal obeys or
+# reorders when it is printed).
+_ESCAPED = (range(0x7F, 0xA0), range(0x202A, 0x202F), range(0x2066, 0x206A), range(0xD800, 0xE000))
+_JSON_C1 = {code: f"\\u{code:04x}" for codes in _ESCAPED for code in codes}
 
 
 def fail(error: CcError) -> NoReturn:
