@@ -411,3 +411,22 @@ def test_a_subject_number_naming_no_incident_opens_a_new_one(db, admin, world):
         ).encode()
         out = file(db, admin, raw)
         assert out.outcome == "incident" and out.incident != number
+
+
+def test_a_maildir_is_read_in_delivery_order_across_new_and_cur(tmp_path):
+    """The reply waiting in new/ comes after the message in cur/ it answers; Maildir++
+    subfolders (Sent, Junk, Trash) only when named."""
+    from cc_tui.services.mail.intake import message_files
+
+    maildir = tmp_path / "Maildir"
+    for folder in (maildir, maildir / ".Junk"):
+        for box in ("cur", "new", "tmp"):
+            (folder / box).mkdir(parents=True)
+    reply = maildir / "new" / "1733400100.M2P1.host"
+    first = maildir / "cur" / "1733400000.M1P1.host:2,S"
+    later = maildir / "cur" / "1733400200.M3P1.host:2,S"
+    spam = maildir / ".Junk" / "cur" / "1733400050.M9P1.host:2,S"
+    for path in (reply, first, later, spam):
+        path.write_bytes(b"From: a@b.example\r\n\r\nx\r\n")
+    assert message_files([maildir]) == [first, reply, later]
+    assert message_files([maildir / ".Junk"]) == [spam]

@@ -439,17 +439,28 @@ def _unknown(parsed: ParsedMail, customer_id: int | None) -> str | None:
 
 
 def message_files(paths: list[Path]) -> list[Path]:
-    """The message files named: .eml files as given, a Maildir's cur/ and new/ in order."""
+    """The message files named: files as given, a folder's files by name, a Maildir's new/
+    and cur/ together in delivery order (its subfolders only when named themselves: a
+    whole tree would bring in Sent, Junk and Trash)."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            boxes = [path / "new", path / "cur"] if (path / "cur").is_dir() else [path]
-            for box in boxes:
-                if box.is_dir():
-                    found.extend(sorted(p for p in box.iterdir() if p.is_file()))
-        else:
+        if not path.is_dir():
             found.append(path)
+        elif (path / "cur").is_dir():
+            # cur/ holds the older, already seen mail: by name, not box by box, so a reply
+            # in new/ is filed after the message in cur/ it answers.
+            boxes = [path / "new", path / "cur"]
+            files = [p for box in boxes if box.is_dir() for p in box.iterdir() if p.is_file()]
+            found.extend(sorted(files, key=_delivery_order))
+        else:
+            found.extend(sorted(p for p in path.iterdir() if p.is_file()))
     return found
+
+
+def _delivery_order(path: Path) -> tuple[int, str]:
+    """A Maildir file's name begins with its delivery time in seconds ("1733400000.M1...")."""
+    seconds = path.name.split(".", 1)[0]
+    return (int(seconds) if seconds.isdigit() else 0, path.name)
 
 
 # --- quarantine ------------------------------------------------------------------------
