@@ -139,6 +139,35 @@ async def test_last_week_and_an_agent_sees_their_own(week):
         assert screen.chart.labels == ["tom"]
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)], ids=["80x24", "120x35"])
+async def test_every_choice_is_in_sight(week, size):
+    """Report, grouping, period and its days are all on the screen: in one row where they
+    fit, else in two (what above when); none runs off to the right."""
+    app = console(week)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_reports(pilot)
+        choices = ["#rp-report", "#rp-by", "#rp-period", "#rp-from", "#rp-to"]
+        regions = {name: screen.query_one(name).region for name in choices}
+        for name, region in regions.items():
+            assert screen.region.contains_region(region), (name, region, size)
+        rows = {name: region.y for name, region in regions.items()}
+        if size[0] < 106:
+            assert rows["#rp-report"] == rows["#rp-by"] < rows["#rp-period"]
+            assert rows["#rp-period"] == rows["#rp-from"] == rows["#rp-to"]
+        else:
+            assert len(set(rows.values())) == 1
+        # Every choice takes the keyboard, in the order it is read (the days once the
+        # period is custom).
+        assert app.focused is screen.query_one("#rp-report")
+        for name in ("#rp-by", "#rp-period"):
+            await pilot.press("tab")
+            await wait_until(pilot, lambda name=name: app.focused is screen.query_one(name))
+        screen.query_one("#rp-period", Select).value = "custom"
+        await wait_until(pilot, lambda: app.focused is screen.query_one("#rp-from"))
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused is screen.query_one("#rp-to"))
+
+
 async def test_a_long_report_keeps_the_screen_responsive(week, monkeypatch):
     """While a report is computed the chart and table show a loading indicator and the
     screen takes keys; the figures arrive when the worker is done."""

@@ -31,11 +31,16 @@ PRESETS = ("this week", "last week", "this month", "last month", "custom")
 BARS = 12
 MIN_SLOTS = 6
 TICKS = 6
+# The choices in one row take 106 columns (what: report 20 and grouping 22, a gap of 2;
+# when: period 20, "From" 5, a day 16, "To" 3, a day 16; padding 2). A narrower screen
+# shows them in two rows, what above when, so that none is out of sight.
+ONE_ROW = 106
 
 REPORTS_CSS = """
-ReportsScreen #rp-bar {
-    height: auto; padding: 0 1; overflow-x: auto; scrollbar-size-horizontal: 0;
-}
+ReportsScreen #rp-bar { height: auto; padding: 0 1; layout: horizontal; }
+ReportsScreen.-narrow #rp-bar { layout: vertical; }
+ReportsScreen #rp-bar Horizontal { width: auto; height: auto; }
+ReportsScreen #rp-what { margin-right: 2; }
 ReportsScreen #rp-bar Select { width: 20; }
 ReportsScreen #rp-bar #rp-by { width: 22; }
 ReportsScreen #rp-bar Input { width: 16; }
@@ -51,6 +56,7 @@ class ReportsScreen(ConsoleScreen):
 
     MODE = "reports"
     DEFAULT_CSS = REPORTS_CSS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (ONE_ROW, "-wide")]
     AUTO_FOCUS = "#rp-report"
     BINDINGS = [
         Binding("r", "run", "Run", id="reports.run"),
@@ -70,19 +76,21 @@ class ReportsScreen(ConsoleScreen):
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="rp-bar"):
-            yield Select(
-                [(name, name) for name in REPORTS], value="volume", allow_blank=False,
-                id="rp-report",
-            )  # fmt: skip
-            yield Select(
-                [(name, name) for name in PRESETS], value="this week", allow_blank=False,
-                id="rp-period",
-            )  # fmt: skip
-            yield Label(Content("From"))
-            yield Input(placeholder="YYYY-MM-DD", id="rp-from", max_length=10)
-            yield Label(Content("To"))
-            yield Input(placeholder="YYYY-MM-DD", id="rp-to", max_length=10)
-            yield Select([], prompt="grouping", id="rp-by")
+            with Horizontal(id="rp-what"):
+                yield Select(
+                    [(name, name) for name in REPORTS], value="volume", allow_blank=False,
+                    id="rp-report",
+                )  # fmt: skip
+                yield Select([], prompt="grouping", id="rp-by")
+            with Horizontal(id="rp-when"):
+                yield Select(
+                    [(name, name) for name in PRESETS], value="this week", allow_blank=False,
+                    id="rp-period",
+                )  # fmt: skip
+                yield Label(Content("From"))
+                yield Input(placeholder="YYYY-MM-DD", id="rp-from", max_length=10)
+                yield Label(Content("To"))
+                yield Input(placeholder="YYYY-MM-DD", id="rp-to", max_length=10)
         yield Static(Content("opening the database…"), id="rp-status")
         # Loaded with the screen (F7), not at the console's start: plotext is not small.
         from textual_plotext import PlotextPlot
@@ -107,7 +115,7 @@ class ReportsScreen(ConsoleScreen):
         choices = GROUPINGS.get(kind, ())
         select: Select[str] = self.query_one("#rp-by", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(g, g) for g in choices])
+            select.set_options([(g.replace("_", " "), g) for g in choices])
             if choices:
                 select.value = choices[0]
         select.disabled = not choices
@@ -216,7 +224,9 @@ class ReportsScreen(ConsoleScreen):
             table.add_row(*(Text(value, no_wrap=True) for value in values))
         self._draw(chart(report))
         self._working(False)
-        totals = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
+        totals = ", ".join(
+            f"{k.replace('_', ' ')} {str(v).replace('_', ' ')}" for k, v in report.extra.items()
+        )
         self._say(
             f"{report.kind} from {report.from_} to {report.to} (not included)"
             + (f" · {totals}" if totals else "")
