@@ -27,15 +27,14 @@ S = Status
 
 
 def status_name(value: str | None) -> str:
-    """A status as people read it: `In process`, not `in_process` (unknown words as given)."""
+    """A status (of an incident, a work order or an article) as every screen shows it to
+    people: `In process` for the stored `in_process`, `–` for none. Lists, the board, the
+    incident screen, the timeline and messages all use this one rule; the command line and
+    its JSON keep the stored values that scripts read."""
     if not value:
         return "–"
-    return value.replace("_", " ").capitalize() if value in Status._value2member_map_ else value
-
-
-def status_words(value: str) -> str:
-    """A status (of an incident, work order or article) as a list cell shows it: `in process`."""
-    return value.replace("_", " ")
+    words = value.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 # Open: someone still has to act. Tuples, not sets: queue counts list them in this order.

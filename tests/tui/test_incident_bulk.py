@@ -212,7 +212,7 @@ async def test_an_incident_changed_since_the_list_read_it_is_refused_alone(db, a
             field = s.scalars(select(Department).where(col(Department.code) == "FIELD")).one()
             moved = {s.get(Incident, ids[k]).department_id for k in ("free1", "free2")}
         assert moved == {field.id}
-        assert table(app).get_row(str(ids["free1"]))[1].plain == "registered"
+        assert table(app).get_row(str(ids["free1"]))[1].plain == "Registered"
 
 
 async def test_priority_for_the_selection_and_the_keys_in_help(

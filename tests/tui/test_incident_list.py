@@ -78,6 +78,13 @@ async def test_open_and_all_filters(sqlite_db, sqlite_admin):
         await pilot.press("o")
         await wait_until(pilot, lambda: table(app).row_count == 3)
         assert shown_numbers(app) == ["INC-5", "INC-3", "INC-1"]
+        # The status column names a status as every screen does (the timeline too).
+        grid = table(app)
+        assert [grid.get_row_at(i)[1].plain for i in range(3)] == [
+            "Pending",
+            "In process",
+            "Registered",
+        ]
         assert text_of(app, "#incident-status").startswith("Open incidents")
         await pilot.press("a")
         await wait_until(pilot, lambda: table(app).row_count == 5)
@@ -274,6 +281,18 @@ def test_opened_shows_the_year_only_for_other_years():
     moment = datetime(2026, 3, 4, 22, 53, tzinfo=UTC)
     assert opened_text(moment, UTC, NOW) == "03-04 22:53"
     assert opened_text(moment, UTC, NOW.replace(year=2027)) == "2026-03-04"
+
+
+def test_a_status_reads_the_same_on_every_screen():
+    """One rule (statuses.status_name) for lists, the board, the incident screen, the
+    timeline and work orders; the stored value is what the command line prints."""
+    from cc_tui.statuses import Status, status_name
+
+    assert status_name(Status.IN_PROCESS) == "In process"
+    assert status_name("registered") == "Registered"
+    assert status_name("in_progress") == "In progress"  # a work order's
+    assert status_name(None) == status_name("") == "–"
+    assert all(status_name(s) == s.replace("_", " ").capitalize() for s in Status)
 
 
 def test_the_table_fits_120_columns():

@@ -154,7 +154,7 @@ async def test_solve_with_all_fields(world):
         await pilot.press(*"paper path dirty", "tab", *"cleaned the rollers", "tab")
         await pilot.press(*"FIX/REPLACED", "ctrl+s")
         await wait_for(pilot, lambda: app.screen is screen, "the form to close")
-        await wait_for(pilot, lambda: "Status solved" in summary_text(screen), "solved")
+        await wait_for(pilot, lambda: "Status Solved" in summary_text(screen), "solved")
         assert "o reopen" in str(screen.query_one("#incident-steps").render())
         # The timeline's status line uses the names people read, not the stored words.
         await wait_for(pilot, lambda: "-> Solved" in shown_text(screen), "the status line")
@@ -179,7 +179,7 @@ async def test_refused_transition_shows_the_services_message(world):
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "the dialog to close")
         await pilot.press("w")
-        await wait_for(pilot, lambda: "Status in process" in summary_text(screen), "started")
+        await wait_for(pilot, lambda: "Status In process" in summary_text(screen), "started")
         await pilot.press("w")
         message = screen.query_one("#incident-message")
         await wait_for(pilot, lambda: "in_process already" in str(message.render()), "refusal")

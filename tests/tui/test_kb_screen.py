@@ -406,7 +406,7 @@ async def test_retiring_takes_the_article_out_of_the_results(kb_db):
         assert results(app)  # the other printer articles are still found
         # The supervisor still sees what they retired, marked as such.
         assert shown_slug(app) == "paper-jam"
-        assert "retired" in preview_text(app) and "v2" in preview_text(app)
+        assert "Retired" in preview_text(app) and "v2" in preview_text(app)
         assert "retired, left out of searches" in message(app)
 
 

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from cc_tui.console.calls import connected, error_message
 from cc_tui.dialogs.form import FormDialog, MessageLine
 from cc_tui.errors import Conflict
+from cc_tui.statuses import status_name
 from cc_tui.widgets.kb_article import KIND_LABELS
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class ArticleDialog(FormDialog[Any]):
             with Horizontal(classes="field-row"):
                 yield Label(Content("Status"))
                 yield Select(
-                    [(Content(s), s) for s in STATUSES],
+                    [(Content(status_name(s)), s) for s in STATUSES],
                     value=article.status if article.status in STATUSES else Select.NULL,
                     allow_blank=article.status not in STATUSES,
                     compact=True,

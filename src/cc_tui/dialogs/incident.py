@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from cc_tui.console.calls import call_service, connected, error_message
 from cc_tui.dialogs.form import FormDialog, MessageLine
 from cc_tui.errors import Conflict
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 
 if TYPE_CHECKING:
     from cc_tui.models import Incident
@@ -274,7 +274,7 @@ class CloseDialog(IncidentChangeDialog):
 
     def _status_text(self) -> Content:
         return Content(
-            f"It is {status_words(self.status)}. A solved incident closes when the "
+            f"Status: {status_name(self.status)}. A solved incident closes when the "
             "customer accepts the solution; a coordinator can close it at any time."
         )
 

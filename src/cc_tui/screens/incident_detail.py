@@ -33,6 +33,7 @@ from cc_tui.dialogs.incident import CloseDialog, EventDialog, SolveDialog
 from cc_tui.dialogs.workorder import TransferDialog
 from cc_tui.errors import CcError, Conflict, RuleViolation
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.statuses import status_name
 from cc_tui.widgets.escalation_badge import (
     badge_clock,
     badge_style,
@@ -89,10 +90,6 @@ def show_incident(app: App, incident_id: int) -> None:
     app.push_screen(IncidentDetailScreen(incident_id, back_to=came_from))
 
 
-def _label(value: str | None) -> str:
-    return value.replace("_", " ") if value else "–"
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -147,7 +144,7 @@ def escalation_badge(view: IncidentSummary, now: datetime) -> Content:
     )
     words = badge_words(clock, now)
     if clock.stopped:
-        words += f" (clocks stopped: {_label(d.status)})"
+        words += f" (clocks stopped: {status_name(d.status)})"
     return Content.styled(words.replace(" ", NBSP), badge_style(clock, now))
 
 
@@ -180,7 +177,7 @@ def summary_content(
     )
     lines.append(
         Content.assemble(
-            _pair("Status", _label(d.status), "bold"),
+            _pair("Status", status_name(d.status), "bold"),
             _pair("Priority", d.priority, "bold"),
             (f"Escalation{NBSP}", "dim"),
             escalation_badge(view, now),
@@ -517,7 +514,9 @@ class IncidentDetailScreen(ConsoleScreen):
         box.display = bool(orders)
         parts: list[Any] = [("Work orders  ", "bold")]
         for order in orders:
-            parts.extend([(order.number, "bold"), f" {_label(order.status)} ({order.kind})   "])
+            parts.extend(
+                [(order.number, "bold"), f" {status_name(order.status)} ({order.kind})   "]
+            )
         box.update(Content.assemble(*parts))
 
     def action_transfer(self) -> None:
@@ -531,7 +530,7 @@ class IncidentDetailScreen(ConsoleScreen):
         def handed(result: Any) -> None:
             if result is not None:
                 names = ", ".join(o.number for o in result.work_orders)
-                self.done(f"{self.number}: {_label(result.incident['status'])} → {names}")
+                self.done(f"{self.number}: {status_name(result.incident['status'])} → {names}")
 
         self.call(
             transfer_offer,
@@ -787,7 +786,7 @@ class IncidentDetailScreen(ConsoleScreen):
         self.call(
             change_status,
             on_result=lambda r: self.done(
-                done or f"{r.number}: {_label(r.previous)} → {_label(r.status)}"
+                done or f"{r.number}: {status_name(r.previous)} → {status_name(r.status)}"
             ),
             on_error=self.say,
             write=True,
@@ -810,7 +809,7 @@ class IncidentDetailScreen(ConsoleScreen):
 
         self.call(
             assign,
-            on_result=lambda r: self.done(f"{self.number} is now yours ({_label(r.status)})"),
+            on_result=lambda r: self.done(f"{self.number} is now yours ({status_name(r.status)})"),
             on_error=self.say,
             write=True,
             group="incident-action",
@@ -834,8 +833,8 @@ class IncidentDetailScreen(ConsoleScreen):
         if status != "solved":
             self.say(
                 RuleViolation(
-                    f"only a solved incident is reopened; {self.number} is {_label(status)} "
-                    "(w starts work)"
+                    f"only a solved incident is reopened; {self.number} has status "
+                    f"{status_name(status)} (w starts work)"
                 )
             )
             return
@@ -869,7 +868,9 @@ class IncidentDetailScreen(ConsoleScreen):
 
     def _after_dialog(self, result) -> None:
         if result is not None:
-            self.done(f"{result.number}: {_label(result.previous)} → {_label(result.status)}")
+            self.done(
+                f"{result.number}: {status_name(result.previous)} → {status_name(result.status)}"
+            )
 
     def action_timer(self) -> None:
         view = self._need_view()

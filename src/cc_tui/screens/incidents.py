@@ -21,7 +21,7 @@ from cc_tui.console.local_time import display_zone, local_time
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.escalation_badge import badge_content, badge_text, badge_words, clock_of
 from cc_tui.widgets.list_table import ColumnSpec, ListSort, ListTable
 
@@ -155,7 +155,7 @@ def row_cells(
 
     return (
         cell(row.number),
-        cell(status_words(row.status)),
+        cell(status_name(row.status)),
         cell(row.priority),
         escalation_cell(row, variables or {}, moment),
         cell(row.owner),
@@ -184,7 +184,7 @@ def summary(row: IncidentRow, zone: tzinfo | None, moment: datetime | None = Non
         "  ",
         row.title or "(no title)",
         "\n",
-        pair("Status", status_words(row.status)),
+        pair("Status", status_name(row.status)),
         pair("Type", row.type),
         pair("Channel", row.channel),
         ("Escalation", "dim"),

@@ -34,7 +34,7 @@ from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError, NotFound, Unavailable
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.contact_bar import CHANNELS, REQUEST_TYPES, CallProgress, ContactBar
 from cc_tui.widgets.unit_panel import BlockBanner
 
@@ -394,7 +394,7 @@ class IntakeScreen(ConsoleScreen):
             if self.last_call.added:
                 lines += ["This call was added to ", (result.number, "bold"), " as an event.\n"]
             else:
-                status = status_words(result.status)
+                status = status_name(result.status)
                 lines += ["Saved ", (result.number, "bold"), f" ({status}).\n"]
                 for warning in result.warnings:
                     lines += [(warning, "$warning"), "\n"]
@@ -774,7 +774,7 @@ class IntakeScreen(ConsoleScreen):
     def _saved(self, result: IntakeResult) -> None:
         self.progress = CallProgress.IN_CALL
         self.notify(
-            f"{result.number} saved ({status_words(result.status)})",
+            f"{result.number} saved ({status_name(result.status)})",
             title="Saved",
             timeout=6,
             markup=False,

@@ -39,7 +39,7 @@ from cc_tui.dialogs.article import ArticleDialog
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.errors import RuleViolation
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.kb_article import ArticleView, LinkPicker, article_links
 
 if TYPE_CHECKING:
@@ -290,7 +290,10 @@ class KnowledgeBaseScreen(ConsoleScreen):
                 return
             if not info.active:
                 # A finished contact: later searches are not about it.
-                self.say(f"{info.number} is {info.status}: searches are no longer recorded on it")
+                self.say(
+                    f"{info.number} has status {status_name(info.status)}: "
+                    "searches are no longer recorded on it"
+                )
                 self.context = None
                 self._show_context()
                 self._refresh_keys()
@@ -317,7 +320,7 @@ class KnowledgeBaseScreen(ConsoleScreen):
         number = info.number if info else f"INC-{context.incident_id}"
         parts: list[str | tuple[str, str]] = [("For ", ""), (number, "bold")]
         if info is not None:
-            parts.append((f" ({status_words(info.status)})", "$text-muted"))
+            parts.append((f" ({status_name(info.status)})", "$text-muted"))
             if info.title:
                 parts += ["  ", info.title]
             count = info.searches

@@ -28,7 +28,7 @@ from cc_tui.console.local_time import display_zone
 from cc_tui.console.messages import ChangeBatch
 from cc_tui.errors import CcError
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.board import DepartmentPanel
 from cc_tui.widgets.callbacks import CallbackPanel
 from cc_tui.widgets.escalation_badge import badge_text, clock_of, span_text
@@ -350,7 +350,7 @@ class QueuesScreen(ConsoleScreen):
             _cell(row.number),
             badge_text(clock_of(row), self._variables, moment),
             _cell(row.priority),
-            _cell(status_words(row.status)),
+            _cell(status_name(row.status)),
             _cell(row.owner),
             _cell(row.customer),
             Text(row.title or "", no_wrap=True, overflow="ellipsis"),

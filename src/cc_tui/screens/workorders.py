@@ -24,7 +24,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.workorder import CompleteOrderDialog
 from cc_tui.screens.base import ConsoleScreen
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _cells(row: WorkOrderRow) -> tuple[Text, ...]:
 
     return (
         cell(row.number),
-        cell(status_words(row.status)),
+        cell(status_name(row.status)),
         cell(row.kind + (f"/{row.repair_kind}" if row.repair_kind else "")),
         cell(row.department),
         cell(row.assignee),
@@ -285,7 +285,7 @@ def order_content(order: WorkOrderInfo, zone: tzinfo | None) -> Content:
         "  ",
         order.title,
         "\n",
-        pair("Status", status_words(order.status)),
+        pair("Status", status_name(order.status)),
         pair("Kind", kind),
         pair("Department", order.department),
         pair("Technician", order.assignee),
@@ -370,8 +370,11 @@ class WorkOrderScreen(ConsoleScreen):
 
     def done(self, result: Any) -> None:
         self.query_one("#wo-message", MessageLine).show("")
-        moved = ", ".join(f"{i['number']} {i['status']}" for i in result.incidents)
-        text = f"{result.work_order.number}: {result.previous} → {result.work_order.status}"
+        moved = ", ".join(f"{i['number']} {status_name(i['status'])}" for i in result.incidents)
+        text = (
+            f"{result.work_order.number}: {status_name(result.previous)} → "
+            f"{status_name(result.work_order.status)}"
+        )
         self.notify(text + (f" ({moved})" if moved else ""), timeout=4, markup=False)
         self._show(result.work_order)
 

@@ -25,7 +25,7 @@ from cc_tui.console.calls import error_message
 from cc_tui.console.local_time import local_time
 from cc_tui.dialogs.new_customer import FieldError, split_typed
 from cc_tui.errors import CcError
-from cc_tui.statuses import status_words
+from cc_tui.statuses import status_name
 from cc_tui.widgets.caller_search import CallerSearch
 from cc_tui.widgets.code_picker import Choice, CodePicker
 from cc_tui.widgets.list_table import ColumnSpec, ListTable
@@ -183,7 +183,7 @@ def existing_cells(row: IncidentRow) -> tuple[Text, ...]:
     def cell(value: str | None) -> Text:
         return Text(value or "–", no_wrap=True, overflow="ellipsis")
 
-    return (cell(row.number), cell(status_words(row.status)), cell(row.title))
+    return (cell(row.number), cell(status_name(row.status)), cell(row.title))
 
 
 def visible(widget: Widget) -> bool:

@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from cc_tui.statuses import status_name
+
 if TYPE_CHECKING:
     from cc_tui.services.kb.articles import ArticleDetail
 
@@ -49,7 +51,7 @@ def meta_content(article: ArticleDetail, keys: dict[str, str]) -> Content:
     if not article.is_latest:
         parts.append((f" (of {article.latest_version})", "$warning"))
     if article.status != "published":
-        parts.append((f"  ·  {article.status}", "bold $warning"))
+        parts.append((f"  ·  {status_name(article.status)}", "bold $warning"))
     if article.review_due:
         parts.append(("  ·  review due", "$warning"))
     if article.call_number:
