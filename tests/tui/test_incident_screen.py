@@ -492,3 +492,28 @@ async def test_at_99_columns_no_pair_is_split_across_lines(tmp_path, monkeypatch
         assert max(len(line) for line in lines[1:]) <= box.content_region.width
         assert any(line.endswith("Owner\xa0bob") for line in lines)
         assert any(line.startswith("Department\xa0DESK") for line in lines)
+
+
+def test_status_and_escalation_events_read_in_the_screens_words():
+    """The timeline tells a stored `in_process -> solved` and `follow_up -> warning` with
+    the names the lists and the badge use; other text stays as written."""
+    from cc_tui.services.incidents.timeline import TimelineEntry
+    from cc_tui.widgets.timeline import event_content
+
+    def shown(text: str, data: dict | None, kind: str = "system") -> str:
+        entry = TimelineEntry(
+            id=1, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), type="X", type_name="X",
+            kind=kind, direction="internal", is_contact=False, author="a", author_name="A",
+            text=text, contact_id=None, contact_name=None, duration_minutes=None,
+            corrects_id=None, data=data,
+        )  # fmt: skip
+        return event_content(entry, UTC).plain.split("\n", 1)[1]
+
+    status = {"field": "status", "from": "in_process", "to": "solved"}
+    assert shown("in_process -> solved", status) == "In process -> Solved"
+    escalation = {"field": "escalation", "from": "follow_up", "to": "warning"}
+    assert shown("escalation follow_up -> warning", escalation) == (
+        "escalation follow-up -> warning"
+    )
+    # An agent's note that happens to look like one is theirs.
+    assert shown("on_time -> late", None, kind="internal") == "on_time -> late"

@@ -21,6 +21,7 @@ from textual.widgets import Label, ListItem, ListView
 
 from cc_tui.console.local_time import local_time
 from cc_tui.statuses import Status, status_name
+from cc_tui.widgets.escalation_badge import LABEL as ESCALATION_LABEL
 
 if TYPE_CHECKING:
     from cc_tui.services.incidents.timeline import TimelineEntry
@@ -100,10 +101,20 @@ def event_content(entry: TimelineEntry, zone: tzinfo | None) -> Content:
 
 def _status_words(entry: TimelineEntry, body: str) -> str:
     """A status event reads `In process -> Solved`: the stored `in_process -> solved`
-    (what scripts read) told with the names the screens use."""
+    (what scripts read) told with the names the screens use; an escalation event the
+    badge's words (`escalation follow-up -> warning`, stored `follow_up -> warning`)."""
     data = entry.data or {}
     if entry.kind != "system":
         return body
+    if data.get("field") == "escalation":
+        before, after = str(data.get("from") or ""), str(data.get("to") or "")
+        stored = f"escalation {before} -> {after}"
+        if before not in ESCALATION_LABEL or after not in ESCALATION_LABEL:
+            return body
+        if not body.startswith(stored):
+            return body
+        named = f"escalation {ESCALATION_LABEL[before]} -> {ESCALATION_LABEL[after]}"
+        return named + body[len(stored) :]
     if data.get("field") == "status":
         before, after = str(data.get("from") or ""), str(data.get("to") or "")
     else:
