@@ -431,6 +431,31 @@ async def test_the_summary_folds_at_80x24_so_the_timeline_keeps_room(tmp_path, m
         assert "Response\xa0due" in summary
 
 
+@pytest.mark.parametrize("key", ["s", "e"], ids=["solve", "event"])
+async def test_a_form_shows_whole_at_80x24(tmp_path, monkeypatch, key):
+    """At 80x24 the Solve form scrolled its title (which incident) and its buttons out of
+    sight; on a short terminal a form drops its blank lines and fits."""
+    from textual.containers import VerticalScroll
+
+    from cc_tui.dialogs.form import FormDialog
+
+    app, incident_id = snapshot_app(tmp_path, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, incident_id)
+        await settled(pilot)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog), "the form")
+        await settled(pilot)
+        dialog = app.screen.query_one("#dialog", VerticalScroll)
+        assert app.screen.has_class("-short")
+        assert dialog.max_scroll_y == 0
+        for part in ("#dialog-title", "#save", "#dialog-hint"):
+            assert app.screen.region.contains_region(app.screen.query_one(part).region)
+        await pilot.resize_terminal(120, 35)
+        await settled(pilot)
+        assert not app.screen.has_class("-short")
+
+
 def test_the_next_steps_fit_80_columns_in_short_words():
     from cc_tui.screens.incident_detail import steps_content
 

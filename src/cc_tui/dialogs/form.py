@@ -77,7 +77,28 @@ FormDialog #dialog-hint {
     color: $text-muted;
     margin-top: 1;
 }
+/* A short terminal (80x24): no blank lines between the fields and lower text boxes, so
+   that a form such as Solve shows its title, every field and its buttons without
+   scrolling. */
+FormDialog.-short > #dialog {
+    padding: 0 2;
+}
+FormDialog.-short #dialog-title,
+FormDialog.-short #dialog-context {
+    margin-bottom: 0;
+}
+FormDialog.-short .field-label,
+FormDialog.-short #dialog-buttons,
+FormDialog.-short #dialog-hint,
+FormDialog.-short #form-error {
+    margin-top: 0;
+}
+FormDialog.-short TextArea {
+    height: 4;
+}
 """
+# Under this many rows a form drops its blank lines (the `-short` class).
+SHORT_ROWS = 30
 
 
 T = TypeVar("T")
@@ -100,6 +121,10 @@ class FormDialog(ModalScreen[T]):
     """A dialog whose save button runs one service call."""
 
     DEFAULT_CSS = DIALOG_CSS
+    VERTICAL_BREAKPOINTS = [
+        (0, "-short"),
+        (SHORT_ROWS, "-tall"),
+    ]
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),

@@ -29,6 +29,8 @@ class ReplyDialog(FormDialog[Any]):
         FormDialog.DEFAULT_CSS
         + """
     ReplyDialog #body { height: 12; }
+    /* 80x24: the whole form, recipient and buttons too, without scrolling. */
+    ReplyDialog.-short #body { height: 6; }
     """
     )
 
