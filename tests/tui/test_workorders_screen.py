@@ -140,3 +140,28 @@ async def test_j_k_g_and_capital_g_move_in_the_list_but_type_in_the_filter(world
         await pilot.press("slash", "j", "k")
         assert listing.query_one("#wo-filter", Input).value == "jk"
         assert listing.table.cursor_row == 0
+
+
+def test_the_orders_facts_break_between_pairs_at_80_columns():
+    """At 80 columns "Created" stood at the end of a line and its date on the next."""
+    from datetime import UTC, datetime
+
+    from cc_tui.screens.workorders import order_content
+    from cc_tui.services.workorders.orders import WorkOrderInfo
+
+    order = WorkOrderInfo(
+        number="WO-32", kind="service", repair_kind=None, status="in_progress",
+        title="On-site printer repair", description=None, template="WO-ONSITE-PRN",
+        problem_code="FS/ONSITE/PRINTER/PAPER-JAM", department="FS", assignee="stefan.braun",
+        subcontract=None, billable=False, cross_reference=None, destination_type=None,
+        tasks=[], actual_problem=None, actual_solution=None, resolution=None, created_by="x",
+        created_at=datetime(2026, 12, 3, 13, 6, tzinfo=UTC), started_at=None,
+        completed_at=None, version=1, incidents=["INC-371"], legal_next=(), events=[],
+    )  # fmt: skip
+    narrow = order_content(order, UTC, 78).plain.splitlines()
+    assert "Created 2026-12-03 13:06" in narrow
+    assert all(len(line) <= 78 for line in narrow)
+    assert "Status In progress   Kind service" in narrow[1]
+    # Wide enough: the facts stay on their two lines.
+    wide = order_content(order, UTC, 118).plain.splitlines()
+    assert wide[2].rstrip().endswith("Created 2026-12-03 13:06")

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
@@ -24,6 +24,7 @@ from cc_tui.console.messages import ChangeBatch
 from cc_tui.dialogs.form import MessageLine
 from cc_tui.dialogs.workorder import CompleteOrderDialog
 from cc_tui.screens.base import ConsoleScreen
+from cc_tui.screens.incident_detail import fold_pairs
 from cc_tui.statuses import status_name
 from cc_tui.widgets.list_table import ColumnSpec, ListTable
 
@@ -45,7 +46,9 @@ COLUMNS: tuple[ColumnSpec, ...] = (
 )
 
 WORK_ORDERS_CSS = """
-WorkOrdersScreen #wo-bar, WorkOrderScreen #wo-message-bar { height: auto; padding: 0 1; }
+WorkOrdersScreen #wo-bar { height: auto; padding: 0 1; }
+WorkOrderScreen #wo-message { height: auto; padding: 0 1; color: $error; }
+WorkOrderScreen #wo-message.-empty { display: none; }
 WorkOrdersScreen #wo-bar Input { width: 1fr; min-width: 12; max-width: 24; }
 WorkOrdersScreen #wo-bar Label { padding: 1 1 0 1; }
 WorkOrdersScreen #wo-status { width: auto; padding: 1 1 0 1; color: $text-muted; }
@@ -272,12 +275,16 @@ class WorkOrdersScreen(ConsoleScreen):
         self.load()
 
 
-def order_content(order: WorkOrderInfo, zone: tzinfo | None) -> Content:
-    """The order in full: what, who, its incidents, tasks and timeline."""
+def order_content(order: WorkOrderInfo, zone: tzinfo | None, width: int | None = None) -> Content:
+    """The order in full: what, who, its incidents, tasks and timeline. The lines of
+    facts break between their pairs to fit `width` (a date is never split from its label)."""
 
     def pair(label: str, value: object) -> Content:
         shown = "–" if value in (None, "") else str(value)
         return Content.assemble((f"{label} ", "dim"), shown, "   ")
+
+    def facts(*pairs: Content) -> Content:
+        return fold_pairs(Content.assemble(*pairs), width)
 
     kind = order.kind + (f" ({order.repair_kind})" if order.repair_kind else "")
     parts: list[Any] = [
@@ -285,14 +292,18 @@ def order_content(order: WorkOrderInfo, zone: tzinfo | None) -> Content:
         "  ",
         order.title,
         "\n",
-        pair("Status", status_name(order.status)),
-        pair("Kind", kind),
-        pair("Department", order.department),
-        pair("Technician", order.assignee),
+        facts(
+            pair("Status", status_name(order.status)),
+            pair("Kind", kind),
+            pair("Department", order.department),
+            pair("Technician", order.assignee),
+        ),
         "\n",
-        pair("Template", order.template),
-        pair("Problem code", order.problem_code),
-        pair("Created", local_time(order.created_at, zone)),
+        facts(
+            pair("Template", order.template),
+            pair("Problem code", order.problem_code),
+            pair("Created", local_time(order.created_at, zone)),
+        ),
     ]
     if order.subcontract:
         parts.extend(["\n", pair("Subcontractor", order.subcontract["subcontractor"])])
@@ -361,7 +372,14 @@ class WorkOrderScreen(ConsoleScreen):
 
     def _show(self, order: WorkOrderInfo) -> None:
         self.order = order
-        self.query_one("#wo-summary", Static).update(order_content(order, self._zone))
+        summary = self.query_one("#wo-summary", Static)
+        width = summary.content_region.width or None
+        summary.update(order_content(order, self._zone, width))
+
+    def on_resize(self, _event: events.Resize) -> None:
+        # The facts break between their pairs at the new width, once it is laid out.
+        if self.order is not None:
+            self.call_after_refresh(self._show, self.order)
 
     def say(self, error: BaseException) -> None:
         self.query_one("#wo-message", MessageLine).show(
