@@ -242,3 +242,17 @@ def test_snapshot_of_the_reports_mode(snap_compare, tmp_path, monkeypatch):
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=loaded)
+
+
+def test_a_count_axis_has_whole_numbers_that_fit_its_rows():
+    from cc_tui.screens.reports import count_ticks
+
+    assert count_ticks(17, 7) == [0, 5, 10, 15]  # 120x35: about one every two rows
+    assert count_ticks(17, 2) == [0, 17]  # 80x24: the bottom and the top
+    assert count_ticks(4, 20) == [0, 1, 2, 3, 4]
+    assert count_ticks(1234, 10) == [0, 500, 1000]
+    assert count_ticks(0, 7) == [0]
+    for top in range(0, 300, 7):
+        for rows in range(1, 30):
+            ticks = count_ticks(top, rows)
+            assert len(ticks) <= max((rows + 1) // 2 + 1, 2) and ticks[-1] <= top

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
@@ -49,6 +49,20 @@ ReportsScreen #rp-status { padding: 0 1; color: $text-muted; height: auto; }
 ReportsScreen #rp-chart { height: 2fr; min-height: 6; }
 ReportsScreen #rp-table { height: 3fr; }
 """
+
+
+def count_ticks(top: float, rows: int) -> list[int]:
+    """Whole-number ticks from 0 to `top`, a step of 1, 2 or 5 times a power of ten apart,
+    about one every two of the plot's `rows` (its lines between the frame)."""
+    most = max((rows + 1) // 2, 1)
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * magnitude
+            if top / step <= most:
+                ticks = list(range(0, int(top) + 1, step))
+                return ticks if len(ticks) > 1 or top < 1 else [0, int(top)]
+        magnitude *= 10
 
 
 class ReportsScreen(ConsoleScreen):
@@ -233,7 +247,7 @@ class ReportsScreen(ConsoleScreen):
             + f" · {len(rows)} rows · c CSV, x Excel"
         )
 
-    def _draw(self, figure: Chart) -> None:
+    def _draw(self, figure: Chart, *, laid_out: bool = False) -> None:
         from textual_plotext import PlotextPlot
 
         self.chart = figure
@@ -248,6 +262,7 @@ class ReportsScreen(ConsoleScreen):
             ranked = sorted(range(len(values)), key=lambda i: -values[i])[:BARS]
             shown = sorted(ranked)
             plt.bar([figure.labels[i] for i in shown], [values[i] for i in shown], width=0.6)
+            self._count_axis([values[i] for i in shown], laid_out)
             # A few bars keep a bar's width: the axis is as wide as for MIN_SLOTS of them.
             pad = max(0, MIN_SLOTS - len(shown)) / 2
             plt.xlim(0.5 - pad, len(shown) + 0.5 + pad)
@@ -263,7 +278,28 @@ class ReportsScreen(ConsoleScreen):
             # Counts start at zero: a flat line near the top would read as a big number.
             top = max((v for values in figure.series.values() for v in values), default=0.0)
             plt.ylim(0, top * 1.1 or 1)
+            self._count_axis([v for values in figure.series.values() for v in values], laid_out)
         plot.refresh()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        # The count axis has as many ticks as the chart's new height holds.
+        if self.chart is not None:
+            self.call_after_refresh(self._draw, self.chart, laid_out=True)
+
+    def _count_axis(self, values: list[float], laid_out: bool) -> None:
+        """Counts are read off whole numbers: 0, 5, 10, not 3.1, 6.2, 9.4."""
+        from textual_plotext import PlotextPlot
+
+        if not values or any(v != int(v) for v in values):
+            return  # minutes of the time analysis: plotext's own ticks
+        plot = self.query_one("#rp-chart", PlotextPlot)
+        if not plot.size.height and not laid_out:
+            # The first report can come before the chart's first layout: once it has a
+            # height, draw again (once).
+            self.call_after_refresh(self._draw, self.chart, laid_out=True)
+        # The plot's rows less its title, frame and the labels under the axis.
+        ticks = count_ticks(max(values), max(plot.size.height - 4, 2))
+        plot.plt.yticks([float(t) for t in ticks], [str(t) for t in ticks])
 
     def action_import_history(self) -> None:
         """Bring a closed history over from a CSV export (admins); the report runs again."""
