@@ -3,6 +3,10 @@ user, with its config, passwd file and Maildirs in a temporary folder; stopped b
 
 `.ci/run` installs it (Debian's dovecot-imapd). Without it the tests are skipped on a
 developer's machine and fail in CI.
+
+With `tls=True` it also speaks TLS (STARTTLS on the IMAP port, and an IMAPS port) with a
+self-signed certificate for 127.0.0.1 made for it by the `openssl` command line; nobody
+trusts it unless told to (`Server.certificate`, for SSL_CERT_FILE).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -58,12 +62,20 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
   chroot =
 }}
+"""
+
+
+TLS = """\
+ssl = yes
+ssl_cert = <{root}/tls/cert.pem
+ssl_key = <{root}/tls/key.pem
 """
 
 
@@ -74,9 +86,15 @@ class Server:
     user: str
     password: str
     root: Path
+    imaps_port: int | None = None  # with tls=True
+    certificate: Path | None = None  # its self-signed certificate (PEM), with tls=True
 
-    def url(self, folder: str = "INBOX") -> str:
-        return f"imap://{self.user.replace('@', '%40')}@{self.host}:{self.port}/{folder}"
+    def url(self, folder: str = "INBOX", *, secure: bool = False) -> str:
+        """imap:// (STARTTLS when the server speaks TLS), or imaps:// with `secure`."""
+        user = self.user.replace("@", "%40")
+        if secure:
+            return f"imaps://{user}@{self.host}:{self.imaps_port}/{folder}"
+        return f"imap://{user}@{self.host}:{self.port}/{folder}"
 
     @contextmanager
     def imap(self) -> Iterator[imaplib.IMAP4]:
@@ -113,6 +131,14 @@ def _answers(port: int) -> bool:
         return False
 
 
+def _listens(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _stop(pid_file: Path) -> None:
     if not pid_file.exists():
         return
@@ -130,8 +156,27 @@ def _stop(pid_file: Path) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
+def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for `host` (as its IP address or DNS name) signed by its own key:
+    (cert.pem, key.pem) in `folder`, made by the openssl command line."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if IN_CI:
+            pytest.fail("the openssl command is not installed (.ci/run installs it)")
+        pytest.skip("the openssl command is not installed (apt-get install openssl)")
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    name = f"IP:{host}" if host.replace(".", "").isdigit() else f"DNS:{host}"
+    command = [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt"]
+    command += ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
+    command += ["-keyout", str(key), "-out", str(cert), "-subj", f"/CN={host}"]
+    command += ["-addext", f"subjectAltName={name}"]
+    subprocess.run(command, check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
 @contextmanager
-def dovecot_server() -> Iterator[Server]:
+def dovecot_server(*, tls: bool = False) -> Iterator[Server]:
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not os.path.exists(binary):
         if IN_CI:
@@ -147,12 +192,21 @@ def dovecot_server() -> Iterator[Server]:
     else:
         user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
     try:
+        certificate = self_signed_certificate(root / "tls")[0] if tls else None
         for _attempt in range(3):  # another process may take the free port first
             port = free_port()
+            imaps_port = free_port() if tls else 0
             for sub in ("run", "state", "home"):
                 (root / sub).mkdir(exist_ok=True)
             (root / "dovecot.conf").write_text(
-                CONFIG.format(root=root, user=user, group=group, port=port)
+                CONFIG.format(
+                    root=root,
+                    user=user,
+                    group=group,
+                    port=port,
+                    imaps_port=imaps_port,
+                    ssl=TLS.format(root=root) if tls else "ssl = no",
+                )
             )
             (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
             if os.geteuid() == 0:
@@ -163,13 +217,13 @@ def dovecot_server() -> Iterator[Server]:
                 if _answers(port):
                     break
                 time.sleep(0.05)
-            if _answers(port):
+            if _answers(port) and (not tls or _listens(imaps_port)):
                 break
             _stop(root / "run" / "master.pid")
         else:
             log = (root / "dovecot.log").read_text(errors="replace")
             pytest.fail(f"Dovecot did not start:\n{log}")
-        yield Server("127.0.0.1", port, USER, PASSWORD, root)
+        yield Server("127.0.0.1", port, USER, PASSWORD, root, imaps_port or None, certificate)
     finally:
         _stop(root / "run" / "master.pid")
         shutil.rmtree(root, ignore_errors=True)

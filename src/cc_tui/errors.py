@@ -1,7 +1,7 @@
 """Domain errors shared by the services, the CLI and the TUI.
 
 Each error maps to one CLI exit code, so scripts can tell a refused business rule from a
-missing record, a concurrent edit or an unreachable database.
+missing record, a concurrent edit or an unreachable server.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ class Conflict(CcError):
 
 
 class Unavailable(CcError):
-    """The database cannot be reached, opened, or has a schema this program cannot use."""
+    """A server the program needs cannot be used: the database (unreachable, cannot be
+    opened, or a schema this program cannot use), a mail server (unreachable, or its TLS
+    certificate cannot be verified), the SMS gateway."""
 
     exit_code = ExitCode.UNAVAILABLE
 

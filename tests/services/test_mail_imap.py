@@ -3,6 +3,7 @@ nothing read twice, IDLE with reconnect and back-off."""
 
 from __future__ import annotations
 
+import imaplib
 import json
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from sqlmodel import select
 from cc_tui.errors import NotFound, RuleViolation, Unavailable, UsageError
 from cc_tui.models import Incident, MailMessage
 from cc_tui.services.mail import fetch as fetch_module
-from cc_tui.services.mail.fetch import FetchResult, fetch, watch
-from cc_tui.services.mail.mailboxes import add_mailbox, list_mailboxes, parse_url
+from cc_tui.services.mail.fetch import FetchResult, MailServerUnavailable, fetch, watch
+from cc_tui.services.mail.mailboxes import ImapUrl, add_mailbox, list_mailboxes, parse_url
 from tests import factories as f
 from tests.dovecot import dovecot_server, free_port
 
@@ -218,6 +219,71 @@ def test_passwords_never_in_the_database_and_only_from_a_private_file(
     assert fetch(db, actor=admin, mailbox="by-env").incidents == 1
     with pytest.raises(NotFound):
         fetch(db, actor=admin, mailbox="nope")
+
+
+@pytest.fixture
+def tls_server():
+    with dovecot_server(tls=True) as server:
+        yield server
+
+
+def test_tls_checks_the_certificate_before_the_password_goes_out(
+    cli, db, admin, tls_server, tmp_path, monkeypatch
+):
+    """imaps:// and STARTTLS: a certificate nobody trusts is refused before LOGIN, exit 5;
+    one the administrator trusts the OpenSSL way (SSL_CERT_FILE) is read."""
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    secret = tmp_path / "pw"
+    secret.write_text(tls_server.password)
+    secret.chmod(0o600)
+    with db.session() as s:
+        f.codes(s, admin)
+        f.priority(s, "P3", rank=3, default=True)
+        for name, url in [
+            ("imaps", tls_server.url(secure=True)),
+            ("starttls", tls_server.url()),
+            ("gone", f"imap://u@127.0.0.1:{free_port()}/INBOX"),  # nothing listens there
+        ]:
+            add_mailbox(
+                s, actor=admin, name=name, url=url, reason="HW/PRINT", password_file=str(secret)
+            )
+    sent: list[bytes] = []  # every command the client sends
+    send = imaplib.IMAP4.send
+    monkeypatch.setattr(
+        imaplib.IMAP4, "send", lambda client, data: sent.append(data) or send(client, data)
+    )
+
+    def logins() -> int:
+        return sum(b" LOGIN " in line or b" AUTHENTICATE " in line for line in sent)
+
+    for name in ("imaps", "starttls"):
+        untrusted = (
+            rf"mailbox {name}: the certificate of 127\.0\.0\.1 could not be verified: self.signed"
+        )
+        with pytest.raises(MailServerUnavailable, match=untrusted):
+            fetch(db, actor=admin, mailbox=name)
+        refused = cli("mail", "fetch", "--mailbox", name, "--json")
+        assert refused.exit_code == 5, refused.output
+        assert "could not be verified" in refused.stderr and refused.stdout == ""
+    assert logins() == 0
+    assert "Login:" not in (tls_server.root / "dovecot.log").read_text()
+    gone = cli("mail", "fetch", "--mailbox", "gone")
+    assert gone.exit_code == 5 and "mailbox gone: cannot reach 127.0.0.1:" in gone.stderr
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.certificate))
+    tls_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    assert fetch(db, actor=admin, mailbox="imaps").incidents == 1
+    assert fetch(db, actor=admin, mailbox="starttls").fetched == 1
+    assert logins() == 3  # the append's and the two mailboxes'
+
+
+def test_plain_imap_off_loopback_is_refused_naming_the_mailbox(
+    db, admin, imap_server, desk, monkeypatch
+):
+    monkeypatch.setattr(ImapUrl, "loopback", property(lambda url: False))
+    with pytest.raises(RuleViolation, match=r"^mailbox desk: 127\.0\.0\.1 offers no STARTTLS"):
+        fetch(db, actor=admin, mailbox="desk")
 
 
 def test_url_forms():

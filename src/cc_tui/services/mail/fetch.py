@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
-from imap_tools.errors import MailboxLoginError
+from imap_tools.errors import MailboxLoginError, MailboxStarttlsError
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from cc_tui.db.engine import Database
-from cc_tui.errors import DuplicateRow, RuleViolation, UsageError
+from cc_tui.errors import DuplicateRow, RuleViolation, Unavailable, UsageError
 from cc_tui.models import MailMessage
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import event_types_per_batch
@@ -55,29 +55,51 @@ class FetchResult:
         setattr(self, name, getattr(self, name) + 1)
 
 
+class MailServerUnavailable(Unavailable):
+    """A mailbox's server cannot be reached, or its certificate cannot be verified (exit
+    code 5, as for the database): the mailbox is fine, the server or the path to it is not."""
+
+
 @contextmanager
 def connect(box: MailboxInfo) -> Iterator[BaseMailBox]:
-    """A logged-in connection with the mailbox's folder selected."""
+    """A logged-in connection with the mailbox's folder selected.
+
+    TLS (imaps://, and STARTTLS) checks the server's certificate and name against the
+    authorities the system trusts before the password is sent; an internal authority is
+    trusted the OpenSSL way (`SSL_CERT_FILE` / `SSL_CERT_DIR` in the environment)."""
     url = parse_url(box.url)
+    context = ssl.create_default_context()
     client: BaseMailBox
     try:
         if url.secure:
-            client = MailBox(url.host, url.port, timeout=TIMEOUT)
+            client = MailBox(url.host, url.port, timeout=TIMEOUT, ssl_context=context)
         else:
             client = MailBoxUnencrypted(url.host, url.port, timeout=TIMEOUT)
             if "STARTTLS" in client.client.capabilities:
                 client.logout()
-                client = MailBoxStartTls(url.host, url.port, timeout=TIMEOUT)
+                client = MailBoxStartTls(url.host, url.port, timeout=TIMEOUT, ssl_context=context)
             elif not url.loopback:
                 client.logout()
                 raise RuleViolation(
-                    f"{url.host} offers no STARTTLS: use imaps:// (plain IMAP only on loopback)"
+                    f"mailbox {box.name}: {url.host} offers no STARTTLS: use imaps:// "
+                    "(plain IMAP only on loopback)"
                 )
         client.login(url.user, password(box), initial_folder=url.folder)
     except MailboxLoginError as exc:
         raise RuleViolation(f"mailbox {box.name}: the server refused the login") from exc
-    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
-        raise UsageError(f"mailbox {box.name}: cannot reach {url.host}:{url.port}: {exc}") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise MailServerUnavailable(
+            f"mailbox {box.name}: the certificate of {url.host} could not be verified: "
+            f"{exc.verify_message or exc.reason} (an internal authority: SSL_CERT_FILE)"
+        ) from exc
+    except MailboxStarttlsError as exc:
+        raise MailServerUnavailable(
+            f"mailbox {box.name}: {url.host}:{url.port} did not start TLS"
+        ) from exc
+    except (OSError, imaplib.IMAP4.error) as exc:  # ssl.SSLError is an OSError
+        raise MailServerUnavailable(
+            f"mailbox {box.name}: cannot reach {url.host}:{url.port}: {exc}"
+        ) from exc
     try:
         yield client
     finally:
@@ -324,7 +346,7 @@ def watch(
                     on_result(result)
                     client.idle.wait(timeout=idle_seconds)
                     waited += 1
-        except (TimeoutError, UsageError, OSError, imaplib.IMAP4.abort):
+        except (TimeoutError, UsageError, MailServerUnavailable, OSError, imaplib.IMAP4.abort):
             waited += 1
             sleep(delay)
             delay = min(delay * 2, 300.0)
