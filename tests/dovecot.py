@@ -11,6 +11,7 @@ trusts it unless told to (`Server.certificate`, for SSL_CERT_FILE).
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import imaplib
 import os
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,3 +229,55 @@ def dovecot_server(*, tls: bool = False) -> Iterator[Server]:
     finally:
         _stop(root / "run" / "master.pid")
         shutil.rmtree(root, ignore_errors=True)
+
+
+class Relay:
+    """A loopback TCP relay to a server, whose open connections a test can cut (the
+    connection lost in the middle of a conversation); new ones are relayed as before."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.host, self.port = "127.0.0.1", int(self.listener.getsockname()[1])
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            far = socket.create_connection(self.target)
+            with self.lock:
+                self.open += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Close every connection relayed so far, both ways."""
+        with self.lock:
+            ends, self.open = self.open, []
+        for end in ends:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+    def url(self, server: Server, folder: str = "INBOX") -> str:
+        return f"imap://{server.user.replace('@', '%40')}@{self.host}:{self.port}/{folder}"
