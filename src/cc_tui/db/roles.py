@@ -48,6 +48,7 @@ AGENT_WRITES = {
     "notify_suppression": "INSERT, UPDATE",
     "mail_message": "INSERT, UPDATE",
     "mail_attachment": "INSERT",
+    "mail_cursor": "INSERT, UPDATE",
     "phone_call": "INSERT, UPDATE",
 }
 SUPERVISOR_WRITES = {

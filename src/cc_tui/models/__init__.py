@@ -9,7 +9,7 @@ from cc_tui.models.customer import Contact, Customer
 from cc_tui.models.event import Event, EventType, TimeEntry
 from cc_tui.models.incident import Incident, IncidentPause
 from cc_tui.models.kb import KbArticle, KbArticleCode, KbArticleVersion, KbSearch
-from cc_tui.models.mail import MailAttachment, Mailbox, MailMessage
+from cc_tui.models.mail import MailAttachment, Mailbox, MailCursor, MailMessage
 from cc_tui.models.notify import Notification, NotifyPolicy, NotifySuppression
 from cc_tui.models.routing import RoutingRule
 from cc_tui.models.unit import ServiceContract, SubcontractAgreement, Unit
@@ -36,6 +36,7 @@ __all__ = [
     "KbArticleVersion",
     "KbSearch",
     "MailAttachment",
+    "MailCursor",
     "MailMessage",
     "Mailbox",
     "Notification",

@@ -79,3 +79,17 @@ class Mailbox(SQLModel, table=True):
     done_folder: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=clock.now, sa_type=UtcDateTime)
+
+
+class MailCursor(SQLModel, table=True):
+    """How far `mail fetch` has read a mailbox: every UID up to `last_uid` under
+    `uidvalidity` was handled (filed, ignored as read before, or gone from the server), so a
+    pass never reads one of them again. Apart from the mailbox row, which only an admin may
+    change (its URL decides where the password goes), because whoever runs the fetch writes
+    it."""
+
+    __tablename__ = "mail_cursor"
+
+    mailbox_id: int = Field(foreign_key="mailbox.id", primary_key=True, ondelete="CASCADE")
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(sa_type=BigInteger)
