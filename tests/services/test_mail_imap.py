@@ -1,22 +1,32 @@
 """Mailboxes read over IMAP from a real Dovecot: by UID, flagged only after the commit,
-nothing read twice, IDLE with reconnect and back-off."""
+nothing read twice, every mailbox tried, a lost connection or refused command reported by
+mailbox, IDLE with reconnect and back-off."""
 
 from __future__ import annotations
 
 import imaplib
 import json
+import re
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from cc_tui.errors import NotFound, RuleViolation, Unavailable, UsageError
-from cc_tui.models import Incident, MailMessage
+from cc_tui.models import Incident, MailCursor, MailMessage
 from cc_tui.services.mail import fetch as fetch_module
-from cc_tui.services.mail.fetch import FetchResult, MailServerUnavailable, fetch, watch
+from cc_tui.services.mail.fetch import (
+    ConnectionLost,
+    FetchIncomplete,
+    FetchResult,
+    MailServerUnavailable,
+    fetch,
+    watch,
+)
+from cc_tui.services.mail.intake import MailDefaults, receive
 from cc_tui.services.mail.mailboxes import ImapUrl, add_mailbox, list_mailboxes, parse_url
 from tests import factories as f
-from tests.dovecot import dovecot_server, free_port
+from tests.dovecot import Relay, dovecot_server, free_port
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 
@@ -136,18 +146,20 @@ def test_the_server_hears_of_a_group_only_after_its_filing_is_durable(
     durable = fetch_module._durable
     calls: list[tuple[int, list[int]]] = []
 
-    def watched(database, row_id):
-        calls.append((row_id, imap_server.unseen()))
-        durable(database, row_id)
+    def watched(database, box, validity, uid):
+        calls.append((uid, imap_server.unseen()))
+        durable(database, box, validity, uid)
 
     monkeypatch.setattr(fetch_module, "_durable", watched)
     assert fetch(db, actor=admin).fetched == 2
-    with db.session() as s:
-        last = max(r.id for r in s.exec(select(MailMessage)).all())
-    assert calls == [(last, [1, 2])]
+    # The durable commit is the one that moves the mailbox's cursor past the group.
+    assert calls == [(2, [1, 2])]
     assert imap_server.unseen() == []
+    with db.session() as s:
+        (cursor,) = s.exec(select(MailCursor)).all()
+        assert cursor.last_uid == 2
 
-    def failing(database, row_id):
+    def failing(database, box, validity, uid):
         raise Unavailable("the disk is full")
 
     imap_server.append((CORPUS / "06-rfc2231-name.eml").read_bytes())
@@ -171,6 +183,164 @@ def test_the_same_folder_read_again_is_not_filed_twice(db, admin, imap_server, d
         add_mailbox(s, actor=admin, name="again", url=imap_server.url(), password_file=str(desk))
     again = fetch(db, actor=admin, mailbox="again")
     assert again == FetchResult(fetched=2, ignored=2)
+    # Ignored, they are read once: the next pass asks for nothing (the mailbox's cursor).
+    assert fetch(db, actor=admin, mailbox="again").fetched == 0
+
+
+def test_a_message_ignored_as_read_before_is_read_once_and_told_to_the_server(
+    db, admin, imap_server, desk
+):
+    """Ignored messages store no row of their own under the mailbox and UID: the mailbox's
+    cursor keeps them from being downloaded on every pass, also after the folder is made
+    again (a new UIDVALIDITY, the UIDs from 1 again)."""
+    raw = (CORPUS / "01-plain-new.eml").read_bytes()
+    with db.session() as s:
+        receive(s, actor=admin, raw=raw, defaults=MailDefaults(reason="HW/PRINT"))
+    with imap_server.imap() as client:
+        assert client.create("Support")[0] == "OK"
+    with db.session() as s:
+        add_mailbox(
+            s,
+            actor=admin,
+            name="support",
+            url=imap_server.url("Support"),
+            reason="HW/PRINT",
+            password_file=str(desk),
+        )
+    imap_server.append(raw, "Support")
+    assert fetch(db, actor=admin, mailbox="support") == FetchResult(fetched=1, ignored=1)
+    assert imap_server.unseen("Support") == []  # told like a filed one
+    assert fetch(db, actor=admin, mailbox="support").fetched == 0
+    assert fetch(db, actor=admin, mailbox="support").fetched == 0
+    # The folder made again: a new UIDVALIDITY, every message read once more, then never.
+    with imap_server.imap() as client:
+        assert client.delete("Support")[0] == "OK"
+        assert client.create("Support")[0] == "OK"
+    imap_server.append(raw, "Support")
+    imap_server.append((CORPUS / "04-bogus-charset.eml").read_bytes(), "Support")
+    assert fetch(db, actor=admin, mailbox="support") == FetchResult(
+        fetched=2, incidents=1, ignored=1
+    )
+    assert fetch(db, actor=admin, mailbox="support").fetched == 0
+    assert imap_server.unseen("Support") == []
+
+
+def test_a_mailbox_that_cannot_be_read_does_not_stop_the_others(db, admin, imap_server, desk):
+    with db.session() as s:
+        add_mailbox(
+            s,
+            actor=admin,
+            name="broken",  # read before desk (by name)
+            url=f"imap://u@127.0.0.1:{free_port()}/INBOX",  # nothing listens there
+            password_file=str(desk),
+        )
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    with pytest.raises(FetchIncomplete) as caught:
+        fetch(db, actor=admin)
+    (failure,) = caught.value.failures
+    assert failure.message.startswith("mailbox broken: cannot reach 127.0.0.1:")
+    assert isinstance(failure, MailServerUnavailable)
+    assert caught.value.exit_code == failure.exit_code == 5
+    assert caught.value.result == FetchResult(fetched=1, incidents=1)
+    assert imap_server.unseen() == []
+
+
+def test_a_connection_lost_mid_fetch_is_named_and_the_next_pass_goes_on(
+    db, admin, imap_server, desk, monkeypatch
+):
+    relay = Relay(imap_server.host, imap_server.port)
+    try:
+        with db.session() as s:
+            add_mailbox(
+                s,
+                actor=admin,
+                name="relayed",
+                url=relay.url(imap_server),
+                reason="HW/PRINT",
+                password_file=str(desk),
+            )
+        names = ["01-plain-new.eml", "04-bogus-charset.eml", "06-rfc2231-name.eml"]
+        names += ["11-auto-reply-list.eml", "14-broken.eml"]
+        for name in names:
+            imap_server.append((CORPUS / name).read_bytes())
+        monkeypatch.setattr(fetch_module, "FETCH_COUNT", 2)
+
+        def cut_at_third(_box: str, done: int, _total: int) -> None:
+            if done == 3:
+                relay.cut()  # while the second group is being filed
+
+        with pytest.raises(FetchIncomplete) as caught:
+            fetch(db, actor=admin, mailbox="relayed", progress=cut_at_third)
+        (failure,) = caught.value.failures
+        assert isinstance(failure, ConnectionLost) and caught.value.exit_code == 5
+        assert failure.message.startswith(
+            f"mailbox relayed: the connection to 127.0.0.1:{relay.port} was lost "
+            "after 4 of 5 message(s) ("
+        )
+        assert failure.message.endswith("; the next pass goes on from there")
+        assert caught.value.result.fetched == 4
+        # The first group was told; the second is filed but not told; the fifth is new.
+        assert imap_server.unseen() == [3, 4, 5]
+        again = fetch(db, actor=admin, mailbox="relayed")
+        assert again.fetched == 1
+        assert imap_server.unseen() == []
+        with db.session() as s:
+            assert len(s.exec(select(MailMessage)).all()) == 5
+    finally:
+        relay.close()
+
+
+def test_a_missing_done_folder_is_named_before_anything_is_filed(db, admin, imap_server, desk):
+    with db.session() as s:
+        add_mailbox(
+            s,
+            actor=admin,
+            name="moving",
+            url=imap_server.url(),
+            reason="HW/PRINT",
+            password_file=str(desk),
+            done_folder="Filed",
+        )
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    for _ in range(2):
+        with pytest.raises(FetchIncomplete) as caught:
+            fetch(db, actor=admin, mailbox="moving")
+        (failure,) = caught.value.failures
+        assert isinstance(failure, NotFound) and caught.value.exit_code == 3
+        assert failure.message == (
+            f"mailbox moving: its done folder 'Filed' does not exist on 127.0.0.1:"
+            f"{imap_server.port} (create it there); nothing was read"
+        )
+    with db.session() as s:
+        assert s.exec(select(MailMessage)).all() == []
+    assert imap_server.unseen() == [1]
+
+    # The folder exists at the start, and is gone when the filed message is moved: the
+    # refused move is named; the message is filed and moved by the next pass.
+    with imap_server.imap() as client:
+        assert client.create("Filed")[0] == "OK"
+
+    def delete_folder(_box: str, done: int, _total: int) -> None:
+        if done == 1:
+            with imap_server.imap() as client:
+                assert client.delete("Filed")[0] == "OK"
+
+    with pytest.raises(FetchIncomplete) as caught:
+        fetch(db, actor=admin, mailbox="moving", progress=delete_folder)
+    (failure,) = caught.value.failures
+    assert isinstance(failure, RuleViolation) and caught.value.exit_code == 1
+    assert re.fullmatch(
+        r"mailbox moving: 127\.0\.0\.1:\d+ refused to move 1 filed message\(s\) to Filed: "
+        r".*Filed.*; they are filed, and the next pass tells the server again",
+        failure.message,
+    ), failure.message
+    assert caught.value.result.incidents == 1
+    with imap_server.imap() as client:
+        assert client.create("Filed")[0] == "OK"
+    assert fetch(db, actor=admin, mailbox="moving").fetched == 0
+    with imap_server.imap() as client:
+        assert client.select("INBOX")[1] == [b"0"]
+        assert client.select("Filed")[1] == [b"1"]
 
 
 def test_moves_filed_mail_to_the_done_folder(db, admin, imap_server, desk):
@@ -209,11 +379,13 @@ def test_passwords_never_in_the_database_and_only_from_a_private_file(
         add_mailbox(s, actor=admin, name="by-env", url=imap_server.url(), reason="HW/PRINT")
         stored = " ".join(str(v) for b in list_mailboxes(s) for v in b.__dict__.values())
         assert imap_server.password not in stored
-    with pytest.raises(UsageError, match="CC_TUI_MAIL_PASSWORD_BY_ENV"):
+    with pytest.raises(FetchIncomplete, match="CC_TUI_MAIL_PASSWORD_BY_ENV") as missing:
         fetch(db, actor=admin, mailbox="by-env")
+    assert isinstance(missing.value.failures[0], UsageError)
     monkeypatch.setenv("CC_TUI_MAIL_PASSWORD_BY_ENV", "wrong")
-    with pytest.raises(RuleViolation, match="refused the login"):
+    with pytest.raises(FetchIncomplete, match="refused the login") as refused:
         fetch(db, actor=admin, mailbox="by-env")
+    assert isinstance(refused.value.failures[0], RuleViolation)
     monkeypatch.setenv("CC_TUI_MAIL_PASSWORD_BY_ENV", imap_server.password)
     imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
     assert fetch(db, actor=admin, mailbox="by-env").incidents == 1
@@ -261,11 +433,13 @@ def test_tls_checks_the_certificate_before_the_password_goes_out(
         untrusted = (
             rf"mailbox {name}: the certificate of 127\.0\.0\.1 could not be verified: self.signed"
         )
-        with pytest.raises(MailServerUnavailable, match=untrusted):
+        with pytest.raises(FetchIncomplete, match=untrusted) as caught:
             fetch(db, actor=admin, mailbox=name)
+        assert isinstance(caught.value.failures[0], MailServerUnavailable)
         refused = cli("mail", "fetch", "--mailbox", name, "--json")
         assert refused.exit_code == 5, refused.output
-        assert "could not be verified" in refused.stderr and refused.stdout == ""
+        assert "could not be verified" in refused.stderr
+        assert json.loads(refused.stdout)["fetched"] == 0
     assert logins() == 0
     assert "Login:" not in (tls_server.root / "dovecot.log").read_text()
     gone = cli("mail", "fetch", "--mailbox", "gone")
@@ -282,8 +456,11 @@ def test_plain_imap_off_loopback_is_refused_naming_the_mailbox(
     db, admin, imap_server, desk, monkeypatch
 ):
     monkeypatch.setattr(ImapUrl, "loopback", property(lambda url: False))
-    with pytest.raises(RuleViolation, match=r"^mailbox desk: 127\.0\.0\.1 offers no STARTTLS"):
+    with pytest.raises(
+        FetchIncomplete, match=r"^mailbox desk: 127\.0\.0\.1 offers no STARTTLS"
+    ) as caught:
         fetch(db, actor=admin, mailbox="desk")
+    assert isinstance(caught.value.failures[0], RuleViolation)
 
 
 def test_url_forms():
@@ -317,8 +494,64 @@ def test_watch_waits_in_idle_and_reconnects_with_back_off(db, admin, imap_server
             password_file=str(desk),
         )
     waits: list[float] = []
-    watch(db, actor=admin, mailbox="gone", on_result=seen.append, rounds=4, sleep=waits.append)
+    said: list[str] = []
+    watch(
+        db,
+        actor=admin,
+        mailbox="gone",
+        on_result=seen.append,
+        on_status=said.append,
+        rounds=4,
+        sleep=waits.append,
+    )
     assert waits == [1.0, 2.0, 4.0, 8.0]
+    assert len(said) == 4
+    for line, delay in zip(said, ("1", "2", "4", "8"), strict=True):
+        assert line.startswith("mailbox gone: cannot reach 127.0.0.1:")
+        assert line.endswith(f"; trying again in {delay} s")
+
+
+def test_watch_says_when_the_connection_is_lost_and_when_it_is_back(db, admin, imap_server, desk):
+    relay = Relay(imap_server.host, imap_server.port)
+    try:
+        with db.session() as s:
+            add_mailbox(
+                s,
+                actor=admin,
+                name="relayed",
+                url=relay.url(imap_server),
+                reason="HW/PRINT",
+                password_file=str(desk),
+            )
+        imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+        seen: list[FetchResult] = []
+        said: list[str] = []
+        waits: list[float] = []
+
+        def cut_after_the_first(result: FetchResult) -> None:
+            seen.append(result)
+            if len(seen) == 1:
+                relay.cut()
+
+        watch(
+            db,
+            actor=admin,
+            mailbox="relayed",
+            on_result=cut_after_the_first,
+            on_status=said.append,
+            idle_seconds=0.2,
+            rounds=2,
+            sleep=waits.append,
+        )
+        assert [r.incidents for r in seen] == [1, 0]
+        assert waits == [1.0]
+        server = f"127.0.0.1:{relay.port}"
+        assert len(said) == 2, said
+        assert said[0].startswith(f"mailbox relayed: the connection to {server} was lost (")
+        assert said[0].endswith("; trying again in 1 s")
+        assert said[1] == f"mailbox relayed: connected to {server} again"
+    finally:
+        relay.close()
 
 
 def test_mailbox_and_fetch_commands(cli, db, admin, imap_server, tmp_path):
@@ -350,8 +583,26 @@ def test_mailbox_and_fetch_commands(cli, db, admin, imap_server, tmp_path):
     }
     # No progress bar in --json (nor when stderr is no terminal).
     assert "━" not in fetched.stderr and "2/2" not in fetched.stderr
+    # A mailbox that cannot be read is named; the others are read and their totals printed.
+    added = cli(
+        "mailbox", "add", "broken", "--url", f"imap://u@127.0.0.1:{free_port()}/INBOX",
+        "--password-file", str(secret), "--json",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    imap_server.append((CORPUS / "06-rfc2231-name.eml").read_bytes())
+    partly = cli("mail", "fetch", "--json")
+    assert partly.exit_code == 5, partly.output
+    assert json.loads(partly.stdout) == {
+        "fetched": 1,
+        "incidents": 1,
+        "events": 0,
+        "ignored": 0,
+        "quarantined": 0,
+    }
+    assert partly.stderr.startswith("cc-tui: mailbox broken: cannot reach 127.0.0.1:")
+    assert "Traceback" not in partly.output
     listed = json.loads(cli("mailbox", "list", "--json").stdout)
-    assert [b["name"] for b in listed] == ["desk"]
+    assert [b["name"] for b in listed] == ["broken", "desk"]
     refused = cli("mailbox", "add", "x", "--url", imap_server.url(), login="bob")
     assert refused.exit_code != 0 and "only an admin" in refused.output
 
@@ -375,3 +626,48 @@ def test_the_fetch_progress_bar_counts_each_mailbox():
     assert "desk" in shown and "3/3" in shown and "sales" in shown and "2/2" in shown
     with progress_bar(enabled=False) as nothing:
         assert nothing is None
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "pg"])
+def test_migration_0024_adds_the_cursor_and_takes_it_back(dialect, tmp_sqlite_url, request):
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from cc_tui.db.engine import Database
+    from cc_tui.db.migrate import _config
+    from tests.conftest import _create_pg_database, _drop_pg_database
+
+    admin_url = request.getfixturevalue("pg_admin_url") if dialect == "pg" else None
+    url = _create_pg_database(admin_url) if admin_url else tmp_sqlite_url
+    database = Database(url)
+    try:
+        with database.engine.begin() as conn:
+            command.upgrade(_config(conn), "0023")
+            conn.execute(
+                text(
+                    "INSERT INTO mailbox (name, url, request_type, active, created_at) "
+                    "VALUES ('desk', 'imap://u@127.0.0.1/INBOX', 'action', true, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            command.upgrade(_config(conn), "0024")
+            assert {c["name"] for c in inspect(conn).get_columns("mail_cursor")} == {
+                "mailbox_id",
+                "uidvalidity",
+                "last_uid",
+            }
+            conn.execute(
+                text(
+                    "INSERT INTO mail_cursor (mailbox_id, uidvalidity, last_uid) "
+                    "SELECT id, 7, 42 FROM mailbox"
+                )
+            )
+            command.downgrade(_config(conn), "0023")
+            assert not inspect(conn).has_table("mail_cursor")
+            assert conn.execute(text("SELECT name FROM mailbox")).scalars().all() == ["desk"]
+            command.upgrade(_config(conn), "head")
+            assert inspect(conn).has_table("mail_cursor")
+    finally:
+        database.dispose()
+        if admin_url:
+            _drop_pg_database(admin_url, url)

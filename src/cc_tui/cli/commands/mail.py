@@ -204,15 +204,28 @@ def fetch(
     mailbox: str | None = typer.Option(None, "--mailbox", help="One mailbox (default: all)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Read new messages from the mailboxes once and file them (cron-able)."""
+    """Read new messages from the mailboxes once and file them (cron-able).
+
+    Every mailbox is tried: one that cannot be read is named on stderr with the reason,
+    the totals of the others are printed, and the exit code is the first failure's."""
+    from cc_tui.services.mail.fetch import FetchIncomplete
     from cc_tui.services.mail.fetch import fetch as fetch_all
 
     cli = state(ctx)
     with cli.work(write=False) as (_session, actor):
         pass
+    incomplete = None
     with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
-        result = fetch_all(cli.database(), actor=actor, mailbox=mailbox, progress=progress)
+        try:
+            result = fetch_all(cli.database(), actor=actor, mailbox=mailbox, progress=progress)
+        except FetchIncomplete as error:
+            incomplete, result = error, error.result
+    if incomplete is not None:
+        for failure in incomplete.failures:
+            note(f"cc-tui: {failure.message}")
     emit(result, as_json=as_json, human=_fetched_text)
+    if incomplete is not None:
+        raise typer.Exit(int(incomplete.exit_code))
 
 
 @app.command()
@@ -223,7 +236,9 @@ def watch(
         None, "--mailbox", help="The mailbox (default: the only one)."
     ),
 ) -> None:
-    """Keep reading a mailbox: IMAP IDLE, reconnecting with back-off. Ctrl-C stops it."""
+    """Keep reading a mailbox: IMAP IDLE, reconnecting with back-off (a lost connection,
+    each next try with its delay and the connection back are said on stderr). Ctrl-C
+    stops it."""
     from cc_tui.errors import UsageError
     from cc_tui.services.mail.fetch import watch as watch_box
     from cc_tui.services.mail.mailboxes import list_mailboxes
@@ -239,6 +254,8 @@ def watch(
             note(_fetched_text(result))
 
     try:
-        watch_box(cli.database(), actor=actor, mailbox=boxes[0].name, on_result=report)
+        watch_box(
+            cli.database(), actor=actor, mailbox=boxes[0].name, on_result=report, on_status=note
+        )
     except KeyboardInterrupt:
         note("stopped")
