@@ -62,3 +62,93 @@ def test_import_files_and_a_maildir_then_quarantine_and_attachments(cli, world, 
     again = json.loads(cli("mail", "import", str(first), "--json").stdout)
     assert again[0]["outcome"] == "ignored" and again[0]["incident"] == rows[0]["incident"]
     assert cli("mail", "import", str(tmp_path / "missing.eml")).exit_code != 0
+
+
+def _quarantined(db, admin, name: str) -> int:
+    """A message read by mailbox `desk` and quarantined (no priority to file it with)."""
+    from cc_tui.services.mail.intake import receive
+    from cc_tui.services.mail.mailboxes import defaults_of
+
+    with db.session() as s:
+        outcome = receive(
+            s,
+            actor=admin,
+            raw=(CORPUS / name).read_bytes(),
+            defaults=defaults_of(s, "desk"),
+            source=f"desk/INBOX:1:{name}",
+        )
+    assert outcome.outcome == "quarantined" and "priority" in (outcome.reason or "")
+    assert outcome.message is not None
+    return outcome.message
+
+
+def test_quarantine_retry_files_as_the_mailbox_does_unless_told_otherwise(cli, db, admin):
+    from cc_tui.services.mail.mailboxes import add_mailbox
+
+    with db.session() as s:
+        f.codes(s, admin)  # no priority yet: the mailbox's messages cannot be filed
+        add_mailbox(
+            s,
+            actor=admin,
+            name="desk",
+            url="imaps://desk%40example.com@mail.example.com/INBOX",
+            department="FIELD",
+            reason="HW/PRINT",
+        )
+    first = _quarantined(db, admin, "01-plain-new.eml")
+    second = _quarantined(db, admin, "06-rfc2231-name.eml")
+
+    still = cli("mail", "quarantine", "retry", str(first), "--json")
+    assert still.exit_code == 1, still.output
+    assert json.loads(still.stdout)["outcome"] == "quarantined"
+    assert f"message {first} is still quarantined: cannot be filed" in still.stderr
+    assert "priority" in still.stderr
+
+    with db.session() as s:
+        f.priority(s, "P3", rank=3, default=True)
+    typo = cli("mail", "quarantine", "retry", str(first), "--reason", "TYPO", "--json")
+    assert typo.exit_code == 3 and "no general reason code TYPO" in typo.stderr
+    # The mailbox's reason code and department.
+    filed = cli("mail", "quarantine", "retry", str(first), "--json")
+    assert filed.exit_code == 0, filed.output
+    shown = json.loads(
+        cli("incident", "show", json.loads(filed.stdout)["incident"], "--json").stdout
+    )
+    assert shown["department"] == "FIELD"
+    assert (shown["reason"]["general"], shown["reason"]["specific"]) == ("HW", "PRINT")
+    # An option given overrides the mailbox's; the rest stays the mailbox's.
+    filed = cli("mail", "quarantine", "retry", str(second), "--reason", "SW/LOGIN", "--json")
+    assert filed.exit_code == 0, filed.output
+    shown = json.loads(
+        cli("incident", "show", json.loads(filed.stdout)["incident"], "--json").stdout
+    )
+    assert shown["department"] == "FIELD"
+    assert (shown["reason"]["general"], shown["reason"]["specific"]) == ("SW", "LOGIN")
+
+
+def test_filing_options_are_checked_before_anything_is_read_or_stored(cli, world, tmp_path):
+    url = "imaps://desk%40example.com@mail.example.com/INBOX"
+    for option, value, code, said in [
+        ("--reason", "TYPO", 3, "no general reason code TYPO"),
+        ("--reason", "HW/NOPE", 3, "NOPE is not a specific reason code under HW"),
+        ("--priority", "P9", 3, "no priority 'P9'; valid: P3"),
+        ("--done-folder", "Filed*", 2, "--done-folder: a folder name"),
+        ("--done-folder", " ", 2, "--done-folder: a folder name"),
+        ("--done-folder", "inbox", 2, "inbox is the folder the mailbox reads"),
+        ("--department", "NOPE", 3, "no department 'NOPE'"),
+    ]:
+        refused = cli("mailbox", "add", "desk", "--url", url, option, value)
+        assert refused.exit_code == code, (option, value, refused.output)
+        assert said in refused.stderr, (option, value, refused.stderr)
+    assert json.loads(cli("mailbox", "list", "--json").stdout) == []
+    added = cli("mailbox", "add", "desk", "--url", url, "--done-folder", "INBOX/Filed", "--json")
+    assert added.exit_code == 0 and json.loads(added.stdout)["done_folder"] == "INBOX/Filed"
+
+    first = CORPUS / "01-plain-new.eml"
+    for option, value, said in [("--reason", "TYPO", "no general reason code TYPO"),
+                                ("--priority", "P9", "no priority 'P9'")]:  # fmt: skip
+        refused = cli("mail", "import", str(first), option, value, "--json")
+        assert refused.exit_code == 3 and said in refused.stderr and refused.stdout == ""
+    assert json.loads(cli("mail", "quarantine", "list", "--json").stdout) == []
+    filed = cli("mail", "import", str(first), "--reason", "HW/PRINT", "--json")
+    assert json.loads(filed.stdout)[0]["outcome"] == "incident"

@@ -104,13 +104,15 @@ def import_(
     """File messages as a mailbox would: each becomes an incident, an event on its
     incident, or is ignored or quarantined; one bad message never stops the rest."""
     from cc_tui.errors import DuplicateRow, NotFound
-    from cc_tui.services.mail.intake import message_files, receive
+    from cc_tui.services.mail.intake import check_filing_codes, message_files, receive
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise NotFound(f"no such file or folder: {', '.join(missing)}")
     defaults = _defaults(reason, priority, own)
     cli = state(ctx)
+    with cli.work(write=False) as (session, _actor):
+        check_filing_codes(session, reason=reason, priority=priority)
 
     def file(path: Path, raw: bytes):
         with cli.work() as (session, actor):
@@ -180,14 +182,24 @@ def quarantine_retry(
     own: list[str] | None = OWN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Process a quarantined message again (after its cause was fixed)."""
-    from cc_tui.services.mail.intake import retry
+    """Process a quarantined message again (after its cause was fixed), as its mailbox
+    files messages (reason code, priority, type, department); the options given override
+    those. A message that stays quarantined exits 1 with the reason."""
+    from cc_tui.errors import RuleViolation
+    from cc_tui.services.mail.mailboxes import retry_quarantined
 
     with state(ctx).work() as (session, actor):
-        outcome = retry(
-            session, actor=actor, message_id=message, defaults=_defaults(reason, priority, own)
+        outcome = retry_quarantined(
+            session,
+            actor=actor,
+            message_id=message,
+            reason=reason,
+            priority=priority,
+            own_addresses=_defaults(reason, priority, own).own_addresses,
         )
     emit(_outcome(outcome), as_json=as_json, human=lambda r: _outcomes_text([r]))
+    if outcome.outcome == "quarantined":
+        raise RuleViolation(f"message {message} is still quarantined: {outcome.reason}")
 
 
 def _fetched_text(r) -> str:

@@ -67,6 +67,24 @@ class MailDefaults:
     max_message: int = MAX_MESSAGE
 
 
+def check_filing_codes(
+    session: Session, *, reason: str | None = None, priority: str | None = None
+) -> None:
+    """The reason code and priority given for new incidents (a mailbox's, `mail import`'s,
+    `quarantine retry`'s) exist: checked before any message is read, so a typing error is
+    refused once (NotFound, exit 3) instead of quarantining every message."""
+    from cc_tui.models.enums import CodeKind
+    from cc_tui.services.directory.codes import resolve_pair
+    from cc_tui.services.sla.priorities import resolve_priority
+
+    if reason is not None:
+        if not reason.strip():
+            raise UsageError("empty reason code", field="reason")
+        resolve_pair(session, CodeKind.REASON, reason)
+    if priority is not None:
+        resolve_priority(session, priority)
+
+
 @dataclass(frozen=True)
 class Outcome:
     file: str | None

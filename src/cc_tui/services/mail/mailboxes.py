@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,7 +17,8 @@ from cc_tui.models import Department, Mailbox, MailMessage
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import RequestType
 from cc_tui.services.context import Actor
-from cc_tui.services.mail.intake import MailDefaults, Outcome, retry
+from cc_tui.services.mail.intake import MailDefaults, Outcome, check_filing_codes, retry
+from cc_tui.untrusted import has_control
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,13 @@ def add_mailbox(
     name = name.strip()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name):
         raise UsageError("a mailbox name is letters, digits, '.', '_' or '-'", field="name")
-    parse_url(url)
+    folder = parse_url(url).folder
     if request_type not in (RequestType.ACTION, RequestType.INFORMATION):
         raise UsageError("--type is action or information", field="type")
+    done_folder = _done_folder(done_folder, folder)
+    reason = reason.strip() if reason is not None else None
+    priority = priority.strip() if priority is not None else None
+    check_filing_codes(session, reason=reason, priority=priority)
     if session.exec(select(Mailbox).where(col(Mailbox.name) == name)).first() is not None:
         raise RuleViolation(f"there is a mailbox {name} already", field="name")
     department_id = None
@@ -157,6 +162,26 @@ def add_mailbox(
     session.add(box)
     session.flush()
     return _info(session, box)
+
+
+def _done_folder(name: str | None, folder: str) -> str | None:
+    """The folder filed messages move to: an IMAP folder name other than the one read."""
+    if name is None:
+        return None
+    name = name.strip()
+    if not name or has_control(name) or "*" in name or "%" in name:
+        raise UsageError(
+            "--done-folder: a folder name such as Filed or INBOX/Filed "
+            "(not empty, no * or %, no control characters)",
+            field="done_folder",
+        )
+    same = name.upper() == folder.upper() if folder.upper() == "INBOX" else name == folder
+    if same:
+        raise UsageError(
+            f"--done-folder: {name} is the folder the mailbox reads; name another",
+            field="done_folder",
+        )
+    return name
 
 
 def list_mailboxes(session: Session, name: str | None = None) -> list[MailboxInfo]:
@@ -200,9 +225,39 @@ def defaults_of(session: Session, name: str) -> MailDefaults:
     return _info(session, box).defaults() if box is not None else MailDefaults(mailbox=name)
 
 
-def retry_quarantined(session: Session, *, actor: Actor, message_id: int) -> Outcome:
-    """Process a quarantined message again as its mailbox files messages (the console's
-    retry; the command line names the defaults itself)."""
+def quarantine_defaults(
+    session: Session,
+    message_id: int,
+    *,
+    reason: str | None = None,
+    priority: str | None = None,
+    own_addresses: frozenset[str] = frozenset(),
+) -> MailDefaults:
+    """How a quarantined message is filed again: as its mailbox files messages (reason
+    code, priority, request type, department), each overridden only by what is given."""
+    check_filing_codes(session, reason=reason, priority=priority)
     stored = session.get(MailMessage, message_id)
-    defaults = defaults_of(session, stored.mailbox) if stored is not None else MailDefaults()
+    base = defaults_of(session, stored.mailbox) if stored is not None else MailDefaults()
+    return replace(
+        base,
+        reason=reason.strip() if reason is not None else base.reason,
+        priority=priority.strip() if priority is not None else base.priority,
+        own_addresses=own_addresses or base.own_addresses,
+    )
+
+
+def retry_quarantined(
+    session: Session,
+    *,
+    actor: Actor,
+    message_id: int,
+    reason: str | None = None,
+    priority: str | None = None,
+    own_addresses: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Process a quarantined message again (the console's `f`, `mail quarantine retry`),
+    with `quarantine_defaults`."""
+    defaults = quarantine_defaults(
+        session, message_id, reason=reason, priority=priority, own_addresses=own_addresses
+    )
     return retry(session, actor=actor, message_id=message_id, defaults=defaults)
