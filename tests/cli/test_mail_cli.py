@@ -152,3 +152,46 @@ def test_filing_options_are_checked_before_anything_is_read_or_stored(cli, world
     assert json.loads(cli("mail", "quarantine", "list", "--json").stdout) == []
     filed = cli("mail", "import", str(first), "--reason", "HW/PRINT", "--json")
     assert json.loads(filed.stdout)[0]["outcome"] == "incident"
+
+
+def test_saving_an_attachment_refuses_bad_paths_and_existing_files_and_writes_whole(
+    cli, world, tmp_path, monkeypatch
+):
+    import errno
+    import os
+
+    imported = cli(
+        "mail", "import", str(CORPUS / "06-rfc2231-name.eml"), "--reason", "HW/PRINT", "--json"
+    )
+    ref = json.loads(imported.stdout)[0]["incident"]
+    attachment = str(json.loads(cli("incident", "attachments", ref, "--json").stdout)[1]["id"])
+    content = b"%PDF-1.4\n\x00\x01\x02\xff binary bytes\n%%EOF\n"
+
+    def save(path, *more):
+        return cli("incident", "attachment", ref, attachment, "-o", str(path), *more)
+
+    missing = save(tmp_path / "no" / "such" / "a.pdf")
+    assert missing.exit_code == 2 and f"no folder {tmp_path / 'no' / 'such'}" in missing.stderr
+    folder = save(tmp_path)
+    assert folder.exit_code == 2 and "is a folder: give a file name" in folder.stderr
+    assert "Traceback" not in missing.output + folder.output
+
+    target = tmp_path / "a.pdf"
+    target.write_bytes(b"mine")
+    kept = save(target)
+    assert kept.exit_code == 1 and "exists already (--force replaces it)" in kept.stderr
+    assert target.read_bytes() == b"mine"
+    replaced = save(target, "--force")
+    assert replaced.exit_code == 0, replaced.output
+    assert target.read_bytes() == content
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    failed = save(tmp_path / "b.pdf")
+    assert failed.exit_code == 2 and "No space left on device" in failed.stderr
+    failed = save(target, "--force")
+    assert failed.exit_code == 2
+    assert target.read_bytes() == content  # the old file whole, no half file anywhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]

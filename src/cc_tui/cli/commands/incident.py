@@ -699,17 +699,28 @@ def attachment(
     ref: str = typer.Argument(..., help="INC-1042 or 1042"),
     attachment_id: int = typer.Argument(..., help="Attachment id (see `incident attachments`)."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write the bytes to."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
 ) -> None:
-    """Save one attachment, byte for byte, to a file."""
+    """Save one attachment, byte for byte, to a file (never over an existing one without
+    --force; written whole or not at all)."""
+    from cc_tui.errors import RuleViolation
     from cc_tui.services.incidents.base import get_incident
-    from cc_tui.services.mail.intake import attachment_content
+    from cc_tui.services.mail.intake import save_attachment
 
     with state(ctx).work(write=False) as (session, _actor):
-        _name, content = attachment_content(
-            session, get_incident(session, ref).id or 0, attachment_id
-        )
-    output.write_bytes(content)
-    note(f"{len(content)} bytes written to {output}")
+        try:
+            saved = save_attachment(
+                session,
+                incident_id=get_incident(session, ref).id or 0,
+                attachment_id=attachment_id,
+                path=str(output),
+                overwrite=force,
+            )
+        except RuleViolation as exc:
+            if exc.field != "path":
+                raise
+            raise RuleViolation(f"{exc.message} (--force replaces it)", field="path") from exc
+    note(f"{saved.size} bytes written to {saved.path}")
 
 
 @app.command()

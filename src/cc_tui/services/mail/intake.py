@@ -8,7 +8,9 @@ with the reason, to be processed again later (`retry`). One message never stops 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -621,19 +623,57 @@ class SavedFile:
 
 
 def save_attachment(
-    session: Session, *, incident_id: int, attachment_id: int, path: str
+    session: Session, *, incident_id: int, attachment_id: int, path: str, overwrite: bool = False
 ) -> SavedFile:
-    """Write one of the incident's attachments, byte for byte, to a file (an existing file
-    is not overwritten)."""
+    """Write one of the incident's attachments, byte for byte, to a file: an existing file is
+    replaced only with `overwrite`. Written to a temporary file in the same folder and
+    renamed into place, so a failure leaves no half-written file (readable by its owner only,
+    as customer data)."""
     if not path.strip():
         raise UsageError("say where to save the file", field="path")
     _name, content = attachment_content(session, incident_id, attachment_id)
     target = Path(path.strip()).expanduser()
+    write_file_atomically(target, content, overwrite=overwrite)
+    return SavedFile(str(target), len(content))
+
+
+def write_file_atomically(target: Path, content: bytes, *, overwrite: bool) -> None:
+    """`content` in file `target`, all or nothing (a temporary file renamed into place).
+
+    UsageError for a folder that does not exist or a path that is a folder; RuleViolation
+    for an existing file without `overwrite`."""
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder: give a file name", field="path")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {target}: no folder {folder}", field="path")
+    if target.exists() and not overwrite:
+        raise RuleViolation(f"{target} exists already", field="path")
     try:
-        with target.open("xb") as out:
-            out.write(content)
-    except FileExistsError as exc:
-        raise RuleViolation(f"{target} exists already", field="path") from exc
+        handle, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{target.name[:100]}.", suffix=".part"
+        )
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}", field="path") from exc
-    return SavedFile(str(target), len(content))
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            # A hard link never replaces a file that appeared meanwhile (a rename would).
+            try:
+                os.link(temporary, target)
+            except FileExistsError as exc:
+                raise RuleViolation(f"{target} exists already", field="path") from exc
+            except OSError:  # a file system without hard links
+                if target.exists():
+                    raise RuleViolation(f"{target} exists already", field="path") from None
+                os.replace(temporary, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}", field="path") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
