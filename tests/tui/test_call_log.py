@@ -99,3 +99,24 @@ async def test_a_number_written_as_markup_is_shown_as_text(db):
         await pilot.press("enter")  # no incident: said so, nothing runs
         await settled(pilot)
         assert app.is_running
+
+
+async def test_the_count_of_calls_is_read_in_full_at_80_columns(sqlite_db):
+    """At 80 columns "10 calls in the last 7 days · 3 missed" ran off the screen: it wraps
+    beside the filters instead."""
+    seed(sqlite_db)
+    ring(sqlite_db, "+49 40 7777777", "carol", hangup=True)
+    app = console(sqlite_db, login="bob")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await signed_in(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallLogScreen))
+        await wait_until(pilot, lambda: len(shown(app)) == 1)
+        await pilot.press("w")
+        status = app.screen.query_one("#call-status")
+        await wait_until(pilot, lambda: "1 call in the last 7" in str(status.render()))
+        await settled(pilot)
+        assert app.screen.region.contains_region(status.region)
+        # Every word is drawn: the lines on screen hold the whole text.
+        lines = [str(line.text) for line in status.render_lines(status.region.reset_offset)]
+        assert "1 missed" in " ".join(" ".join(lines).split())

@@ -32,10 +32,10 @@ LIMIT = 500
 # Narrower terminals hide the queue, then the agent; wider ones give the caller the room.
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("time", "Rang", 11),
-    ColumnSpec("number", "  Number", 17, least=16),
+    ColumnSpec("number", "  Number", 19, least=16),
     ColumnSpec("caller", "Caller", 14, least=10, grow=1),
     ColumnSpec("state", "State", 8),
-    ColumnSpec("agent", "Agent", 10, least=8, drop=2),
+    ColumnSpec("agent", "Agent", 14, least=8, drop=2),
     ColumnSpec("incident", "Incident", 8),
     ColumnSpec("queue", "Queue", 8, drop=1),
 )
@@ -44,7 +44,7 @@ CALL_LOG_CSS = """
 CallLogScreen #call-bar { height: auto; padding: 0 1; }
 CallLogScreen #call-bar Input { width: 18; }
 CallLogScreen #call-bar Label { padding: 1 1 0 1; }
-CallLogScreen #call-status { padding: 1 1 0 1; color: $text-muted; }
+CallLogScreen #call-status { width: 1fr; height: auto; padding: 1 1 0 1; color: $text-muted; }
 CallLogScreen #call-table { height: 1fr; }
 """
 
@@ -190,7 +190,8 @@ class CallLogScreen(ConsoleScreen):
 
     def _status(self, calls: list[CallInfo]) -> None:
         f = self.filters
-        what = ["calls in the last 7 days" if f.week else "calls today"]
+        noun = "call" if len(calls) == 1 else "calls"
+        what = [f"{noun} in the last 7 days" if f.week else f"{noun} today"]
         if f.missed:
             what.insert(0, "missed")
         if f.agent:
