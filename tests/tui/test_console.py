@@ -131,6 +131,19 @@ async def test_retry_after_the_admin_adds_the_agent(sqlite_db, sqlite_admin):
         assert text_of(app, "#header-identity") == "maria · Maria Lopez · supervisor"
 
 
+async def test_a_short_header_keeps_the_role_and_drops_the_name(sqlite_db, sqlite_admin):
+    """At 80 columns "katrin.vogel · Katrin Vogel · superv…": the role was the part cut."""
+    agent_row(sqlite_db, "katrin.vogel", "Katrin Vogel", role="supervisor")
+    app = console(sqlite_db, login="katrin.vogel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await signed_in(pilot)
+        header = "#header-identity"
+        await wait_until(pilot, lambda: text_of(app, header) == "katrin.vogel · supervisor")
+        await pilot.resize_terminal(120, 35)
+        full = "katrin.vogel · Katrin Vogel · supervisor"
+        await wait_until(pilot, lambda: text_of(app, header) == full)
+
+
 async def test_unreachable_database_is_explained(tmp_path):
     from cc_tui.config import load_settings
     from cc_tui.console.app import CcTuiApp

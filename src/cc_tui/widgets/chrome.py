@@ -22,13 +22,34 @@ if TYPE_CHECKING:
     from cc_tui.console.calls import Connection
 
 
-def identity_text(connection: Connection) -> str:
+def identity_text(connection: Connection, *, name: bool = True) -> str:
     actor = connection.actor
     # An admin acting for another agent: "katrin as jonas".
     login = f"{actor.acted_by} as {actor.login}" if actor.acted_by else actor.login
-    if actor.name and actor.name != actor.login:
+    if name and actor.name and actor.name != actor.login:
         return f"{login} · {actor.name} · {actor.role}"
     return f"{login} · {actor.role}"
+
+
+class IdentityText(Static):
+    """Who is signed in; where the line is too short for all of it, without the name, so
+    that the role is never the part cut off."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._texts = ("", "")
+
+    def show(self, full: str, short: str | None = None) -> None:
+        self._texts = (full, full if short is None else short)
+        self._fit()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        full, short = self._texts
+        room = self.content_region.width
+        self.update(Content(short if room and len(full) > room else full))
 
 
 def database_text(connection: Connection) -> str:
@@ -77,7 +98,7 @@ class ConsoleHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("cc-tui"), id="header-app")
-        yield Static(id="header-identity")
+        yield IdentityText(id="header-identity")
         yield Static(id="header-database")
 
     def on_mount(self) -> None:
@@ -86,23 +107,23 @@ class ConsoleHeader(Horizontal):
         self._show(self.app.connection)
 
     def _show(self, connection: Connection | None) -> None:
-        identity = self.query_one("#header-identity", Static)
+        identity = self.query_one("#header-identity", IdentityText)
         database = self.query_one("#header-database", Static)
         failed = getattr(self.app, "startup_error", None) is not None
         offline = self.app.offline_text() if connection is not None else None
         self.set_class((failed and connection is None) or offline is not None, "-failed")
         if connection is not None:
-            identity.update(Content(identity_text(connection)))
+            identity.show(identity_text(connection), identity_text(connection, name=False))
             shown = database_text(connection)
             database.update(Content(f"{shown} · {offline}" if offline else shown))
             return
         settings = self.app.settings
         who = f"{settings.login} · " if settings is not None else ""
         if failed:
-            identity.update(Content(f"{who}not signed in"))
+            identity.show(f"{who}not signed in")
             database.update(Content("database not open"))
         else:
-            identity.update(Content(f"{who}signing in…"))
+            identity.show(f"{who}signing in…")
             database.update(Content("opening the database…"))
 
 
