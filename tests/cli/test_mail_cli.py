@@ -195,3 +195,15 @@ def test_saving_an_attachment_refuses_bad_paths_and_existing_files_and_writes_wh
     assert failed.exit_code == 2
     assert target.read_bytes() == content  # the old file whole, no half file anywhere
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
+
+
+def test_watch_without_mailboxes_says_how_to_add_one(cli, world):
+    none = cli("mail", "watch")
+    assert none.exit_code == 3 and "there are no mailboxes to watch" in none.stderr
+    assert "cc-tui mailbox add NAME --url" in none.stderr
+    for name in ("a", "b"):
+        assert (
+            cli("mailbox", "add", name, "--url", "imaps://u@mail.example.com/INBOX").exit_code == 0
+        )
+    two = cli("mail", "watch")
+    assert two.exit_code == 2 and "--mailbox (one of a, b)" in two.stderr

@@ -477,6 +477,10 @@ def test_url_forms():
     for bad in ("http://u@h/INBOX", "imaps://host/INBOX", "imaps://u@:993/"):
         with pytest.raises(UsageError):
             parse_url(bad)
+    assert parse_url("imaps://a%5Bb%5D@host/INBOX").user == "a[b]"
+    for bracket in ("imaps://a[b@host/INBOX", "imaps://a]b@host:993/INBOX"):
+        with pytest.raises(UsageError, match=r"user name in the URL holds \[ or \]: .*%5B"):
+            parse_url(bracket)
 
 
 def test_watch_waits_in_idle_and_reconnects_with_back_off(db, admin, imap_server, desk):

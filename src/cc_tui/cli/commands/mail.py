@@ -251,15 +251,21 @@ def watch(
     """Keep reading a mailbox: IMAP IDLE, reconnecting with back-off (a lost connection,
     each next try with its delay and the connection back are said on stderr). Ctrl-C
     stops it."""
-    from cc_tui.errors import UsageError
+    from cc_tui.errors import NotFound, UsageError
     from cc_tui.services.mail.fetch import watch as watch_box
     from cc_tui.services.mail.mailboxes import list_mailboxes
 
     cli = state(ctx)
     with cli.work(write=False) as (session, actor):
         boxes = list_mailboxes(session, mailbox)
+    if not boxes:
+        raise NotFound(
+            "there are no mailboxes to watch: an admin adds one with "
+            "`cc-tui mailbox add NAME --url imaps://user@host/INBOX`"
+        )
     if len(boxes) != 1:
-        raise UsageError("name the mailbox to watch with --mailbox")
+        names = ", ".join(b.name for b in boxes)
+        raise UsageError(f"name the mailbox to watch with --mailbox (one of {names})")
 
     def report(result) -> None:
         if result.fetched:

@@ -45,6 +45,13 @@ def parse_url(url: str) -> ImapUrl:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
+        user = url.strip().partition("://")[2].partition("/")[0].rpartition("@")[0]
+        if "[" in user or "]" in user:
+            raise UsageError(
+                "the user name in the URL holds [ or ]: write it percent-encoded "
+                "([ as %5B, ] as %5D, @ as %40), as in imaps://desk%40example.com@host/INBOX",
+                field="url",
+            ) from exc
         raise UsageError(f"not an IMAP URL: {exc}", field="url") from exc
     if parts.scheme not in ("imap", "imaps") or not parts.hostname:
         raise UsageError("the URL must look like imaps://user@host:993/INBOX", field="url")
