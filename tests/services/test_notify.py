@@ -292,6 +292,33 @@ def test_smtp_settings_are_read_from_the_url(tmp_path, monkeypatch):
         smtp_target(SmtpSettings(url="http://mx", sender=FROM))
 
 
+def test_the_password_never_goes_in_clear_to_a_server_without_starttls(smtp, monkeypatch):
+    """A server that offers no STARTTLS gets no login off loopback: the message stays in
+    the outbox with the reason (the test's server is on loopback: the host is taken for a
+    remote one)."""
+    import dataclasses
+    import smtplib
+
+    from cc_tui.services.notify.sender import SmtpTransport
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = FROM, "anna@acme.example", "x"
+    message.set_content("x")
+    target = dataclasses.replace(smtp.target, security="starttls", username="desk", password="pw")
+    monkeypatch.setattr(sending, "is_loopback", lambda host: False)
+    transport = SmtpTransport(target)
+    with pytest.raises(smtplib.SMTPNotSupportedError, match="not sent in clear"):
+        transport.send(message)
+    transport.close()
+    assert smtp.messages == []
+    # On loopback the same server is used without TLS (no AUTH offered: it says so itself).
+    monkeypatch.undo()
+    transport = SmtpTransport(target)
+    with pytest.raises(smtplib.SMTPNotSupportedError, match="AUTH extension"):
+        transport.send(message)
+    transport.close()
+
+
 def test_notify_commands(db, admin, cli, smtp, clock, tmp_path, monkeypatch):
     _desk(db, admin)
     inc = f.register(db, admin, _customer(db))

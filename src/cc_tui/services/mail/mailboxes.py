@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import stat
@@ -17,6 +16,7 @@ from cc_tui.models import Department, Mailbox, MailMessage
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import RequestType
 from cc_tui.services.context import Actor
+from cc_tui.services.loopback import is_loopback
 from cc_tui.services.mail.intake import MailDefaults, Outcome, check_filing_codes, retry
 from cc_tui.untrusted import has_control
 
@@ -31,12 +31,7 @@ class ImapUrl:
 
     @property
     def loopback(self) -> bool:
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback(self.host)
 
 
 def parse_url(url: str) -> ImapUrl:

@@ -44,6 +44,7 @@ from cc_tui.models import Contact, Customer, Incident, Mailbox, MailMessage, Not
 from cc_tui.models.base import stored_id
 from cc_tui.models.enums import NotificationChannel, NotificationStatus
 from cc_tui.services.incidents.base import number
+from cc_tui.services.loopback import is_loopback
 from cc_tui.services.mail.outgoing import record_outgoing
 from cc_tui.services.notify import outbox, suppression, templates
 
@@ -125,6 +126,13 @@ class SmtpTransport:
             if t.security == "starttls" and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+            elif t.username and not is_loopback(t.host):
+                smtp.close()
+                # An SMTPException: the outbox keeps the message and says why.
+                raise smtplib.SMTPNotSupportedError(
+                    f"{t.host} offers no STARTTLS: the password is not sent in clear "
+                    "(use smtps://; plain only on loopback)"
+                )
         if t.username:
             smtp.login(t.username, t.password or "")
         return smtp
