@@ -430,3 +430,16 @@ def test_a_maildir_is_read_in_delivery_order_across_new_and_cur(tmp_path):
         path.write_bytes(b"From: a@b.example\r\n\r\nx\r\n")
     assert message_files([maildir]) == [first, reply, later]
     assert message_files([maildir / ".Junk"]) == [spam]
+
+
+def test_a_quarantined_message_keeps_its_subject_for_the_list(db, admin, world):
+    """A message refused for want of a sender still says which one it is in the list."""
+    from cc_tui.services.mail.intake import quarantine_list
+
+    scan = b'From: "Scan to Mail"\r\nSubject: Scan 0042 from MF-6100\r\n\r\nsee attached\r\n'
+    assert file(db, admin, scan).outcome == "quarantined"
+    assert file(db, admin, corpus("14-broken.eml")).outcome == "quarantined"
+    with db.session() as s:
+        listed = quarantine_list(s)
+    assert [r.subject for r in listed] == ["Scan 0042 from MF-6100", None]
+    assert "no sender address" in (listed[0].reason or "")

@@ -45,6 +45,7 @@ from cc_tui.services.mail.parse import (
     Unparseable,
     parse,
     sha256,
+    subject_of,
     untrusted,
 )
 from cc_tui.services.mail.quotes import strip_quoted
@@ -136,6 +137,7 @@ def receive(
         seen = session.exec(select(MailMessage).where(col(MailMessage.sha256) == digest)).first()
         if seen is not None:
             return _seen(seen, source, "the same message (SHA-256) was read before")
+        stored.subject = subject_of(raw)  # so the quarantine list can say which one it is
         return _quarantine(session, stored, source, str(exc))
     # Read before? By its bytes or by its Message-ID, in one look-up.
     seen_rows = session.exec(

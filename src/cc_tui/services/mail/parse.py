@@ -76,6 +76,16 @@ def one_line(text: str | None, *, limit: int) -> str:
     return " ".join(untrusted(text).split())[:limit]
 
 
+def subject_of(raw: bytes) -> str | None:
+    """The Subject of a message that cannot be parsed as a whole (for the quarantine list),
+    or None."""
+    try:
+        headers = BytesParser(policy=policy.default).parsebytes(raw[:65536], headersonly=True)
+        return one_line(_header(headers, "Subject"), limit=1000) or None
+    except Exception:  # what made the message unparseable may break its headers too
+        return None
+
+
 @dataclass
 class Attachment:
     filename: str
