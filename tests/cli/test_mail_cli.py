@@ -207,3 +207,25 @@ def test_watch_without_mailboxes_says_how_to_add_one(cli, world):
         )
     two = cli("mail", "watch")
     assert two.exit_code == 2 and "--mailbox (one of a, b)" in two.stderr
+
+
+def test_a_file_gone_since_the_listing_is_reported_and_the_rest_are_filed(
+    cli, world, tmp_path, monkeypatch
+):
+    """A mail program may move a Maildir file (new/ to cur/) between the listing and the
+    reading: that file is reported, the others are filed, the JSON comes out whole."""
+    from cc_tui.services.mail import intake
+
+    first, gone = tmp_path / "a.eml", tmp_path / "new" / "b.eml"
+    shutil.copy(CORPUS / "01-plain-new.eml", first)
+    monkeypatch.setattr(intake, "message_files", lambda paths: [first, gone])
+    result = cli("mail", "import", str(first), "--reason", "HW/PRINT", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["file"], r["outcome"], r["incident"]) for r in rows][1] == (
+        str(gone),
+        "ignored",
+        None,
+    )
+    assert rows[0]["outcome"] == "incident"
+    assert rows[1]["reason"] == "cannot be read: No such file or directory"

@@ -443,3 +443,24 @@ def test_a_quarantined_message_keeps_its_subject_for_the_list(db, admin, world):
         listed = quarantine_list(s)
     assert [r.subject for r in listed] == ["Scan 0042 from MF-6100", None]
     assert "no sender address" in (listed[0].reason or "")
+
+
+def test_a_key_the_filing_collides_with_sends_the_message_to_the_quarantine(
+    db, admin, world, monkeypatch
+):
+    """A unique key refusing the filing itself (not the stored message) is rolled back to
+    the filing's savepoint: the raw message stays, quarantined with the database's words."""
+    from sqlalchemy.exc import IntegrityError
+
+    from cc_tui.services.mail import intake
+
+    def collides(*args, **kwargs):
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed: x.y"))
+
+    monkeypatch.setattr(intake, "_file", collides)
+    out = file(db, admin, corpus("01-plain-new.eml"))
+    assert out.outcome == "quarantined" and out.incident is None
+    assert out.reason == "cannot be filed: refused by the database: UNIQUE constraint failed: x.y"
+    with db.session() as s:
+        (row,) = s.exec(select(MailMessage)).all()
+        assert row.status == "failed" and row.raw == corpus("01-plain-new.eml")

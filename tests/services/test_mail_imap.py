@@ -135,6 +135,66 @@ def test_a_message_another_fetcher_stores_meanwhile_counts_as_read_before(
         assert len(s.exec(select(Incident).where(Incident.channel == "email")).all()) == 2
 
 
+def test_a_message_refused_twice_stops_the_pass_and_stays_new(
+    db, admin, imap_server, desk, monkeypatch
+):
+    """Refused by a unique key twice is no race with another fetcher: the message is not
+    taken for filed. The pass names it and stops before it; the next one files it."""
+    from cc_tui.errors import DuplicateRow
+    from cc_tui.services.mail.fetch import FetchIncomplete
+
+    for name in ("01-plain-new.eml", "06-rfc2231-name.eml"):
+        imap_server.append((CORPUS / name).read_bytes())
+    real = fetch_module.receive
+
+    def refused(session, **kw):
+        if kw["uid"] == 2:
+            raise DuplicateRow("refused by the database: duplicate key")
+        return real(session, **kw)
+
+    monkeypatch.setattr(fetch_module, "receive", refused)
+    with pytest.raises(FetchIncomplete, match="mailbox desk: message UID 2 was refused twice"):
+        fetch(db, actor=admin)
+    assert imap_server.unseen() == [2]
+    monkeypatch.undo()
+    assert fetch(db, actor=admin).incidents == 1
+    assert imap_server.unseen() == []
+
+
+def test_watch_outlives_a_database_that_is_away_for_a_while(
+    db, admin, imap_server, desk, monkeypatch
+):
+    from cc_tui.errors import Unavailable
+
+    imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
+    real, calls = fetch_module.fetch_new, []
+
+    def away_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Unavailable("database cc-tui cannot be reached: connection refused")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fetch_module, "fetch_new", away_once)
+    seen: list[FetchResult] = []
+    said: list[str] = []
+    waits: list[float] = []
+    watch(
+        db,
+        actor=admin,
+        mailbox="desk",
+        on_result=seen.append,
+        on_status=said.append,
+        idle_seconds=0.2,
+        rounds=2,
+        sleep=waits.append,
+    )
+    assert waits == [1.0] and [r.incidents for r in seen] == [1]
+    assert said[0] == (
+        "mailbox desk: database cc-tui cannot be reached: connection refused; trying again in 1 s"
+    )
+
+
 def test_the_server_hears_of_a_group_only_after_its_filing_is_durable(
     db, admin, imap_server, desk, monkeypatch
 ):

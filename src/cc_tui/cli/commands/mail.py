@@ -104,7 +104,7 @@ def import_(
     """File messages as a mailbox would: each becomes an incident, an event on its
     incident, or is ignored or quarantined; one bad message never stops the rest."""
     from cc_tui.errors import DuplicateRow, NotFound
-    from cc_tui.services.mail.intake import check_filing_codes, message_files, receive
+    from cc_tui.services.mail.intake import Outcome, check_filing_codes, message_files, receive
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -114,19 +114,25 @@ def import_(
     with cli.work(write=False) as (session, _actor):
         check_filing_codes(session, reason=reason, priority=priority)
 
-    def file(path: Path, raw: bytes):
+    def file(path: Path, raw: bytes) -> Outcome:
         with cli.work() as (session, actor):
             return receive(session, actor=actor, raw=raw, defaults=defaults, source=str(path))
 
-    rows = []
-    for path in message_files(paths):
-        raw = path.read_bytes()
+    def one(path: Path) -> Outcome:
         try:
-            outcome = file(path, raw)
+            raw = path.read_bytes()
+        except OSError as exc:  # unreadable, or moved by a mail program since it was listed
+            return Outcome(str(path), "ignored", None, f"cannot be read: {exc.strerror or exc}")
+        try:
+            return file(path, raw)
         except DuplicateRow:
-            # Stored by another reader between the look-up and the insert: now read before.
-            outcome = file(path, raw)
-        rows.append(_outcome(outcome))
+            pass  # stored by another reader between the look-up and the insert
+        try:
+            return file(path, raw)  # now read before
+        except DuplicateRow as exc:
+            return Outcome(str(path), "ignored", None, f"refused twice: {exc.message}")
+
+    rows = [_outcome(one(path)) for path in message_files(paths)]
     emit(rows, as_json=as_json, human=_outcomes_text)
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from cc_tui.db.engine import Database
-from cc_tui.errors import CcError, DuplicateRow, NotFound, RuleViolation, Unavailable, UsageError
+from cc_tui.errors import CcError, DuplicateRow, NotFound, RuleViolation, Unavailable
 from cc_tui.models import MailCursor, MailMessage
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import event_types_per_batch
@@ -78,8 +78,8 @@ class ConnectionLost(MailServerUnavailable):
     server that cannot be reached at all). What was filed stays filed; the next pass goes
     on from there."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"{message}; the next pass goes on from there")
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{message}; the next pass goes on from there", field=field)
         self.lost = message  # without the advice, for `watch` (which tries again itself)
 
 
@@ -396,11 +396,7 @@ def _fetch_new(
                     if raw is None:
                         handled = uid
                         continue  # expunged meanwhile
-                    try:
-                        outcome = _file(database, actor, raw, defaults, box, validity, uid)
-                    except DuplicateRow:
-                        handled = uid
-                        continue  # another fetcher filed this UID first
+                    outcome = _file(database, actor, raw, defaults, box, validity, uid)
                     # Filed, or ignored as read before: told to the server alike.
                     told.append(uid)
                     handled = uid
@@ -434,7 +430,7 @@ def _file(
     uid: int,
 ) -> Outcome:
     """File one fetched message in its own transaction."""
-    source = f"{box.name}/{parse_url(box.url).folder}:{validity}:{uid}"
+    source = f"{box.name}/{box.folder}:{validity}:{uid}"
 
     def once() -> Outcome:
         # Committed without waiting for the disk: `_durable` waits once for the whole
@@ -453,9 +449,16 @@ def _file(
     try:
         return once()
     except DuplicateRow:
-        # Another fetcher stored the same message between this one's look-up and its
-        # insert: read again, it is "read before" (a second refusal: the UID is theirs).
+        pass
+    # Another fetcher stored the same message between this one's look-up and its insert:
+    # read again, it is "read before". Refused again, it is no such race: the message stays
+    # new on the server and the pass stops here (the cursor stays before it).
+    try:
         return once()
+    except DuplicateRow as exc:
+        raise DuplicateRow(
+            f"message UID {uid} was refused twice ({exc.message}); it stays new on the server"
+        ) from exc
 
 
 def fetch(
@@ -531,7 +534,9 @@ def watch(
                             f"({_reason(exc)})"
                         ) from exc
                     waited += 1
-        except (UsageError, MailServerUnavailable, OSError, imaplib.IMAP4.abort) as exc:
+        # Every failure is said and tried again: a daemon outlives a database restart, a
+        # server refusing commands for a while, or a password file being fixed.
+        except (CcError, OSError, imaplib.IMAP4.abort) as exc:
             waited += 1
             if on_status is not None:
                 if isinstance(exc, ConnectionLost):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cc_tui import clock
@@ -202,6 +203,12 @@ def _process(
             filed = _file(session, actor, stored, parsed, defaults)
     except CcError as exc:
         return _quarantine(session, stored, source, f"cannot be filed: {exc}")
+    except IntegrityError as exc:
+        # A key the filing collided with (rolled back to the savepoint): left to a person,
+        # never refused again and again by every pass.
+        said = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "refused"
+        reason = f"cannot be filed: refused by the database: {said}"
+        return _quarantine(session, stored, source, reason)
     stored.status = MailStatus.PROCESSED
     stored.outcome = filed.outcome
     stored.error = filed.reason if filed.outcome == "ignored" else None
