@@ -451,9 +451,11 @@ def test_recent_activity_fills_the_call_log_mail_and_outbox(cli, db):
         assert len(today) >= 7
         supervisor = resolve_actor(s, "katrin.vogel")
         assert len(callback_list(s, actor=supervisor)) == 3
-        # The mailbox: loopback, no password stored; not the benchmark's name.
-        (box,) = list_mailboxes(s)
-        assert box.name == "support" and box.password_file is None
+        # The mailbox: loopback, no password stored, not read until activated; not the
+        # benchmark's name.
+        assert list_mailboxes(s) == []
+        (box,) = list_mailboxes(s, inactive=True)
+        assert box.name == "support" and box.password_file is None and not box.active
         assert parse_url(box.url).loopback
         # The quarantine: the scanner's message without a sender, the blocked customer's.
         reasons = sorted(r.reason or "" for r in quarantine_list(s))

@@ -229,3 +229,22 @@ def test_a_file_gone_since_the_listing_is_reported_and_the_rest_are_filed(
     )
     assert rows[0]["outcome"] == "incident"
     assert rows[1]["reason"] == "cannot be read: No such file or directory"
+
+
+def test_a_mailbox_is_deactivated_and_activated_by_an_admin(cli, db, world):
+    with db.session() as s:
+        f.agent(s, "bob")
+    added = cli("mailbox", "add", "desk", "--url", "imap://desk@127.0.0.1:1/INBOX", "--json")
+    assert added.exit_code == 0, added.output
+    gone = cli("mailbox", "deactivate", "desk", "--json")
+    assert gone.exit_code == 0 and json.loads(gone.stdout)["active"] is False
+    assert json.loads(cli("mailbox", "list", "--json").stdout) == []
+    listed = json.loads(cli("mailbox", "list", "--all", "--json").stdout)
+    assert [(b["name"], b["active"]) for b in listed] == [("desk", False)]
+    # Nothing to read: the pass reads no mailbox and fails none.
+    fetched = cli("mail", "fetch", "--json")
+    assert fetched.exit_code == 0 and json.loads(fetched.stdout)["fetched"] == 0
+    assert json.loads(cli("mailbox", "activate", "desk", "--json").stdout)["active"] is True
+    assert cli("mailbox", "deactivate", "nope").exit_code == 3
+    refused = cli("mailbox", "deactivate", "desk", login="bob")
+    assert refused.exit_code == 1 and "admin" in refused.stderr

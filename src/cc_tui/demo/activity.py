@@ -53,8 +53,9 @@ MARKER_ENTITY = "demo"
 MARKER = "activity"
 MAILBOX = "support"
 ADDRESS = f"support@{D.COMPANY_DOMAIN}"
-# Loopback and no password: a demo mailbox that `mail fetch` could only read from an IMAP
-# server on this machine, with CC_TUI_MAIL_PASSWORD_SUPPORT set.
+# Loopback, no password and deactivated: a demo mailbox `mail fetch` reads only once an
+# admin activates it and an IMAP server on this machine serves it (with
+# CC_TUI_MAIL_PASSWORD_SUPPORT set).
 MAILBOX_URL = f"imap://{ADDRESS.replace('@', '%40')}@localhost:1143/INBOX"
 SENDER = formataddr((f"{D.COMPANY} Service Desk", ADDRESS))
 DEPARTMENT = "SD"
@@ -221,7 +222,7 @@ def _blocked_caller(session: Session) -> _Caller | None:
 
 def _mailbox(db: Database, admin: Actor) -> None:
     from cc_tui.models import Mailbox
-    from cc_tui.services.mail.mailboxes import add_mailbox
+    from cc_tui.services.mail.mailboxes import add_mailbox, set_mailbox_active
 
     with db.session() as session:
         if session.scalar(select(Mailbox).where(col(Mailbox.name) == MAILBOX)) is None:
@@ -233,6 +234,8 @@ def _mailbox(db: Database, admin: Actor) -> None:
                 department=DEPARTMENT,
                 reason=MAIL_REASON,
             )
+            # Nothing serves it: `mail fetch` passes it by until an admin activates it.
+            set_mailbox_active(session, actor=admin, name=MAILBOX, active=False)
 
 
 # --- calls ----------------------------------------------------------------------------------

@@ -6,15 +6,22 @@ import typer
 
 from cc_tui.cli.common import JSON_OPTION, command, emit, state, table
 
-app = typer.Typer(help="Mailboxes read by `mail fetch`: add, list.", no_args_is_help=True)
+app = typer.Typer(
+    help="Mailboxes read by `mail fetch`: add, list, deactivate, activate.", no_args_is_help=True
+)
 
 
 def _text(rows) -> str:
     if not rows:
         return "no mailboxes"
     return table(
-        [[b.name, b.url, b.department or "-", b.request_type, b.reason or "-"] for b in rows],
-        ["name", "url", "department", "type", "reason"],
+        [
+            [b.name, b.url, b.department or "-", b.request_type, b.reason or "-"]
+            + ([] if b.active else ["inactive"])
+            for b in rows
+        ],
+        ["name", "url", "department", "type", "reason"]
+        + ([""] if any(not b.active for b in rows) else []),
     )
 
 
@@ -60,10 +67,44 @@ def add(
 
 @app.command("list")
 @command
-def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+def list_(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="The deactivated ones too."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """The active mailboxes."""
     from cc_tui.services.mail.mailboxes import list_mailboxes
 
     with state(ctx).work(write=False) as (session, _actor):
-        rows = list_mailboxes(session)
+        rows = list_mailboxes(session, inactive=all_)
     emit(rows, as_json=as_json, human=_text)
+
+
+def _set_active(ctx: typer.Context, name: str, active: bool, as_json: bool) -> None:
+    from cc_tui.services.mail.mailboxes import set_mailbox_active
+
+    with state(ctx).work() as (session, actor):
+        box = set_mailbox_active(session, actor=actor, name=name, active=active)
+    emit(box, as_json=as_json, human=lambda b: _text([b]))
+
+
+@app.command()
+@command
+def deactivate(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The mailbox."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Stop reading a mailbox; what it filed and its quarantine stay."""
+    _set_active(ctx, name, False, as_json)
+
+
+@app.command()
+@command
+def activate(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The mailbox."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Read a deactivated mailbox again, from where it stopped."""
+    _set_active(ctx, name, True, as_json)

@@ -186,8 +186,25 @@ def _done_folder(name: str | None, folder: str) -> str | None:
     return name
 
 
-def list_mailboxes(session: Session, name: str | None = None) -> list[MailboxInfo]:
-    query = select(Mailbox).where(col(Mailbox.active)).order_by(col(Mailbox.name))
+def set_mailbox_active(session: Session, *, actor: Actor, name: str, active: bool) -> MailboxInfo:
+    """Stop reading a mailbox (`mail fetch` and `mail watch` pass it by; what it filed and its
+    quarantine stay), or read it again from where it stopped."""
+    actor.require_admin("activate a mailbox" if active else "deactivate a mailbox")
+    box = session.exec(select(Mailbox).where(col(Mailbox.name) == name.strip())).first()
+    if box is None:
+        raise NotFound(f"no mailbox {name!r} (see `cc-tui mailbox list --all`)")
+    box.active = active
+    session.flush()
+    return _info(session, box)
+
+
+def list_mailboxes(
+    session: Session, name: str | None = None, *, inactive: bool = False
+) -> list[MailboxInfo]:
+    """The active mailboxes (with `inactive`, all of them), or the one named."""
+    query = select(Mailbox).order_by(col(Mailbox.name))
+    if not inactive:
+        query = query.where(col(Mailbox.active))
     if name is not None:
         query = query.where(col(Mailbox.name) == name)
     boxes = [_info(session, b) for b in session.exec(query).all()]
