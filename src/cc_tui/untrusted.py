@@ -28,8 +28,11 @@ import re
 # C0 controls, DEL and C1 controls.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Bidirectional embeddings, overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI).
+BIDI_CODES = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
-_BIDI_CODES = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+# Zero-width spaces, joiners and the implicit direction marks (LRM RLM): invisible, kept by
+# `clean` (they belong in some scripts), removed where a name or number must read as itself.
+ZERO_WIDTH = re.compile(r"[\u200b-\u200f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # One-line fields: the line breaks and tabs a paste brings become spaces.
 _BREAKS = re.compile(r"\r\n|[\t\n\r\x0b\x0c\x85\u2028\u2029]")
@@ -68,7 +71,7 @@ def _sign(code: int) -> str:
 
 
 # Used as `str.translate` tables (one pass, no regex).
-VISIBLE = {code: _sign(code) for code in [*range(0x20), *range(0x7F, 0xA0), *_BIDI_CODES]}
+VISIBLE = {code: _sign(code) for code in [*range(0x20), *range(0x7F, 0xA0), *BIDI_CODES]}
 VISIBLE.update({code: "\ufffd" for code in range(0xD800, 0xE000)})
 VISIBLE_MULTILINE = {code: sign for code, sign in VISIBLE.items() if code not in (0x09, 0x0A)}
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 import typer
 
 from cc_tui.errors import CcError, UsageError
-from cc_tui.untrusted import VISIBLE, has_surrogate, visible
+from cc_tui.untrusted import BIDI_CODES, VISIBLE, has_surrogate, visible
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -136,8 +136,8 @@ def printable(text: str) -> str:
 # JSON escapes C0 controls itself; C1 controls, DEL and the bidirectional controls are
 # escaped as \uXXXX too (the same document for a parser, nothing a terminal obeys or
 # reorders when it is printed).
-_ESCAPED = (range(0x7F, 0xA0), range(0x202A, 0x202F), range(0x2066, 0x206A), range(0xD800, 0xE000))
-_JSON_C1 = {code: f"\\u{code:04x}" for codes in _ESCAPED for code in codes}
+_ESCAPED = (*range(0x7F, 0xA0), *BIDI_CODES, *range(0xD800, 0xE000))
+_JSON_C1 = {code: f"\\u{code:04x}" for code in _ESCAPED}
 
 
 def fail(error: CcError) -> NoReturn:

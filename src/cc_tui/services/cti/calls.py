@@ -8,7 +8,6 @@ and lengths cut before anything is stored or shown.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +30,6 @@ from cc_tui.services.incidents.intake import ContactDraft, open_contact
 
 EVENTS = ("newCall", "answer", "hangup")
 DIRECTIONS = ("in", "out")
-# Zero-width and direction marks: invisible, they could make a number read as another.
-_MARKS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: object, limit: int) -> str:
@@ -40,7 +37,9 @@ def clean(value: object, limit: int) -> str:
     direction or zero-width marks, at most `limit` characters."""
     if value is None:
         return ""
-    return " ".join(_MARKS.sub("", untrusted.clean(str(value), multiline=False)).split())[:limit]
+    # Zero-width and direction marks are invisible: they could make a number read as another.
+    line = untrusted.ZERO_WIDTH.sub("", untrusted.clean(str(value), multiline=False))
+    return " ".join(line.split())[:limit]
 
 
 def e164(raw: str, default_country: str = "DE") -> str | None:

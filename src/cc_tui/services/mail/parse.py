@@ -24,14 +24,13 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
-from cc_tui.untrusted import clean
+from cc_tui.untrusted import ZERO_WIDTH, clean
 
 MAX_ATTACHMENT = 25 * 1024 * 1024
 MAX_MESSAGE = 50 * 1024 * 1024
 
 # Beyond the project's control-character rule: zero-width and direction-override marks,
 # with which a sender disguises a file name or a link.
-_BIDI = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 _UU_BEGIN = re.compile(r"^begin [0-7]{3,4} (\S[^\r\n]*)$", re.M)
 _BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*\r?$", re.M)
@@ -65,10 +64,11 @@ class Unparseable(Exception):
 
 def untrusted(text: str | None, *, limit: int | None = None) -> str:
     """Text from outside without control characters (`cc_tui.untrusted.clean`, newlines and
-    tabs kept) or direction-override marks, normalised to NFC, cut to `limit` characters."""
+    tabs kept), bidirectional controls or zero-width marks, normalised to NFC, cut to `limit`
+    characters."""
     if not text:
         return ""
-    cleaned = _BIDI.sub("", clean(unicodedata.normalize("NFC", text), multiline=True))
+    cleaned = ZERO_WIDTH.sub("", clean(unicodedata.normalize("NFC", text), multiline=True))
     return cleaned[:limit] if limit is not None else cleaned
 
 
