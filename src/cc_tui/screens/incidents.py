@@ -656,22 +656,12 @@ class IncidentListScreen(ConsoleScreen):
     ) -> None:
         from cc_tui.services.routing.queues import assign_each
 
-        connection = self.connected()
-        if connection is None:
-            return
         where = f"with {target}" if agent else f"in the {target} queue"
-        self.call(
+        self._each(
             assign_each,
-            on_result=lambda outcome: self._report(
-                outcome, "Assigned" if agent else "Moved", where
-            ),
-            on_error=self._refused,
-            write=True,
-            group="incident-bulk",
-            # Each change is reported, also when another is asked for meanwhile.
-            exclusive=False,
-            actor=connection.actor,
-            chosen=[(row.id, row.version) for row in rows],
+            rows,
+            "Assigned" if agent else "Moved",
+            where,
             to_agent=target if agent else None,
             to_department=None if agent else target,
             reason=reason,
@@ -680,12 +670,25 @@ class IncidentListScreen(ConsoleScreen):
     def _prioritize(self, rows: list[IncidentRow], choice: AssignChoice | None) -> None:
         from cc_tui.services.incidents.edit import set_priority_each
 
+        if choice is not None:
+            where = f"at {choice.target}"
+            self._each(set_priority_each, rows, "Priority set", where, priority=choice.target)
+
+    def _each(
+        self,
+        change: Callable[..., EachOutcome[Any]],
+        rows: list[IncidentRow],
+        verb: str,
+        where: str,
+        **options: Any,
+    ) -> None:
+        """One change to each of `rows` (at the version the list read), reported as a whole."""
         connection = self.connected()
-        if choice is None or connection is None:
+        if connection is None:
             return
         self.call(
-            set_priority_each,
-            on_result=lambda outcome: self._report(outcome, "Priority set", f"at {choice.target}"),
+            change,
+            on_result=lambda outcome: self._report(outcome, verb, where),
             on_error=self._refused,
             write=True,
             group="incident-bulk",
@@ -693,7 +696,7 @@ class IncidentListScreen(ConsoleScreen):
             exclusive=False,
             actor=connection.actor,
             chosen=[(row.id, row.version) for row in rows],
-            priority=choice.target,
+            **options,
         )
 
     def _report(self, outcome: EachOutcome[Any], verb: str, where: str) -> None:
