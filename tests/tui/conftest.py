@@ -63,10 +63,15 @@ NEVER_DONE = ("change-feed", "escalation")
 
 
 def _busy(app) -> bool:
-    """A worker still running, or one of cc-tui's one-shot timers (a debounce) pending."""
+    """A worker still running, a key typed not yet handled (or what its binding started
+    not yet processed), or one of cc-tui's one-shot timers (a debounce) pending."""
     if any(w.group not in NEVER_DONE and not w.is_finished for w in app.workers):
         return True
     if app.key_order.busy:  # keys typed are still waiting for their turn
+        return True
+    # The last key handed on may still be on its way: in the field's queue, or bubbling
+    # up to the app where its binding (tab: take the code, move on) runs and starts more.
+    if not app.key_order.settled():
         return True
     nodes = [app, *app.screen.walk_children(with_self=True)]
     return any(
@@ -78,8 +83,8 @@ def _busy(app) -> bool:
 
 
 async def settled(pilot, *, timeout: float = 15.0) -> None:
-    """Wait until the app has nothing in flight (no worker, no debounce) and the messages
-    its workers posted were handled; what those start is waited for too."""
+    """Wait until the app has nothing in flight (no worker, no key, no debounce) and the
+    messages its workers posted were handled; what those start is waited for too."""
     app = pilot.app
     while True:
         await wait_until(pilot, lambda: not _busy(app), timeout=timeout)
