@@ -31,6 +31,12 @@ from tests.dovecot import Relay, dovecot_server, free_port
 CORPUS = Path(__file__).parent / "mail_corpus"
 
 
+def mailbox(db, admin, **options):
+    """A mailbox added by the admin, in a transaction of its own."""
+    with db.session() as s:
+        return add_mailbox(s, actor=admin, **options)
+
+
 @pytest.fixture
 def imap_server():
     with dovecot_server() as server:
@@ -258,15 +264,14 @@ def test_a_message_ignored_as_read_before_is_read_once_and_told_to_the_server(
         receive(s, actor=admin, raw=raw, defaults=MailDefaults(reason="HW/PRINT"))
     with imap_server.imap() as client:
         assert client.create("Support")[0] == "OK"
-    with db.session() as s:
-        add_mailbox(
-            s,
-            actor=admin,
-            name="support",
-            url=imap_server.url("Support"),
-            reason="HW/PRINT",
-            password_file=str(desk),
-        )
+    mailbox(
+        db,
+        admin,
+        name="support",
+        url=imap_server.url("Support"),
+        reason="HW/PRINT",
+        password_file=str(desk),
+    )
     imap_server.append(raw, "Support")
     assert fetch(db, actor=admin, mailbox="support") == FetchResult(fetched=1, ignored=1)
     assert imap_server.unseen("Support") == []  # told like a filed one
@@ -310,15 +315,14 @@ def test_a_connection_lost_mid_fetch_is_named_and_the_next_pass_goes_on(
 ):
     relay = Relay(imap_server.host, imap_server.port)
     try:
-        with db.session() as s:
-            add_mailbox(
-                s,
-                actor=admin,
-                name="relayed",
-                url=relay.url(imap_server),
-                reason="HW/PRINT",
-                password_file=str(desk),
-            )
+        mailbox(
+            db,
+            admin,
+            name="relayed",
+            url=relay.url(imap_server),
+            reason="HW/PRINT",
+            password_file=str(desk),
+        )
         names = ["01-plain-new.eml", "04-bogus-charset.eml", "06-rfc2231-name.eml"]
         names += ["11-auto-reply-list.eml", "14-broken.eml"]
         for name in names:
@@ -351,16 +355,15 @@ def test_a_connection_lost_mid_fetch_is_named_and_the_next_pass_goes_on(
 
 
 def test_a_missing_done_folder_is_named_before_anything_is_filed(db, admin, imap_server, desk):
-    with db.session() as s:
-        add_mailbox(
-            s,
-            actor=admin,
-            name="moving",
-            url=imap_server.url(),
-            reason="HW/PRINT",
-            password_file=str(desk),
-            done_folder="Filed",
-        )
+    mailbox(
+        db,
+        admin,
+        name="moving",
+        url=imap_server.url(),
+        reason="HW/PRINT",
+        password_file=str(desk),
+        done_folder="Filed",
+    )
     imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
     for _ in range(2):
         with pytest.raises(FetchIncomplete) as caught:
@@ -406,16 +409,15 @@ def test_a_missing_done_folder_is_named_before_anything_is_filed(db, admin, imap
 def test_moves_filed_mail_to_the_done_folder(db, admin, imap_server, desk):
     with imap_server.imap() as client:
         assert client.create("Filed")[0] == "OK"
-    with db.session() as s:
-        add_mailbox(
-            s,
-            actor=admin,
-            name="moving",
-            url=imap_server.url(),
-            reason="HW/PRINT",
-            password_file=str(desk),
-            done_folder="Filed",
-        )
+    mailbox(
+        db,
+        admin,
+        name="moving",
+        url=imap_server.url(),
+        reason="HW/PRINT",
+        password_file=str(desk),
+        done_folder="Filed",
+    )
     imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
     assert fetch(db, actor=admin, mailbox="moving").incidents == 1
     with imap_server.imap() as client:
@@ -578,15 +580,14 @@ def test_watch_waits_in_idle_and_reconnects_with_back_off(db, admin, imap_server
 def test_watch_says_when_the_connection_is_lost_and_when_it_is_back(db, admin, imap_server, desk):
     relay = Relay(imap_server.host, imap_server.port)
     try:
-        with db.session() as s:
-            add_mailbox(
-                s,
-                actor=admin,
-                name="relayed",
-                url=relay.url(imap_server),
-                reason="HW/PRINT",
-                password_file=str(desk),
-            )
+        mailbox(
+            db,
+            admin,
+            name="relayed",
+            url=relay.url(imap_server),
+            reason="HW/PRINT",
+            password_file=str(desk),
+        )
         imap_server.append((CORPUS / "01-plain-new.eml").read_bytes())
         seen: list[FetchResult] = []
         said: list[str] = []
