@@ -126,6 +126,8 @@ async def test_retry_after_the_admin_adds_the_agent(sqlite_db, sqlite_admin):
         await refused(pilot)
         agent_row(sqlite_db, "maria", "Maria Lopez", role="supervisor")
         await pilot.press("r")
+        # Not `signed_in`: the refusal before the retry is still there until it has run.
+        await wait_until(pilot, lambda: app.connection is not None)
         await signed_in(pilot)
         assert isinstance(app.screen, IntakeScreen)
         assert text_of(app, "#header-identity") == "maria · Maria Lopez · supervisor"

@@ -147,6 +147,14 @@ async def test_every_choice_is_in_sight(week, size):
     async with app.run_test(size=size) as pilot:
         screen = await open_reports(pilot)
         choices = ["#rp-report", "#rp-by", "#rp-period", "#rp-from", "#rp-to"]
+
+        def laid_out() -> bool:
+            # The narrow class is set on the first resize; its layout follows a refresh later.
+            return all(
+                screen.region.contains_region(screen.query_one(name).region) for name in choices
+            )
+
+        await wait_until(pilot, laid_out)
         regions = {name: screen.query_one(name).region for name in choices}
         for name, region in regions.items():
             assert screen.region.contains_region(region), (name, region, size)
