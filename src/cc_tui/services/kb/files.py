@@ -24,8 +24,6 @@ still import. Export writes the same format, so export -> import changes nothing
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +35,7 @@ from sqlmodel import Session
 from cc_tui.errors import CcError, UsageError
 from cc_tui.models.enums import ArticleKind, ArticleStatus
 from cc_tui.services.context import Actor
+from cc_tui.services.files import write_file_atomically
 from cc_tui.services.kb.articles import (
     ArticleContent,
     ArticleDetail,
@@ -299,22 +298,8 @@ def export_folder(session: Session, *, folder: str | Path) -> ExportResult:
         for summary in page:
             article = get_article(session, slug=summary.slug)
             name = f"{article.slug}.md"
-            _write_atomically(root / name, render_article(article))
+            content = render_article(article).encode("utf-8")
+            write_file_atomically(root / name, content, overwrite=True)
             written.append(name)
         after = page[-1].slug
     return ExportResult(str(root), written)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """A reader never sees half a file: write beside it, then rename over it."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

@@ -8,9 +8,7 @@ with the reason, to be processed again later (`retry`). One message never stops 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import CcError, NotFound, RuleViolation, UsageError
+from cc_tui.errors import CcError, NotFound, UsageError
 from cc_tui.models import (
     Contact,
     Customer,
@@ -35,6 +33,7 @@ from cc_tui.models.base import stored_id
 from cc_tui.models.enums import OPEN_STATUSES, Channel, MailStatus, RequestType, Status
 from cc_tui.normalize import email_key
 from cc_tui.services.context import Actor
+from cc_tui.services.files import write_file_atomically
 from cc_tui.services.incidents.base import keep_loaded, lock_incident, number, touch
 from cc_tui.services.incidents.event_log import append_event
 from cc_tui.services.incidents.intake import IntakeForm, open_contact, save_call
@@ -644,45 +643,3 @@ def save_attachment(
     target = Path(path.strip()).expanduser()
     write_file_atomically(target, content, overwrite=overwrite)
     return SavedFile(str(target), len(content))
-
-
-def write_file_atomically(target: Path, content: bytes, *, overwrite: bool) -> None:
-    """`content` in file `target`, all or nothing (a temporary file renamed into place).
-
-    UsageError for a folder that does not exist or a path that is a folder; RuleViolation
-    for an existing file without `overwrite`."""
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder: give a file name", field="path")
-    folder = target.parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {target}: no folder {folder}", field="path")
-    if target.exists() and not overwrite:
-        raise RuleViolation(f"{target} exists already", field="path")
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=folder, prefix=f".{target.name[:100]}.", suffix=".part"
-        )
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}", field="path") from exc
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            # A hard link never replaces a file that appeared meanwhile (a rename would).
-            try:
-                os.link(temporary, target)
-            except FileExistsError as exc:
-                raise RuleViolation(f"{target} exists already", field="path") from exc
-            except OSError:  # a file system without hard links
-                if target.exists():
-                    raise RuleViolation(f"{target} exists already", field="path") from None
-                os.replace(temporary, target)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}", field="path") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
