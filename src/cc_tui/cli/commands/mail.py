@@ -104,7 +104,13 @@ def import_(
     """File messages as a mailbox would: each becomes an incident, an event on its
     incident, or is ignored or quarantined; one bad message never stops the rest."""
     from cc_tui.errors import DuplicateRow, NotFound
-    from cc_tui.services.mail.intake import Outcome, check_filing_codes, message_files, receive
+    from cc_tui.services.mail.intake import (
+        Outcome,
+        check_filing_codes,
+        message_files,
+        receive,
+        receive_raced,
+    )
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -124,11 +130,7 @@ def import_(
         except OSError as exc:  # unreadable, or moved by a mail program since it was listed
             return Outcome(str(path), "ignored", None, f"cannot be read: {exc.strerror or exc}")
         try:
-            return file(path, raw)
-        except DuplicateRow:
-            pass  # stored by another reader between the look-up and the insert
-        try:
-            return file(path, raw)  # now read before
+            return receive_raced(lambda: file(path, raw))
         except DuplicateRow as exc:
             return Outcome(str(path), "ignored", None, f"refused twice: {exc.message}")
 

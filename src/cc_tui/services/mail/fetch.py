@@ -38,7 +38,7 @@ from cc_tui.errors import CcError, DuplicateRow, NotFound, RuleViolation, Unavai
 from cc_tui.models import MailCursor, MailMessage
 from cc_tui.services.context import Actor
 from cc_tui.services.incidents.event_log import event_types_per_batch
-from cc_tui.services.mail.intake import MailDefaults, Outcome, receive
+from cc_tui.services.mail.intake import MailDefaults, Outcome, receive, receive_raced
 from cc_tui.services.mail.mailboxes import MailboxInfo, list_mailboxes, parse_url, password
 from cc_tui.services.per_batch import reference_per_batch
 from cc_tui.services.worktime.stored import calendars_per_batch
@@ -447,15 +447,10 @@ def _file(
             )
 
     try:
-        return once()
-    except DuplicateRow:
-        pass
-    # Another fetcher stored the same message between this one's look-up and its insert:
-    # read again, it is "read before". Refused again, it is no such race: the message stays
-    # new on the server and the pass stops here (the cursor stays before it).
-    try:
-        return once()
+        return receive_raced(once)
     except DuplicateRow as exc:
+        # Not a race with another fetcher: the message stays new on the server and the pass
+        # stops here (the cursor stays before it).
         raise DuplicateRow(
             f"message UID {uid} was refused twice ({exc.message}); it stays new on the server"
         ) from exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from cc_tui import clock
 from cc_tui.db.changes import record_change
-from cc_tui.errors import CcError, NotFound, UsageError
+from cc_tui.errors import CcError, DuplicateRow, NotFound, UsageError
 from cc_tui.models import (
     Contact,
     Customer,
@@ -159,6 +160,17 @@ def receive(
     session.add(stored)
     session.flush()
     return _process(session, actor, stored, parsed, defaults, source)
+
+
+def receive_raced(attempt: Callable[[], Outcome]) -> Outcome:
+    """`attempt()` (a `receive` in a transaction of its own), once more if the stored
+    message's unique key refused it: another reader stored the same message between this
+    one's look-up and its insert, and read again it is "read before". A second refusal is
+    no such race: `DuplicateRow` goes to the caller."""
+    try:
+        return attempt()
+    except DuplicateRow:
+        return attempt()
 
 
 def _seen(stored: MailMessage, source: str | None, why: str) -> Outcome:
