@@ -10,7 +10,7 @@ import pytest
 
 from cc_tui.config import load_settings
 from cc_tui.console.app import CcTuiApp
-from cc_tui.models import Agent, Customer, Incident
+from cc_tui.models import Agent, Customer, Department, Incident
 from cc_tui.services.directory.customers import index_names
 from tests.conftest import committed_database
 
@@ -98,6 +98,25 @@ async def signed_in(pilot) -> None:
     await wait_until(pilot, lambda: app.connection is not None or app.startup_error is not None)
     assert app.startup_error is None, app.startup_error
     await pilot.pause()
+
+
+def desk_and_field(session) -> tuple[Department, Department, dict[str, Agent]]:
+    """DESK (support) with supervisor sue and agents bob, amy; FIELD (on site) with fay."""
+    desk = Department(code="DESK", name="Service desk")
+    field = Department(code="FIELD", name="Field service", on_site=True)
+    session.add_all([desk, field])
+    session.flush()
+    people = {
+        login: Agent(login=login, name=name, role=role, department_id=dept.id)
+        for login, name, role, dept in (
+            ("sue", "Sue Supervisor", "supervisor", desk),
+            ("bob", "Bob Berger", "agent", desk),
+            ("amy", "Amy Adler", "agent", desk),
+            ("fay", "Fay Feld", "agent", field),
+        )
+    }
+    session.add_all(people.values())
+    return desk, field, people
 
 
 def add_incidents(

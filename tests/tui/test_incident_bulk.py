@@ -15,7 +15,7 @@ from cc_tui.models import Agent, Department, Event, Incident, Priority
 from cc_tui.screens.incidents import outcome_message
 from cc_tui.services.incidents.each import EachOutcome, Refusal
 from tests.factories import fake_clock
-from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
+from tests.tui.conftest import SIZE, console, desk_and_field, settled, signed_in, wait_until
 
 pytestmark = [pytest.mark.tui, pytest.mark.commits]
 
@@ -31,22 +31,10 @@ def build(db, admin) -> dict[str, int]:
     """DESK with supervisor sue and agents bob, amy; FIELD (on site) with fay; P1 and P3.
     DESK holds two unowned incidents (free1, free2), one of amy's and a closed one."""
     with db.session() as s:
-        desk = Department(code="DESK", name="Service desk")
-        field = Department(code="FIELD", name="Field service", on_site=True)
-        s.add_all([desk, field])
-        s.flush()
-        people = {
-            login: Agent(login=login, name=name, role=role, department_id=dept.id)
-            for login, name, role, dept in (
-                ("sue", "Sue Supervisor", "supervisor", desk),
-                ("bob", "Bob Berger", "agent", desk),
-                ("amy", "Amy Adler", "agent", desk),
-                ("fay", "Fay Feld", "agent", field),
-            )
-        }
+        desk, _field, people = desk_and_field(s)
         p1 = Priority(code="P1", name="Urgent", rank=1, response_minutes=30)
         p3 = Priority(code="P3", name="Normal", rank=3)
-        s.add_all([*people.values(), p1, p3])
+        s.add_all([p1, p3])
         s.flush()
         ids = {}
         for n, (key, owner, status) in enumerate(

@@ -21,7 +21,7 @@ from cc_tui.services.context import actor_of, bootstrap_admin
 from cc_tui.services.directory.customers import index_names
 from cc_tui.widgets.board import DepartmentPanel
 from tests.factories import fake_clock
-from tests.tui.conftest import SIZE, console, settled, signed_in, wait_until
+from tests.tui.conftest import SIZE, console, desk_and_field, settled, signed_in, wait_until
 
 pytestmark = pytest.mark.tui
 
@@ -37,19 +37,7 @@ def build(db, *, hostile: bool = False) -> dict:
     with db.session() as s:
         admin = s.scalars(select(Agent).where(Agent.login == "admin")).first()
         admin = admin or bootstrap_admin(s, "admin")
-        desk = Department(code="DESK", name="Service desk")
-        field = Department(code="FIELD", name="Field service", on_site=True)
-        s.add_all([desk, field])
-        s.flush()
-        people = {
-            login: Agent(login=login, name=name, role=role, department_id=dept.id)
-            for login, name, role, dept in (
-                ("sue", "Sue Supervisor", "supervisor", desk),
-                ("bob", "Bob Berger", "agent", desk),
-                ("amy", "Amy Adler", "agent", desk),
-                ("fay", "Fay Feld", "agent", field),
-            )
-        }
+        desk, field, people = desk_and_field(s)
         p1 = Priority(code="P1", name="Urgent", rank=1)
         p3 = Priority(code="P3", name="Normal", rank=3)
         customer = Customer(
@@ -57,7 +45,7 @@ def build(db, *, hostile: bool = False) -> dict:
             name=HOSTILE if hostile else "Müller GmbH",
             search_name="muller gmbh",
         )
-        s.add_all([*people.values(), p1, p3, customer])
+        s.add_all([p1, p3, customer])
         s.flush()
         index_names(s, customer)
         ids = {}
