@@ -17,6 +17,8 @@ from cc_tui.errors import CcError, UsageError
 from cc_tui.untrusted import BIDI_CODES, VISIBLE, has_surrogate, visible
 
 if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
     from sqlmodel import Session
 
     from cc_tui.config import Settings
@@ -138,6 +140,11 @@ def printable(text: str) -> str:
 # reorders when it is printed).
 _ESCAPED = (*range(0x7F, 0xA0), *BIDI_CODES, *range(0xD800, 0xE000))
 _JSON_C1 = {code: f"\\u{code:04x}" for code in _ESCAPED}
+
+
+def local_time(moment: datetime | None, zone: tzinfo | None) -> str:
+    """A stored moment as the tables show it: minutes, in the display time zone."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def fail(error: CcError) -> NoReturn:

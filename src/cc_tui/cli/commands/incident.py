@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
+from cc_tui.cli.common import JSON_OPTION, command, emit, local_time, note, state, table
 
 app = typer.Typer(
     help="Incidents: open, show, list, change status, add events.", no_args_is_help=True
@@ -510,7 +510,7 @@ def _deadlines_text(view, zone) -> str:
     from cc_tui.services.worktime.hours import format_duration
 
     def when(moment) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+        return local_time(moment, zone)
 
     plan = view.plan
     how = "set by hand" if view.manual else "computed"
@@ -667,11 +667,14 @@ def link_wo(
     emit(result, as_json=as_json, human=_transfer_text)
 
 
-def _attachments_text(rows) -> str:
+def _attachments_text(rows, zone) -> str:
     if not rows:
         return "no attachments"
     return table(
-        [[a.id, a.filename, a.size, a.content_type, a.sender, a.received_at] for a in rows],
+        [
+            [a.id, a.filename, a.size, a.content_type, a.sender, local_time(a.received_at, zone)]
+            for a in rows
+        ],
         ["id", "file", "bytes", "type", "from", "received"],
     )
 
@@ -687,9 +690,11 @@ def attachments(
     from cc_tui.services.incidents.base import get_incident
     from cc_tui.services.mail.intake import attachments as listed
 
-    with state(ctx).work(write=False) as (session, _actor):
+    cli = state(ctx)
+    with cli.work(write=False) as (session, _actor):
         rows = listed(session, get_incident(session, ref).id or 0)
-    emit(rows, as_json=as_json, human=_attachments_text)
+    zone = cli.settings.display_zone
+    emit(rows, as_json=as_json, human=lambda rs: _attachments_text(rs, zone))
 
 
 @app.command()

@@ -8,7 +8,7 @@ from datetime import date
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
+from cc_tui.cli.common import JSON_OPTION, command, emit, local_time, note, state, table
 
 app = typer.Typer(
     help="Knowledge base: add, edit, versions, import, export, search, show, suggest, answered.",
@@ -251,7 +251,7 @@ def _versions_text(rows, zone) -> str:
         [
             [
                 v.version,
-                v.edited_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                local_time(v.edited_at, zone),
                 v.edited_by or "-",
                 v.status,
                 _safe(v.title),

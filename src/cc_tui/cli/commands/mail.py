@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cc_tui.cli.common import JSON_OPTION, command, emit, note, state, table
+from cc_tui.cli.common import JSON_OPTION, command, emit, local_time, note, state, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -138,11 +138,14 @@ def import_(
     emit(rows, as_json=as_json, human=_outcomes_text)
 
 
-def _quarantine_text(rows) -> str:
+def _quarantine_text(rows, zone) -> str:
     if not rows:
         return "the quarantine is empty"
     return table(
-        [[r.id, r.received_at, r.sender or "-", r.subject or "-", r.reason] for r in rows],
+        [
+            [r.id, local_time(r.received_at, zone), r.sender or "-", r.subject or "-", r.reason]
+            for r in rows
+        ],
         ["id", "received", "from", "subject", "reason"],
     )
 
@@ -153,9 +156,11 @@ def quarantine_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Messages that could not be filed, with the reason."""
     from cc_tui.services.mail.intake import quarantine_list as listed
 
-    with state(ctx).work(write=False) as (session, _actor):
+    cli = state(ctx)
+    with cli.work(write=False) as (session, _actor):
         rows = listed(session)
-    emit(rows, as_json=as_json, human=_quarantine_text)
+    zone = cli.settings.display_zone
+    emit(rows, as_json=as_json, human=lambda rs: _quarantine_text(rs, zone))
 
 
 @quarantine_app.command("show")
